@@ -1,0 +1,20 @@
+import Crypto
+
+/// The deduplication identity of an event: hex SHA-256 over the platform id, the canonical event type and the
+/// payload in canonical JSON.
+///
+/// Signature and timestamp are not part of it, so a platform re-sending the same content with a new timestamp, a new
+/// signature, other key order or other spacing is recognised as a duplicate.
+public enum EventIdentity {
+    /// The event id for `payload`.
+    public static func eventID(platform: String, eventType: CanonicalEventType, payload: JSONValue) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        bytes.append(contentsOf: platform.utf8)
+        bytes.append(0x0A)
+        bytes.append(contentsOf: eventType.rawValue.utf8)
+        bytes.append(0x0A)
+        CanonicalJSON.write(payload, into: &bytes)
+        return Hex.encode(SHA256.hash(data: bytes))
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import HookbayRedis
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Why the gateway could not start.
+public struct GatewayStartupError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The parts of a running gateway, built once by ``buildApplication(configuration:environment:logger:)`` and shared
+/// with tests so that what is tested is what runs.
+public struct Gateway: Sendable {
+    public let configuration: GatewayConfiguration
+    public let platforms: PlatformRegistry
+    public let queue: any WebhookQueue
+    public let metrics: WebhookMetrics
+    public let receiver: WebhookReceiver
+    /// Problems found in the config directory at start-up (those platforms do not serve).
+    public let configProblems: [ConfigProblem]
+    /// Long-running parts to run in the application's `ServiceGroup`.
+    public let services: [any Service]
+
+    /// Loads the platforms and connects the queue (lazily: a Redis that is down makes requests answer 503, not
+    /// start-up fail).
+    public init(configuration: GatewayConfiguration, environment: [String: String], logger: Logger) throws {
+        let report: PlatformLoadReport
+        do {
+            report = try PlatformConfigLoader(environment: environment).load(directory: configuration.configDirectory)
+        } catch {
+            throw GatewayStartupError(error.description)
+        }
+        for problem in report.problems {
+            logger.error("platform file refused", metadata: ["file": .string(problem.file), "problem": .string(problem.description)])
+        }
+        var services: [any Service] = []
+        let queue: any WebhookQueue
+        if let url = configuration.redisURL, !url.isEmpty {
+            let redisConfiguration: RedisConfiguration
+            do {
+                redisConfiguration = try RedisConfiguration(url: url)
+            } catch {
+                throw GatewayStartupError(error.description)
+            }
+            let client = RedisClient(configuration: redisConfiguration, logger: logger)
+            services.append(client)
+            queue = RedisWebhookQueue(client: client)
+            logger.info("queue: Redis", metadata: ["redis": .string(redisConfiguration.displayAddress)])
+        } else {
+            queue = InMemoryWebhookQueue()
+            logger.warning("""
+                NO REDIS CONFIGURED: using the embedded in-process queue. Accepted events are NOT durable and are lost \
+                when this process stops. Set --redis-url or REDIS_URL for production.
+                """)
+        }
+        self.configuration = configuration
+        self.platforms = PlatformRegistry(platforms: report.platforms)
+        self.queue = queue
+        self.metrics = WebhookMetrics()
+        self.receiver = WebhookReceiver(platforms: self.platforms, queue: queue, rateLimiter: RateLimiter(), metrics: self.metrics)
+        self.configProblems = report.problems
+        self.services = services
+        logger.info("platforms loaded", metadata: [
+            "platforms": .string(self.platforms.all.map(\.id).joined(separator: ",")),
+            "refused_files": .stringConvertible(report.problems.count),
+        ])
+    }
+}
+
+/// Builds the `hookbay serve` application: the gateway's routes on a Hummingbird server, with the gateway's services.
+public func buildApplication(
+    configuration: GatewayConfiguration,
+    environment: [String: String] = ProcessInfo.processInfo.environment,
+    logger: Logger
+) throws -> (application: some ApplicationProtocol, gateway: Gateway) {
+    let gateway = try Gateway(configuration: configuration, environment: environment, logger: logger)
+    let router = Router()
+    WebhookRoutes(receiver: gateway.receiver, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+    var application = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hookbay"),
+        services: gateway.services,
+        logger: logger
+    )
+    application.beforeServerStarts {
+        do {
+            try await gateway.queue.prepare(platforms: gateway.platforms.all.map(\.id))
+        } catch {
+            // Not fatal: the enqueue script creates a missing group itself once the queue is back.
+            logger.warning("cannot prepare the queue's streams yet", metadata: ["error": .string("\(error)")])
+        }
+    }
+    return (application, gateway)
+}

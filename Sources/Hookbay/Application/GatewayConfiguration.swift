@@ -1,0 +1,22 @@
+/// Everything `hookbay serve` is told on its command line, with the documented defaults.
+public struct GatewayConfiguration: Sendable {
+    /// Address to listen on. Default `0.0.0.0`.
+    public var host: String = "0.0.0.0"
+    /// Port to listen on. Default 8080; 0 picks a free port.
+    public var port: Int = 8080
+    /// Directory of platform YAML files. Default `platforms.d`.
+    public var configDirectory: String = "platforms.d"
+    /// `redis://` URL; `nil` runs the embedded, non-durable queue. Default `nil`.
+    public var redisURL: String?
+    /// Largest webhook body accepted. Default 1 MiB.
+    public var maxBodyBytes: Int = 1 << 20
+
+    public init(host: String = "0.0.0.0", port: Int = 8080, configDirectory: String = "platforms.d",
+                redisURL: String? = nil, maxBodyBytes: Int = 1 << 20) {
+        self.host = host
+        self.port = port
+        self.configDirectory = configDirectory
+        self.redisURL = redisURL
+        self.maxBodyBytes = maxBodyBytes
+    }
+}

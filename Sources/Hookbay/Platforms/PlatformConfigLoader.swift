@@ -1,0 +1,348 @@
+import Foundation
+import Yams
+
+/// What loading a config directory found: the platforms that loaded and every problem with the ones that did not.
+public struct PlatformLoadReport: Sendable {
+    /// Platforms that loaded, by id.
+    public var platforms: [String: PlatformConfig]
+    /// Every refusal, each naming its file and key.
+    public var problems: [ConfigProblem]
+}
+
+/// Reads platform YAML files (`platforms.d/*.yaml`) into ``PlatformConfig`` values.
+///
+/// Strict on purpose: an unknown key, a value of the wrong type, a reserved or duplicate id, or a secret that cannot
+/// be read refuses the whole file with a message naming the file and the key, so a typo never silently falls back
+/// to a default. The other files still load.
+public struct PlatformConfigLoader: Sendable {
+    /// Ids that would collide with Hookbay's own routes.
+    public static let reservedIDs: Set<String> = [
+        "register", "metrics", "stats", "admin", "dlq", "health", "healthz", "readyz", "content", "api", "webhooks",
+    ]
+
+    static let topLevelKeys: Set<String> = [
+        "platform", "enabled", "adapter", "adapter_config", "secret_env", "secret_file", "signature", "rate_limit",
+        "dedup_ttl_hours", "required_fields", "event_types",
+    ]
+
+    /// Environment variables, for `secret_env`.
+    public var environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    /// Loads every `*.yaml` / `*.yml` file in `directory` (not hidden ones, not subdirectories).
+    public func load(directory: String) throws(ConfigProblem) -> PlatformLoadReport {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw ConfigProblem(file: directory, message: "cannot read the config directory: \(error.localizedDescription)")
+        }
+        var report = PlatformLoadReport(platforms: [:], problems: [])
+        for name in names.sorted() where !name.hasPrefix(".") && (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) {
+            let path = (directory as NSString).appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            do {
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                let platform = try self.parse(yaml: text, file: name, directory: directory)
+                if let existing = report.platforms[platform.id] {
+                    report.problems.append(ConfigProblem(
+                        file: name, key: "platform",
+                        message: "platform id '\(platform.id)' is already defined in \(existing.sourceFile)"
+                    ))
+                    continue
+                }
+                report.platforms[platform.id] = platform
+            } catch let problems as ConfigProblems {
+                report.problems.append(contentsOf: problems.problems)
+            } catch {
+                report.problems.append(ConfigProblem(file: name, message: "cannot read the file: \(error.localizedDescription)"))
+            }
+        }
+        return report
+    }
+
+    /// Parses one platform file. Throws every problem found in it at once.
+    /// - Parameters:
+    ///   - yaml: the file's text.
+    ///   - file: its name, for messages.
+    ///   - directory: where relative `secret_file` paths start.
+    public func parse(yaml: String, file: String, directory: String = ".") throws(ConfigProblems) -> PlatformConfig {
+        var problems = ProblemList(file: file)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigProblems([ConfigProblem(file: file, message: "not valid YAML: \(error)")])
+        }
+        guard let root, case .mapping(let mapping) = root else {
+            throw ConfigProblems([ConfigProblem(file: file, message: "must be a YAML mapping of keys such as platform, secret_env, rate_limit")])
+        }
+        let fields = problems.fields(of: mapping, allowed: Self.topLevelKeys, path: nil)
+
+        // platform
+        var id = ""
+        if let node = fields["platform"] {
+            if let value = problems.string(node, key: "platform") {
+                if !Self.isValidID(value) {
+                    problems.add("platform", node, "'\(value)' is not a valid id: use 1 to 64 of a-z, 0-9, '_' and '-'")
+                } else if Self.reservedIDs.contains(value) {
+                    problems.add("platform", node, "'\(value)' is reserved for Hookbay's own routes; choose another id")
+                } else {
+                    id = value
+                }
+            }
+        } else {
+            problems.add("platform", nil, "is required: the platform id used in /api/v1/webhooks/{platform}")
+        }
+
+        var config = PlatformConfig(id: id, secrets: [], sourceFile: file)
+
+        if let node = fields["enabled"], let value = problems.bool(node, key: "enabled") { config.enabled = value }
+        if let node = fields["adapter"], let value = problems.string(node, key: "adapter") {
+            if Self.isValidID(value) { config.adapter = value } else {
+                problems.add("adapter", node, "'\(value)' is not a valid adapter name: use 1 to 64 of a-z, 0-9, '_' and '-'")
+            }
+        }
+        if let node = fields["adapter_config"] {
+            if case .mapping = node { config.adapterConfig = Self.json(from: node) } else {
+                problems.add("adapter_config", node, "must be a mapping")
+            }
+        }
+
+        config.secrets = self.secrets(fields, directory: directory, problems: &problems)
+
+        if let node = fields["signature"], let sub = problems.mapping(node, key: "signature") {
+            let s = problems.fields(of: sub, allowed: ["scheme", "header", "prefix", "encoding"], path: "signature")
+            if let n = s["scheme"], let v = problems.string(n, key: "signature.scheme") {
+                if let scheme = PlatformConfig.Signature.Scheme(rawValue: v) { config.signature.scheme = scheme } else {
+                    problems.add("signature.scheme", n, "unknown scheme '\(v)'; known: \(PlatformConfig.Signature.Scheme.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+            }
+            if let n = s["header"], let v = problems.string(n, key: "signature.header") {
+                if Self.isValidHeaderName(v) { config.signature.header = v } else {
+                    problems.add("signature.header", n, "'\(v)' is not a valid HTTP header name")
+                }
+            }
+            if let n = s["prefix"], let v = problems.string(n, key: "signature.prefix", allowEmpty: true) { config.signature.prefix = v }
+            if let n = s["encoding"], let v = problems.string(n, key: "signature.encoding") {
+                if let encoding = PlatformConfig.Signature.Encoding(rawValue: v) { config.signature.encoding = encoding } else {
+                    problems.add("signature.encoding", n, "must be hex or base64, not '\(v)'")
+                }
+            }
+        }
+
+        if let node = fields["rate_limit"], let sub = problems.mapping(node, key: "rate_limit") {
+            let r = problems.fields(of: sub, allowed: ["per_minute", "burst"], path: "rate_limit")
+            var perMinute = 100
+            var burst: Int?
+            if let n = r["per_minute"], let v = problems.int(n, key: "rate_limit.per_minute", range: 1...60_000_000) { perMinute = v }
+            if let n = r["burst"], let v = problems.int(n, key: "rate_limit.burst", range: 1...60_000_000) { burst = v }
+            config.rateLimit = .init(perMinute: perMinute, burst: burst)
+        }
+
+        if let node = fields["dedup_ttl_hours"], let v = problems.int(node, key: "dedup_ttl_hours", range: 1...8760) {
+            config.dedupTTLSeconds = v * 3600
+        }
+
+        if let node = fields["required_fields"], let items = problems.sequence(node, key: "required_fields") {
+            config.requiredFields = items.compactMap { item in
+                guard let path = problems.string(item, key: "required_fields") else { return nil }
+                if path.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+                    problems.add("required_fields", item, "'\(path)' is not a dotted path like content_id or metadata.rating")
+                    return nil
+                }
+                return path
+            }
+        }
+
+        if let node = fields["event_types"], let sub = problems.mapping(node, key: "event_types") {
+            var types: [String: CanonicalEventType] = [:]
+            for (keyNode, valueNode) in sub {
+                guard let name = problems.string(keyNode, key: "event_types") else { continue }
+                guard let value = problems.string(valueNode, key: "event_types.\(name)") else { continue }
+                guard let canonical = CanonicalEventType(rawValue: value) else {
+                    problems.add("event_types.\(name)", valueNode, "'\(value)' is not one of content_added, content_updated, content_removed")
+                    continue
+                }
+                if types.updateValue(canonical, forKey: name) != nil {
+                    problems.add("event_types.\(name)", keyNode, "is listed twice")
+                }
+            }
+            if types.isEmpty && problems.isEmpty { problems.add("event_types", node, "must map at least one event type") }
+            config.eventTypes = types
+        }
+
+        if !problems.isEmpty { throw ConfigProblems(problems.problems) }
+        return config
+    }
+
+    private func secrets(_ fields: [String: Node], directory: String, problems: inout ProblemList) -> [PlatformSecret] {
+        switch (fields["secret_env"], fields["secret_file"]) {
+        case (nil, nil):
+            problems.add("secret_env", nil, "is required (or secret_file): every platform's webhooks are signed")
+            return []
+        case (.some, .some(let node)):
+            problems.add("secret_file", node, "give secret_env or secret_file, not both")
+            return []
+        case (.some(let node), nil):
+            return problems.stringOrList(node, key: "secret_env").compactMap { name in
+                guard let value = self.environment[name], !value.isEmpty else {
+                    problems.add("secret_env", node, "environment variable \(name) is not set (or is empty)")
+                    return nil
+                }
+                return PlatformSecret(bytes: Array(value.utf8), source: "env:\(name)")
+            }
+        case (nil, .some(let node)):
+            return problems.stringOrList(node, key: "secret_file").compactMap { path in
+                let full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+                guard let data = FileManager.default.contents(atPath: full) else {
+                    problems.add("secret_file", node, "cannot read \(path)")
+                    return nil
+                }
+                var bytes = Array(data)
+                while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+                guard !bytes.isEmpty else {
+                    problems.add("secret_file", node, "\(path) is empty")
+                    return nil
+                }
+                return PlatformSecret(bytes: bytes, source: "file:\(path)")
+            }
+        }
+    }
+
+    /// `[a-z0-9_-]{1,64}`.
+    public static func isValidID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 64 && id.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+    }
+
+    static func isValidHeaderName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { byte in
+            (0x21...0x7E).contains(byte) && !"\"(),/:;<=>?@[\\]{}".utf8.contains(byte)
+        }
+    }
+
+    /// A YAML node as JSON, for `adapter_config`.
+    static func json(from node: Node) -> JSONValue {
+        switch node {
+        case .mapping(let mapping):
+            var members: [String: JSONValue] = [:]
+            for (key, value) in mapping { members[key.string ?? ""] = json(from: value) }
+            return .object(members)
+        case .sequence(let sequence):
+            return .array(sequence.map { json(from: $0) })
+        case .scalar(let scalar):
+            switch node.tag.rawValue {
+            case Tag.Name.null.rawValue: return .null
+            case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(scalar.string)
+            case Tag.Name.int.rawValue: return node.int.map { .number(String($0)) } ?? .string(scalar.string)
+            case Tag.Name.float.rawValue:
+                if let d = node.float, d.isFinite { return .number("\(d)") }
+                return .string(scalar.string)
+            default: return .string(scalar.string)
+            }
+        case .alias:
+            return .null
+        }
+    }
+}
+
+/// Every problem in one file, thrown together.
+public struct ConfigProblems: Error, Sendable {
+    public var problems: [ConfigProblem]
+    public init(_ problems: [ConfigProblem]) { self.problems = problems }
+}
+
+/// Collects problems while a file is read, with typed accessors that record a clear message on a wrong type.
+struct ProblemList {
+    let file: String
+    var problems: [ConfigProblem] = []
+
+    var isEmpty: Bool { problems.isEmpty }
+
+    mutating func add(_ key: String?, _ node: Node?, _ message: String) {
+        problems.append(ConfigProblem(file: file, key: key, line: node?.mark?.line, message: message))
+    }
+
+    mutating func fields(of mapping: Node.Mapping, allowed: Set<String>, path: String?) -> [String: Node] {
+        var fields: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else {
+                add(path, keyNode, "keys must be strings")
+                continue
+            }
+            let full = path.map { "\($0).\(key)" } ?? key
+            guard allowed.contains(key) else {
+                add(full, keyNode, "unknown key; known keys here: \(allowed.sorted().joined(separator: ", "))")
+                continue
+            }
+            if fields.updateValue(value, forKey: key) != nil {
+                add(full, keyNode, "is given twice")
+            }
+        }
+        return fields
+    }
+
+    mutating func string(_ node: Node, key: String, allowEmpty: Bool = false) -> String? {
+        guard case .scalar(let scalar) = node, node.tag.rawValue != Tag.Name.null.rawValue else {
+            add(key, node, "must be a string")
+            return nil
+        }
+        if !allowEmpty && scalar.string.isEmpty {
+            add(key, node, "must not be empty")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func bool(_ node: Node, key: String) -> Bool? {
+        guard case .scalar = node, let value = node.bool else {
+            add(key, node, "must be true or false")
+            return nil
+        }
+        return value
+    }
+
+    mutating func int(_ node: Node, key: String, range: ClosedRange<Int>) -> Int? {
+        guard case .scalar = node, let value = node.int else {
+            add(key, node, "must be a whole number")
+            return nil
+        }
+        guard range.contains(value) else {
+            add(key, node, "must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func mapping(_ node: Node, key: String) -> Node.Mapping? {
+        guard case .mapping(let mapping) = node else {
+            add(key, node, "must be a mapping")
+            return nil
+        }
+        return mapping
+    }
+
+    mutating func sequence(_ node: Node, key: String) -> [Node]? {
+        guard case .sequence(let sequence) = node else {
+            add(key, node, "must be a list")
+            return nil
+        }
+        return Array(sequence)
+    }
+
+    mutating func stringOrList(_ node: Node, key: String) -> [String] {
+        if case .sequence(let sequence) = node {
+            let values = sequence.compactMap { string($0, key: key) }
+            if values.isEmpty && sequence.isEmpty { add(key, node, "must name at least one") }
+            return values
+        }
+        return string(node, key: key).map { [$0] } ?? []
+    }
+}

@@ -1,0 +1,19 @@
+/// The Redis key names of one platform. Every key carries the hash tag `{platform}`, so all of a platform's keys
+/// live in one Redis Cluster slot and a Lua script may touch them together.
+public struct QueueKeys: Sendable, Equatable {
+    /// The consumer group every worker joins.
+    public static let consumerGroup = "webhook-processors"
+
+    public let platform: String
+
+    public init(platform: String) { self.platform = platform }
+
+    /// `webhooks:incoming:{platform}`: accepted events awaiting processing.
+    public var incoming: String { "webhooks:incoming:{\(platform)}" }
+    /// `webhooks:dlq:{platform}`: events that failed for good.
+    public var deadLetter: String { "webhooks:dlq:{\(platform)}" }
+    /// `webhooks:processed:{platform}`: count of events applied, across all instances.
+    public var processedCounter: String { "webhooks:processed:{\(platform)}" }
+    /// `webhook:hash:{platform}:<event_id>`: dedup marker holding the stream id, with the platform's TTL.
+    public func dedup(eventID: String) -> String { "webhook:hash:{\(platform)}:\(eventID)" }
+}

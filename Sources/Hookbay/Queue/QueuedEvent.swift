@@ -1,0 +1,37 @@
+import NIOCore
+
+/// An accepted event as it is written to its platform's stream.
+///
+/// Fields of the stream entry: `event_id`, `platform`, `event_type` (canonical), `source_event_type` (the
+/// platform's own name), `received_at` (Unix milliseconds) and `envelope` (the request body as received).
+public struct QueuedEvent: Sendable, Equatable {
+    public var eventID: String
+    public var platform: String
+    public var eventType: CanonicalEventType
+    public var sourceEventType: String
+    public var receivedAtMilliseconds: Int64
+    /// The raw body, byte for byte: it is valid JSON, so it is stored without re-encoding.
+    public var envelope: ByteBuffer
+
+    public init(eventID: String, platform: String, eventType: CanonicalEventType, sourceEventType: String,
+                receivedAtMilliseconds: Int64, envelope: ByteBuffer) {
+        self.eventID = eventID
+        self.platform = platform
+        self.eventType = eventType
+        self.sourceEventType = sourceEventType
+        self.receivedAtMilliseconds = receivedAtMilliseconds
+        self.envelope = envelope
+    }
+
+    /// The stream entry's field/value pairs, in order.
+    public var fields: [(String, ByteBuffer)] {
+        [
+            ("event_id", ByteBuffer(string: eventID)),
+            ("platform", ByteBuffer(string: platform)),
+            ("event_type", ByteBuffer(string: eventType.rawValue)),
+            ("source_event_type", ByteBuffer(string: sourceEventType)),
+            ("received_at", ByteBuffer(string: String(receivedAtMilliseconds))),
+            ("envelope", envelope),
+        ]
+    }
+}

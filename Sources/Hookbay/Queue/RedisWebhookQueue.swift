@@ -1,0 +1,90 @@
+import HookbayRedis
+import Logging
+import NIOCore
+
+/// The queue on Redis Streams.
+///
+/// Deduplication and enqueueing are one Lua script, run with `EVALSHA` in one round trip: the stream entry is added
+/// *before* the dedup key is set, and both or neither happen, so a failed attempt is never remembered as a duplicate.
+public struct RedisWebhookQueue: WebhookQueue {
+    /// KEYS: dedup key, stream. ARGV: ttl seconds, group, then field/value pairs.
+    /// Returns `{1, id}` for a new entry and `{0, id}` for a duplicate.
+    static let enqueueScript = RedisScript("""
+        local existing = redis.call('GET', KEYS[1])
+        if existing then return {0, existing} end
+        if redis.call('EXISTS', KEYS[2]) == 0 then
+          redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[2], '0', 'MKSTREAM')
+        end
+        local id = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
+        redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
+        return {1, id}
+        """)
+
+    public let client: RedisClient
+    public var isDurable: Bool { true }
+    public var backendName: String { "redis" }
+
+    public init(client: RedisClient) {
+        self.client = client
+    }
+
+    public func prepare(platforms: [String]) async throws(QueueError) {
+        for platform in platforms {
+            let keys = QueueKeys(platform: platform)
+            _ = try await Self.mapping { () async throws in
+                try await self.client.xgroupCreate(stream: keys.incoming, group: QueueKeys.consumerGroup)
+            }
+        }
+    }
+
+    public func enqueue(_ event: QueuedEvent, ttlSeconds: Int) async throws(QueueError) -> EnqueueResult {
+        let keys = QueueKeys(platform: event.platform)
+        var args: [RedisArgument] = [.integer(ttlSeconds), .string(QueueKeys.consumerGroup)]
+        for (field, value) in event.fields {
+            args.append(.string(field))
+            args.append(.bytes(value))
+        }
+        let reply = try await Self.mapping { () async throws in
+            try await self.client.evalScript(
+                Self.enqueueScript,
+                keys: [.string(keys.dedup(eventID: event.eventID)), .string(keys.incoming)],
+                args: args
+            )
+        }
+        guard let pair = reply.array, pair.count == 2, let flag = pair[0].int, let id = pair[1].string else {
+            throw QueueError("the enqueue script answered \(reply)")
+        }
+        return flag == 1 ? .accepted(streamID: id) : .duplicate(streamID: id)
+    }
+
+    public func stats(platform: String) async throws(QueueError) -> PlatformQueueStats {
+        let keys = QueueKeys(platform: platform)
+        return try await Self.mapping { () async throws in
+            async let groups = self.client.xinfoGroups(keys.incoming)
+            async let length = self.client.xlen(keys.incoming)
+            async let deadLetter = self.client.xlen(keys.deadLetter)
+            async let processed = self.client.getInt(keys.processedCounter)
+            let group = try await groups.first { $0.name == QueueKeys.consumerGroup }
+            let streamLength = try await length
+            let processing = group?.pending ?? 0
+            // The stream holds only live work (processed entries are deleted), so when Redis cannot give the lag
+            // (deleted entries inside the range) the undelivered ones are the rest of the stream.
+            let pending = group.flatMap(\.lag) ?? max(0, streamLength - processing)
+            return PlatformQueueStats(
+                pending: pending, processing: processing, deadLetter: try await deadLetter, processed: try await processed
+            )
+        }
+    }
+
+    public func ping() async throws(QueueError) {
+        try await Self.mapping { () async throws in try await self.client.ping() }
+    }
+
+    static func mapping<T>(_ body: () async throws -> T) async throws(QueueError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw QueueError("\(error)")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// What happened to an event handed to the queue.
+public enum EnqueueResult: Sendable, Equatable {
+    /// Newly added to the platform's stream under this entry id.
+    case accepted(streamID: String)
+    /// Seen within the dedup TTL; nothing was added. `streamID` is where the first copy went.
+    case duplicate(streamID: String?)
+}
+
+/// Queue depth of one platform.
+public struct PlatformQueueStats: Sendable, Equatable, Codable {
+    /// Accepted and not yet handed to a worker.
+    public var pending: Int
+    /// Handed to a worker and not yet acknowledged.
+    public var processing: Int
+    /// In the dead-letter stream.
+    public var deadLetter: Int
+    /// Applied, counted across every instance.
+    public var processed: Int
+
+    public init(pending: Int = 0, processing: Int = 0, deadLetter: Int = 0, processed: Int = 0) {
+        self.pending = pending
+        self.processing = processing
+        self.deadLetter = deadLetter
+        self.processed = processed
+    }
+}
+
+/// Failures of the queue backend, all of which mean "not queued; try again later".
+public struct QueueError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The durable queue between receiving and processing: Redis Streams, or the embedded in-process stand-in.
+public protocol WebhookQueue: Sendable {
+    /// Whether an accepted event survives this process (Redis) or not (embedded).
+    var isDurable: Bool { get }
+    /// A short name for logs and `/readyz` (`redis`, `embedded`).
+    var backendName: String { get }
+    /// Creates each platform's stream and consumer group if missing.
+    func prepare(platforms: [String]) async throws(QueueError)
+    /// Atomically: a duplicate when the event id is known, else append to the stream and remember the id for `ttlSeconds`.
+    func enqueue(_ event: QueuedEvent, ttlSeconds: Int) async throws(QueueError) -> EnqueueResult
+    /// Depth of one platform's queues.
+    func stats(platform: String) async throws(QueueError) -> PlatformQueueStats
+    /// Succeeds when the backend can take events.
+    func ping() async throws(QueueError)
+}

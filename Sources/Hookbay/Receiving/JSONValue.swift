@@ -1,0 +1,53 @@
+/// A parsed JSON document, kept faithful enough to re-serialise canonically.
+///
+/// Numbers keep their literal text (`1.50` stays `1.50`), so hashing never depends on floating-point rounding.
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    /// The number as written in the document; always valid JSON number grammar.
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    /// Members by key; duplicate keys are refused by the parser, so a dictionary loses nothing.
+    case object([String: JSONValue])
+
+    /// The member at `key` when this is an object.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
+    /// The value when this is a string.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The members when this is an object.
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    /// A short name of the value's type, for error messages ("string", "object", ...).
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .number: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+
+    /// Follows a dotted path (`"a.b.c"`) through nested objects.
+    public func value(atPath path: String) -> JSONValue? {
+        var current = self
+        for component in path.split(separator: ".", omittingEmptySubsequences: false) {
+            guard let next = current[String(component)] else { return nil }
+            current = next
+        }
+        return current
+    }
+}

@@ -1,0 +1,100 @@
+import HTTPTypes
+import Logging
+import NIOCore
+
+/// The receive pipeline after the body is read: platform → signature → rate limit → payload → dedup + enqueue.
+///
+/// Each step refuses with its own ``WebhookError``; a 2xx is only ever answered after the queue confirmed the event.
+public struct WebhookReceiver: Sendable {
+    /// What a delivery that passed every check became.
+    public enum Outcome: Sendable, Equatable {
+        case accepted(eventID: String, streamID: String)
+        case duplicate(eventID: String)
+    }
+
+    public let platforms: PlatformRegistry
+    public let queue: any WebhookQueue
+    public let rateLimiter: RateLimiter
+    public let metrics: WebhookMetrics
+
+    public init(platforms: PlatformRegistry, queue: any WebhookQueue, rateLimiter: RateLimiter, metrics: WebhookMetrics) {
+        self.platforms = platforms
+        self.queue = queue
+        self.rateLimiter = rateLimiter
+        self.metrics = metrics
+    }
+
+    /// The platform a request addresses, if it is served and enabled.
+    public func platform(_ id: String) throws(WebhookError) -> PlatformConfig {
+        guard let platform = self.platforms.platform(id) else {
+            self.metrics.recordUnknownPlatform()
+            throw .unsupportedPlatform(id)
+        }
+        self.metrics.record(.received, platform: id)
+        guard platform.enabled else {
+            self.metrics.record(.failed, platform: id)
+            throw .platformDisabled(id)
+        }
+        return platform
+    }
+
+    /// Runs the checks after the platform look-up, and queues the event.
+    public func receive(platform: PlatformConfig, body: ByteBuffer, headers: HTTPFields, logger: Logger) async throws(WebhookError) -> Outcome {
+        do {
+            return try await self.checkAndEnqueue(platform: platform, body: body, headers: headers, logger: logger)
+        } catch {
+            self.metrics.record(error.code == .rateLimitExceeded ? .rateLimited : .failed, platform: platform.id)
+            throw error
+        }
+    }
+
+    private func checkAndEnqueue(platform: PlatformConfig, body: ByteBuffer, headers: HTTPFields, logger: Logger) async throws(WebhookError) -> Outcome {
+        let bytes = body.readableBytesView
+
+        // Signature first, over the raw bytes: a forged request must not consume the platform's rate tokens.
+        let headerValue = HTTPField.Name(platform.signature.header).flatMap { headers[$0] }
+        let verifier = SignatureVerifier(signature: platform.signature, secrets: platform.secrets)
+        let verdict = body.withUnsafeReadableBytes { raw in
+            Result { () throws(SignatureError) in try verifier.verify(headerValue: headerValue, body: raw) }
+        }
+        if case .failure(let error) = verdict {
+            logger.info("signature refused", metadata: ["platform": .string(platform.id), "reason": .string(error.description)])
+            throw .invalidSignature(error)
+        }
+
+        if case .denied(let wait) = self.rateLimiter.admit(platform: platform.id, limit: platform.rateLimit) {
+            throw .rateLimited(platform.id, retryAfterSeconds: max(1, Int((wait + 999_999_999) / 1_000_000_000)))
+        }
+
+        let envelope = try WebhookEnvelope(body: bytes, platform: platform)
+        let eventID = EventIdentity.eventID(platform: platform.id, eventType: envelope.eventType, payload: envelope.payload)
+        let event = QueuedEvent(
+            eventID: eventID,
+            platform: platform.id,
+            eventType: envelope.eventType,
+            sourceEventType: envelope.sourceEventType,
+            receivedAtMilliseconds: WallClock.milliseconds(),
+            envelope: body
+        )
+        let result: EnqueueResult
+        do {
+            result = try await self.queue.enqueue(event, ttlSeconds: platform.dedupTTLSeconds)
+        } catch {
+            logger.error(
+                "queue unavailable; webhook refused with 503",
+                metadata: ["platform": .string(platform.id), "event_id": .string(eventID), "error": .string(error.description)]
+            )
+            throw .queueUnavailable
+        }
+        switch result {
+        case .accepted(let streamID):
+            self.metrics.record(.accepted, platform: platform.id)
+            logger.debug("accepted", metadata: ["platform": .string(platform.id), "event_id": .string(eventID), "stream_id": .string(streamID)])
+            return .accepted(eventID: eventID, streamID: streamID)
+        case .duplicate:
+            self.metrics.record(.duplicate, platform: platform.id)
+            logger.debug("duplicate", metadata: ["platform": .string(platform.id), "event_id": .string(eventID)])
+            return .duplicate(eventID: eventID)
+        }
+    }
+}

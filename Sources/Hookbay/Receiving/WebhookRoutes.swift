@@ -1,0 +1,126 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The HTTP API: receiving webhooks, the seed's metrics and stats, and health checks.
+public struct WebhookRoutes: Sendable {
+    public let receiver: WebhookReceiver
+    /// The largest body accepted, in bytes.
+    public let maxBodyBytes: Int
+
+    public init(receiver: WebhookReceiver, maxBodyBytes: Int) {
+        self.receiver = receiver
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// Adds the routes to `router`.
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        router.get("/api/v1/webhooks/metrics") { _, _ in self.metrics() }
+        router.get("/api/v1/webhooks/stats") { _, _ in try await self.stats() }
+        router.post("/api/v1/webhooks/{platform}") { request, context in
+            try await self.receive(request, platform: context.parameters.get("platform") ?? "", logger: context.logger)
+        }
+        router.get("/healthz") { _, _ in Self.json(#"{"status":"alive"}"#) }
+        router.get("/readyz") { _, _ in await self.ready() }
+    }
+
+    /// `POST /api/v1/webhooks/{platform}`.
+    func receive(_ request: Request, platform id: String, logger: Logger) async throws -> Response {
+        // 1. The body's size, before reading more than the limit.
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > self.maxBodyBytes {
+            throw WebhookError.payloadTooLarge(limit: self.maxBodyBytes)
+        }
+        let body: ByteBuffer
+        do {
+            var request = request
+            body = try await request.collectBody(upTo: self.maxBodyBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw WebhookError.payloadTooLarge(limit: self.maxBodyBytes)
+        }
+        // 2. – 7.
+        let platform = try self.receiver.platform(id)
+        switch try await self.receiver.receive(platform: platform, body: body, headers: request.headers, logger: logger) {
+        case .accepted(let eventID, _):
+            return Self.json(#"{"event_id":"\#(eventID)","status":"accepted"}"#, status: .accepted)
+        case .duplicate(let eventID):
+            return Self.json(#"{"event_id":"\#(eventID)","status":"duplicate"}"#, status: .ok)
+        }
+    }
+
+    /// `GET /api/v1/webhooks/metrics`.
+    func metrics() -> Response {
+        let (total, platforms) = self.receiver.metrics.snapshot()
+        var members: [String: JSONValue] = Self.counters(total)
+        members["platforms"] = .object(platforms.mapValues { .object(Self.counters($0)) })
+        return Self.json(String(decoding: CanonicalJSON.encode(.object(members)), as: UTF8.self))
+    }
+
+    /// `GET /api/v1/webhooks/stats`, read from the queue.
+    func stats() async throws -> Response {
+        var total = PlatformQueueStats()
+        var perPlatform: [String: JSONValue] = [:]
+        for platform in self.receiver.platforms.all {
+            let stats: PlatformQueueStats
+            do {
+                stats = try await self.receiver.queue.stats(platform: platform.id)
+            } catch {
+                throw WebhookError(.serviceUnavailable, .queueUnavailable, "cannot read queue statistics: \(error)", retryAfterSeconds: 5)
+            }
+            total.pending += stats.pending
+            total.processing += stats.processing
+            total.deadLetter += stats.deadLetter
+            total.processed += stats.processed
+            perPlatform[platform.id] = .object(Self.stats(stats))
+        }
+        var members = Self.stats(total)
+        members["platforms"] = .object(perPlatform)
+        return Self.json(String(decoding: CanonicalJSON.encode(.object(members)), as: UTF8.self))
+    }
+
+    /// `GET /readyz`: 200 when the queue answers, 503 otherwise.
+    func ready() async -> Response {
+        let queue = self.receiver.queue
+        let platforms = self.receiver.platforms.all.count
+        do {
+            try await queue.ping()
+            return Self.json(#"{"status":"ready","queue":"\#(queue.backendName)","durable":\#(queue.isDurable),"platforms":\#(platforms)}"#)
+        } catch {
+            var body: [UInt8] = Array(#"{"status":"unavailable","queue":"\#(queue.backendName)","message":"#.utf8)
+            CanonicalJSON.writeString("queue unreachable: \(error)", into: &body)
+            body.append(UInt8(ascii: "}"))
+            return Self.json(String(decoding: body, as: UTF8.self), status: .serviceUnavailable)
+        }
+    }
+
+    private static func counters(_ c: WebhookMetrics.Counters) -> [String: JSONValue] {
+        func percent(_ part: Int) -> JSONValue {
+            guard c.received > 0 else { return .number("0") }
+            let value = (Double(part) / Double(c.received) * 10000).rounded() / 100
+            return .number(String(value))
+        }
+        return [
+            "received": .number(String(c.received)),
+            "accepted": .number(String(c.accepted)),
+            "processed": .number(String(c.processed)),
+            "failed": .number(String(c.failed)),
+            "duplicates": .number(String(c.duplicates)),
+            "rate_limited": .number(String(c.rateLimited)),
+            "success_rate": percent(c.accepted + c.duplicates),
+            "failure_rate": percent(c.failed),
+        ]
+    }
+
+    private static func stats(_ s: PlatformQueueStats) -> [String: JSONValue] {
+        [
+            "pending_count": .number(String(s.pending)),
+            "processing_count": .number(String(s.processing)),
+            "dead_letter_count": .number(String(s.deadLetter)),
+            "total_processed": .number(String(s.processed)),
+        ]
+    }
+
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

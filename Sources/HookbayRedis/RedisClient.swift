@@ -1,0 +1,147 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// A Redis client that keeps one pipelined connection open and reconnects by itself.
+///
+/// Commands never block an event loop: they are written to a SwiftNIO channel and their replies awaited. When the
+/// connection drops (Redis restarted, network cut) the commands in flight fail with a ``RedisError`` and the next
+/// command connects again. After a failed connect, commands fail fast for ``RedisConfiguration/reconnectBackoff``
+/// so that a dead Redis answers callers at once instead of piling up connection attempts.
+///
+/// Run it as a `Service` in the application's `ServiceGroup` so that it closes its connection on shutdown.
+public final class RedisClient: Sendable, Service {
+    private enum State {
+        case idle(lastFailure: (at: ContinuousClock.Instant, error: RedisError)?)
+        case connecting(EventLoopFuture<RedisConnection>)
+        case connected(RedisConnection)
+        case shutDown
+    }
+
+    /// The server this client talks to.
+    public let configuration: RedisConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let state = Mutex<State>(.idle(lastFailure: nil))
+
+    /// Creates a client; nothing connects until the first command.
+    public init(
+        configuration: RedisConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    /// Sends one command, connecting first if needed.
+    public func send(_ args: [RedisArgument], timeout: Duration? = nil) async throws(RedisError) -> RESPValue {
+        let connection = try await self.connection()
+        return try await connection.send(args, timeout: timeout)
+    }
+
+    /// The open connection, or a new one.
+    public func connection() async throws(RedisError) -> RedisConnection {
+        enum Next {
+            case use(RedisConnection)
+            case wait(EventLoopFuture<RedisConnection>)
+            case fail(RedisError)
+            case start(EventLoopPromise<RedisConnection>)
+        }
+        let next: Next = self.state.withLock { state in
+            switch state {
+            case .connected(let connection):
+                return .use(connection)
+            case .connecting(let future):
+                return .wait(future)
+            case .shutDown:
+                return .fail(.shutDown)
+            case .idle(let lastFailure):
+                if let lastFailure, ContinuousClock.now - lastFailure.at < self.configuration.reconnectBackoff {
+                    return .fail(lastFailure.error)
+                }
+                let promise = self.eventLoopGroup.any().makePromise(of: RedisConnection.self)
+                state = .connecting(promise.futureResult)
+                return .start(promise)
+            }
+        }
+        switch next {
+        case .use(let connection):
+            return connection
+        case .fail(let error):
+            throw error
+        case .wait(let future):
+            do {
+                return try await future.get()
+            } catch let error as RedisError {
+                throw error
+            } catch {
+                throw .connectionFailed(String(describing: error))
+            }
+        case .start(let promise):
+            do throws(RedisError) {
+                let connection = try await RedisConnection.connect(to: self.configuration, on: self.eventLoopGroup)
+                let keep = self.state.withLock { state -> Bool in
+                    if case .shutDown = state { return false }
+                    state = .connected(connection)
+                    return true
+                }
+                guard keep else {
+                    connection.close()
+                    promise.fail(RedisError.shutDown)
+                    throw .shutDown
+                }
+                connection.closeFuture.whenComplete { _ in self.connectionClosed(connection) }
+                self.logger.info("connected to Redis", metadata: ["redis": .string(self.configuration.displayAddress)])
+                promise.succeed(connection)
+                return connection
+            } catch {
+                self.state.withLock { state in
+                    if case .shutDown = state { return }
+                    state = .idle(lastFailure: (ContinuousClock.now, error))
+                }
+                self.logger.warning(
+                    "cannot connect to Redis",
+                    metadata: ["redis": .string(self.configuration.displayAddress), "error": .string(error.description)]
+                )
+                promise.fail(error)
+                throw error
+            }
+        }
+    }
+
+    private func connectionClosed(_ connection: RedisConnection) {
+        let wasCurrent = self.state.withLock { state -> Bool in
+            guard case .connected(let current) = state, current.channel === connection.channel else { return false }
+            state = .idle(lastFailure: nil)
+            return true
+        }
+        if wasCurrent {
+            self.logger.warning("Redis connection closed; the next command reconnects",
+                                metadata: ["redis": .string(self.configuration.displayAddress)])
+        }
+    }
+
+    /// Closes the connection; every later command fails with ``RedisError/shutDown``.
+    public func shutdown() {
+        let previous = self.state.withLock { state -> State in
+            let previous = state
+            state = .shutDown
+            return previous
+        }
+        switch previous {
+        case .connected(let connection): connection.close()
+        case .connecting(let future): future.whenSuccess { $0.close() }
+        case .idle, .shutDown: break
+        }
+    }
+
+    /// Waits for graceful shutdown, then closes the connection.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        self.shutdown()
+    }
+}

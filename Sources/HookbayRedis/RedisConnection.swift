@@ -1,0 +1,95 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// One TCP connection to Redis carrying any number of pipelined commands at once.
+///
+/// Commands from many tasks go out in the order they are sent and their replies come back in that order, so a
+/// single connection serves a whole server without serialising callers behind one another.
+public struct RedisConnection: Sendable {
+    let channel: any Channel
+    let commandTimeout: Duration
+
+    /// Connects, then authenticates and selects the database the configuration names.
+    public static func connect(
+        to configuration: RedisConfiguration,
+        on eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws(RedisError) -> RedisConnection {
+        let checkInterval = TimeAmount(min(configuration.commandTimeout / 4, .milliseconds(250)))
+        let bootstrap = ClientBootstrap(group: eventLoopGroup)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler(checkInterval: checkInterval))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
+        } catch {
+            throw .connectionFailed("\(configuration.host):\(configuration.port): \(error)")
+        }
+        let connection = RedisConnection(channel: channel, commandTimeout: configuration.commandTimeout)
+        do {
+            if let password = configuration.password {
+                var auth: [RedisArgument] = ["AUTH"]
+                if let user = configuration.username { auth.append(.string(user)) }
+                auth.append(.string(password))
+                _ = try await connection.send(auth, timeout: configuration.connectTimeout)
+            }
+            if configuration.database != 0 {
+                _ = try await connection.send(["SELECT", .integer(configuration.database)], timeout: configuration.connectTimeout)
+            }
+        } catch {
+            connection.close()
+            throw .connectionFailed("hand-shake with \(configuration.displayAddress) failed: \(error)")
+        }
+        return connection
+    }
+
+    /// Sends one command and waits for its reply; an error reply is thrown as ``RedisError/server(_:)``.
+    /// - Parameters:
+    ///   - args: the command and its arguments, e.g. `["XLEN", "mystream"]`.
+    ///   - timeout: how long to wait for the reply; defaults to the configuration's command timeout. A blocking
+    ///     command (`XREADGROUP ... BLOCK ms`) should pass its block time plus a margin.
+    public func send(_ args: [RedisArgument], timeout: Duration? = nil) async throws(RedisError) -> RESPValue {
+        var bytes = self.channel.allocator.buffer(capacity: 64)
+        bytes.writeRedisCommand(args)
+        let promise = self.channel.eventLoop.makePromise(of: RESPValue.self)
+        let request = RedisRequest(
+            bytes: bytes,
+            promise: promise,
+            deadline: .now() + TimeAmount(timeout ?? self.commandTimeout)
+        )
+        self.channel.writeAndFlush(request).cascadeFailure(to: promise)
+        let reply: RESPValue
+        do {
+            reply = try await promise.futureResult.get()
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw .connectionFailed(String(describing: error))
+        }
+        if case .error(let message) = reply { throw .server(message) }
+        return reply
+    }
+
+    /// Whether the connection is still open.
+    public var isActive: Bool { self.channel.isActive }
+
+    /// Closes the connection; commands still waiting fail with ``RedisError/connectionClosed``.
+    public func close() {
+        self.channel.close(promise: nil)
+    }
+
+    /// Completes when the connection has closed, for whatever reason.
+    var closeFuture: EventLoopFuture<Void> { self.channel.closeFuture }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import Hookbay
+import Hummingbird
+import Logging
+
+@main
+struct HookbayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hookbay",
+        abstract: "Webhook ingestion gateway: verify, rate-limit, de-duplicate and durably queue signed webhooks.",
+        subcommands: [Serve.self, Check.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options every command that reads the config directory takes.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .customLong("config-dir"), help: "Directory of platform YAML files (env HOOKBAY_CONFIG_DIR; default platforms.d).")
+    var configDir: String?
+
+    var resolvedConfigDir: String {
+        configDir ?? ProcessInfo.processInfo.environment["HOOKBAY_CONFIG_DIR"] ?? "platforms.d"
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP gateway.")
+
+    @Option(help: "Address to listen on (env HOOKBAY_HOST; default 0.0.0.0).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env HOOKBAY_PORT; default 8080).")
+    var port: Int?
+
+    @OptionGroup var config: ConfigOptions
+
+    @Option(name: .customLong("redis-url"), help: "redis://[:password@]host:port[/db] (env REDIS_URL). Without it, an embedded, NON-durable in-process queue is used.")
+    var redisURL: String?
+
+    @Option(name: .customLong("max-body-bytes"), help: "Largest webhook body accepted, in bytes (env HOOKBAY_MAX_BODY_BYTES; default 1048576).")
+    var maxBodyBytes: Int?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let logger = try makeLogger(level: logLevel ?? env["LOG_LEVEL"])
+        var configuration = GatewayConfiguration()
+        configuration.host = host ?? env["HOOKBAY_HOST"] ?? configuration.host
+        configuration.port = try port ?? env["HOOKBAY_PORT"].map { try Self.int($0, "HOOKBAY_PORT") } ?? configuration.port
+        configuration.configDirectory = config.resolvedConfigDir
+        configuration.redisURL = redisURL ?? env["REDIS_URL"]
+        configuration.maxBodyBytes = try maxBodyBytes ?? env["HOOKBAY_MAX_BODY_BYTES"].map { try Self.int($0, "HOOKBAY_MAX_BODY_BYTES") } ?? configuration.maxBodyBytes
+        guard configuration.maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+        guard (0...65535).contains(configuration.port) else { throw ValidationError("--port must be between 0 and 65535") }
+        let (application, _) = try buildApplication(configuration: configuration, environment: env, logger: logger)
+        try await application.runService()
+    }
+
+    static func int(_ text: String, _ name: String) throws -> Int {
+        guard let value = Int(text) else { throw ValidationError("\(name) must be a whole number, not '\(text)'") }
+        return value
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load every platform file and print each problem; exit non-zero when there is any."
+    )
+
+    @OptionGroup var config: ConfigOptions
+
+    func run() throws {
+        let report: PlatformLoadReport
+        do {
+            report = try PlatformConfigLoader().load(directory: config.resolvedConfigDir)
+        } catch {
+            print("error: \(error)")
+            throw ExitCode(2)
+        }
+        for platform in report.platforms.values.sorted(by: { $0.id < $1.id }) {
+            print("ok: \(platform.sourceFile): platform \(platform.id) (\(platform.enabled ? "enabled" : "disabled"), adapter \(platform.adapter))")
+        }
+        for problem in report.problems {
+            print("error: \(problem)")
+        }
+        print("\(report.platforms.count) platform(s) loaded, \(report.problems.count) problem(s)")
+        if !report.problems.isEmpty { throw ExitCode(1) }
+    }
+}
+
+func makeLogger(level: String?) throws -> Logger {
+    let logLevel: Logger.Level
+    if let level {
+        guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+            throw ValidationError("unknown log level '\(level)'")
+        }
+        logLevel = parsed
+    } else {
+        logLevel = .info
+    }
+    LoggingSystem.bootstrap(StreamLogHandler.standardError)
+    var logger = Logger(label: "hookbay")
+    logger.logLevel = logLevel
+    return logger
+}
