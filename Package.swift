@@ -65,6 +65,7 @@ let package = Package(
                 "Hookbay",
                 "HookbayRedis",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ]

@@ -53,8 +53,13 @@ public final class RedisClient: Sendable, Service {
         }
         let next: Next = self.state.withLock { state in
             switch state {
-            case .connected(let connection):
+            case .connected(let connection) where connection.isActive:
                 return .use(connection)
+            case .connected:
+                // Closed, and its close callback has not run yet: connect again now.
+                let promise = self.eventLoopGroup.any().makePromise(of: RedisConnection.self)
+                state = .connecting(promise.futureResult)
+                return .start(promise)
             case .connecting(let future):
                 return .wait(future)
             case .shutDown:

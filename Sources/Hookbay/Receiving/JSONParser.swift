@@ -100,7 +100,8 @@ public struct JSONParser {
         }
         while true {
             self.skipWhitespace()
-            guard !self.atEnd, self.current == UInt8(ascii: "\"") else { throw self.error("expected a string key") }
+            guard !self.atEnd else { throw self.error("unterminated object") }
+            guard self.current == UInt8(ascii: "\"") else { throw self.error("expected a string key") }
             let keyOffset = self.index
             let key = try self.parseString()
             self.skipWhitespace()

@@ -1,0 +1,147 @@
+import Foundation
+import HTTPTypes
+import HookbayRedis
+import Logging
+import NIOCore
+import Testing
+
+@testable import Hookbay
+
+/// Platform files, envelopes and signatures for tests.
+enum Fixtures {
+    static let secret = "test-secret-4f1c2a"
+    static let secretEnv = "HOOKBAY_TEST_SECRET"
+    static let environment = [secretEnv: secret]
+
+    static var logger: Logger {
+        var logger = Logger(label: "hookbay-test")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    /// A fresh platform id, so tests sharing one Redis never touch each other's keys.
+    static func uniqueID(_ prefix: String = "p") -> String {
+        "\(prefix)-\(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF)"
+    }
+
+    /// A platform file with the test secret; `extra` is appended as more YAML keys.
+    static func platformYAML(id: String, extra: String = "") -> String {
+        """
+        platform: \(id)
+        secret_env: \(secretEnv)
+        required_fields: [content_id]
+        \(extra)
+        """
+    }
+
+    /// A temporary config directory holding `files`.
+    static func configDirectory(_ files: [String: String]) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hookbay-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (name, text) in files {
+            try text.write(toFile: (dir as NSString).appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        return dir
+    }
+
+    /// The seed's envelope as JSON text.
+    static func envelope(platform: String, eventType: String = "content_added", contentID: String = "12345",
+                         title: String = "New Movie", timestamp: String = "2025-12-06T00:00:00Z") -> String {
+        """
+        {"event_type":"\(eventType)","platform":"\(platform)","timestamp":"\(timestamp)",\
+        "payload":{"content_id":"\(contentID)","title":"\(title)"}}
+        """
+    }
+
+    /// `sha256=<hex>` of `body` under `secret`.
+    static func signature(_ body: String, secret: String = Fixtures.secret) -> String {
+        SignatureVerifier.sign(
+            body: Array(body.utf8),
+            secret: PlatformSecret(bytes: Array(secret.utf8), source: "test"),
+            signature: PlatformConfig.Signature()
+        )
+    }
+
+    /// Headers of a correctly signed delivery.
+    static func signedHeaders(_ body: String, secret: String = Fixtures.secret) -> HTTPFields {
+        [HTTPField.Name("X-Webhook-Signature")!: signature(body, secret: secret), .contentType: "application/json"]
+    }
+}
+
+/// Where the Redis-backed tests find Redis: `REDIS_URL` (set by `scripts/test` and `.ci/run`).
+enum TestRedis {
+    static let environment = ProcessInfo.processInfo.environment
+    static let isCI = environment["CI"] == "true"
+
+    /// Run the Redis tests when a Redis is configured, and always on CI, where a missing Redis must fail them.
+    static let enabled = environment["REDIS_URL"] != nil || isCI
+
+    /// Whether tests that start their own `redis-server` can run (always on CI).
+    static let canSpawn = serverBinary != nil || isCI
+
+    static func url() throws -> String {
+        guard let url = environment["REDIS_URL"], !url.isEmpty else {
+            throw TestSetupError("REDIS_URL is not set: the Redis-backed tests need a running Redis (bash scripts/test starts one)")
+        }
+        return url
+    }
+
+    static var serverBinary: String? {
+        let path = (environment["PATH"] ?? "/usr/bin:/bin") + ":/usr/bin:/usr/local/bin:/usr/sbin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/redis-server"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+struct TestSetupError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A private `redis-server` on a free loopback port, for tests that stop and restart Redis.
+final class RedisServerProcess: @unchecked Sendable {
+    // @unchecked: `process` is only replaced by start()/stop(), which a test calls from one task at a time.
+    let port: Int
+    private var process: Process?
+
+    var url: String { "redis://127.0.0.1:\(port)" }
+
+    init() throws {
+        guard TestRedis.serverBinary != nil else {
+            throw TestSetupError("redis-server is not installed (apt-get install -y redis-server)")
+        }
+        self.port = Int.random(in: 20000...60000)
+    }
+
+    func start() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestRedis.serverBinary!)
+        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", FileManager.default.temporaryDirectory.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        // Wait until it answers.
+        let client = RedisClient(configuration: .init(port: port, reconnectBackoff: .zero), logger: Fixtures.logger)
+        defer { client.shutdown() }
+        for _ in 0..<100 {
+            if (try? await client.ping()) != nil { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSetupError("redis-server on port \(port) did not start")
+    }
+
+    func stop() {
+        guard let process else { return }
+        // SIGKILL: a test process that ran a ServiceGroup ignores SIGTERM, and children inherit that.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    deinit { stop() }
+}
