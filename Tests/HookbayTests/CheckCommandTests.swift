@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// `hookbay check`, run as the real executable that `swift build` puts beside the test bundle.
+@Suite struct CheckCommandTests {
+    static var executable: URL {
+        // .build/<triple>/debug/HookbayPackageTests.xctest → .build/<triple>/debug/hookbay
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("hookbay")
+    }
+
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func exitsZeroWhenAllIsWell() throws {
+        let dir = try Fixtures.configDirectory(["a.yaml": Fixtures.platformYAML(id: "alpha")])
+        let result = try run(["check", "--config-dir", dir], environment: Fixtures.environment)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("ok: a.yaml: platform alpha"))
+    }
+
+    @Test func printsEveryProblemAndExitsNonZero() throws {
+        let dir = try Fixtures.configDirectory([
+            "a.yaml": Fixtures.platformYAML(id: "alpha"),
+            "b.yaml": "platform: beta\nsecret_env: NOT_SET_HERE\nrate_limit: { per_minute: -5 }\n",
+            "c.yaml": "platform: admin\nsecret_env: \(Fixtures.secretEnv)\n",
+        ])
+        let result = try run(["check", "--config-dir", dir], environment: Fixtures.environment)
+        #expect(result.status == 1)
+        #expect(result.output.contains("b.yaml:2: secret_env: environment variable NOT_SET_HERE is not set"))
+        #expect(result.output.contains("b.yaml:3: rate_limit.per_minute: must be between 1"))
+        #expect(result.output.contains("c.yaml:1: platform: 'admin' is reserved"))
+        #expect(result.output.contains("1 platform(s) loaded, 3 problem(s)"))
+        #expect(!result.output.contains(Fixtures.secret))
+    }
+}
