@@ -56,8 +56,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
                 next.promise.succeed(reply)
             }
         } catch {
-            self.failAll(error)
-            context.close(promise: nil)
+            self.closeAndFailAll(error, context: context)
         }
     }
 
@@ -67,14 +66,20 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.failAll(RedisError.connectionFailed(String(describing: error)))
-        context.close(promise: nil)
+        self.closeAndFailAll(RedisError.connectionFailed(String(describing: error)), context: context)
     }
 
     private func checkDeadlines(context: ChannelHandlerContext) {
         guard let oldest = self.waiting.first, oldest.deadline < .now() else { return }
-        self.failAll(RedisError.timeout)
+        self.closeAndFailAll(RedisError.timeout, context: context)
+    }
+
+    /// Closes first, so that a caller woken by the failure already sees the connection inactive and reconnects.
+    private func closeAndFailAll(_ error: any Error, context: ChannelHandlerContext) {
+        let waiting = self.waiting
+        self.waiting.removeAll()
         context.close(promise: nil)
+        for request in waiting { request.promise.fail(error) }
     }
 
     private func failAll(_ error: any Error) {
