@@ -8,6 +8,11 @@ let package = Package(
         .executable(name: "hookbay", targets: ["hookbay"]),
         .library(name: "Hookbay", targets: ["Hookbay"]),
         .library(name: "HookbayRedis", targets: ["HookbayRedis"]),
+        .library(name: "HookbayPluginKit", targets: ["HookbayPluginKit"]),
+        // Reference adapter plugins, loaded at run time with dlopen (never linked into the host).
+        .library(name: "NetflixAdapter", type: .dynamic, targets: ["NetflixAdapter"]),
+        .library(name: "GenericAdapter", type: .dynamic, targets: ["GenericAdapter"]),
+        .library(name: "CBasicAdapter", type: .dynamic, targets: ["CBasicAdapter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
@@ -26,6 +31,30 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // Strict JSON parsing and canonical serialisation, shared by the gateway and the plugin SDK.
+        .target(name: "HookbayJSON"),
+        // The adapter plugin C ABI: one header, changed only with a version bump. Depends on nothing.
+        .target(name: "HookbayPluginABI"),
+        // The Swift SDK for writing adapter plugins.
+        .target(
+            name: "HookbayPluginKit",
+            dependencies: ["HookbayPluginABI", "HookbayJSON"]
+        ),
+        .target(
+            name: "NetflixAdapter",
+            dependencies: ["HookbayPluginKit", "HookbayJSON"],
+            path: "Plugins/NetflixAdapter"
+        ),
+        .target(
+            name: "GenericAdapter",
+            dependencies: ["HookbayPluginKit", "HookbayJSON"],
+            path: "Plugins/GenericAdapter"
+        ),
+        .target(
+            name: "CBasicAdapter",
+            dependencies: ["HookbayPluginABI"],
+            path: "Plugins/CBasicAdapter"
+        ),
         // Typed, pipelined Redis client on SwiftNIO; depends on nothing of Hookbay.
         .target(
             name: "HookbayRedis",
@@ -43,6 +72,9 @@ let package = Package(
             name: "Hookbay",
             dependencies: [
                 "HookbayRedis",
+                "HookbayJSON",
+                "HookbayPluginABI",
+                "HookbayPluginKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -64,6 +96,8 @@ let package = Package(
             dependencies: [
                 "Hookbay",
                 "HookbayRedis",
+                "HookbayJSON",
+                "HookbayPluginKit",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

@@ -9,7 +9,7 @@ struct HookbayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hookbay",
         abstract: "Webhook ingestion gateway: verify, rate-limit, de-duplicate and durably queue signed webhooks.",
-        subcommands: [Serve.self, Check.self],
+        subcommands: [Serve.self, Check.self, Plugins.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -19,8 +19,22 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("config-dir"), help: "Directory of platform YAML files (env HOOKBAY_CONFIG_DIR; default platforms.d).")
     var configDir: String?
 
+    @Option(name: .customLong("plugin-dir"), help: "Directory searched for adapter plugins (.so) before the executable's own (env HOOKBAY_PLUGIN_DIR).")
+    var pluginDir: String?
+
     var resolvedConfigDir: String {
         configDir ?? ProcessInfo.processInfo.environment["HOOKBAY_CONFIG_DIR"] ?? "platforms.d"
+    }
+
+    var resolvedPluginDir: String? {
+        pluginDir ?? ProcessInfo.processInfo.environment["HOOKBAY_PLUGIN_DIR"]
+    }
+
+    var loader: PlatformLoader {
+        PlatformLoader(
+            environment: ProcessInfo.processInfo.environment,
+            pluginDirectories: PlatformLoader.searchDirectories(pluginDirectory: resolvedPluginDir)
+        )
     }
 }
 
@@ -51,6 +65,7 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host ?? env["HOOKBAY_HOST"] ?? configuration.host
         configuration.port = try port ?? env["HOOKBAY_PORT"].map { try Self.int($0, "HOOKBAY_PORT") } ?? configuration.port
         configuration.configDirectory = config.resolvedConfigDir
+        configuration.pluginDirectory = config.resolvedPluginDir
         configuration.redisURL = redisURL ?? env["REDIS_URL"]
         configuration.maxBodyBytes = try maxBodyBytes ?? env["HOOKBAY_MAX_BODY_BYTES"].map { try Self.int($0, "HOOKBAY_MAX_BODY_BYTES") } ?? configuration.maxBodyBytes
         guard configuration.maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
@@ -73,21 +88,44 @@ struct Check: ParsableCommand {
     @OptionGroup var config: ConfigOptions
 
     func run() throws {
-        let report: PlatformLoadReport
+        let report: PlatformLoader.Result
         do {
-            report = try PlatformConfigLoader().load(directory: config.resolvedConfigDir)
+            report = try config.loader.load(directory: config.resolvedConfigDir)
         } catch {
             print("error: \(error)")
             throw ExitCode(2)
         }
         for platform in report.platforms.values.sorted(by: { $0.id < $1.id }) {
-            print("ok: \(platform.sourceFile): platform \(platform.id) (\(platform.enabled ? "enabled" : "disabled"), adapter \(platform.adapter))")
+            let c = platform.config
+            print("ok: \(c.sourceFile): platform \(c.id) (\(c.enabled ? "enabled" : "disabled"), adapter \(c.adapter) \(platform.adapter.plugin.version))")
         }
         for problem in report.problems {
             print("error: \(problem)")
         }
+        for problem in report.catalog.problems {
+            print("warning: plugin \(problem)")
+        }
         print("\(report.platforms.count) platform(s) loaded, \(report.problems.count) problem(s)")
         if !report.problems.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct Plugins: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the adapter plugins found: name, version, ABI version, path.")
+
+    @OptionGroup var config: ConfigOptions
+
+    func run() throws {
+        let directories = PlatformLoader.searchDirectories(pluginDirectory: config.resolvedPluginDir)
+        let catalog = PluginLoader.discover(directories: directories)
+        print("searched: \(directories.joined(separator: ", "))")
+        for plugin in catalog.all {
+            print("\(plugin.name)\t\(plugin.version)\tabi \(plugin.abiVersion)\t\(plugin.path)")
+        }
+        for problem in catalog.problems {
+            print("refused: \(problem)")
+        }
+        if !catalog.problems.isEmpty { throw ExitCode(1) }
     }
 }
 

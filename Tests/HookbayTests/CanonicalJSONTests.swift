@@ -1,3 +1,4 @@
+import HookbayJSON
 import Testing
 
 @testable import Hookbay

@@ -1,3 +1,4 @@
+import HookbayJSON
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -181,9 +182,9 @@ import Testing
     @Test func nestedRequiredField() async throws {
         let (app, _) = try Self.app(files: ["n.yaml": "platform: netflix\nsecret_env: \(Fixtures.secretEnv)\nrequired_fields: [meta.rating]\n"])
         try await app.test(.router) { client in
-            let good = #"{"event_type":"content_added","platform":"netflix","timestamp":"t","payload":{"meta":{"rating":"PG"}}}"#
+            let good = #"{"event_type":"content_added","platform":"netflix","timestamp":"t","payload":{"content_id":"c1","meta":{"rating":"PG"}}}"#
             #expect(try await Self.post(client, body: good).status == .accepted)
-            let bad = #"{"event_type":"content_added","platform":"netflix","timestamp":"t","payload":{"meta":{}}}"#
+            let bad = #"{"event_type":"content_added","platform":"netflix","timestamp":"t","payload":{"content_id":"c1","meta":{}}}"#
             try Self.expectError(try await Self.post(client, body: bad), .badRequest, "invalid_payload", contains: "payload.meta.rating")
         }
     }

@@ -1,3 +1,4 @@
+import HookbayJSON
 import Foundation
 import HTTPTypes
 import HookbayRedis

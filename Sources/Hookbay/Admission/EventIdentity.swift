@@ -1,3 +1,4 @@
+import HookbayJSON
 import Crypto
 
 /// The deduplication identity of an event: hex SHA-256 over the platform id, the canonical event type and the

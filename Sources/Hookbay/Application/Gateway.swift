@@ -20,17 +20,31 @@ public struct Gateway: Sendable {
     public let receiver: WebhookReceiver
     /// Problems found in the config directory at start-up (those platforms do not serve).
     public let configProblems: [ConfigProblem]
+    /// The adapter plugins found.
+    public let plugins: PluginCatalog
     /// Long-running parts to run in the application's `ServiceGroup`.
     public let services: [any Service]
 
     /// Loads the platforms and connects the queue (lazily: a Redis that is down makes requests answer 503, not
     /// start-up fail).
     public init(configuration: GatewayConfiguration, environment: [String: String], logger: Logger) throws {
-        let report: PlatformLoadReport
+        let report: PlatformLoader.Result
         do {
-            report = try PlatformConfigLoader(environment: environment).load(directory: configuration.configDirectory)
+            let loader = PlatformLoader(
+                environment: environment,
+                pluginDirectories: PlatformLoader.searchDirectories(pluginDirectory: configuration.pluginDirectory)
+            )
+            report = try loader.load(directory: configuration.configDirectory)
         } catch {
             throw GatewayStartupError(error.description)
+        }
+        for plugin in report.catalog.all {
+            logger.info("adapter plugin loaded", metadata: [
+                "adapter": .string(plugin.name), "version": .string(plugin.version), "path": .string(plugin.path),
+            ])
+        }
+        for problem in report.catalog.problems {
+            logger.error("adapter plugin refused", metadata: ["problem": .string(problem.description)])
         }
         for problem in report.problems {
             logger.error("platform file refused", metadata: ["file": .string(problem.file), "problem": .string(problem.description)])
@@ -61,6 +75,7 @@ public struct Gateway: Sendable {
         self.metrics = WebhookMetrics()
         self.receiver = WebhookReceiver(platforms: self.platforms, queue: queue, rateLimiter: RateLimiter(), metrics: self.metrics)
         self.configProblems = report.problems
+        self.plugins = report.catalog
         self.services = services
         logger.info("platforms loaded", metadata: [
             "platforms": .string(self.platforms.all.map(\.id).joined(separator: ",")),

@@ -10,9 +10,12 @@ public struct GatewayConfiguration: Sendable {
     public var redisURL: String?
     /// Largest webhook body accepted. Default 1 MiB.
     public var maxBodyBytes: Int = 1 << 20
+    /// Extra directory searched for adapter plugins before the executable's own. Default none.
+    public var pluginDirectory: String?
 
     public init(host: String = "0.0.0.0", port: Int = 8080, configDirectory: String = "platforms.d",
-                redisURL: String? = nil, maxBodyBytes: Int = 1 << 20) {
+                redisURL: String? = nil, maxBodyBytes: Int = 1 << 20, pluginDirectory: String? = nil) {
+        self.pluginDirectory = pluginDirectory
         self.host = host
         self.port = port
         self.configDirectory = configDirectory

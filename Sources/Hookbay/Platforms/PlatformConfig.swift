@@ -1,3 +1,5 @@
+import HookbayJSON
+
 /// One platform, as its YAML file in the config directory describes it, with its secrets resolved.
 ///
 /// Every field has a documented default (see the README's "Platform files" table); the rest of the code never sees
@@ -45,6 +47,8 @@ public struct PlatformConfig: Sendable, Equatable {
     public var enabled: Bool = true
     /// Adapter plugin name. Default `generic`.
     public var adapter: String = "generic"
+    /// A plugin file to load this platform's adapter from, before the plugin directories. Default none.
+    public var pluginPath: String?
     /// The platform's `adapter_config` mapping, as JSON, for its adapter. Default none.
     public var adapterConfig: JSONValue?
     /// Active HMAC keys: a signature by any of them passes (rotation).

@@ -1,3 +1,4 @@
+import HookbayJSON
 import Foundation
 import Yams
 
@@ -21,7 +22,7 @@ public struct PlatformConfigLoader: Sendable {
     ]
 
     static let topLevelKeys: Set<String> = [
-        "platform", "enabled", "adapter", "adapter_config", "secret_env", "secret_file", "signature", "rate_limit",
+        "platform", "enabled", "adapter", "adapter_config", "plugin_path", "secret_env", "secret_file", "signature", "rate_limit",
         "dedup_ttl_hours", "required_fields", "event_types",
     ]
 
@@ -106,6 +107,9 @@ public struct PlatformConfigLoader: Sendable {
             if Self.isValidID(value) { config.adapter = value } else {
                 problems.add("adapter", node, "'\(value)' is not a valid adapter name: use 1 to 64 of a-z, 0-9, '_' and '-'")
             }
+        }
+        if let node = fields["plugin_path"], let value = problems.string(node, key: "plugin_path") {
+            config.pluginPath = value.hasPrefix("/") ? value : (directory as NSString).appendingPathComponent(value)
         }
         if let node = fields["adapter_config"] {
             if case .mapping = node { config.adapterConfig = Self.json(from: node) } else {

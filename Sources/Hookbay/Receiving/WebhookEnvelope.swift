@@ -1,3 +1,5 @@
+import HookbayJSON
+
 /// A delivery's body checked against its platform: the seed's envelope
 /// `{"event_type", "platform", "timestamp", "payload", ...}`.
 public struct WebhookEnvelope: Sendable, Equatable {

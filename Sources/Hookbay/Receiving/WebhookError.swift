@@ -1,3 +1,4 @@
+import HookbayJSON
 import HTTPTypes
 import Hummingbird
 
@@ -14,6 +15,7 @@ public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomString
         case rateLimitExceeded = "rate_limit_exceeded"
         case invalidPayload = "invalid_payload"
         case queueUnavailable = "queue_unavailable"
+        case adapterUnavailable = "adapter_unavailable"
         case notFound = "not_found"
         case internalError = "internal_error"
     }
@@ -66,6 +68,9 @@ public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomString
     }
     static func invalidPayload(_ message: String) -> WebhookError {
         .init(.badRequest, .invalidPayload, message)
+    }
+    static func adapterUnavailable(_ message: String) -> WebhookError {
+        .init(.serviceUnavailable, .adapterUnavailable, "the platform's adapter cannot check the event now: \(message)", retryAfterSeconds: 5)
     }
     static let queueUnavailable = WebhookError(
         .serviceUnavailable, .queueUnavailable, "the queue is unavailable; the webhook was not accepted, retry later", retryAfterSeconds: 5

@@ -1,4 +1,5 @@
 import HTTPTypes
+import HookbayPluginKit
 import Logging
 import NIOCore
 
@@ -25,13 +26,13 @@ public struct WebhookReceiver: Sendable {
     }
 
     /// The platform a request addresses, if it is served and enabled.
-    public func platform(_ id: String) throws(WebhookError) -> PlatformConfig {
+    public func platform(_ id: String) throws(WebhookError) -> ServedPlatform {
         guard let platform = self.platforms.platform(id) else {
             self.metrics.recordUnknownPlatform()
             throw .unsupportedPlatform(id)
         }
         self.metrics.record(.received, platform: id)
-        guard platform.enabled else {
+        guard platform.config.enabled else {
             self.metrics.record(.failed, platform: id)
             throw .platformDisabled(id)
         }
@@ -39,7 +40,7 @@ public struct WebhookReceiver: Sendable {
     }
 
     /// Runs the checks after the platform look-up, and queues the event.
-    public func receive(platform: PlatformConfig, body: ByteBuffer, headers: HTTPFields, logger: Logger) async throws(WebhookError) -> Outcome {
+    public func receive(platform: ServedPlatform, body: ByteBuffer, headers: HTTPFields, logger: Logger) async throws(WebhookError) -> Outcome {
         do {
             return try await self.checkAndEnqueue(platform: platform, body: body, headers: headers, logger: logger)
         } catch {
@@ -48,12 +49,13 @@ public struct WebhookReceiver: Sendable {
         }
     }
 
-    private func checkAndEnqueue(platform: PlatformConfig, body: ByteBuffer, headers: HTTPFields, logger: Logger) async throws(WebhookError) -> Outcome {
+    private func checkAndEnqueue(platform served: ServedPlatform, body: ByteBuffer, headers: HTTPFields, logger: Logger) async throws(WebhookError) -> Outcome {
+        let platform = served.config
         let bytes = body.readableBytesView
 
         // Signature first, over the raw bytes: a forged request must not consume the platform's rate tokens.
         let headerValue = HTTPField.Name(platform.signature.header).flatMap { headers[$0] }
-        let verifier = SignatureVerifier(signature: platform.signature, secrets: platform.secrets)
+        let verifier = served.verifier
         let verdict = body.withUnsafeReadableBytes { raw in
             Result { () throws(SignatureError) in try verifier.verify(headerValue: headerValue, body: raw) }
         }
@@ -68,12 +70,26 @@ public struct WebhookReceiver: Sendable {
 
         let envelope = try WebhookEnvelope(body: bytes, platform: platform)
         let eventID = EventIdentity.eventID(platform: platform.id, eventType: envelope.eventType, payload: envelope.payload)
+        let receivedAt = WallClock.milliseconds()
+        do {
+            try served.adapter.validate(AdapterEvent(
+                platform: platform.id, eventType: envelope.eventType.rawValue, sourceEventType: envelope.sourceEventType,
+                eventID: eventID, receivedAt: receivedAt, timestamp: envelope.timestamp, payload: envelope.payload
+            ))
+        } catch {
+            switch error {
+            case .invalid(let message): throw .invalidPayload(message)
+            case .retryable(let message):
+                logger.warning("adapter asked to retry at receive", metadata: ["platform": .string(platform.id), "error": .string(message)])
+                throw .adapterUnavailable(message)
+            }
+        }
         let event = QueuedEvent(
             eventID: eventID,
             platform: platform.id,
             eventType: envelope.eventType,
             sourceEventType: envelope.sourceEventType,
-            receivedAtMilliseconds: WallClock.milliseconds(),
+            receivedAtMilliseconds: receivedAt,
             envelope: body
         )
         let result: EnqueueResult

@@ -1,3 +1,4 @@
+import HookbayJSON
 import HTTPTypes
 import Hummingbird
 import Logging

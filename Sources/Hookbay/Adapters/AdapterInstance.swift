@@ -1,0 +1,80 @@
+import HookbayJSON
+import HookbayPluginABI
+import HookbayPluginKit
+
+/// One platform's adapter: a plugin context created with the platform's `adapter_config`.
+///
+/// Calls go straight through the C function pointers; the ABI allows concurrent calls on one context.
+public final class AdapterInstance: @unchecked Sendable {
+    // @unchecked: `context` is only passed to the plugin, whose contract allows concurrent validate/process calls;
+    // it is destroyed once, in deinit, when no call can be running.
+    public let plugin: AdapterPlugin
+    private let context: UnsafeMutableRawPointer
+
+    /// Creates the plugin context; throws the plugin's message when it refuses the configuration.
+    public init(plugin: AdapterPlugin, configuration: JSONValue) throws(AdapterError) {
+        self.plugin = plugin
+        let bytes = CanonicalJSON.encode(configuration)
+        var err: UnsafeMutablePointer<CChar>?
+        let context = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                plugin.descriptor.pointee.create!(chars.baseAddress, chars.count, &err)
+            }
+        }
+        let message = Self.take(err, plugin)
+        guard let context else {
+            throw .invalid("adapter '\(plugin.name)' refused its configuration: \(message ?? "no reason given")")
+        }
+        self.context = context
+    }
+
+    deinit {
+        plugin.descriptor.pointee.destroy!(context)
+    }
+
+    /// Runs the plugin's `validate`.
+    public func validate(_ event: AdapterEvent) throws(AdapterError) {
+        let bytes = CanonicalJSON.encode(event.json)
+        var err: UnsafeMutablePointer<CChar>?
+        let status = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                plugin.descriptor.pointee.validate!(context, chars.baseAddress, chars.count, &err)
+            }
+        }
+        try Self.check(status, message: Self.take(err, plugin), plugin)
+    }
+
+    /// Runs the plugin's `process` and checks its output.
+    public func process(_ event: AdapterEvent) throws(AdapterError) -> [ContentUpdate] {
+        let bytes = CanonicalJSON.encode(event.json)
+        var err: UnsafeMutablePointer<CChar>?
+        var out: UnsafeMutablePointer<CChar>?
+        var outCount = 0
+        let status = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                plugin.descriptor.pointee.process!(context, chars.baseAddress, chars.count, &out, &outCount, &err)
+            }
+        }
+        let message = Self.take(err, plugin)
+        defer { if let out { plugin.descriptor.pointee.free_buf!(out) } }
+        try Self.check(status, message: message, plugin)
+        guard let out else { throw .invalid("adapter '\(plugin.name)' reported success but returned no output") }
+        return try ContentUpdate.list(from: UnsafeRawBufferPointer(start: out, count: outCount))
+    }
+
+    private static func check(_ status: Int32, message: String?, _ plugin: AdapterPlugin) throws(AdapterError) {
+        switch status {
+        case Int32(HOOKBAY_STATUS_OK.rawValue): return
+        case Int32(HOOKBAY_STATUS_INVALID.rawValue): throw .invalid(message ?? "adapter '\(plugin.name)' refused the event")
+        case Int32(HOOKBAY_STATUS_RETRY.rawValue): throw .retryable(message ?? "adapter '\(plugin.name)' asked to retry")
+        default: throw .retryable("adapter '\(plugin.name)' returned unknown status \(status)")
+        }
+    }
+
+    /// Copies and frees (with the plugin's own `free_buf`) an error string the plugin returned.
+    private static func take(_ err: UnsafeMutablePointer<CChar>?, _ plugin: AdapterPlugin) -> String? {
+        guard let err else { return nil }
+        defer { plugin.descriptor.pointee.free_buf!(err) }
+        return String(cString: err)
+    }
+}

@@ -1,0 +1,24 @@
+import HookbayJSON
+
+/// What a Swift adapter plugin implements. Export it with one line (see ``AdapterExport``):
+///
+/// ```swift
+/// @_cdecl("hookbay_adapter_entry")
+/// public func hookbayAdapterEntry() -> UnsafeRawPointer { AdapterExport.entry(MyAdapter.self) }
+/// ```
+///
+/// One instance serves one platform (configured by its `adapter_config`) and may be called from several threads at
+/// once: keep it immutable, or synchronise.
+public protocol HookbayAdapter: Sendable {
+    /// The name platforms select it by (`adapter: NAME`): `[a-z0-9_-]{1,64}`.
+    static var name: String { get }
+    /// The adapter's own version, shown by `hookbay plugins`.
+    static var version: String { get }
+    /// Configures an instance from the platform's `adapter_config` (`{}` when absent).
+    /// Throw to refuse the configuration; the platform then does not load.
+    init(configuration: JSONValue) throws(AdapterError)
+    /// Checks an event in the request path: throw ``AdapterError/invalid(_:)`` to answer 400.
+    func validate(_ event: AdapterEvent) throws(AdapterError)
+    /// Turns an event into content updates for the database.
+    func process(_ event: AdapterEvent) throws(AdapterError) -> [ContentUpdate]
+}
