@@ -100,7 +100,9 @@ let package = Package(
                 "HookbayPluginKit",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-            ]
+            ],
+            // C sources of test-only plugins, compiled by the tests themselves with gcc.
+            exclude: ["Fixtures"]
         ),
     ]
 )

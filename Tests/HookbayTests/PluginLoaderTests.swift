@@ -1,0 +1,165 @@
+import Foundation
+import HookbayJSON
+import HookbayPluginKit
+import Testing
+
+@testable import Hookbay
+
+@Suite struct PluginLoaderTests {
+    static func event(_ payload: JSONValue, type: String = "content_added") -> AdapterEvent {
+        AdapterEvent(platform: "netflix", eventType: type, sourceEventType: type, eventID: String(repeating: "a", count: 64),
+                     receivedAt: 1_700_000_000_000, timestamp: "2025-12-06T00:00:00Z", payload: payload)
+    }
+
+    @Test func discoversTheReferencePlugins() throws {
+        let catalog = PluginLoader.discover(directories: [TestPlugins.buildDirectory])
+        #expect(Set(catalog.plugins.keys).isSuperset(of: ["netflix", "generic", "c-basic"]))
+        let netflix = try catalog.plugin(named: "netflix")
+        #expect(netflix.abiVersion == 1)
+        #expect(netflix.version == "1.0.0")
+        #expect(netflix.path.hasSuffix("libNetflixAdapter.so"))
+    }
+
+    @Test func netflixValidatesAndProcesses() throws {
+        let adapter = try AdapterInstance(plugin: PluginLoader.load(path: TestPlugins.real("NetflixAdapter")), configuration: .object([:]))
+        let payload: JSONValue = .object([
+            "content_id": .string("81234"), "title": .string("Dark"), "content_type": .string("series"),
+            "regions": .array([.string("US"), .string("DE")]), "metadata": .object(["rating": .string("TV-MA")]),
+        ])
+        try adapter.validate(Self.event(payload))
+        #expect(try adapter.process(Self.event(payload)) == [ContentUpdate(
+            contentID: "81234", action: .upsert, title: "Dark", contentType: "series",
+            attributes: ["regions": .array([.string("US"), .string("DE")]), "metadata": .object(["rating": .string("TV-MA")])]
+        )])
+        #expect(try adapter.process(Self.event(.object(["content_id": .string("81234")]), type: "content_removed"))
+            == [ContentUpdate(contentID: "81234", action: .remove)])
+    }
+
+    @Test(arguments: [
+        (JSONValue.object([:]), "payload.content_id must be a non-empty string"),
+        (.object(["content_id": .string("")]), "payload.content_id must be a non-empty string"),
+        (.object(["content_id": .number("5")]), "payload.content_id must be a non-empty string"),
+        (.object(["content_id": .string("1"), "title": .number("5")]), "payload.title must be a string, not number"),
+        (.object(["content_id": .string("1"), "content_type": .bool(true)]), "payload.content_type must be a string"),
+        (.object(["content_id": .string("1"), "regions": .string("US")]), "payload.regions must be an array of strings"),
+        (.object(["content_id": .string("1"), "regions": .array([.number("1")])]), "payload.regions[0] must be a string"),
+        (.object(["content_id": .string("1"), "metadata": .array([])]), "payload.metadata must be an object"),
+    ])
+    func netflixRefuses(payload: JSONValue, message: String) throws {
+        let adapter = try AdapterInstance(plugin: PluginLoader.load(path: TestPlugins.real("NetflixAdapter")), configuration: .object([:]))
+        #expect { try adapter.validate(Self.event(payload)) } throws: { error in
+            guard case .invalid(let text)? = error as? AdapterError else { return false }
+            return text.hasPrefix(message)
+        }
+    }
+
+    @Test func genericDefaultsToTheSeedFields() throws {
+        let adapter = try AdapterInstance(plugin: PluginLoader.load(path: TestPlugins.real("GenericAdapter")), configuration: .object([:]))
+        let payload: JSONValue = .object(["content_id": .number("42"), "title": .string("T"), "other": .null])
+        #expect(try adapter.process(Self.event(payload)) == [ContentUpdate(contentID: "42", action: .upsert, title: "T")])
+        #expect(throws: AdapterError.invalid("payload.content_id (the content id) is missing")) {
+            try adapter.validate(Self.event(.object(["title": .string("T")])))
+        }
+    }
+
+    @Test func genericIsConfiguredByYAML() throws {
+        let config: JSONValue = .object([
+            "content_id": .string("item.id"), "title": .string("item.name"),
+            "attributes": .array([.string("item.genres"), .string("missing.path")]),
+        ])
+        let adapter = try AdapterInstance(plugin: PluginLoader.load(path: TestPlugins.real("GenericAdapter")), configuration: config)
+        let payload: JSONValue = .object(["item": .object([
+            "id": .string("x9"), "name": .string("Show"), "genres": .array([.string("drama")]),
+        ])])
+        #expect(try adapter.process(Self.event(payload, type: "content_updated")) == [ContentUpdate(
+            contentID: "x9", action: .upsert, title: "Show", attributes: ["item.genres": .array([.string("drama")])]
+        )])
+        #expect(throws: AdapterError.invalid("payload.item.name must be a string, not number")) {
+            try adapter.validate(Self.event(.object(["item": .object(["id": .string("1"), "name": .number("3")])])))
+        }
+        #expect { try AdapterInstance(plugin: PluginLoader.load(path: TestPlugins.real("GenericAdapter")), configuration: .object(["colour": .string("red")])) }
+            throws: { "\($0)".contains("adapter_config.colour: unknown key") }
+    }
+
+    @Test func cAdapterThroughTheSameABI() throws {
+        let plugin = try PluginLoader.load(path: TestPlugins.real("CBasicAdapter"))
+        #expect(plugin.name == "c-basic")
+        let adapter = try AdapterInstance(plugin: plugin, configuration: .object(["content_type": .string("movie")]))
+        let payload: JSONValue = .object(["content_id": .string("c-7"), "title": .string("Quote \"me\"")])
+        try adapter.validate(Self.event(payload))
+        #expect(try adapter.process(Self.event(payload)) == [ContentUpdate(contentID: "c-7", action: .upsert, title: "Quote \"me\"", contentType: "movie")])
+        #expect(try adapter.process(Self.event(payload, type: "content_removed")).first?.action == .remove)
+        #expect(throws: AdapterError.invalid("payload.content_id must be a non-empty string")) {
+            try adapter.validate(Self.event(.object(["title": .string("x")])))
+        }
+        #expect { try AdapterInstance(plugin: plugin, configuration: .object(["content_type": .number("5")])) }
+            throws: { "\($0)".contains("adapter_config.content_type must be a string") }
+    }
+
+    @Test func refusesAMissingFile() {
+        #expect(throws: PluginLoadError(path: "/nonexistent/libx.so", reason: .missingFile)) { try PluginLoader.load(path: "/nonexistent/libx.so") }
+    }
+
+    @Test func refusesANonELFFile() throws {
+        let dir = try Fixtures.configDirectory(["libfake.so": "#!/bin/sh\necho not a library\n"])
+        #expect { try PluginLoader.load(path: "\(dir)/libfake.so") } throws: { "\($0)".contains("not a shared library (no ELF header)") }
+    }
+
+    @Test(arguments: [
+        ("NO_ENTRY", "does not export hookbay_adapter_entry"),
+        ("WRONG_ABI", "plugin ABI version 99, this Hookbay speaks version 1"),
+        ("SMALL_STRUCT", "descriptor struct_size 16 is smaller than"),
+        ("NULL_PROCESS", "descriptor function 'process' is NULL"),
+    ])
+    func refusesBrokenPlugins(variant: String, message: String) throws {
+        let path = try TestPlugins.build(variant: variant)
+        #expect { try PluginLoader.load(path: path) } throws: { error in
+            let text = "\(error)"
+            return text.contains(message) && text.contains(path)
+        }
+    }
+
+    @Test func refusesAFailingCreate() throws {
+        let plugin = try PluginLoader.load(path: TestPlugins.build(variant: "CREATE_FAILS", name: "refuser"))
+        #expect { try AdapterInstance(plugin: plugin, configuration: .object([:])) }
+            throws: { "\($0)".contains("adapter 'refuser' refused its configuration: this plugin refuses every configuration") }
+    }
+
+    @Test func reportsNameClashesAndBrokenFilesButKeepsTheRest() throws {
+        let dir = try Fixtures.configDirectory([:])
+        _ = try TestPlugins.build(variant: nil, name: "c-basic", in: dir)
+        _ = try TestPlugins.build(variant: "WRONG_ABI", name: "old", in: dir)
+        let catalog = PluginLoader.discover(directories: [dir, TestPlugins.buildDirectory])
+        // The first directory wins the name; the later one is reported.
+        #expect(try catalog.plugin(named: "c-basic").path.hasPrefix(dir))
+        #expect(catalog.problems.contains { "\($0)".contains("adapter name 'c-basic' is already provided by \(dir)") })
+        #expect(catalog.problems.contains { "\($0)".contains("plugin ABI version 99") })
+        #expect(try catalog.plugin(named: "netflix").name == "netflix")
+        #expect { try catalog.plugin(named: "nope") } throws: { "\($0)".contains("no adapter plugin named 'nope'") }
+    }
+
+    @Test func malformedOutputIsAnInvalidResult() throws {
+        let plugin = try PluginLoader.load(path: TestPlugins.build(variant: "BAD_OUTPUT", name: "bad-output"))
+        let adapter = try AdapterInstance(plugin: plugin, configuration: .object([:]))
+        #expect { try adapter.process(Self.event(.object(["content_id": .string("1")]))) }
+            throws: { "\($0)".contains("content update #0: content update field 'content_id' must be a non-empty string") }
+    }
+
+    @Test func platformWithMissingOrBrokenAdapterDoesNotLoad() throws {
+        let broken = try TestPlugins.build(variant: "WRONG_ABI", name: "broken")
+        let dir = try Fixtures.configDirectory([
+            "a.yaml": Fixtures.platformYAML(id: "alpha", extra: "adapter: no-such-adapter"),
+            "b.yaml": Fixtures.platformYAML(id: "beta", extra: "adapter: broken\nplugin_path: \(broken)"),
+            "c.yaml": Fixtures.platformYAML(id: "gamma", extra: "adapter: generic\nadapter_config: { content_id: 5 }"),
+            "d.yaml": Fixtures.platformYAML(id: "delta", extra: "adapter: netflix"),
+            "e.yaml": Fixtures.platformYAML(id: "epsilon", extra: "adapter: netflix\nplugin_path: \(TestPlugins.real("GenericAdapter"))"),
+        ])
+        let result = try PlatformLoader(environment: Fixtures.environment, pluginDirectories: [TestPlugins.buildDirectory]).load(directory: dir)
+        #expect(Set(result.platforms.keys) == ["delta"])
+        let messages = result.problems.map(\.description)
+        #expect(messages.contains { $0.hasPrefix("a.yaml: adapter: no adapter plugin named 'no-such-adapter'") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("b.yaml: plugin_path: \(broken): plugin ABI version 99") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("c.yaml: adapter_config: ") && $0.contains("adapter_config.content_id must be a dotted path") }, "\(messages)")
+        #expect(messages.contains { $0.contains("provides adapter 'generic', but the platform asks for 'netflix'") }, "\(messages)")
+    }
+}
