@@ -91,6 +91,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Synchronous plugin workload for valgrind (scripts/plugin-leak-check).
+        .executableTarget(
+            name: "hookbay-plugin-exercise",
+            dependencies: ["Hookbay"]
+        ),
         .testTarget(
             name: "HookbayTests",
             dependencies: [

@@ -115,12 +115,19 @@ struct Plugins: ParsableCommand {
 
     @OptionGroup var config: ConfigOptions
 
+    @Option(help: "Also run validate+process this many times through each plugin on a sample event (a smoke test; run under valgrind to check for leaks).")
+    var exercise: Int = 0
+
     func run() throws {
         let directories = PlatformLoader.searchDirectories(pluginDirectory: config.resolvedPluginDir)
         let catalog = PluginLoader.discover(directories: directories)
         print("searched: \(directories.joined(separator: ", "))")
         for plugin in catalog.all {
             print("\(plugin.name)\t\(plugin.version)\tabi \(plugin.abiVersion)\t\(plugin.path)")
+            if exercise > 0 {
+                let result = try PluginExercise.run(plugin: plugin, iterations: exercise)
+                print("  \(exercise) × validate+process: \(result.updates) updates, \(result.nanosecondsPerCall) ns per validate+process")
+            }
         }
         for problem in catalog.problems {
             print("refused: \(problem)")

@@ -163,3 +163,21 @@ import Testing
         #expect(messages.contains { $0.contains("provides adapter 'generic', but the platform asks for 'netflix'") }, "\(messages)")
     }
 }
+
+@Suite struct DocumentedExampleTests {
+    @Test func theDocumentedCAdapterBuildsLoadsAndRuns() throws {
+        let dir = try Fixtures.configDirectory([:])
+        let output = "\(dir)/libminimal.so"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["gcc", "-shared", "-fPIC", "-Wall", "-Werror",
+                             "-I", TestPlugins.packageRoot.appendingPathComponent("Sources/HookbayPluginABI/include").path,
+                             "-o", output, TestPlugins.packageRoot.appendingPathComponent("Plugins/Examples/minimal_adapter.c").path]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let adapter = try AdapterInstance(plugin: PluginLoader.load(path: output), configuration: .object([:]))
+        #expect(adapter.plugin.name == "minimal")
+        #expect(try adapter.process(PluginExercise.sampleEvent) == [ContentUpdate(contentID: "minimal", action: .upsert, title: "seen")])
+    }
+}
