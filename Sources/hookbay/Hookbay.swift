@@ -3,13 +3,14 @@ import Foundation
 import Hookbay
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 @main
 struct HookbayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hookbay",
         abstract: "Webhook ingestion gateway: verify, rate-limit, de-duplicate and durably queue signed webhooks.",
-        subcommands: [Serve.self, Check.self, Plugins.self],
+        subcommands: [Serve.self, Worker.self, Check.self, Plugins.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -38,8 +39,35 @@ struct ConfigOptions: ParsableArguments {
     }
 }
 
+/// Options of every command that talks to the queue and the database.
+struct QueueOptions: ParsableArguments {
+    @Option(name: .customLong("redis-url"), help: "redis://[:password@]host:port[/db] (env REDIS_URL). Without it, an embedded, NON-durable in-process queue is used.")
+    var redisURL: String?
+
+    @Option(help: "SQLite content database (env HOOKBAY_DATABASE; default hookbay.sqlite).")
+    var database: String?
+
+    @Option(name: .customLong("consumer-name"), help: "Consumer name prefix of this process's workers, stable across restarts (env HOOKBAY_CONSUMER_NAME; default the host name). Worker i is <name>-<i>.")
+    var consumerName: String?
+
+    @Option(name: .customLong("claim-idle"), help: "Seconds after which a crashed consumer's entries are taken over (env HOOKBAY_CLAIM_IDLE; default 60).")
+    var claimIdle: Int?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    func apply(to configuration: inout GatewayConfiguration, environment env: [String: String]) throws {
+        configuration.redisURL = redisURL ?? env["REDIS_URL"]
+        configuration.databasePath = database ?? env["HOOKBAY_DATABASE"] ?? configuration.databasePath
+        configuration.consumerName = consumerName ?? env["HOOKBAY_CONSUMER_NAME"] ?? configuration.consumerName
+        let idle = try claimIdle ?? env["HOOKBAY_CLAIM_IDLE"].map { try parseInt($0, "HOOKBAY_CLAIM_IDLE") } ?? 60
+        guard idle > 0 else { throw ValidationError("--claim-idle must be positive") }
+        configuration.claimIdle = .seconds(idle)
+    }
+}
+
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the HTTP gateway.")
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP gateway, with workers beside it.")
 
     @Option(help: "Address to listen on (env HOOKBAY_HOST; default 0.0.0.0).")
     var host: String?
@@ -48,36 +76,67 @@ struct Serve: AsyncParsableCommand {
     var port: Int?
 
     @OptionGroup var config: ConfigOptions
-
-    @Option(name: .customLong("redis-url"), help: "redis://[:password@]host:port[/db] (env REDIS_URL). Without it, an embedded, NON-durable in-process queue is used.")
-    var redisURL: String?
+    @OptionGroup var queue: QueueOptions
 
     @Option(name: .customLong("max-body-bytes"), help: "Largest webhook body accepted, in bytes (env HOOKBAY_MAX_BODY_BYTES; default 1048576).")
     var maxBodyBytes: Int?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL; default info).")
-    var logLevel: String?
+    @Option(help: "Workers processing the queue in this process (env HOOKBAY_WORKERS; default 2).")
+    var workers: Int?
+
+    @Flag(name: .customLong("no-workers"), help: "Only receive; leave processing to `hookbay worker` processes.")
+    var noWorkers = false
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        let logger = try makeLogger(level: logLevel ?? env["LOG_LEVEL"])
+        let logger = try makeLogger(level: queue.logLevel ?? env["LOG_LEVEL"])
         var configuration = GatewayConfiguration()
         configuration.host = host ?? env["HOOKBAY_HOST"] ?? configuration.host
-        configuration.port = try port ?? env["HOOKBAY_PORT"].map { try Self.int($0, "HOOKBAY_PORT") } ?? configuration.port
+        configuration.port = try port ?? env["HOOKBAY_PORT"].map { try parseInt($0, "HOOKBAY_PORT") } ?? configuration.port
         configuration.configDirectory = config.resolvedConfigDir
         configuration.pluginDirectory = config.resolvedPluginDir
-        configuration.redisURL = redisURL ?? env["REDIS_URL"]
-        configuration.maxBodyBytes = try maxBodyBytes ?? env["HOOKBAY_MAX_BODY_BYTES"].map { try Self.int($0, "HOOKBAY_MAX_BODY_BYTES") } ?? configuration.maxBodyBytes
+        try queue.apply(to: &configuration, environment: env)
+        configuration.maxBodyBytes = try maxBodyBytes ?? env["HOOKBAY_MAX_BODY_BYTES"].map { try parseInt($0, "HOOKBAY_MAX_BODY_BYTES") } ?? configuration.maxBodyBytes
+        configuration.workers = noWorkers ? 0 : try workers ?? env["HOOKBAY_WORKERS"].map { try parseInt($0, "HOOKBAY_WORKERS") } ?? configuration.workers
         guard configuration.maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
         guard (0...65535).contains(configuration.port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard configuration.workers >= 0 else { throw ValidationError("--workers must not be negative") }
         let (application, _) = try buildApplication(configuration: configuration, environment: env, logger: logger)
         try await application.runService()
     }
+}
 
-    static func int(_ text: String, _ name: String) throws -> Int {
-        guard let value = Int(text) else { throw ValidationError("\(name) must be a whole number, not '\(text)'") }
-        return value
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run workers only: process the queue of every loaded platform into the database (scale out across processes and machines sharing one Redis)."
+    )
+
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var queue: QueueOptions
+
+    @Option(help: "Workers in this process (env HOOKBAY_WORKERS; default 2).")
+    var workers: Int?
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let logger = try makeLogger(level: queue.logLevel ?? env["LOG_LEVEL"])
+        var configuration = GatewayConfiguration()
+        configuration.configDirectory = config.resolvedConfigDir
+        configuration.pluginDirectory = config.resolvedPluginDir
+        try queue.apply(to: &configuration, environment: env)
+        configuration.workers = try workers ?? env["HOOKBAY_WORKERS"].map { try parseInt($0, "HOOKBAY_WORKERS") } ?? configuration.workers
+        guard configuration.workers > 0 else { throw ValidationError("--workers must be at least 1") }
+        let gateway = try Gateway(configuration: configuration, environment: env, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: gateway.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ))
+        try await group.run()
     }
+}
+
+func parseInt(_ text: String, _ name: String) throws -> Int {
+    guard let value = Int(text) else { throw ValidationError("\(name) must be a whole number, not '\(text)'") }
+    return value
 }
 
 struct Check: ParsableCommand {

@@ -16,7 +16,7 @@ import Testing
     ) throws -> (some ApplicationProtocol, Gateway) {
         let dir = try Fixtures.configDirectory(files ?? ["p.yaml": Fixtures.platformYAML(id: platform)])
         return try buildApplication(
-            configuration: .init(host: "127.0.0.1", port: 0, configDirectory: dir, redisURL: nil, maxBodyBytes: maxBodyBytes),
+            configuration: Fixtures.gateway(configDirectory: dir, redisURL: nil, maxBodyBytes: maxBodyBytes),
             environment: Fixtures.environment,
             logger: Fixtures.logger
         )

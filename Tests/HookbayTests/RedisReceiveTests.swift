@@ -15,7 +15,7 @@ struct RedisReceiveTests {
     static func app(platform: String, extra: String = "", redisURL: String? = nil) throws -> (some ApplicationProtocol, Gateway) {
         let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: platform, extra: extra)])
         return try buildApplication(
-            configuration: .init(host: "127.0.0.1", port: 0, configDirectory: dir, redisURL: redisURL ?? TestRedis.url()),
+            configuration: Fixtures.gateway(configDirectory: dir, redisURL: redisURL ?? TestRedis.url()),
             environment: Fixtures.environment,
             logger: Fixtures.logger
         )

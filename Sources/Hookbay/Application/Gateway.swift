@@ -22,6 +22,10 @@ public struct Gateway: Sendable {
     public let configProblems: [ConfigProblem]
     /// The adapter plugins found.
     public let plugins: PluginCatalog
+    /// The content database.
+    public let store: ContentStore
+    /// This process's workers (none with `workers: 0`).
+    public let workers: [QueueWorker]
     /// Long-running parts to run in the application's `ServiceGroup`.
     public let services: [any Service]
 
@@ -69,14 +73,37 @@ public struct Gateway: Sendable {
                 when this process stops. Set --redis-url or REDIS_URL for production.
                 """)
         }
+        let store: ContentStore
+        do {
+            store = try ContentStore(path: configuration.databasePath)
+        } catch {
+            throw GatewayStartupError("cannot open the content database \(configuration.databasePath): \(error)")
+        }
         self.configuration = configuration
+        self.store = store
         self.platforms = PlatformRegistry(platforms: report.platforms)
         self.queue = queue
         self.metrics = WebhookMetrics()
         self.receiver = WebhookReceiver(platforms: self.platforms, queue: queue, rateLimiter: RateLimiter(), metrics: self.metrics)
         self.configProblems = report.problems
         self.plugins = report.catalog
-        self.services = services
+        let (platforms, metrics) = (self.platforms, self.metrics)
+        self.workers = (0..<max(0, configuration.workers)).map { index in
+            var workerConfiguration = WorkerConfiguration(consumerName: "\(configuration.consumerName)-\(index)")
+            workerConfiguration.claimIdle = configuration.claimIdle
+            // Blocking reads get a connection of their own, so they never hold up the receive path's pipeline.
+            let workerQueue: any WebhookQueue
+            if let redis = queue as? RedisWebhookQueue {
+                let client = RedisClient(configuration: redis.client.configuration, logger: logger)
+                services.append(client)
+                workerQueue = RedisWebhookQueue(client: client)
+            } else {
+                workerQueue = queue
+            }
+            let workerProcessor = EventProcessor(platforms: platforms, queue: workerQueue, store: store, metrics: metrics, logger: logger)
+            return QueueWorker(configuration: workerConfiguration, queue: workerQueue, processor: workerProcessor, logger: logger)
+        }
+        self.services = services + self.workers.map { $0 as any Service }
         logger.info("platforms loaded", metadata: [
             "platforms": .string(self.platforms.all.map(\.id).joined(separator: ",")),
             "refused_files": .stringConvertible(report.problems.count),
@@ -92,7 +119,7 @@ public func buildApplication(
 ) throws -> (application: some ApplicationProtocol, gateway: Gateway) {
     let gateway = try Gateway(configuration: configuration, environment: environment, logger: logger)
     let router = Router()
-    WebhookRoutes(receiver: gateway.receiver, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+    WebhookRoutes(receiver: gateway.receiver, store: gateway.store, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
     var application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hookbay"),

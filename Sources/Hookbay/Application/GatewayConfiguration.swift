@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything `hookbay serve` is told on its command line, with the documented defaults.
 public struct GatewayConfiguration: Sendable {
     /// Address to listen on. Default `0.0.0.0`.
@@ -12,6 +14,14 @@ public struct GatewayConfiguration: Sendable {
     public var maxBodyBytes: Int = 1 << 20
     /// Extra directory searched for adapter plugins before the executable's own. Default none.
     public var pluginDirectory: String?
+    /// SQLite content database. Default `hookbay.sqlite`.
+    public var databasePath: String = "hookbay.sqlite"
+    /// Workers in this process; 0 only receives. Default 2.
+    public var workers: Int = 2
+    /// Prefix of the workers' consumer names (`<prefix>-<index>`). Default the host name.
+    public var consumerName: String = ProcessInfo.processInfo.hostName
+    /// Entries idle this long are taken over from a crashed consumer. Default 60 s.
+    public var claimIdle: Duration = .seconds(60)
 
     public init(host: String = "0.0.0.0", port: Int = 8080, configDirectory: String = "platforms.d",
                 redisURL: String? = nil, maxBodyBytes: Int = 1 << 20, pluginDirectory: String? = nil) {

@@ -65,6 +65,8 @@ public struct PlatformConfig: Sendable, Equatable {
     public var eventTypes: [String: CanonicalEventType] = Dictionary(
         uniqueKeysWithValues: CanonicalEventType.allCases.map { ($0.rawValue, $0) }
     )
+    /// Backoff for retryable processing failures. Default 5 attempts, 1 s base, 10 min cap.
+    public var retry = RetryPolicy()
     /// The file this platform was loaded from.
     public var sourceFile: String
 

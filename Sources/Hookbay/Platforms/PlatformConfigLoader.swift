@@ -23,7 +23,7 @@ public struct PlatformConfigLoader: Sendable {
 
     static let topLevelKeys: Set<String> = [
         "platform", "enabled", "adapter", "adapter_config", "plugin_path", "secret_env", "secret_file", "signature", "rate_limit",
-        "dedup_ttl_hours", "required_fields", "event_types",
+        "dedup_ttl_hours", "required_fields", "event_types", "retry",
     ]
 
     /// Environment variables, for `secret_env`.
@@ -148,6 +148,19 @@ public struct PlatformConfigLoader: Sendable {
             config.rateLimit = .init(perMinute: perMinute, burst: burst)
         }
 
+        if let node = fields["retry"], let sub = problems.mapping(node, key: "retry") {
+            let r = problems.fields(of: sub, allowed: ["max_attempts", "base_delay_ms", "max_delay_ms"], path: "retry")
+            if let n = r["max_attempts"], let v = problems.int(n, key: "retry.max_attempts", range: 1...100) { config.retry.maxAttempts = v }
+            if let n = r["base_delay_ms"], let v = problems.int(n, key: "retry.base_delay_ms", range: 1...86_400_000) {
+                config.retry.baseDelayMilliseconds = Int64(v)
+            }
+            if let n = r["max_delay_ms"], let v = problems.int(n, key: "retry.max_delay_ms", range: 1...86_400_000) {
+                config.retry.maxDelayMilliseconds = Int64(v)
+            }
+            if config.retry.maxDelayMilliseconds < config.retry.baseDelayMilliseconds {
+                problems.add("retry.max_delay_ms", node, "must not be smaller than retry.base_delay_ms")
+            }
+        }
         if let node = fields["dedup_ttl_hours"], let v = problems.int(node, key: "dedup_ttl_hours", range: 1...8760) {
             config.dedupTTLSeconds = v * 3600
         }

@@ -1,38 +1,61 @@
 import NIOCore
 import Synchronization
 
-/// The embedded queue: the same semantics as the Redis one (streams, a consumer group, dedup with TTL, atomic
-/// dedup+enqueue) in this process's memory. Nothing survives a restart: for trying Hookbay out and for tests.
+/// The embedded queue: the same semantics as the Redis one (streams, one consumer group with pending lists, idle
+/// claims, dedup with TTL, atomic dedup+enqueue, retries, dead letters) in this process's memory. Nothing survives a
+/// restart: for trying Hookbay out and for tests.
 public final class InMemoryWebhookQueue: WebhookQueue {
-    struct Entry {
-        var id: StreamID
-        var fields: [(String, ByteBuffer)]
-    }
-
     /// A stream entry id `ms-seq`, ordered as Redis orders them.
-    struct StreamID: Comparable, CustomStringConvertible {
+    struct StreamID: Comparable, Hashable, CustomStringConvertible {
         var milliseconds: Int64
         var sequence: Int64
         static func < (a: StreamID, b: StreamID) -> Bool {
             (a.milliseconds, a.sequence) < (b.milliseconds, b.sequence)
         }
         var description: String { "\(milliseconds)-\(sequence)" }
+        init(milliseconds: Int64, sequence: Int64) {
+            self.milliseconds = milliseconds
+            self.sequence = sequence
+        }
+        init?(_ text: String) {
+            let parts = text.split(separator: "-")
+            guard parts.count == 2, let ms = Int64(parts[0]), let seq = Int64(parts[1]) else { return nil }
+            self.init(milliseconds: ms, sequence: seq)
+        }
+    }
+
+    struct Delivery {
+        var consumer: String
+        var deliveredAt: Int64
     }
 
     struct Stream {
-        var entries: [Entry] = []
+        var entries: [StreamID: [(String, ByteBuffer)]] = [:]
+        var order: [StreamID] = []
         var lastID = StreamID(milliseconds: 0, sequence: 0)
-        /// The consumer group's last delivered id and its pending entries.
         var lastDelivered = StreamID(milliseconds: 0, sequence: 0)
-        var pendingIDs: Set<String> = []
+        var pending: [StreamID: Delivery] = [:]
 
         mutating func append(_ fields: [(String, ByteBuffer)], nowMilliseconds: Int64) -> StreamID {
             let id = nowMilliseconds > lastID.milliseconds
                 ? StreamID(milliseconds: nowMilliseconds, sequence: 0)
                 : StreamID(milliseconds: lastID.milliseconds, sequence: lastID.sequence + 1)
             lastID = id
-            entries.append(Entry(id: id, fields: fields))
+            entries[id] = fields
+            order.append(id)
             return id
+        }
+
+        mutating func delete(_ id: StreamID) {
+            entries[id] = nil
+            pending[id] = nil
+            if let index = order.firstIndex(of: id) { order.remove(at: index) }
+        }
+
+        func entry(_ id: StreamID, platform: String) -> StreamEntry? {
+            guard let fields = entries[id] else { return nil }
+            return StreamEntry(platform: platform, id: id.description,
+                               fields: Dictionary(fields, uniquingKeysWith: { _, last in last }))
         }
     }
 
@@ -40,6 +63,8 @@ public final class InMemoryWebhookQueue: WebhookQueue {
         var streams: [String: Stream] = [:]
         var deadLetters: [String: Stream] = [:]
         var processed: [String: Int] = [:]
+        var attempts: [String: [StreamID: Int]] = [:]
+        var retries: [String: [StreamID: Int64]] = [:]
         /// event key → (stream id, expiry in ms)
         var dedup: [String: (streamID: String, expiresAt: Int64)] = [:]
         var insertsSinceSweep = 0
@@ -51,7 +76,7 @@ public final class InMemoryWebhookQueue: WebhookQueue {
     public var isDurable: Bool { false }
     public var backendName: String { "embedded" }
 
-    /// - Parameter now: wall-clock Unix milliseconds (stream ids and TTLs); injectable for tests.
+    /// - Parameter now: wall-clock Unix milliseconds (stream ids, TTLs, idle times); injectable for tests.
     public init(now: @escaping @Sendable () -> Int64 = WallClock.milliseconds) {
         self.now = now
     }
@@ -85,11 +110,10 @@ public final class InMemoryWebhookQueue: WebhookQueue {
     public func stats(platform: String) async throws(QueueError) -> PlatformQueueStats {
         self.state.withLock { state in
             let stream = state.streams[platform] ?? Stream()
-            let undelivered = stream.entries.reversed().prefix { $0.id > stream.lastDelivered }.count
             return PlatformQueueStats(
-                pending: undelivered,
-                processing: stream.pendingIDs.count,
-                deadLetter: state.deadLetters[platform]?.entries.count ?? 0,
+                pending: stream.order.reversed().prefix { $0 > stream.lastDelivered }.count,
+                processing: stream.pending.count,
+                deadLetter: state.deadLetters[platform]?.order.count ?? 0,
                 processed: state.processed[platform] ?? 0
             )
         }
@@ -97,10 +121,122 @@ public final class InMemoryWebhookQueue: WebhookQueue {
 
     public func ping() async throws(QueueError) {}
 
-    /// The entries of a platform's stream, oldest first (for tests and the embedded worker).
+    public func read(platforms: [String], consumer: String, count: Int, pending: Bool, block: Duration) async throws(QueueError) -> [StreamEntry] {
+        let deadline = ContinuousClock.now + block
+        while true {
+            let now = self.now()
+            let entries = self.state.withLock { state -> [StreamEntry] in
+                var result: [StreamEntry] = []
+                for platform in platforms {
+                    guard var stream = state.streams[platform] else { continue }
+                    if pending {
+                        let own = stream.pending.filter { $0.value.consumer == consumer }.keys.sorted().prefix(count)
+                        result += own.compactMap { stream.entry($0, platform: platform) }
+                    } else {
+                        let fresh = stream.order.filter { $0 > stream.lastDelivered }.prefix(count)
+                        for id in fresh {
+                            stream.pending[id] = Delivery(consumer: consumer, deliveredAt: now)
+                            stream.lastDelivered = id
+                            if let entry = stream.entry(id, platform: platform) { result.append(entry) }
+                        }
+                        state.streams[platform] = stream
+                    }
+                }
+                return result
+            }
+            if !entries.isEmpty || pending || ContinuousClock.now >= deadline { return entries }
+            try? await Task.sleep(for: .milliseconds(10))
+            if Task.isCancelled { return [] }
+        }
+    }
+
+    public func claimIdle(platform: String, consumer: String, minIdle: Duration, count: Int) async throws(QueueError) -> [StreamEntry] {
+        let now = self.now()
+        let idle = Int64(minIdle.components.seconds * 1000 + minIdle.components.attoseconds / 1_000_000_000_000_000)
+        return self.state.withLock { state in
+            guard var stream = state.streams[platform] else { return [] }
+            let retries = state.retries[platform] ?? [:]
+            var result: [StreamEntry] = []
+            for (id, delivery) in stream.pending.sorted(by: { $0.key < $1.key }) where now - delivery.deliveredAt >= idle {
+                guard result.count < count else { break }
+                if let due = retries[id], due > now { continue }
+                stream.pending[id] = Delivery(consumer: consumer, deliveredAt: now)
+                if let entry = stream.entry(id, platform: platform) { result.append(entry) } else { stream.pending[id] = nil }
+            }
+            state.streams[platform] = stream
+            return result
+        }
+    }
+
+    public func claimDueRetries(platform: String, consumer: String, lease: Duration, count: Int) async throws(QueueError) -> [StreamEntry] {
+        let now = self.now()
+        return self.state.withLock { state in
+            guard var stream = state.streams[platform] else { return [] }
+            var result: [StreamEntry] = []
+            for (id, due) in (state.retries[platform] ?? [:]).sorted(by: { $0.value < $1.value }) where due <= now {
+                guard result.count < count else { break }
+                state.retries[platform]?[id] = now + Int64(lease.components.seconds * 1000)
+                guard let entry = stream.entry(id, platform: platform) else {
+                    state.retries[platform]?[id] = nil
+                    continue
+                }
+                stream.pending[id] = Delivery(consumer: consumer, deliveredAt: now)
+                result.append(entry)
+            }
+            state.streams[platform] = stream
+            return result
+        }
+    }
+
+    public func complete(_ entry: StreamEntry) async throws(QueueError) {
+        guard let id = StreamID(entry.id) else { return }
+        self.state.withLock { state in
+            state.streams[entry.platform]?.delete(id)
+            state.attempts[entry.platform]?[id] = nil
+            state.retries[entry.platform]?[id] = nil
+            state.processed[entry.platform, default: 0] += 1
+        }
+    }
+
+    public func recordFailedAttempt(_ entry: StreamEntry) async throws(QueueError) -> Int {
+        guard let id = StreamID(entry.id) else { return 1 }
+        return self.state.withLock { state in
+            let attempts = (state.attempts[entry.platform]?[id] ?? 0) + 1
+            state.attempts[entry.platform, default: [:]][id] = attempts
+            return attempts
+        }
+    }
+
+    public func scheduleRetry(_ entry: StreamEntry, dueAtMilliseconds: Int64) async throws(QueueError) {
+        guard let id = StreamID(entry.id) else { return }
+        self.state.withLock { $0.retries[entry.platform, default: [:]][id] = dueAtMilliseconds }
+    }
+
+    public func deadLetter(_ entry: StreamEntry, error: String, attempts: Int) async throws(QueueError) {
+        guard let id = StreamID(entry.id) else { return }
+        let now = self.now()
+        self.state.withLock { state in
+            _ = state.deadLetters[entry.platform, default: Stream()]
+                .append(DeadLetter.fields(of: entry, error: error, attempts: attempts), nowMilliseconds: now)
+            state.streams[entry.platform]?.delete(id)
+            state.attempts[entry.platform]?[id] = nil
+            state.retries[entry.platform]?[id] = nil
+        }
+    }
+
+    /// The entries of a platform's stream, oldest first (for tests).
     public func entries(platform: String) -> [(id: String, fields: [(String, ByteBuffer)])] {
         self.state.withLock { state in
-            (state.streams[platform]?.entries ?? []).map { ($0.id.description, $0.fields) }
+            guard let stream = state.streams[platform] else { return [] }
+            return stream.order.map { ($0.description, stream.entries[$0] ?? []) }
+        }
+    }
+
+    /// The dead-letter entries of a platform, oldest first.
+    public func deadLetters(platform: String) -> [StreamEntry] {
+        self.state.withLock { state in
+            guard let stream = state.deadLetters[platform] else { return [] }
+            return stream.order.compactMap { stream.entry($0, platform: platform) }
         }
     }
 }

@@ -14,6 +14,10 @@ public struct QueueKeys: Sendable, Equatable {
     public var deadLetter: String { "webhooks:dlq:{\(platform)}" }
     /// `webhooks:processed:{platform}`: count of events applied, across all instances.
     public var processedCounter: String { "webhooks:processed:{\(platform)}" }
+    /// `webhooks:retry:{platform}`: sorted set of entry ids waiting for a retry, scored by when it is due (Unix ms).
+    public var retrySchedule: String { "webhooks:retry:{\(platform)}" }
+    /// `webhooks:attempts:{platform}`: hash of entry id → failed attempts so far.
+    public var attempts: String { "webhooks:attempts:{\(platform)}" }
     /// `webhook:hash:{platform}:<event_id>`: dedup marker holding the stream id, with the platform's TTL.
     public func dedup(eventID: String) -> String { "webhook:hash:{\(platform)}:\(eventID)" }
 }

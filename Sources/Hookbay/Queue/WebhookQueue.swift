@@ -45,4 +45,23 @@ public protocol WebhookQueue: Sendable {
     func stats(platform: String) async throws(QueueError) -> PlatformQueueStats
     /// Succeeds when the backend can take events.
     func ping() async throws(QueueError)
+
+    // MARK: Consuming (the consumer group `webhook-processors`)
+
+    /// Reads up to `count` entries per platform for `consumer`: with `pending` its own delivered-but-unacknowledged
+    /// ones (to resume after a restart), otherwise new ones, waiting up to `block` for some to arrive.
+    func read(platforms: [String], consumer: String, count: Int, pending: Bool, block: Duration) async throws(QueueError) -> [StreamEntry]
+    /// Takes over entries another consumer left unacknowledged for longer than `minIdle` (it crashed), except those
+    /// waiting for a retry that is not due. Entries deleted meanwhile are dropped from the pending list.
+    func claimIdle(platform: String, consumer: String, minIdle: Duration, count: Int) async throws(QueueError) -> [StreamEntry]
+    /// Takes the entries whose retry is due, leasing them to `consumer` for `lease` so no other worker takes them.
+    func claimDueRetries(platform: String, consumer: String, lease: Duration, count: Int) async throws(QueueError) -> [StreamEntry]
+    /// Success: acknowledges and deletes the entry (the stream keeps only live work) and counts it as processed.
+    func complete(_ entry: StreamEntry) async throws(QueueError)
+    /// Counts a failed attempt at an entry; returns the number of failed attempts so far.
+    func recordFailedAttempt(_ entry: StreamEntry) async throws(QueueError) -> Int
+    /// Leaves the entry pending and due again at `dueAtMilliseconds` (Unix ms).
+    func scheduleRetry(_ entry: StreamEntry, dueAtMilliseconds: Int64) async throws(QueueError)
+    /// Atomically adds the entry to the dead-letter stream with its error, then acknowledges and deletes it.
+    func deadLetter(_ entry: StreamEntry, error: String, attempts: Int) async throws(QueueError)
 }

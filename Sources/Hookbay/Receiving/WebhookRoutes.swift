@@ -7,11 +7,13 @@ import NIOCore
 /// The HTTP API: receiving webhooks, the seed's metrics and stats, and health checks.
 public struct WebhookRoutes: Sendable {
     public let receiver: WebhookReceiver
+    public let store: ContentStore
     /// The largest body accepted, in bytes.
     public let maxBodyBytes: Int
 
-    public init(receiver: WebhookReceiver, maxBodyBytes: Int) {
+    public init(receiver: WebhookReceiver, store: ContentStore, maxBodyBytes: Int) {
         self.receiver = receiver
+        self.store = store
         self.maxBodyBytes = maxBodyBytes
     }
 
@@ -21,6 +23,9 @@ public struct WebhookRoutes: Sendable {
         router.get("/api/v1/webhooks/stats") { _, _ in try await self.stats() }
         router.post("/api/v1/webhooks/{platform}") { request, context in
             try await self.receive(request, platform: context.parameters.get("platform") ?? "", logger: context.logger)
+        }
+        router.get("/api/v1/content/{platform}/{content_id}") { _, context in
+            try await self.content(platform: context.parameters.get("platform") ?? "", contentID: context.parameters.get("content_id") ?? "")
         }
         router.get("/healthz") { _, _ in Self.json(#"{"status":"alive"}"#) }
         router.get("/readyz") { _, _ in await self.ready() }
@@ -77,6 +82,20 @@ public struct WebhookRoutes: Sendable {
         var members = Self.stats(total)
         members["platforms"] = .object(perPlatform)
         return Self.json(String(decoding: CanonicalJSON.encode(.object(members)), as: UTF8.self))
+    }
+
+    /// `GET /api/v1/content/{platform}/{content_id}`: the content row, 404 when unknown.
+    func content(platform: String, contentID: String) async throws -> Response {
+        let record: ContentRecord?
+        do {
+            record = try await self.store.content(platform: platform, contentID: contentID)
+        } catch {
+            throw WebhookError(.serviceUnavailable, .internalError, "cannot read the content database", retryAfterSeconds: 5)
+        }
+        guard let record else {
+            throw WebhookError(.notFound, .notFound, "no content '\(contentID)' on platform '\(platform)'")
+        }
+        return Self.json(String(decoding: CanonicalJSON.encode(record.json), as: UTF8.self))
     }
 
     /// `GET /readyz`: 200 when the queue answers, 503 otherwise.

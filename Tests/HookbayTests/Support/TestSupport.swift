@@ -44,6 +44,18 @@ enum Fixtures {
         return dir
     }
 
+    /// A gateway configuration on a temporary database; no workers unless asked (the receive tests inspect the queue).
+    static func gateway(configDirectory: String, redisURL: String?, maxBodyBytes: Int = 1 << 20, workers: Int = 0,
+                        claimIdle: Duration = .seconds(60)) throws -> GatewayConfiguration {
+        var configuration = GatewayConfiguration(host: "127.0.0.1", port: 0, configDirectory: configDirectory,
+                                                 redisURL: redisURL, maxBodyBytes: maxBodyBytes)
+        configuration.databasePath = try Fixtures.configDirectory(["README": "scratch"]) + "/content.sqlite"
+        configuration.workers = workers
+        configuration.consumerName = uniqueID("test-worker")
+        configuration.claimIdle = claimIdle
+        return configuration
+    }
+
     /// The seed's envelope as JSON text.
     static func envelope(platform: String, eventType: String = "content_added", contentID: String = "12345",
                          title: String = "New Movie", timestamp: String = "2025-12-06T00:00:00Z") -> String {

@@ -1,0 +1,96 @@
+import Logging
+import ServiceLifecycle
+
+/// Settings of one worker.
+public struct WorkerConfiguration: Sendable {
+    /// Consumer name in the group; stable across restarts so a worker resumes its own pending entries.
+    public var consumerName: String
+    /// Entries per read, per platform. Default 64.
+    public var batchSize: Int = 64
+    /// How long a read waits for new entries. Default 1 s.
+    public var blockFor: Duration = .seconds(1)
+    /// Entries idle longer than this are taken over from a crashed consumer. Default 60 s.
+    public var claimIdle: Duration = .seconds(60)
+    /// How often idle entries and due retries are looked for. Default 1 s.
+    public var claimInterval: Duration = .seconds(1)
+
+    public init(consumerName: String) {
+        self.consumerName = consumerName
+    }
+}
+
+/// A consumer in the group `webhook-processors`: resumes its own pending entries, then reads new ones, takes over
+/// entries a crashed consumer left behind, and runs due retries. A `Service`: it stops between batches on graceful
+/// shutdown, leaving nothing half-settled.
+public struct QueueWorker: Service, Sendable {
+    public let configuration: WorkerConfiguration
+    public let queue: any WebhookQueue
+    public let processor: EventProcessor
+    public let logger: Logger
+
+    public init(configuration: WorkerConfiguration, queue: any WebhookQueue, processor: EventProcessor, logger: Logger) {
+        self.configuration = configuration
+        self.queue = queue
+        self.processor = processor
+        var logger = logger
+        logger[metadataKey: "consumer"] = .string(configuration.consumerName)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        self.logger.info("worker started")
+        var resumed = false
+        var lastClaim = ContinuousClock.now - self.configuration.claimInterval
+        var failures = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let platforms = self.processor.platforms.all.map(\.id)
+            do {
+                if !resumed {
+                    try await self.queue.prepare(platforms: platforms)
+                    // Own pending entries first: what this consumer read before a crash or restart. One pass: any
+                    // left over are taken back by the idle claim.
+                    let own = try await self.queue.read(platforms: platforms, consumer: self.configuration.consumerName,
+                                                        count: self.configuration.batchSize * 16, pending: true, block: .zero)
+                    await self.settle(own)
+                    resumed = true
+                }
+                if ContinuousClock.now - lastClaim >= self.configuration.claimInterval {
+                    lastClaim = ContinuousClock.now
+                    for platform in platforms {
+                        let due = try await self.queue.claimDueRetries(
+                            platform: platform, consumer: self.configuration.consumerName,
+                            lease: self.configuration.claimIdle, count: self.configuration.batchSize)
+                        await self.settle(due)
+                        let orphaned = try await self.queue.claimIdle(
+                            platform: platform, consumer: self.configuration.consumerName,
+                            minIdle: self.configuration.claimIdle, count: self.configuration.batchSize)
+                        if !orphaned.isEmpty {
+                            self.logger.info("took over entries from an idle consumer", metadata: [
+                                "platform": .string(platform), "count": .stringConvertible(orphaned.count),
+                            ])
+                        }
+                        await self.settle(orphaned)
+                    }
+                }
+                let fresh = try await self.queue.read(platforms: platforms, consumer: self.configuration.consumerName,
+                                                      count: self.configuration.batchSize, pending: false,
+                                                      block: self.configuration.blockFor)
+                await self.settle(fresh)
+                failures = 0
+            } catch {
+                failures += 1
+                let wait = Duration.milliseconds(min(5000, 100 * (1 << min(failures, 6))))
+                self.logger.warning("queue unavailable; worker retries", metadata: ["error": .string("\(error)"), "wait_ms": .stringConvertible(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)])
+                resumed = false
+                try? await Task.sleep(for: wait)
+            }
+        }
+        self.logger.info("worker stopped")
+    }
+
+    private func settle(_ entries: [StreamEntry]) async {
+        for entry in entries {
+            await self.processor.handle(entry)
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import HookbayRedis
+import NIOCore
+
+/// The consumer side of the Redis queue: reads, claims, retries, completion and dead-lettering.
+extension RedisWebhookQueue {
+    /// KEYS: stream, processed counter, attempts, retry schedule. ARGV: group, id.
+    static let completeScript = RedisScript("""
+        redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('XDEL', KEYS[1], ARGV[2])
+        redis.call('HDEL', KEYS[3], ARGV[2])
+        redis.call('ZREM', KEYS[4], ARGV[2])
+        return redis.call('INCR', KEYS[2])
+        """)
+
+    /// KEYS: stream, dead-letter stream, attempts, retry schedule. ARGV: group, id, then field/value pairs.
+    /// The dead-letter entry is written first: a crash in between can duplicate, never lose.
+    static let deadLetterScript = RedisScript("""
+        local dlq = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
+        redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('XDEL', KEYS[1], ARGV[2])
+        redis.call('HDEL', KEYS[3], ARGV[2])
+        redis.call('ZREM', KEYS[4], ARGV[2])
+        return dlq
+        """)
+
+    /// KEYS: retry schedule. ARGV: now ms, lease-until ms, count. Leases the due ids and returns them.
+    static let leaseDueScript = RedisScript("""
+        local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+        for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
+        return ids
+        """)
+
+    public func read(platforms: [String], consumer: String, count: Int, pending: Bool, block: Duration) async throws(QueueError) -> [StreamEntry] {
+        guard !platforms.isEmpty else { return [] }
+        var command: [RedisArgument] = ["XREADGROUP", "GROUP", .string(QueueKeys.consumerGroup), .string(consumer), "COUNT", .integer(count)]
+        let blockMilliseconds = Int(block.components.seconds * 1000 + block.components.attoseconds / 1_000_000_000_000_000)
+        if !pending { command += ["BLOCK", .integer(max(1, blockMilliseconds))] }
+        command.append("STREAMS")
+        command += platforms.map { .string(QueueKeys(platform: $0).incoming) }
+        command += platforms.map { _ in .string(pending ? "0" : ">") }
+        let reply = try await Self.mapping { () async throws in
+            do {
+                return try await self.client.send(command, timeout: pending ? nil : block + self.client.configuration.commandTimeout)
+            } catch let error as RedisError where error.serverErrorCode == "NOGROUP" {
+                // A stream or group vanished (Redis restarted without persistence): recreate and read next time.
+                try await self.prepare(platforms: platforms)
+                return RESPValue.null
+            }
+        }
+        return try Self.streams(reply, platforms: platforms)
+    }
+
+    public func claimIdle(platform: String, consumer: String, minIdle: Duration, count: Int) async throws(QueueError) -> [StreamEntry] {
+        let keys = QueueKeys(platform: platform)
+        var cursor = "0-0"
+        var claimed: [StreamEntry] = []
+        let idleMilliseconds = Int(minIdle.components.seconds * 1000 + minIdle.components.attoseconds / 1_000_000_000_000_000)
+        // XAUTOCLAIM scans at most COUNT×10 pending entries per call: follow the cursor until it wraps to 0-0.
+        repeat {
+            let reply = try await Self.mapping { () async throws in
+                try await self.client.send(["XAUTOCLAIM", .string(keys.incoming), .string(QueueKeys.consumerGroup), .string(consumer),
+                                            .integer(idleMilliseconds), .string(cursor), "COUNT", .integer(count)])
+            }
+            guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else {
+                throw QueueError("XAUTOCLAIM answered \(reply)")
+            }
+            cursor = next
+            claimed += try Self.entries(parts[1], platform: platform)
+        } while cursor != "0-0" && claimed.count < count
+        guard !claimed.isEmpty else { return [] }
+        // Entries waiting for a retry that is not due stay with their schedule.
+        let now = WallClock.milliseconds()
+        let scores = try await Self.mapping { () async throws in
+            try await self.client.send(["ZMSCORE", .string(keys.retrySchedule)] + claimed.map { .string($0.id) })
+        }
+        let due = (scores.array ?? []).map { score -> Bool in
+            guard let text = score.string, let at = Double(text) else { return true }
+            return Int64(at) <= now
+        }
+        return zip(claimed, due + Array(repeating: true, count: max(0, claimed.count - due.count))).filter(\.1).map(\.0)
+    }
+
+    public func claimDueRetries(platform: String, consumer: String, lease: Duration, count: Int) async throws(QueueError) -> [StreamEntry] {
+        let keys = QueueKeys(platform: platform)
+        let now = WallClock.milliseconds()
+        let leaseMilliseconds = Int64(lease.components.seconds * 1000)
+        let ids = try await Self.mapping { () async throws in
+            try await self.client.evalScript(Self.leaseDueScript, keys: [.string(keys.retrySchedule)],
+                                             args: [.integer(Int(now)), .integer(Int(now + leaseMilliseconds)), .integer(count)])
+        }
+        let idList = (ids.array ?? []).compactMap(\.string)
+        guard !idList.isEmpty else { return [] }
+        let reply = try await Self.mapping { () async throws in
+            try await self.client.send(["XCLAIM", .string(keys.incoming), .string(QueueKeys.consumerGroup), .string(consumer), "0"]
+                                       + idList.map { .string($0) })
+        }
+        let entries = try Self.entries(reply, platform: platform)
+        // Ids that were deleted meanwhile are no longer anyone's work.
+        let found = Set(entries.map(\.id))
+        for id in idList where !found.contains(id) {
+            _ = try await Self.mapping { () async throws in
+                try await self.client.send(["ZREM", .string(keys.retrySchedule), .string(id)])
+            }
+        }
+        return entries
+    }
+
+    public func complete(_ entry: StreamEntry) async throws(QueueError) {
+        let keys = QueueKeys(platform: entry.platform)
+        _ = try await Self.mapping { () async throws in
+            try await self.client.evalScript(
+                Self.completeScript,
+                keys: [.string(keys.incoming), .string(keys.processedCounter), .string(keys.attempts), .string(keys.retrySchedule)],
+                args: [.string(QueueKeys.consumerGroup), .string(entry.id)]
+            )
+        }
+    }
+
+    public func recordFailedAttempt(_ entry: StreamEntry) async throws(QueueError) -> Int {
+        let keys = QueueKeys(platform: entry.platform)
+        let reply = try await Self.mapping { () async throws in
+            try await self.client.send(["HINCRBY", .string(keys.attempts), .string(entry.id), "1"])
+        }
+        guard let attempts = reply.int else { throw QueueError("HINCRBY answered \(reply)") }
+        return attempts
+    }
+
+    public func scheduleRetry(_ entry: StreamEntry, dueAtMilliseconds: Int64) async throws(QueueError) {
+        let keys = QueueKeys(platform: entry.platform)
+        _ = try await Self.mapping { () async throws in
+            try await self.client.send(["ZADD", .string(keys.retrySchedule), .integer(Int(dueAtMilliseconds)), .string(entry.id)])
+        }
+    }
+
+    public func deadLetter(_ entry: StreamEntry, error: String, attempts: Int) async throws(QueueError) {
+        let keys = QueueKeys(platform: entry.platform)
+        var args: [RedisArgument] = [.string(QueueKeys.consumerGroup), .string(entry.id)]
+        for (field, value) in DeadLetter.fields(of: entry, error: error, attempts: attempts) {
+            args.append(.string(field))
+            args.append(.bytes(value))
+        }
+        _ = try await Self.mapping { () async throws in
+            try await self.client.evalScript(
+                Self.deadLetterScript,
+                keys: [.string(keys.incoming), .string(keys.deadLetter), .string(keys.attempts), .string(keys.retrySchedule)],
+                args: args
+            )
+        }
+    }
+
+    /// Parses an `XREADGROUP` reply: `[[stream, [[id, [f, v, ...]], ...]], ...]` (null when nothing arrived).
+    static func streams(_ reply: RESPValue, platforms: [String]) throws(QueueError) -> [StreamEntry] {
+        guard case .array(let streams) = reply else { return [] }
+        var byKey: [String: String] = [:]
+        for platform in platforms { byKey[QueueKeys(platform: platform).incoming] = platform }
+        var result: [StreamEntry] = []
+        for stream in streams {
+            guard let pair = stream.array, pair.count == 2, let key = pair[0].string, let platform = byKey[key] else {
+                throw QueueError("unexpected XREADGROUP reply")
+            }
+            result += try entries(pair[1], platform: platform)
+        }
+        return result
+    }
+
+    /// Parses `[[id, [f, v, ...]], ...]`; an entry whose fields are nil (deleted while pending) is skipped.
+    static func entries(_ reply: RESPValue, platform: String) throws(QueueError) -> [StreamEntry] {
+        guard let items = reply.array else { return [] }
+        var result: [StreamEntry] = []
+        for item in items {
+            guard let pair = item.array, pair.count == 2, let id = pair[0].string else { continue }
+            guard let flat = pair[1].array else { continue }
+            var fields: [String: ByteBuffer] = [:]
+            for i in stride(from: 0, to: flat.count - 1, by: 2) {
+                guard let name = flat[i].string, case .bulkString(let value) = flat[i + 1] else { continue }
+                fields[name] = value
+            }
+            result.append(StreamEntry(platform: platform, id: id, fields: fields))
+        }
+        return result
+    }
+}

@@ -1,0 +1,19 @@
+import NIOCore
+
+/// One entry read from a platform's stream (or dead-letter stream).
+public struct StreamEntry: Sendable, Equatable {
+    public var platform: String
+    /// The stream entry id, `ms-seq`.
+    public var id: String
+    /// Field → value, as written.
+    public var fields: [String: ByteBuffer]
+
+    public init(platform: String, id: String, fields: [String: ByteBuffer]) {
+        self.platform = platform
+        self.id = id
+        self.fields = fields
+    }
+
+    /// A field's value as text.
+    public func string(_ field: String) -> String? { fields[field].map { String(buffer: $0) } }
+}

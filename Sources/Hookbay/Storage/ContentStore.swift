@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+import HookbayJSON
+import HookbayPluginKit
+
+/// The content database: SQLite through GRDB, with migrations.
+///
+/// Applying an event is idempotent and ordered: the event id is recorded in `applied_events` in the same transaction
+/// as its updates, so a redelivered event changes nothing; and an update carrying an older event time than the row's
+/// never overwrites it. All database work runs on GRDB's own queue, never on an event loop.
+public final class ContentStore: Sendable {
+    /// What applying an event did.
+    public enum ApplyOutcome: Sendable, Equatable {
+        case applied
+        /// This event id was applied before: nothing changed.
+        case alreadyApplied
+    }
+
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(self.pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: content and applied events") { db in
+            try db.execute(sql: """
+                CREATE TABLE content (
+                    platform TEXT NOT NULL,
+                    content_id TEXT NOT NULL,
+                    title TEXT,
+                    content_type TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('active', 'removed')),
+                    attributes TEXT,
+                    first_seen_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    event_time INTEGER NOT NULL,
+                    last_event_id TEXT NOT NULL,
+                    last_event_type TEXT NOT NULL,
+                    PRIMARY KEY (platform, content_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE applied_events (
+                    platform TEXT NOT NULL,
+                    event_id TEXT NOT NULL,
+                    applied_at INTEGER NOT NULL,
+                    updates INTEGER NOT NULL,
+                    PRIMARY KEY (platform, event_id)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+
+    /// Applies `updates` derived from one event, once.
+    /// - Parameters:
+    ///   - eventTime: Unix ms that orders this event against others for the same content.
+    public func apply(platform: String, eventID: String, eventType: String, eventTime: Int64,
+                      updates: [ContentUpdate]) async throws -> ApplyOutcome {
+        let now = WallClock.milliseconds()
+        return try await self.pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO applied_events (platform, event_id, applied_at, updates) VALUES (?, ?, ?, ?)",
+                arguments: [platform, eventID, now, updates.count]
+            )
+            guard db.changesCount == 1 else { return .alreadyApplied }
+            for update in updates {
+                let attributes = update.attributes.map { String(decoding: CanonicalJSON.encode(.object($0)), as: UTF8.self) }
+                let status = update.action == .remove ? ContentRecord.Status.removed : .active
+                // Insert, or update only when this event is not older than the one that made the row.
+                try db.execute(
+                    sql: """
+                        INSERT INTO content (platform, content_id, title, content_type, status, attributes, first_seen_at,
+                                             updated_at, event_time, last_event_id, last_event_type)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (platform, content_id) DO UPDATE SET
+                            title = COALESCE(excluded.title, content.title),
+                            content_type = COALESCE(excluded.content_type, content.content_type),
+                            status = excluded.status,
+                            attributes = COALESCE(excluded.attributes, content.attributes),
+                            updated_at = excluded.updated_at,
+                            event_time = excluded.event_time,
+                            last_event_id = excluded.last_event_id,
+                            last_event_type = excluded.last_event_type
+                        WHERE excluded.event_time >= content.event_time
+                        """,
+                    arguments: [platform, update.contentID, update.title, update.contentType, status.rawValue, attributes,
+                                now, now, eventTime, eventID, eventType]
+                )
+            }
+            return .applied
+        }
+    }
+
+    /// The row for one piece of content.
+    public func content(platform: String, contentID: String) async throws -> ContentRecord? {
+        try await self.pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM content WHERE platform = ? AND content_id = ?",
+                                             arguments: [platform, contentID]) else { return nil }
+            let attributesText: String? = row["attributes"]
+            return ContentRecord(
+                platform: row["platform"], contentID: row["content_id"], title: row["title"], contentType: row["content_type"],
+                status: ContentRecord.Status(rawValue: row["status"]) ?? .active,
+                attributes: attributesText.flatMap { try? JSONParser.parse(Array($0.utf8)) },
+                firstSeenAt: row["first_seen_at"], updatedAt: row["updated_at"], eventTime: row["event_time"],
+                lastEventID: row["last_event_id"], lastEventType: row["last_event_type"]
+            )
+        }
+    }
+
+    /// How many events of `platform` were applied (each once).
+    public func appliedEventCount(platform: String) async throws -> Int {
+        try await self.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM applied_events WHERE platform = ?", arguments: [platform]) ?? 0
+        }
+    }
+
+    /// Whether `eventID` of `platform` was applied.
+    public func wasApplied(platform: String, eventID: String) async throws -> Bool {
+        try await self.pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM applied_events WHERE platform = ? AND event_id = ?", arguments: [platform, eventID]) ?? false
+        }
+    }
+}
