@@ -91,6 +91,7 @@ public struct Gateway: Sendable {
         self.workers = (0..<max(0, configuration.workers)).map { index in
             var workerConfiguration = WorkerConfiguration(consumerName: "\(configuration.consumerName)-\(index)")
             workerConfiguration.claimIdle = configuration.claimIdle
+            workerConfiguration.claimInterval = configuration.claimInterval
             // Blocking reads get a connection of their own, so they never hold up the receive path's pipeline.
             let workerQueue: any WebhookQueue
             if let redis = queue as? RedisWebhookQueue {

@@ -22,6 +22,8 @@ public struct GatewayConfiguration: Sendable {
     public var consumerName: String = ProcessInfo.processInfo.hostName
     /// Entries idle this long are taken over from a crashed consumer. Default 60 s.
     public var claimIdle: Duration = .seconds(60)
+    /// How often workers look for idle entries and due retries. Default 1 s.
+    public var claimInterval: Duration = .seconds(1)
 
     public init(host: String = "0.0.0.0", port: Int = 8080, configDirectory: String = "platforms.d",
                 redisURL: String? = nil, maxBodyBytes: Int = 1 << 20, pluginDirectory: String? = nil) {

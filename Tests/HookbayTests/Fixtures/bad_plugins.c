@@ -1,12 +1,14 @@
 /* Test-only plugins, compiled by the tests with gcc -shared -fPIC -DVARIANT_<NAME>. */
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <unistd.h>
 #include "hookbay_plugin.h"
 
-static char *dup(const char *s) { size_t n = strlen(s) + 1; char *p = malloc(n); memcpy(p, s, n); return p; }
+__attribute__((unused)) static char *copy_text(const char *s) { size_t n = strlen(s) + 1; char *p = malloc(n); memcpy(p, s, n); return p; }
 static void *create(const char *c, size_t n, char **err) {
 #ifdef VARIANT_CREATE_FAILS
-    (void)c; (void)n; *err = dup("this plugin refuses every configuration"); return NULL;
+    (void)c; (void)n; *err = copy_text("this plugin refuses every configuration"); return NULL;
 #else
     (void)c; (void)n; (void)err; return malloc(1);
 #endif
@@ -15,19 +17,44 @@ static void destroy(void *ctx) { free(ctx); }
 static int32_t validate(void *ctx, const char *e, size_t n, char **err) {
     (void)ctx; (void)e; (void)n;
 #if defined(VARIANT_INVALID)
-    *err = dup("rejected by the test plugin"); return HOOKBAY_STATUS_INVALID;
+    *err = copy_text("rejected by the test plugin"); return HOOKBAY_STATUS_INVALID;
 #elif defined(VARIANT_RETRY)
-    *err = dup("backend is warming up"); return HOOKBAY_STATUS_RETRY;
+    *err = copy_text("backend is warming up"); return HOOKBAY_STATUS_RETRY;
 #else
     (void)err; return HOOKBAY_STATUS_OK;
 #endif
 }
 static int32_t process(void *ctx, const char *e, size_t n, char **out, size_t *out_len, char **err) {
     (void)ctx; (void)e; (void)n; (void)err;
+    /* Lets a test hold a worker inside process() and kill it there. */
+    const char *pause = getenv("HOOKBAY_TEST_PROCESS_SLEEP");
+    if (pause) sleep((unsigned)atoi(pause));
+#if defined(VARIANT_PROCESS_RETRY)
+    *err = copy_text("downstream is unavailable"); return HOOKBAY_STATUS_RETRY;
+#elif defined(VARIANT_PROCESS_INVALID)
+    *err = copy_text("content is not acceptable"); return HOOKBAY_STATUS_INVALID;
+#endif
 #ifdef VARIANT_BAD_OUTPUT
-    *out = dup("[{\"content_id\":\"\",\"action\":\"explode\"}]");
+    *out = copy_text("[{\"content_id\":\"\",\"action\":\"explode\"}]");
 #else
-    *out = dup("[{\"content_id\":\"x\",\"action\":\"upsert\"}]");
+    {
+        /* One upsert of the payload's content_id (found textually: the host sends canonical JSON). */
+        char *text = malloc(n + 1);
+        memcpy(text, e, n);
+        text[n] = 0;
+        const char *key = strstr(text, "\"content_id\":\"");
+        char id[128] = "x";
+        if (key) {
+            key += 14;
+            size_t i = 0;
+            while (key[i] && key[i] != '"' && i < sizeof(id) - 1) { id[i] = key[i]; i++; }
+            id[i] = 0;
+        }
+        free(text);
+        size_t cap = strlen(id) + 64;
+        *out = malloc(cap);
+        snprintf(*out, cap, "[{\"content_id\":\"%s\",\"action\":\"upsert\"}]", id);
+    }
 #endif
     *out_len = strlen(*out);
     return HOOKBAY_STATUS_OK;

@@ -53,6 +53,7 @@ enum Fixtures {
         configuration.workers = workers
         configuration.consumerName = uniqueID("test-worker")
         configuration.claimIdle = claimIdle
+        configuration.claimInterval = .milliseconds(100)
         return configuration
     }
 

@@ -1,0 +1,159 @@
+import Foundation
+import HookbayJSON
+import HookbayRedis
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Hookbay
+
+/// Waits (bounded) until `condition` holds; the bound is a safety net, not a speed assertion.
+func eventually(within limit: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}
+
+/// Receive → queue → worker → adapter → SQLite, on either queue backend.
+enum ProcessingScenarios {
+    static func app(extra: String, redisURL: String?, workers: Int = 1, plugin: String? = nil, claimIdle: Duration = .seconds(60))
+        throws -> (some ApplicationProtocol, Gateway, String)
+    {
+        let platform = Fixtures.uniqueID()
+        var yaml = Fixtures.platformYAML(id: platform, extra: extra)
+        if let plugin { yaml += "\nadapter: test-plugin\nplugin_path: \(plugin)\n" }
+        let dir = try Fixtures.configDirectory(["p.yaml": yaml])
+        let (app, gateway) = try buildApplication(
+            configuration: Fixtures.gateway(configDirectory: dir, redisURL: redisURL, workers: workers, claimIdle: claimIdle),
+            environment: Fixtures.environment, logger: Fixtures.logger
+        )
+        return (app, gateway, platform)
+    }
+
+    static func stats(_ gateway: Gateway, _ platform: String) async throws -> PlatformQueueStats {
+        try await gateway.queue.stats(platform: platform)
+    }
+
+    static func endToEnd(redisURL: String?) async throws {
+        let (app, gateway, platform) = try app(extra: "adapter: netflix", redisURL: redisURL)
+        try await app.test(.live) { client in
+            let body = #"{"event_type":"content_added","platform":"\#(platform)","timestamp":"2025-12-06T00:00:00Z","payload":{"content_id":"m1","title":"Film","content_type":"movie","regions":["US"]}}"#
+            #expect(try await ReceiveTests.post(client, platform: platform, body: body).status == .accepted)
+            #expect(try await eventually { try await stats(gateway, platform).processed == 1 })
+            let row = try #require(try await gateway.store.content(platform: platform, contentID: "m1"))
+            #expect(row.title == "Film")
+            #expect(row.contentType == "movie")
+            #expect(row.attributes == .object(["regions": .array([.string("US")])]))
+            #expect(try await stats(gateway, platform) == PlatformQueueStats(pending: 0, processing: 0, deadLetter: 0, processed: 1))
+
+            let content = try await client.execute(uri: "/api/v1/content/\(platform)/m1", method: .get)
+            #expect(content.status == .ok)
+            #expect(try ReceiveTests.json(content)["title"] == .string("Film"))
+            #expect(try await client.execute(uri: "/api/v1/content/\(platform)/nope", method: .get).status == .notFound)
+            let json = try ReceiveTests.json(try await client.execute(uri: "/api/v1/webhooks/stats", method: .get))
+            #expect(json["platforms"]?[platform]?["total_processed"] == .number("1"))
+        }
+    }
+
+    static func retriesWithBackoffThenDeadLetters(redisURL: String?) async throws -> [StreamEntry] {
+        let plugin = try TestPlugins.build(variant: "PROCESS_RETRY")
+        let (app, gateway, platform) = try app(
+            extra: "retry: { max_attempts: 3, base_delay_ms: 200, max_delay_ms: 400 }", redisURL: redisURL, plugin: plugin)
+        return try await app.test(.live) { client in
+            let started = WallClock.milliseconds()
+            #expect(try await ReceiveTests.post(client, platform: platform, body: Fixtures.envelope(platform: platform)).status == .accepted)
+            #expect(try await eventually { try await stats(gateway, platform).deadLetter == 1 })
+            let elapsed = WallClock.milliseconds() - started
+            // Two waits between three attempts: at least half of 200 ms + 400 ms with jitter.
+            #expect(elapsed >= 300, "dead-lettered after \(elapsed) ms")
+            #expect(try await stats(gateway, platform) == PlatformQueueStats(pending: 0, processing: 0, deadLetter: 1, processed: 0))
+            #expect(try await gateway.store.appliedEventCount(platform: platform) == 0)
+            return try await deadLetters(gateway, platform)
+        }
+    }
+
+    static func invalidIsDeadLetteredAtOnce(redisURL: String?) async throws -> [StreamEntry] {
+        let plugin = try TestPlugins.build(variant: "PROCESS_INVALID")
+        let (app, gateway, platform) = try app(extra: "", redisURL: redisURL, plugin: plugin)
+        return try await app.test(.live) { client in
+            #expect(try await ReceiveTests.post(client, platform: platform, body: Fixtures.envelope(platform: platform)).status == .accepted)
+            #expect(try await eventually { try await stats(gateway, platform).deadLetter == 1 })
+            #expect(try await stats(gateway, platform).processing == 0)
+            return try await deadLetters(gateway, platform)
+        }
+    }
+
+    static func twoWorkersApplyEveryEventOnce(redisURL: String?, events: Int = 200) async throws {
+        let (app, gateway, platform) = try app(extra: "rate_limit: { per_minute: 100000 }", redisURL: redisURL, workers: 2)
+        try await app.test(.ahc(.http)) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<events {
+                    group.addTask {
+                        let body = Fixtures.envelope(platform: platform, contentID: "c\(i)")
+                        let status = try await ReceiveTests.post(client, platform: platform, body: body).status
+                        #expect(status == .accepted)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await eventually { try await stats(gateway, platform).processed == events })
+            #expect(try await gateway.store.appliedEventCount(platform: platform) == events)
+            #expect(try await stats(gateway, platform) == PlatformQueueStats(pending: 0, processing: 0, deadLetter: 0, processed: events))
+        }
+    }
+
+    static func deadLetters(_ gateway: Gateway, _ platform: String) async throws -> [StreamEntry] {
+        if let memory = gateway.queue as? InMemoryWebhookQueue { return memory.deadLetters(platform: platform) }
+        let redis = (gateway.queue as! RedisWebhookQueue).client
+        let reply = try await redis.send(["XRANGE", .string(QueueKeys(platform: platform).deadLetter), "-", "+"])
+        return try RedisWebhookQueue.entries(reply, platform: platform)
+    }
+}
+
+@Suite struct ProcessingTests {
+    @Test func endToEnd() async throws { try await ProcessingScenarios.endToEnd(redisURL: nil) }
+
+    @Test func retriesWithBackoffThenDeadLetters() async throws {
+        let dead = try await ProcessingScenarios.retriesWithBackoffThenDeadLetters(redisURL: nil)
+        #expect(dead.count == 1)
+        #expect(dead.first?.string("attempts") == "3")
+        #expect(dead.first?.string("error")?.contains("downstream is unavailable") == true)
+    }
+
+    @Test func invalidIsDeadLetteredAtOnce() async throws {
+        let dead = try await ProcessingScenarios.invalidIsDeadLetteredAtOnce(redisURL: nil)
+        #expect(dead.first?.string("attempts") == "1")
+        #expect(dead.first?.string("error") == "invalid: content is not acceptable")
+        #expect(dead.first?.string("envelope")?.contains("content_id") == true)
+    }
+
+    @Test func twoWorkersApplyEveryEventOnce() async throws {
+        try await ProcessingScenarios.twoWorkersApplyEveryEventOnce(redisURL: nil)
+    }
+}
+
+@Suite(.enabled(if: TestRedis.enabled, "set REDIS_URL (bash scripts/test does) to run the Redis tests"))
+struct RedisProcessingTests {
+    @Test func endToEnd() async throws { try await ProcessingScenarios.endToEnd(redisURL: TestRedis.url()) }
+
+    @Test func retriesWithBackoffThenDeadLetters() async throws {
+        let dead = try await ProcessingScenarios.retriesWithBackoffThenDeadLetters(redisURL: TestRedis.url())
+        #expect(dead.count == 1)
+        #expect(dead.first?.string("attempts") == "3")
+        #expect(dead.first?.string("original_id") != nil)
+        #expect(dead.first?.string("event_id")?.count == 64)
+    }
+
+    @Test func invalidIsDeadLetteredAtOnce() async throws {
+        let dead = try await ProcessingScenarios.invalidIsDeadLetteredAtOnce(redisURL: TestRedis.url())
+        #expect(dead.first?.string("attempts") == "1")
+    }
+
+    @Test func twoWorkersApplyEveryEventOnce() async throws {
+        try await ProcessingScenarios.twoWorkersApplyEveryEventOnce(redisURL: TestRedis.url())
+    }
+}
