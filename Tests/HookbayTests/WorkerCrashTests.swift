@@ -1,0 +1,93 @@
+import Foundation
+import HookbayRedis
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import Hookbay
+
+/// Real `hookbay worker` processes and a real Redis: crashes and restarts lose nothing.
+@Suite(.enabled(if: TestRedis.canSpawn, "needs redis-server installed"))
+struct WorkerCrashTests {
+    /// Starts `hookbay worker` as a child process.
+    static func startWorker(configDir: String, redisURL: String, database: String, consumer: String,
+                            environment: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = CheckCommandTests.executable
+        process.arguments = ["worker", "--config-dir", configDir, "--redis-url", redisURL, "--database", database,
+                             "--consumer-name", consumer, "--workers", "1", "--claim-idle", "1", "--log-level", "error"]
+        process.environment = Fixtures.environment.merging(environment) { _, new in new }
+            .merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func killedWorkerEntriesAreClaimedAndApplied() async throws {
+        let server = try RedisServerProcess()
+        try await server.start()
+        defer { server.stop() }
+        let redis = RedisClient(configuration: .init(port: server.port), logger: Fixtures.logger)
+        defer { redis.shutdown() }
+
+        let plugin = try TestPlugins.build(variant: nil)
+        let platform = Fixtures.uniqueID()
+        let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: platform, extra: "adapter: test-plugin\nplugin_path: \(plugin)")])
+        let database = try Fixtures.configDirectory([:]) + "/content.sqlite"
+        let keys = QueueKeys(platform: platform)
+
+        // The victim reads the entry, then hangs inside the plugin's process() until it is killed.
+        let victim = try Self.startWorker(configDir: dir, redisURL: server.url, database: database, consumer: "victim",
+                                          environment: ["HOOKBAY_TEST_PROCESS_SLEEP": "60"])
+        defer { if victim.isRunning { kill(victim.processIdentifier, SIGKILL) } }
+
+        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: server.url, workers: 0)
+        configuration.databasePath = database
+        let (app, gateway) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
+        try await app.test(.live) { client in
+            let body = Fixtures.envelope(platform: platform, contentID: "survivor")
+            let response = try await ReceiveTests.post(client, platform: platform, body: body)
+            #expect(response.status == .accepted)
+            let eventID = try #require(try ReceiveTests.json(response)["event_id"]?.stringValue)
+
+            // Read by the victim: pending under its consumer name, not acknowledged.
+            #expect(try await eventually {
+                let pending = try await redis.send(["XPENDING", .string(keys.incoming), .string(QueueKeys.consumerGroup)])
+                return pending.array?.first?.int == 1
+            })
+            kill(victim.processIdentifier, SIGKILL)
+            victim.waitUntilExit()
+            #expect(try await gateway.store.wasApplied(platform: platform, eventID: eventID) == false)
+
+            // A second worker process takes it over once it has been idle for --claim-idle, and applies it once.
+            let rescuer = try Self.startWorker(configDir: dir, redisURL: server.url, database: database, consumer: "rescuer")
+            defer { kill(rescuer.processIdentifier, SIGKILL); rescuer.waitUntilExit() }
+            #expect(try await eventually { try await gateway.store.wasApplied(platform: platform, eventID: eventID) })
+            #expect(try await eventually { try await gateway.queue.stats(platform: platform) == PlatformQueueStats(pending: 0, processing: 0, deadLetter: 0, processed: 1) })
+            #expect(try await redis.xlen(keys.incoming) == 0)
+            #expect(try await gateway.store.appliedEventCount(platform: platform) == 1)
+        }
+    }
+
+    @Test func workersReconnectAfterRedisRestarts() async throws {
+        let server = try RedisServerProcess()
+        try await server.start()
+        defer { server.stop() }
+        let (app, gateway, platform) = try ProcessingScenarios.app(extra: "", redisURL: server.url, workers: 1)
+        try await app.test(.live) { client in
+            #expect(try await ReceiveTests.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: "before")).status == .accepted)
+            #expect(try await eventually { try await gateway.store.content(platform: platform, contentID: "before") != nil })
+
+            server.stop()
+            try await Task.sleep(for: .milliseconds(300))
+            try await server.start()
+
+            let body = Fixtures.envelope(platform: platform, contentID: "after")
+            #expect(try await eventually {
+                try await ReceiveTests.post(client, platform: platform, body: body).status == .accepted
+            })
+            #expect(try await eventually { try await gateway.store.content(platform: platform, contentID: "after") != nil })
+        }
+    }
+}
