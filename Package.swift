@@ -90,6 +90,8 @@ let package = Package(
             name: "hookbay",
             dependencies: [
                 "Hookbay",
+                "HookbayJSON",
+                "HookbayRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Hookbay
+import HookbayJSON
+import HookbayRedis
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -10,7 +12,7 @@ struct HookbayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hookbay",
         abstract: "Webhook ingestion gateway: verify, rate-limit, de-duplicate and durably queue signed webhooks.",
-        subcommands: [Serve.self, Worker.self, Check.self, Plugins.self],
+        subcommands: [Serve.self, Worker.self, DLQ.self, Check.self, Plugins.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -63,6 +65,7 @@ struct QueueOptions: ParsableArguments {
         let idle = try claimIdle ?? env["HOOKBAY_CLAIM_IDLE"].map { try parseInt($0, "HOOKBAY_CLAIM_IDLE") } ?? 60
         guard idle > 0 else { throw ValidationError("--claim-idle must be positive") }
         configuration.claimIdle = .seconds(idle)
+        configuration.adminToken = env["HOOKBAY_ADMIN_TOKEN"]
     }
 }
 
@@ -131,6 +134,81 @@ struct Worker: AsyncParsableCommand {
             services: gateway.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         ))
         try await group.run()
+    }
+}
+
+struct DLQ: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq",
+        abstract: "List, replay or purge a platform's dead-letter queue in Redis.",
+        subcommands: [List.self, Replay.self, Purge.self]
+    )
+
+    struct Target: ParsableArguments {
+        @OptionGroup var config: ConfigOptions
+        @OptionGroup var queue: QueueOptions
+
+        @Option(help: "The platform id.")
+        var platform: String
+
+        func connect() throws -> (RedisWebhookQueue, RedisClient) {
+            guard PlatformConfigLoader.isValidID(platform) else { throw ValidationError("'\(platform)' is not a valid platform id") }
+            var configuration = GatewayConfiguration()
+            try queue.apply(to: &configuration, environment: ProcessInfo.processInfo.environment)
+            guard let url = configuration.redisURL else {
+                throw ValidationError("dlq needs --redis-url or REDIS_URL (the embedded queue lives inside its `hookbay serve`: use its admin API)")
+            }
+            var logger = Logger(label: "hookbay")
+            logger.logLevel = .error
+            let client = RedisClient(configuration: try RedisConfiguration(url: url), logger: logger)
+            return (RedisWebhookQueue(client: client), client)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print dead-letter entries as JSON lines.")
+        @OptionGroup var target: Target
+        @Option(help: "Entries to print at most (default 100).") var count: Int = 100
+        @Option(help: "Start after this entry id.") var after: String?
+
+        func run() async throws {
+            let (queue, client) = try target.connect()
+            defer { client.shutdown() }
+            for entry in try await queue.deadLetters(platform: target.platform, after: after, count: count) {
+                print(String(decoding: CanonicalJSON.encode(DeadLetterRoutes.json(entry)), as: UTF8.self))
+            }
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move entries (all, without --id) back to the platform's stream.")
+        @OptionGroup var target: Target
+        @Option(name: .customLong("id"), help: "A dead-letter entry id; repeat for several.") var ids: [String] = []
+
+        func run() async throws {
+            let (queue, client) = try target.connect()
+            defer { client.shutdown() }
+            let result = try await queue.replayDeadLetters(platform: target.platform, ids: ids.isEmpty ? nil : ids)
+            print("replayed \(result.replayed)")
+            for id in result.missing { print("not found: \(id)") }
+            if !result.missing.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    struct Purge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete the given dead-letter entries.")
+        @OptionGroup var target: Target
+        @Option(name: .customLong("id"), help: "A dead-letter entry id; repeat for several.") var ids: [String]
+
+        func validate() throws {
+            if ids.isEmpty { throw ValidationError("name at least one --id to purge") }
+        }
+
+        func run() async throws {
+            let (queue, client) = try target.connect()
+            defer { client.shutdown() }
+            print("purged \(try await queue.purgeDeadLetters(platform: target.platform, ids: ids))")
+        }
     }
 }
 

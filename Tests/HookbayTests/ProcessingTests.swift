@@ -107,10 +107,7 @@ enum ProcessingScenarios {
     }
 
     static func deadLetters(_ gateway: Gateway, _ platform: String) async throws -> [StreamEntry] {
-        if let memory = gateway.queue as? InMemoryWebhookQueue { return memory.deadLetters(platform: platform) }
-        let redis = (gateway.queue as! RedisWebhookQueue).client
-        let reply = try await redis.send(["XRANGE", .string(QueueKeys(platform: platform).deadLetter), "-", "+"])
-        return try RedisWebhookQueue.entries(reply, platform: platform)
+        try await gateway.queue.deadLetters(platform: platform, after: nil, count: 100)
     }
 }
 

@@ -121,6 +121,8 @@ public func buildApplication(
     let gateway = try Gateway(configuration: configuration, environment: environment, logger: logger)
     let router = Router()
     WebhookRoutes(receiver: gateway.receiver, store: gateway.store, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+    DeadLetterRoutes(queue: gateway.queue, platforms: gateway.platforms, authenticator: AdminAuthenticator(token: configuration.adminToken))
+        .register(on: router)
     var application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hookbay"),

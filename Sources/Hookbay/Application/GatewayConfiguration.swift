@@ -22,6 +22,8 @@ public struct GatewayConfiguration: Sendable {
     public var consumerName: String = ProcessInfo.processInfo.hostName
     /// Entries idle this long are taken over from a crashed consumer. Default 60 s.
     public var claimIdle: Duration = .seconds(60)
+    /// Bearer token of the admin endpoints; `nil` turns them off (403). Default none.
+    public var adminToken: String?
     /// How often workers look for idle entries and due retries. Default 1 s.
     public var claimInterval: Duration = .seconds(1)
 

@@ -224,6 +224,46 @@ public final class InMemoryWebhookQueue: WebhookQueue {
         }
     }
 
+    public func deadLetters(platform: String, after: String?, count: Int) async throws(QueueError) -> [StreamEntry] {
+        let start = after.flatMap(StreamID.init)
+        return self.state.withLock { state in
+            guard let stream = state.deadLetters[platform] else { return [] }
+            return stream.order.filter { start == nil || $0 > start! }.prefix(count).compactMap { stream.entry($0, platform: platform) }
+        }
+    }
+
+    public func replayDeadLetters(platform: String, ids: [String]?) async throws(QueueError) -> (replayed: Int, missing: [String]) {
+        let now = self.now()
+        return self.state.withLock { state in
+            var dead = state.deadLetters[platform] ?? Stream()
+            let wanted = ids ?? dead.order.map(\.description)
+            var replayed = 0
+            var missing: [String] = []
+            for text in wanted {
+                guard let id = StreamID(text), let entry = dead.entry(id, platform: platform) else {
+                    missing.append(text)
+                    continue
+                }
+                _ = state.streams[platform, default: Stream()].append(DeadLetter.originalFields(of: entry), nowMilliseconds: now)
+                dead.delete(id)
+                replayed += 1
+            }
+            state.deadLetters[platform] = dead
+            return (replayed, missing)
+        }
+    }
+
+    public func purgeDeadLetters(platform: String, ids: [String]) async throws(QueueError) -> Int {
+        self.state.withLock { state in
+            var purged = 0
+            for id in ids.compactMap(StreamID.init) where state.deadLetters[platform]?.entries[id] != nil {
+                state.deadLetters[platform]?.delete(id)
+                purged += 1
+            }
+            return purged
+        }
+    }
+
     /// The entries of a platform's stream, oldest first (for tests).
     public func entries(platform: String) -> [(id: String, fields: [(String, ByteBuffer)])] {
         self.state.withLock { state in
@@ -232,11 +272,4 @@ public final class InMemoryWebhookQueue: WebhookQueue {
         }
     }
 
-    /// The dead-letter entries of a platform, oldest first.
-    public func deadLetters(platform: String) -> [StreamEntry] {
-        self.state.withLock { state in
-            guard let stream = state.deadLetters[platform] else { return [] }
-            return stream.order.compactMap { stream.entry($0, platform: platform) }
-        }
-    }
 }

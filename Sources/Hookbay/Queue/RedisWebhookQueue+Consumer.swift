@@ -180,3 +180,81 @@ extension RedisWebhookQueue {
         return result
     }
 }
+
+/// The dead-letter queue on Redis.
+extension RedisWebhookQueue {
+    /// KEYS: dead-letter stream, incoming stream. ARGV: group, then ids. Each id moves atomically (XADD, then XDEL),
+    /// without the fields dead-lettering added. Returns `{replayed, missing...}`.
+    static let replayScript = RedisScript("""
+        local added = {error = true, attempts = true, original_id = true, failed_at = true}
+        local replayed = 0
+        local result = {0}
+        for i = 2, #ARGV do
+          local found = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])
+          if #found == 0 then
+            table.insert(result, ARGV[i])
+          else
+            local fields = {}
+            local flat = found[1][2]
+            for j = 1, #flat, 2 do
+              if not added[flat[j]] then
+                table.insert(fields, flat[j])
+                table.insert(fields, flat[j + 1])
+              end
+            end
+            if redis.call('EXISTS', KEYS[2]) == 0 then
+              redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[1], '0', 'MKSTREAM')
+            end
+            redis.call('XADD', KEYS[2], '*', unpack(fields))
+            redis.call('XDEL', KEYS[1], ARGV[i])
+            replayed = replayed + 1
+          end
+        end
+        result[1] = replayed
+        return result
+        """)
+
+    public func deadLetters(platform: String, after: String?, count: Int) async throws(QueueError) -> [StreamEntry] {
+        let start = after.map { "(\($0)" } ?? "-"
+        let reply = try await Self.mapping { () async throws in
+            try await self.client.send(["XRANGE", .string(QueueKeys(platform: platform).deadLetter), .string(start), "+", "COUNT", .integer(count)])
+        }
+        return try Self.entries(reply, platform: platform)
+    }
+
+    public func replayDeadLetters(platform: String, ids: [String]?) async throws(QueueError) -> (replayed: Int, missing: [String]) {
+        let keys = QueueKeys(platform: platform)
+        var replayed = 0
+        var missing: [String] = []
+        var batches: [[String]] = []
+        if let ids {
+            batches = stride(from: 0, to: ids.count, by: 100).map { Array(ids[$0..<min($0 + 100, ids.count)]) }
+        } else {
+            var after: String?
+            while true {
+                let page = try await self.deadLetters(platform: platform, after: after, count: 100)
+                guard let last = page.last else { break }
+                batches.append(page.map(\.id))
+                after = last.id
+            }
+        }
+        for batch in batches where !batch.isEmpty {
+            let reply = try await Self.mapping { () async throws in
+                try await self.client.evalScript(Self.replayScript, keys: [.string(keys.deadLetter), .string(keys.incoming)],
+                                                 args: [.string(QueueKeys.consumerGroup)] + batch.map { .string($0) })
+            }
+            guard let parts = reply.array, let count = parts.first?.int else { throw QueueError("replay answered \(reply)") }
+            replayed += count
+            missing += parts.dropFirst().compactMap(\.string)
+        }
+        return (replayed, missing)
+    }
+
+    public func purgeDeadLetters(platform: String, ids: [String]) async throws(QueueError) -> Int {
+        guard !ids.isEmpty else { return 0 }
+        let reply = try await Self.mapping { () async throws in
+            try await self.client.send(["XDEL", .string(QueueKeys(platform: platform).deadLetter)] + ids.map { .string($0) })
+        }
+        return reply.int ?? 0
+    }
+}

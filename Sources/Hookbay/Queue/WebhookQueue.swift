@@ -64,4 +64,14 @@ public protocol WebhookQueue: Sendable {
     func scheduleRetry(_ entry: StreamEntry, dueAtMilliseconds: Int64) async throws(QueueError)
     /// Atomically adds the entry to the dead-letter stream with its error, then acknowledges and deletes it.
     func deadLetter(_ entry: StreamEntry, error: String, attempts: Int) async throws(QueueError)
+
+    // MARK: The dead-letter queue
+
+    /// Up to `count` dead-letter entries with ids after `after` (`nil`: from the start), oldest first.
+    func deadLetters(platform: String, after: String?, count: Int) async throws(QueueError) -> [StreamEntry]
+    /// Moves the given dead-letter entries (all, when `ids` is nil) back to the platform's stream, each atomically.
+    /// Returns how many were replayed and which ids were not found.
+    func replayDeadLetters(platform: String, ids: [String]?) async throws(QueueError) -> (replayed: Int, missing: [String])
+    /// Deletes the given dead-letter entries; returns how many existed.
+    func purgeDeadLetters(platform: String, ids: [String]) async throws(QueueError) -> Int
 }

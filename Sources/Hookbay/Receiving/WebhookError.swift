@@ -17,6 +17,9 @@ public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomString
         case queueUnavailable = "queue_unavailable"
         case adapterUnavailable = "adapter_unavailable"
         case notFound = "not_found"
+        case unauthorized = "unauthorized"
+        case forbidden = "forbidden"
+        case badRequest = "bad_request"
         case internalError = "internal_error"
     }
 

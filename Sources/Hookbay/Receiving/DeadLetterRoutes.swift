@@ -1,0 +1,104 @@
+import HTTPTypes
+import HookbayJSON
+import Hummingbird
+import NIOCore
+
+/// The dead-letter admin API: list, replay and purge a platform's failed events. Every route needs the admin token.
+public struct DeadLetterRoutes: Sendable {
+    public let queue: any WebhookQueue
+    public let platforms: PlatformRegistry
+    public let authenticator: AdminAuthenticator
+
+    public init(queue: any WebhookQueue, platforms: PlatformRegistry, authenticator: AdminAuthenticator) {
+        self.queue = queue
+        self.platforms = platforms
+        self.authenticator = authenticator
+    }
+
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        router.get("/api/v1/webhooks/dlq/{platform}") { request, context in
+            try self.authenticator.authenticate(request)
+            return try await self.list(platform: context.parameters.get("platform") ?? "", request: request)
+        }
+        router.post("/api/v1/webhooks/dlq/{platform}/replay") { request, context in
+            try self.authenticator.authenticate(request)
+            let platform = try self.known(context.parameters.get("platform") ?? "")
+            let ids = try await Self.ids(request, required: false)
+            let result = try await Self.queueCall { () async throws(QueueError) in try await self.queue.replayDeadLetters(platform: platform, ids: ids) }
+            return WebhookRoutes.json(String(decoding: CanonicalJSON.encode(.object([
+                "replayed": .number(String(result.replayed)), "missing": .array(result.missing.map(JSONValue.string)),
+            ])), as: UTF8.self))
+        }
+        router.delete("/api/v1/webhooks/dlq/{platform}") { request, context in
+            try self.authenticator.authenticate(request)
+            let platform = try self.known(context.parameters.get("platform") ?? "")
+            let ids = try await Self.ids(request, required: true) ?? []
+            let purged = try await Self.queueCall { () async throws(QueueError) in try await self.queue.purgeDeadLetters(platform: platform, ids: ids) }
+            return WebhookRoutes.json(#"{"purged":\#(purged)}"#)
+        }
+    }
+
+    /// `GET /api/v1/webhooks/dlq/{platform}?count=50&after=<id>`.
+    func list(platform id: String, request: Request) async throws -> Response {
+        let platform = try self.known(id)
+        let count = request.uri.queryParameters.get("count").flatMap { Int($0) } ?? 50
+        guard (1...1000).contains(count) else {
+            throw WebhookError(.badRequest, .badRequest, "count must be between 1 and 1000")
+        }
+        let after = request.uri.queryParameters.get("after").map { String($0) }
+        let entries = try await Self.queueCall { () async throws(QueueError) in
+            try await self.queue.deadLetters(platform: platform, after: after, count: count)
+        }
+        let items: [JSONValue] = entries.map(Self.json)
+        let next: JSONValue = entries.count == count ? .string(entries.last!.id) : .null
+        return WebhookRoutes.json(String(decoding: CanonicalJSON.encode(.object(["entries": .array(items), "next": next])), as: UTF8.self))
+    }
+
+    /// A dead-letter entry as JSON; the envelope is embedded as the JSON it is.
+    public static func json(_ entry: StreamEntry) -> JSONValue {
+        var members: [String: JSONValue] = ["id": .string(entry.id)]
+        for (name, value) in entry.fields where name != "envelope" {
+            members[name] = .string(String(buffer: value))
+        }
+        if let envelope = entry.fields["envelope"] {
+            members["envelope"] = (try? JSONParser.parse(envelope.readableBytesView)) ?? .string(String(buffer: envelope))
+        }
+        return .object(members)
+    }
+
+    private func known(_ id: String) throws(WebhookError) -> String {
+        guard self.platforms.platform(id) != nil else { throw .unsupportedPlatform(id) }
+        return id
+    }
+
+    /// The `{"ids": [...]}` body; absent or empty means "all" where that is allowed.
+    static func ids(_ request: Request, required: Bool) async throws -> [String]? {
+        var request = request
+        let body = try await request.collectBody(upTo: 1 << 20)
+        if body.readableBytes == 0 {
+            if required { throw WebhookError(.badRequest, .badRequest, #"body must be {"ids": ["<dead-letter id>", ...]}"#) }
+            return nil
+        }
+        guard case .object(let members) = try? JSONParser.parse(body.readableBytesView),
+              case .array(let items)? = members["ids"] else {
+            throw WebhookError(.badRequest, .badRequest, #"body must be {"ids": ["<dead-letter id>", ...]}"#)
+        }
+        var ids: [String] = []
+        for item in items {
+            guard case .string(let id) = item, id.contains("-") else {
+                throw WebhookError(.badRequest, .badRequest, "ids must be stream entry ids such as 1764979200000-0")
+            }
+            ids.append(id)
+        }
+        if ids.isEmpty && required { throw WebhookError(.badRequest, .badRequest, "ids must name at least one entry") }
+        return ids.isEmpty ? nil : ids
+    }
+
+    static func queueCall<T>(_ body: () async throws(QueueError) -> T) async throws(WebhookError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw WebhookError(.serviceUnavailable, .queueUnavailable, "the queue is unavailable: \(error)", retryAfterSeconds: 5)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import HTTPTypes
+import HookbayJSON
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Hookbay
+
+/// The dead-letter admin API and CLI.
+enum DeadLetterScenarios {
+    static let token = "admin-token-7e3b"
+
+    static func app(redisURL: String?, adminToken: String? = token) throws -> (some ApplicationProtocol, Gateway, String) {
+        let platform = Fixtures.uniqueID()
+        let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: platform, extra: "adapter: netflix")])
+        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: redisURL, workers: 1)
+        configuration.adminToken = adminToken
+        let (app, gateway) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
+        return (app, gateway, platform)
+    }
+
+    /// Puts a valid event straight into the dead-letter stream, as a failed processing would.
+    static func deadLetter(_ gateway: Gateway, platform: String, contentID: String) async throws {
+        let body = Fixtures.envelope(platform: platform, contentID: contentID)
+        let event = QueuedEvent(eventID: Fixtures.uniqueID("e"), platform: platform, eventType: .contentAdded,
+                                sourceEventType: "content_added", receivedAtMilliseconds: WallClock.milliseconds(),
+                                envelope: ByteBuffer(string: body))
+        let entry = StreamEntry(platform: platform, id: "1-\(Int.random(in: 1...1_000_000))",
+                                fields: Dictionary(uniqueKeysWithValues: event.fields))
+        try await gateway.queue.deadLetter(entry, error: "invalid: downstream said no", attempts: 5)
+    }
+
+    static var auth: HTTPFields { [.authorization: "Bearer \(token)"] }
+
+    static func listReplayPurge(redisURL: String?) async throws {
+        let (app, gateway, platform) = try app(redisURL: redisURL)
+        try await deadLetter(gateway, platform: platform, contentID: "back-again")
+        try await deadLetter(gateway, platform: platform, contentID: "gone-for-good")
+        try await app.test(.router) { client in
+            let listed = try ReceiveTests.json(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)?count=10", method: .get, headers: auth))
+            guard case .array(let entries)? = listed["entries"] else { Issue.record("no entries: \(listed)"); return }
+            #expect(entries.count == 2)
+            #expect(entries[0]["error"] == .string("invalid: downstream said no"))
+            #expect(entries[0]["attempts"] == .string("5"))
+            #expect(entries[0]["envelope"]?["payload"]?["content_id"] == .string("back-again"))
+            #expect(listed["next"] == .null)
+            let ids = entries.compactMap { $0["id"]?.stringValue }
+
+            // Paging.
+            let page = try ReceiveTests.json(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)?count=1", method: .get, headers: auth))
+            #expect(page["next"] == .string(ids[0]))
+
+            let replay = try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)/replay", method: .post, headers: auth,
+                                                  body: ByteBuffer(string: #"{"ids":["\#(ids[0])","9-9"]}"#))
+            #expect(replay.status == .ok)
+            #expect(try ReceiveTests.json(replay) == .object(["replayed": .number("1"), "missing": .array([.string("9-9")])]))
+            #expect(try await eventually { try await gateway.store.content(platform: platform, contentID: "back-again") != nil })
+
+            let purge = try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)", method: .delete, headers: auth,
+                                                 body: ByteBuffer(string: #"{"ids":["\#(ids[1])"]}"#))
+            #expect(try ReceiveTests.json(purge) == .object(["purged": .number("1")]))
+            #expect(try await gateway.queue.stats(platform: platform).deadLetter == 0)
+            #expect(try await gateway.store.content(platform: platform, contentID: "gone-for-good") == nil)
+
+            try ReceiveTests.expectError(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)", method: .delete, headers: auth),
+                                         .badRequest, "bad_request", contains: "ids")
+            try ReceiveTests.expectError(try await client.execute(uri: "/api/v1/webhooks/dlq/unknown-p", method: .get, headers: auth),
+                                         .notFound, "unsupported_platform")
+        }
+    }
+}
+
+@Suite struct DeadLetterTests {
+    @Test func listReplayPurge() async throws { try await DeadLetterScenarios.listReplayPurge(redisURL: nil) }
+
+    @Test func replayAllWithoutIDs() async throws {
+        let (app, gateway, platform) = try DeadLetterScenarios.app(redisURL: nil)
+        for i in 0..<3 { try await DeadLetterScenarios.deadLetter(gateway, platform: platform, contentID: "r\(i)") }
+        try await app.test(.router) { client in
+            let replay = try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)/replay", method: .post, headers: DeadLetterScenarios.auth)
+            #expect(try ReceiveTests.json(replay)["replayed"] == .number("3"))
+            #expect(try await eventually { try await gateway.store.appliedEventCount(platform: platform) == 3 })
+        }
+    }
+
+    @Test func adminEndpointsNeedTheToken() async throws {
+        let (app, _, platform) = try DeadLetterScenarios.app(redisURL: nil)
+        try await app.test(.router) { client in
+            let uri = "/api/v1/webhooks/dlq/\(platform)"
+            try ReceiveTests.expectError(try await client.execute(uri: uri, method: .get), .unauthorized, "unauthorized", contains: "missing")
+            try ReceiveTests.expectError(try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer wrong"]), .unauthorized, "unauthorized")
+            try ReceiveTests.expectError(try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(DeadLetterScenarios.token)x"]), .unauthorized, "unauthorized")
+            try ReceiveTests.expectError(try await client.execute(uri: uri, method: .get, headers: [.authorization: DeadLetterScenarios.token]), .unauthorized, "unauthorized")
+            try ReceiveTests.expectError(try await client.execute(uri: uri + "/replay", method: .post), .unauthorized, "unauthorized")
+            #expect(try await client.execute(uri: uri, method: .get, headers: DeadLetterScenarios.auth).status == .ok)
+        }
+    }
+
+    @Test func adminEndpointsAreOffWithoutAToken() async throws {
+        let (app, _, platform) = try DeadLetterScenarios.app(redisURL: nil, adminToken: nil)
+        try await app.test(.router) { client in
+            try ReceiveTests.expectError(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)", method: .get, headers: DeadLetterScenarios.auth),
+                                         .forbidden, "forbidden", contains: "set HOOKBAY_ADMIN_TOKEN")
+        }
+    }
+}
+
+@Suite(.enabled(if: TestRedis.enabled, "set REDIS_URL (bash scripts/test does) to run the Redis tests"))
+struct RedisDeadLetterTests {
+    @Test func listReplayPurge() async throws { try await DeadLetterScenarios.listReplayPurge(redisURL: TestRedis.url()) }
+
+    @Test func cliListsReplaysAndPurges() async throws {
+        let (app, gateway, platform) = try DeadLetterScenarios.app(redisURL: TestRedis.url())
+        try await DeadLetterScenarios.deadLetter(gateway, platform: platform, contentID: "cli-1")
+        try await DeadLetterScenarios.deadLetter(gateway, platform: platform, contentID: "cli-2")
+        let cli = CheckCommandTests()
+        let base = ["--platform", platform, "--redis-url", try TestRedis.url()]
+        let list = try cli.run(["dlq", "list"] + base)
+        #expect(list.status == 0, "\(list.output)")
+        let lines = list.output.split(separator: "\n")
+        #expect(lines.count == 2)
+        let first = try JSONParser.parse(Array(lines[0].utf8))
+        let firstID = try #require(first["id"]?.stringValue)
+        #expect(first["envelope"]?["payload"]?["content_id"] == .string("cli-1"))
+
+        let purge = try cli.run(["dlq", "purge"] + base + ["--id", firstID])
+        #expect(purge.output.contains("purged 1"))
+        try await app.test(.router) { _ in
+            let replay = try cli.run(["dlq", "replay"] + base)
+            #expect(replay.output.contains("replayed 1"), "\(replay.output)")
+            #expect(try await eventually { try await gateway.store.content(platform: platform, contentID: "cli-2") != nil })
+            #expect(try await gateway.store.content(platform: platform, contentID: "cli-1") == nil)
+        }
+        let missing = try cli.run(["dlq", "replay"] + base + ["--id", "1-1"])
+        #expect(missing.status == 1)
+        #expect(missing.output.contains("not found: 1-1"))
+    }
+}
