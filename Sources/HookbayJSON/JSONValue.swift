@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed JSON document, kept faithful enough to re-serialise canonically.
 ///
 /// Numbers keep their literal text (`1.50` stays `1.50`), so hashing never depends on floating-point rounding.
@@ -49,5 +51,35 @@ public enum JSONValue: Sendable, Equatable {
             current = next
         }
         return current
+    }
+}
+
+extension JSONValue {
+    /// Resolves an RFC 6901 JSON pointer (`""` is the whole document, `"/a/0/b"` walks objects and arrays,
+    /// `~1` stands for `/` and `~0` for `~`). `nil` when the pointer is malformed or leads nowhere.
+    public func value(atPointer pointer: String) -> JSONValue? {
+        if pointer.isEmpty { return self }
+        guard pointer.hasPrefix("/") else { return nil }
+        var current = self
+        for rawToken in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            let token = rawToken.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            switch current {
+            case .object(let members):
+                guard let next = members[token] else { return nil }
+                current = next
+            case .array(let elements):
+                guard let index = Int(token), index >= 0, index < elements.count,
+                      token == "0" || !token.hasPrefix("0") else { return nil }
+                current = elements[index]
+            default:
+                return nil
+            }
+        }
+        return current
+    }
+
+    /// Whether `pointer` is a syntactically valid JSON pointer.
+    public static func isValidPointer(_ pointer: String) -> Bool {
+        pointer.isEmpty || pointer.hasPrefix("/")
     }
 }

@@ -12,7 +12,7 @@ struct HookbayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hookbay",
         abstract: "Webhook ingestion gateway: verify, rate-limit, de-duplicate and durably queue signed webhooks.",
-        subcommands: [Serve.self, Worker.self, DLQ.self, Check.self, Plugins.self],
+        subcommands: [Serve.self, Worker.self, DLQ.self, Check.self, Plugins.self, Sign.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -208,6 +208,50 @@ struct DLQ: AsyncParsableCommand {
             let (queue, client) = try target.connect()
             defer { client.shutdown() }
             print("purged \(try await queue.purgeDeadLetters(platform: target.platform, ids: ids))")
+        }
+    }
+}
+
+struct Sign: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the headers a platform would send for a body, signed with its secret as the server reads it (for testing with curl)."
+    )
+
+    @OptionGroup var config: ConfigOptions
+
+    @Option(help: "The platform id.")
+    var platform: String
+
+    @Option(help: "File holding the body; standard input when absent.")
+    var file: String?
+
+    @Flag(help: "Print a ready curl command instead of the headers.")
+    var curl = false
+
+    @Option(help: "Base URL for --curl (default http://localhost:8080).")
+    var url: String = "http://localhost:8080"
+
+    func run() throws {
+        let report = try PlatformConfigLoader().load(directory: config.resolvedConfigDir)
+        guard let platform = report.platforms[platform] else {
+            let reason = report.problems.filter { $0.file.hasPrefix(platform) }.map(\.description).joined(separator: "; ")
+            throw ValidationError("platform '\(self.platform)' is not loaded from \(config.resolvedConfigDir)\(reason.isEmpty ? "" : ": \(reason)")")
+        }
+        let body: [UInt8]
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            body = Array(data)
+        } else {
+            body = Array(FileHandle.standardInput.readDataToEndOfFile())
+        }
+        let verifier = SignatureVerifier(signature: platform.signature, secrets: platform.secrets)
+        let headers = verifier.headers(for: body, now: WallClock.milliseconds() / 1000,
+                                       deliveryID: "msg_\(UInt64.random(in: 0...UInt64.max))")
+        if curl {
+            let flags = headers.map { "-H '\($0.0): \($0.1)'" }.joined(separator: " ")
+            print("curl -i \(url)/api/v1/webhooks/\(platform.id) -H 'Content-Type: application/json' \(flags) --data-binary @\(file ?? "-")")
+        } else {
+            for (name, value) in headers { print("\(name): \(value)") }
         }
     }
 }

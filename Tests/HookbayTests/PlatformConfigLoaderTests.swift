@@ -127,10 +127,17 @@ import Testing
 
     @Test func shippedPlatformFilesLoad() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let loader = PlatformConfigLoader(environment: ["NETFLIX_WEBHOOK_SECRET": "x", "GENERIC_EXAMPLE_WEBHOOK_SECRET": "y"])
+        let loader = PlatformConfigLoader(environment: [
+            "NETFLIX_WEBHOOK_SECRET": "x", "GENERIC_EXAMPLE_WEBHOOK_SECRET": "y", "GITHUB_WEBHOOK_SECRET": "g",
+            "STRIPE_WEBHOOK_SECRET": "whsec_s", "STANDARD_WEBHOOKS_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        ])
         let report = try loader.load(directory: root.appendingPathComponent("platforms.d").path)
         #expect(report.problems == [])
         #expect(report.platforms["netflix"]?.adapter == "netflix")
         #expect(report.platforms["generic-example"] != nil)
+        #expect(report.platforms["github-example"]?.signature.scheme == .github)
+        #expect(report.platforms["stripe-example"]?.signature.scheme == .stripe)
+        #expect(report.platforms["standard-webhooks-example"]?.signature.scheme == .standardWebhooks)
+        #expect(report.platforms.count == 5)
     }
 }

@@ -7,6 +7,20 @@ import Crypto
 /// Signature and timestamp are not part of it, so a platform re-sending the same content with a new timestamp, a new
 /// signature, other key order or other spacing is recognised as a duplicate.
 public enum EventIdentity {
+    /// The event id of a checked delivery: keyed on the platform's own delivery id when the envelope maps one,
+    /// else on the content.
+    public static func eventID(platform: String, envelope: WebhookEnvelope) -> String {
+        if let deliveryID = envelope.deliveryID {
+            var bytes = Array(platform.utf8)
+            bytes.append(0x0A)
+            bytes.append(contentsOf: "delivery".utf8)
+            bytes.append(0x0A)
+            bytes.append(contentsOf: deliveryID.utf8)
+            return Hex.encode(SHA256.hash(data: bytes))
+        }
+        return eventID(platform: platform, eventType: envelope.eventType, payload: envelope.payload)
+    }
+
     /// The event id for `payload`.
     public static func eventID(platform: String, eventType: CanonicalEventType, payload: JSONValue) -> String {
         var bytes: [UInt8] = []

@@ -7,9 +7,30 @@ import HookbayJSON
 public struct PlatformConfig: Sendable, Equatable {
     /// How a platform signs its deliveries.
     public struct Signature: Sendable, Equatable {
-        /// The signature scheme. Only `hmac-sha256` (the seed's) so far.
+        /// The signature scheme.
         public enum Scheme: String, Sendable, Equatable, CaseIterable {
+            /// The seed's: `<prefix><hex or base64 HMAC-SHA256 of the raw body>` in one header.
             case hmacSHA256 = "hmac-sha256"
+            /// GitHub's: `X-Hub-Signature-256: sha256=<hex>` over the raw body.
+            case github
+            /// Stripe's: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=...]` over `"{t}.{body}"`.
+            case stripe
+            /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64> ...` over
+            /// `"{id}.{timestamp}.{body}"`, keyed by the base64 of a `whsec_` secret.
+            case standardWebhooks = "standard-webhooks"
+
+            /// The header the scheme's signature travels in.
+            public var defaultHeader: String {
+                switch self {
+                case .hmacSHA256: return "X-Webhook-Signature"
+                case .github: return "X-Hub-Signature-256"
+                case .stripe: return "Stripe-Signature"
+                case .standardWebhooks: return "webhook-signature"
+                }
+            }
+
+            /// Whether the scheme signs a timestamp (and so has a tolerance window).
+            public var isTimestamped: Bool { self == .stripe || self == .standardWebhooks }
         }
         /// How the MAC is written in the header.
         public enum Encoding: String, Sendable, Equatable, CaseIterable {
@@ -24,6 +45,34 @@ public struct PlatformConfig: Sendable, Equatable {
         public var prefix: String = "sha256="
         /// Default `hex` (lowercase).
         public var encoding: Encoding = .hex
+        /// Timestamped schemes: how far a signed timestamp may be from now, either way. Default 300 s.
+        public var toleranceSeconds: Int = 300
+        /// `hmac-sha256`: when set, the envelope's `timestamp` may be at most this old (and at most
+        /// `toleranceSeconds` in the future). Default none.
+        public var maxAgeSeconds: Int?
+
+        public init(scheme: Scheme = .hmacSHA256) {
+            self.scheme = scheme
+            self.header = scheme.defaultHeader
+        }
+    }
+
+    /// Where the parts of an event come from in a delivery (`envelope:` in YAML). `nil` on a platform means the
+    /// seed's envelope `{"event_type", "platform", "timestamp", "payload"}`, with its checks.
+    public struct Envelope: Sendable, Equatable {
+        /// A header, or a JSON pointer into the body.
+        public enum Source: Sendable, Equatable {
+            case header(String)
+            case json(String)
+        }
+        /// Default `{ json: /event_type }`.
+        public var eventType: Source = .json("/event_type")
+        /// The platform's own delivery id; when set, deduplication keys on it. Default none.
+        public var eventID: Source?
+        /// JSON pointer to the payload object. Default `/payload`.
+        public var payload: String = "/payload"
+        /// Default none.
+        public var timestamp: Source?
 
         public init() {}
     }
@@ -51,6 +100,8 @@ public struct PlatformConfig: Sendable, Equatable {
     public var pluginPath: String?
     /// The platform's `adapter_config` mapping, as JSON, for its adapter. Default none.
     public var adapterConfig: JSONValue?
+    /// The delivery's shape when it is not the seed's envelope. Default `nil` (the seed's).
+    public var envelope: Envelope?
     /// Active HMAC keys: a signature by any of them passes (rotation).
     public var secrets: [PlatformSecret]
     /// Default: `hmac-sha256` in `X-Webhook-Signature` as `sha256=<lowercase hex>`.

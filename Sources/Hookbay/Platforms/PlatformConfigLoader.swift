@@ -1,5 +1,6 @@
 import HookbayJSON
 import Foundation
+import HookbayJSON
 import Yams
 
 /// What loading a config directory found: the platforms that loaded and every problem with the ones that did not.
@@ -23,7 +24,7 @@ public struct PlatformConfigLoader: Sendable {
 
     static let topLevelKeys: Set<String> = [
         "platform", "enabled", "adapter", "adapter_config", "plugin_path", "secret_env", "secret_file", "signature", "rate_limit",
-        "dedup_ttl_hours", "required_fields", "event_types", "retry",
+        "dedup_ttl_hours", "required_fields", "event_types", "retry", "envelope",
     ]
 
     /// Environment variables, for `secret_env`.
@@ -120,9 +121,9 @@ public struct PlatformConfigLoader: Sendable {
         config.secrets = self.secrets(fields, directory: directory, problems: &problems)
 
         if let node = fields["signature"], let sub = problems.mapping(node, key: "signature") {
-            let s = problems.fields(of: sub, allowed: ["scheme", "header", "prefix", "encoding"], path: "signature")
+            let s = problems.fields(of: sub, allowed: ["scheme", "header", "prefix", "encoding", "tolerance_seconds", "max_age_seconds"], path: "signature")
             if let n = s["scheme"], let v = problems.string(n, key: "signature.scheme") {
-                if let scheme = PlatformConfig.Signature.Scheme(rawValue: v) { config.signature.scheme = scheme } else {
+                if let scheme = PlatformConfig.Signature.Scheme(rawValue: v) { config.signature = .init(scheme: scheme) } else {
                     problems.add("signature.scheme", n, "unknown scheme '\(v)'; known: \(PlatformConfig.Signature.Scheme.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
             }
@@ -137,6 +138,38 @@ public struct PlatformConfigLoader: Sendable {
                     problems.add("signature.encoding", n, "must be hex or base64, not '\(v)'")
                 }
             }
+            let scheme = config.signature.scheme
+            for key in ["prefix", "encoding"] where s[key] != nil && scheme != .hmacSHA256 {
+                problems.add("signature.\(key)", s[key], "only applies to scheme hmac-sha256, not \(scheme.rawValue)")
+            }
+            if let n = s["tolerance_seconds"], let v = problems.int(n, key: "signature.tolerance_seconds", range: 1...86_400) {
+                config.signature.toleranceSeconds = v
+            }
+            if let n = s["max_age_seconds"], let v = problems.int(n, key: "signature.max_age_seconds", range: 1...31_536_000) {
+                if scheme == .hmacSHA256 { config.signature.maxAgeSeconds = v } else {
+                    problems.add("signature.max_age_seconds", n, "only applies to scheme hmac-sha256; timestamped schemes use tolerance_seconds")
+                }
+            }
+        }
+        if config.signature.scheme == .standardWebhooks {
+            for secret in config.secrets where SignatureVerifier.key(for: secret, scheme: .standardWebhooks) == nil {
+                problems.add(fields["secret_env"] != nil ? "secret_env" : "secret_file", fields["secret_env"] ?? fields["secret_file"],
+                             "the secret from \(secret.source) is not whsec_<base64> (nor plain base64), as standard-webhooks needs")
+            }
+        }
+
+        if let node = fields["envelope"], let sub = problems.mapping(node, key: "envelope") {
+            let e = problems.fields(of: sub, allowed: ["event_type", "event_id", "payload", "timestamp"], path: "envelope")
+            var envelope = PlatformConfig.Envelope()
+            if let n = e["event_type"], let source = problems.source(n, key: "envelope.event_type") { envelope.eventType = source }
+            if let n = e["event_id"], let source = problems.source(n, key: "envelope.event_id") { envelope.eventID = source }
+            if let n = e["timestamp"], let source = problems.source(n, key: "envelope.timestamp") { envelope.timestamp = source }
+            if let n = e["payload"], let source = problems.source(n, key: "envelope.payload") {
+                if case .json(let pointer) = source { envelope.payload = pointer } else {
+                    problems.add("envelope.payload", n, "must come from the body: { json: <pointer> }")
+                }
+            }
+            config.envelope = envelope
         }
 
         if let node = fields["rate_limit"], let sub = problems.mapping(node, key: "rate_limit") {
@@ -352,6 +385,31 @@ struct ProblemList {
             return nil
         }
         return Array(sequence)
+    }
+
+    /// `{ header: Name }` or `{ json: /pointer }`.
+    mutating func source(_ node: Node, key: String) -> PlatformConfig.Envelope.Source? {
+        guard let mapping = mapping(node, key: key) else { return nil }
+        let f = fields(of: mapping, allowed: ["header", "json"], path: key)
+        switch (f["header"], f["json"]) {
+        case (let h?, nil):
+            guard let name = string(h, key: "\(key).header") else { return nil }
+            guard PlatformConfigLoader.isValidHeaderName(name) else {
+                add("\(key).header", h, "'\(name)' is not a valid HTTP header name")
+                return nil
+            }
+            return .header(name)
+        case (nil, let j?):
+            guard let pointer = string(j, key: "\(key).json", allowEmpty: true) else { return nil }
+            guard JSONValue.isValidPointer(pointer) else {
+                add("\(key).json", j, "'\(pointer)' is not a JSON pointer: use \"\" for the whole body or /a/b")
+                return nil
+            }
+            return .json(pointer)
+        default:
+            add(key, node, "give exactly one of header or json")
+            return nil
+        }
     }
 
     mutating func stringOrList(_ node: Node, key: String) -> [String] {

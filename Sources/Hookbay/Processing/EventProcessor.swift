@@ -121,20 +121,19 @@ public struct EventProcessor: Sendable {
         } catch {
             throw .invalid("envelope is not JSON: \(error)")
         }
-        guard let payload = document["payload"], case .object = payload else { throw .invalid("envelope has no payload object") }
+        let pointer = entry.string("payload_pointer") ?? "/payload"
+        guard let payload = document.value(atPointer: pointer), case .object = payload else {
+            throw .invalid("envelope has no payload object at '\(pointer)'")
+        }
         return AdapterEvent(
             platform: entry.platform, eventType: eventType, sourceEventType: entry.string("source_event_type") ?? eventType,
-            eventID: eventID, receivedAt: receivedAt, timestamp: document["timestamp"]?.stringValue ?? "", payload: payload
+            eventID: eventID, receivedAt: receivedAt,
+            timestamp: entry.string("timestamp") ?? document["timestamp"]?.stringValue ?? "", payload: payload
         )
     }
 
     /// When the event happened, for ordering: its RFC 3339 `timestamp`, else when Hookbay received it.
     static func eventTime(_ event: AdapterEvent) -> Int64 {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: event.timestamp) { return Int64(date.timeIntervalSince1970 * 1000) }
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: event.timestamp) { return Int64(date.timeIntervalSince1970 * 1000) }
-        return event.receivedAt
+        EventTime.milliseconds(rfc3339: event.timestamp) ?? event.receivedAt
     }
 }

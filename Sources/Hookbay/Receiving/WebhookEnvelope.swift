@@ -1,19 +1,25 @@
 import HookbayJSON
 
-/// A delivery's body checked against its platform: the seed's envelope
-/// `{"event_type", "platform", "timestamp", "payload", ...}`.
+/// A delivery's body checked against its platform: by default the seed's envelope
+/// `{"event_type", "platform", "timestamp", "payload", ...}`; or the parts the platform's `envelope:` mapping names,
+/// from headers and JSON pointers.
 public struct WebhookEnvelope: Sendable, Equatable {
     /// The platform's own event name, as sent.
     public var sourceEventType: String
     /// What it maps to.
     public var eventType: CanonicalEventType
-    /// The `timestamp` field as sent.
+    /// The delivery's timestamp as sent (empty when the mapping names none).
     public var timestamp: String
-    /// The `payload` object.
+    /// The payload object.
     public var payload: JSONValue
+    /// Where the payload is in the body.
+    public var payloadPointer: String
+    /// The platform's own delivery id, when the mapping names one.
+    public var deliveryID: String?
 
     /// Parses and validates `body` for `platform`; the error message names the offending field.
-    public init(body: some Collection<UInt8>, platform: PlatformConfig) throws(WebhookError) {
+    /// - Parameter header: looks a request header up by name.
+    public init(body: some Collection<UInt8>, header: (String) -> String? = { _ in nil }, platform: PlatformConfig) throws(WebhookError) {
         let document: JSONValue
         do {
             document = try JSONParser.parse(body)
@@ -21,31 +27,61 @@ public struct WebhookEnvelope: Sendable, Equatable {
             throw .invalidPayload("body is not valid JSON: \(error)")
         }
         guard case .object(let fields) = document else {
-            throw .invalidPayload("body must be a JSON object with event_type, platform, timestamp and payload")
+            throw .invalidPayload(platform.envelope == nil
+                ? "body must be a JSON object with event_type, platform, timestamp and payload"
+                : "body must be a JSON object")
         }
-        func field(_ name: String, _ expected: String) throws(WebhookError) -> JSONValue {
-            guard let value = fields[name] else { throw .invalidPayload("missing field '\(name)'") }
-            return value
-        }
-        guard case .string(let sourceType) = try field("event_type", "string") else {
-            throw .invalidPayload("field 'event_type' must be a string")
-        }
-        guard case .string(let bodyPlatform) = try field("platform", "string") else {
-            throw .invalidPayload("field 'platform' must be a string")
-        }
-        guard bodyPlatform == platform.id else {
-            throw .invalidPayload("field 'platform' is '\(bodyPlatform)' but the URL names '\(platform.id)'")
-        }
-        guard case .string(let timestamp) = try field("timestamp", "string") else {
-            throw .invalidPayload("field 'timestamp' must be a string")
-        }
-        let payload = try field("payload", "object")
-        guard case .object = payload else {
-            throw .invalidPayload("field 'payload' must be an object, not \(payload.typeName)")
+        let sourceType: String
+        if let mapping = platform.envelope {
+            sourceType = try Self.text(mapping.eventType, document, header, name: "event type", required: true)!
+            var timestamp = ""
+            if let source = mapping.timestamp {
+                timestamp = try Self.text(source, document, header, name: "timestamp", required: true) ?? ""
+            }
+            self.timestamp = timestamp
+            var deliveryID: String?
+            if let source = mapping.eventID {
+                deliveryID = try Self.text(source, document, header, name: "event id", required: true)
+            }
+            self.deliveryID = deliveryID
+            guard let payload = document.value(atPointer: mapping.payload) else {
+                throw .invalidPayload("the payload at JSON pointer '\(mapping.payload)' is missing")
+            }
+            guard case .object = payload else {
+                throw .invalidPayload("the payload at JSON pointer '\(mapping.payload)' must be an object, not \(payload.typeName)")
+            }
+            self.payload = payload
+            self.payloadPointer = mapping.payload
+        } else {
+            func field(_ name: String) throws(WebhookError) -> JSONValue {
+                guard let value = fields[name] else { throw .invalidPayload("missing field '\(name)'") }
+                return value
+            }
+            guard case .string(let type) = try field("event_type") else {
+                throw .invalidPayload("field 'event_type' must be a string")
+            }
+            guard case .string(let bodyPlatform) = try field("platform") else {
+                throw .invalidPayload("field 'platform' must be a string")
+            }
+            guard bodyPlatform == platform.id else {
+                throw .invalidPayload("field 'platform' is '\(bodyPlatform)' but the URL names '\(platform.id)'")
+            }
+            guard case .string(let timestamp) = try field("timestamp") else {
+                throw .invalidPayload("field 'timestamp' must be a string")
+            }
+            let payload = try field("payload")
+            guard case .object = payload else {
+                throw .invalidPayload("field 'payload' must be an object, not \(payload.typeName)")
+            }
+            sourceType = type
+            self.timestamp = timestamp
+            self.payload = payload
+            self.payloadPointer = "/payload"
+            self.deliveryID = nil
         }
         guard let eventType = platform.eventTypes[sourceType] else {
             let known = platform.eventTypes.keys.sorted().joined(separator: ", ")
-            throw .invalidPayload("field 'event_type': '\(sourceType)' is not an event type of platform '\(platform.id)' (known: \(known))")
+            throw .invalidPayload("event type '\(sourceType)' is not an event type of platform '\(platform.id)' (known: \(known))")
         }
         for path in platform.requiredFields {
             guard let value = payload.value(atPath: path), value != .null else {
@@ -54,7 +90,28 @@ public struct WebhookEnvelope: Sendable, Equatable {
         }
         self.sourceEventType = sourceType
         self.eventType = eventType
-        self.timestamp = timestamp
-        self.payload = payload
+    }
+
+    /// A mapped part as text: a header's value, or a JSON string or number at a pointer.
+    private static func text(_ source: PlatformConfig.Envelope.Source, _ document: JSONValue, _ header: (String) -> String?,
+                             name: String, required: Bool) throws(WebhookError) -> String? {
+        switch source {
+        case .header(let headerName):
+            guard let value = header(headerName), !value.isEmpty else {
+                if required { throw .invalidPayload("the \(name) header \(headerName) is missing") }
+                return nil
+            }
+            return value
+        case .json(let pointer):
+            switch document.value(atPointer: pointer) {
+            case .string(let s)? where !s.isEmpty: return s
+            case .number(let n)?: return n
+            case nil, .null?:
+                if required { throw .invalidPayload("the \(name) at JSON pointer '\(pointer)' is missing") }
+                return nil
+            case let other?:
+                throw .invalidPayload("the \(name) at JSON pointer '\(pointer)' must be a string or a number, not \(other.typeName)")
+            }
+        }
     }
 }

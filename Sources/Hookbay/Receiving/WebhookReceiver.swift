@@ -54,10 +54,11 @@ public struct WebhookReceiver: Sendable {
         let bytes = body.readableBytesView
 
         // Signature first, over the raw bytes: a forged request must not consume the platform's rate tokens.
-        let headerValue = HTTPField.Name(platform.signature.header).flatMap { headers[$0] }
+        let header: (String) -> String? = { name in HTTPField.Name(name).flatMap { headers[$0] } }
+        let now = WallClock.milliseconds()
         let verifier = served.verifier
         let verdict = body.withUnsafeReadableBytes { raw in
-            Result { () throws(SignatureError) in try verifier.verify(headerValue: headerValue, body: raw) }
+            Result { () throws(SignatureError) in try verifier.verify(header: header, body: raw, now: now / 1000) }
         }
         if case .failure(let error) = verdict {
             logger.info("signature refused", metadata: ["platform": .string(platform.id), "reason": .string(error.description)])
@@ -68,9 +69,19 @@ public struct WebhookReceiver: Sendable {
             throw .rateLimited(platform.id, retryAfterSeconds: max(1, Int((wait + 999_999_999) / 1_000_000_000)))
         }
 
-        let envelope = try WebhookEnvelope(body: bytes, platform: platform)
-        let eventID = EventIdentity.eventID(platform: platform.id, eventType: envelope.eventType, payload: envelope.payload)
-        let receivedAt = WallClock.milliseconds()
+        let envelope = try WebhookEnvelope(body: bytes, header: header, platform: platform)
+        if let maxAge = platform.signature.maxAgeSeconds {
+            guard let sent = EventTime.milliseconds(rfc3339: envelope.timestamp) else {
+                throw .invalidPayload("field 'timestamp' must be an RFC 3339 time such as 2025-12-06T00:00:00Z")
+            }
+            let age = (now - sent) / 1000
+            if age > Int64(maxAge) || -age > Int64(platform.signature.toleranceSeconds) {
+                throw .invalidSignature(.timestampOutOfRange(
+                    "timestamp is out of range: \(age) s old; deliveries older than \(maxAge) s are refused"))
+            }
+        }
+        let eventID = EventIdentity.eventID(platform: platform.id, envelope: envelope)
+        let receivedAt = now
         do {
             try served.adapter.validate(AdapterEvent(
                 platform: platform.id, eventType: envelope.eventType.rawValue, sourceEventType: envelope.sourceEventType,
@@ -90,7 +101,9 @@ public struct WebhookReceiver: Sendable {
             eventType: envelope.eventType,
             sourceEventType: envelope.sourceEventType,
             receivedAtMilliseconds: receivedAt,
-            envelope: body
+            envelope: body,
+            payloadPointer: envelope.payloadPointer,
+            timestamp: envelope.timestamp
         )
         let result: EnqueueResult
         do {

@@ -1,9 +1,11 @@
 /// Why a delivery's signature was refused. The messages say what to fix without revealing anything of the secret.
 public enum SignatureError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The signature header is absent.
+    /// A signature header is absent.
     case missingHeader(String)
-    /// The header is present but not of the expected form.
+    /// A header is present but not of the expected form.
     case malformed(String)
+    /// The signed timestamp is outside the tolerance window (a replay, or a badly wrong clock).
+    case timestampOutOfRange(String)
     /// Well-formed, but no active secret produced it.
     case mismatch
 
@@ -11,6 +13,7 @@ public enum SignatureError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .missingHeader(let header): return "missing \(header) header"
         case .malformed(let reason): return reason
+        case .timestampOutOfRange(let reason): return reason
         case .mismatch: return "signature does not match the request body"
         }
     }
