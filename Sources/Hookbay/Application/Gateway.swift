@@ -24,6 +24,8 @@ public struct Gateway: Sendable {
     public let plugins: PluginCatalog
     /// The content database.
     public let store: ContentStore
+    /// Applies config directory changes while running.
+    public let reloader: ConfigReloader
     /// This process's workers (none with `workers: 0`).
     public let workers: [QueueWorker]
     /// Long-running parts to run in the application's `ServiceGroup`.
@@ -33,11 +35,11 @@ public struct Gateway: Sendable {
     /// start-up fail).
     public init(configuration: GatewayConfiguration, environment: [String: String], logger: Logger) throws {
         let report: PlatformLoader.Result
+        let loader = PlatformLoader(
+            environment: environment,
+            pluginDirectories: PlatformLoader.searchDirectories(pluginDirectory: configuration.pluginDirectory)
+        )
         do {
-            let loader = PlatformLoader(
-                environment: environment,
-                pluginDirectories: PlatformLoader.searchDirectories(pluginDirectory: configuration.pluginDirectory)
-            )
             report = try loader.load(directory: configuration.configDirectory)
         } catch {
             throw GatewayStartupError(error.description)
@@ -81,7 +83,9 @@ public struct Gateway: Sendable {
         }
         self.configuration = configuration
         self.store = store
-        self.platforms = PlatformRegistry(platforms: report.platforms)
+        self.platforms = PlatformRegistry(platforms: report.platforms, problems: report.problems)
+        self.reloader = ConfigReloader(directory: configuration.configDirectory, loader: loader, registry: self.platforms,
+                                       interval: configuration.reloadInterval, logger: logger)
         self.queue = queue
         self.metrics = WebhookMetrics()
         self.receiver = WebhookReceiver(platforms: self.platforms, queue: queue, rateLimiter: RateLimiter(), metrics: self.metrics)
@@ -104,7 +108,7 @@ public struct Gateway: Sendable {
             let workerProcessor = EventProcessor(platforms: platforms, queue: workerQueue, store: store, metrics: metrics, logger: logger)
             return QueueWorker(configuration: workerConfiguration, queue: workerQueue, processor: workerProcessor, logger: logger)
         }
-        self.services = services + self.workers.map { $0 as any Service }
+        self.services = services + [self.reloader] + self.workers.map { $0 as any Service }
         logger.info("platforms loaded", metadata: [
             "platforms": .string(self.platforms.all.map(\.id).joined(separator: ",")),
             "refused_files": .stringConvertible(report.problems.count),
@@ -121,8 +125,9 @@ public func buildApplication(
     let gateway = try Gateway(configuration: configuration, environment: environment, logger: logger)
     let router = Router()
     WebhookRoutes(receiver: gateway.receiver, store: gateway.store, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
-    DeadLetterRoutes(queue: gateway.queue, platforms: gateway.platforms, authenticator: AdminAuthenticator(token: configuration.adminToken))
-        .register(on: router)
+    let authenticator = AdminAuthenticator(token: configuration.adminToken)
+    DeadLetterRoutes(queue: gateway.queue, platforms: gateway.platforms, authenticator: authenticator).register(on: router)
+    AdminRoutes(registry: gateway.platforms, reloader: gateway.reloader, authenticator: authenticator).register(on: router)
     var application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hookbay"),

@@ -24,6 +24,8 @@ public struct GatewayConfiguration: Sendable {
     public var claimIdle: Duration = .seconds(60)
     /// Bearer token of the admin endpoints; `nil` turns them off (403). Default none.
     public var adminToken: String?
+    /// How often the config directory is checked for changes. Default 1 s.
+    public var reloadInterval: Duration = .seconds(1)
     /// How often workers look for idle entries and due retries. Default 1 s.
     public var claimInterval: Duration = .seconds(1)
 

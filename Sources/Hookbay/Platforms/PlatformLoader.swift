@@ -29,11 +29,17 @@ public struct PlatformLoader: Sendable {
     }
 
     /// Loads every platform of `directory`. Throws only when the directory itself cannot be read.
-    public func load(directory: String) throws(ConfigProblem) -> Result {
+    /// - Parameter reusing: platforms served now; one whose adapter settings did not change keeps its adapter context.
+    public func load(directory: String, reusing previous: [String: ServedPlatform] = [:]) throws(ConfigProblem) -> Result {
         let report = try PlatformConfigLoader(environment: environment).load(directory: directory)
         let catalog = PluginLoader.discover(directories: pluginDirectories)
         var result = Result(platforms: [:], problems: report.problems, catalog: catalog)
         for config in report.platforms.values.sorted(by: { $0.id < $1.id }) {
+            if let old = previous[config.id], old.config.adapter == config.adapter, old.config.adapterConfig == config.adapterConfig,
+               old.config.pluginPath == config.pluginPath {
+                result.platforms[config.id] = ServedPlatform(config: config, adapter: old.adapter)
+                continue
+            }
             do {
                 let plugin = try self.plugin(for: config, catalog: catalog)
                 let adapter = try AdapterInstance(plugin: plugin, configuration: config.adapterConfig ?? .object([:]))

@@ -2,26 +2,56 @@ import Synchronization
 
 /// The platforms currently served, swapped whole when the config changes.
 ///
-/// Reads are a lock and a dictionary look-up; the request path never sees a half-applied reload.
+/// Reads are a lock and a dictionary look-up; the request path never sees a half-applied reload. Platforms removed
+/// by a reload stop receiving (404) but stay known to the workers, so the events they already accepted are still
+/// processed with their adapter.
 public final class PlatformRegistry: Sendable {
-    private let state: Mutex<[String: ServedPlatform]>
-
-    public init(platforms: [String: ServedPlatform] = [:]) {
-        self.state = Mutex(platforms)
+    struct State {
+        var served: [String: ServedPlatform]
+        var retired: [String: ServedPlatform] = [:]
+        var problems: [ConfigProblem] = []
     }
 
-    /// The platform with this id, if loaded.
+    private let state: Mutex<State>
+
+    public init(platforms: [String: ServedPlatform] = [:], problems: [ConfigProblem] = []) {
+        self.state = Mutex(State(served: platforms, problems: problems))
+    }
+
+    /// The served platform with this id (for receiving).
     public func platform(_ id: String) -> ServedPlatform? {
-        self.state.withLock { $0[id] }
+        self.state.withLock { $0.served[id] }
     }
 
-    /// Every loaded platform, sorted by id.
+    /// The platform to process this id's queued events with: served, or removed by a reload.
+    public func processingPlatform(_ id: String) -> ServedPlatform? {
+        self.state.withLock { $0.served[id] ?? $0.retired[id] }
+    }
+
+    /// Every served platform, sorted by id.
     public var all: [ServedPlatform] {
-        self.state.withLock { $0.values.sorted { $0.id < $1.id } }
+        self.state.withLock { $0.served.values.sorted { $0.id < $1.id } }
     }
 
-    /// Replaces the whole set.
-    public func replace(with platforms: [String: ServedPlatform]) {
-        self.state.withLock { $0 = platforms }
+    /// Ids whose streams the workers read: served and removed ones.
+    public var processingIDs: [String] {
+        self.state.withLock { Set($0.served.keys).union($0.retired.keys).sorted() }
+    }
+
+    /// The problems of the last load (files refused, or kept at their previous version).
+    public var problems: [ConfigProblem] {
+        self.state.withLock { $0.problems }
+    }
+
+    /// Replaces the served set; platforms no longer served are kept for processing.
+    public func replace(with platforms: [String: ServedPlatform], problems: [ConfigProblem] = []) {
+        self.state.withLock { state in
+            for (id, platform) in state.served where platforms[id] == nil {
+                state.retired[id] = platform
+            }
+            for id in platforms.keys { state.retired[id] = nil }
+            state.served = platforms
+            state.problems = problems
+        }
     }
 }

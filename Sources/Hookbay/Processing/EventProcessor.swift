@@ -39,7 +39,7 @@ public struct EventProcessor: Sendable {
         logger[metadataKey: "platform"] = .string(entry.platform)
         logger[metadataKey: "stream_id"] = .string(entry.id)
         if let eventID = entry.string("event_id") { logger[metadataKey: "event_id"] = .string(eventID) }
-        guard let platform = self.platforms.platform(entry.platform) else {
+        guard let platform = self.platforms.processingPlatform(entry.platform) else {
             logger.warning("no adapter for this platform now; entry left pending")
             return .leftPending(reason: "platform \(entry.platform) is not loaded")
         }

@@ -43,7 +43,7 @@ public struct QueueWorker: Service, Sendable {
         var lastClaim = ContinuousClock.now - self.configuration.claimInterval
         var failures = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let platforms = self.processor.platforms.all.map(\.id)
+            let platforms = self.processor.platforms.processingIDs
             do {
                 if !resumed {
                     try await self.queue.prepare(platforms: platforms)

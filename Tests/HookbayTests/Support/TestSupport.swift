@@ -54,6 +54,7 @@ enum Fixtures {
         configuration.consumerName = uniqueID("test-worker")
         configuration.claimIdle = claimIdle
         configuration.claimInterval = .milliseconds(100)
+        configuration.reloadInterval = .milliseconds(100)
         return configuration
     }
 
