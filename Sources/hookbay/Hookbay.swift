@@ -90,6 +90,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("no-workers"), help: "Only receive; leave processing to `hookbay worker` processes.")
     var noWorkers = false
 
+    @Option(name: .customLong("reload-interval"), help: "Seconds between checks of the config directory for changes; 0 turns polling off (SIGHUP and POST /api/v1/admin/reload still reload). Env HOOKBAY_RELOAD_INTERVAL; default 1.")
+    var reloadInterval: Double?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let logger = try makeLogger(level: queue.logLevel ?? env["LOG_LEVEL"])
@@ -104,6 +107,12 @@ struct Serve: AsyncParsableCommand {
         guard configuration.maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
         guard (0...65535).contains(configuration.port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard configuration.workers >= 0 else { throw ValidationError("--workers must not be negative") }
+        let interval = try reloadInterval ?? env["HOOKBAY_RELOAD_INTERVAL"].map { text in
+            guard let value = Double(text) else { throw ValidationError("HOOKBAY_RELOAD_INTERVAL must be a number of seconds") }
+            return value
+        } ?? 1
+        guard interval >= 0 else { throw ValidationError("--reload-interval must not be negative") }
+        configuration.reloadInterval = .milliseconds(Int64(interval * 1000))
         let (application, _) = try buildApplication(configuration: configuration, environment: env, logger: logger)
         try await application.runService()
     }

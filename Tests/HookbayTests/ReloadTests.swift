@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HTTPTypes
 import HookbayJSON
 import Hummingbird
@@ -128,5 +131,44 @@ import Testing
             #expect(problems.contains { $0["file"] == .string("x.yaml") && $0["key"] == .string("secret_env") })
             #expect(try await Self.status(client, "gamma") == .accepted)
         }
+    }
+}
+
+/// `SIGHUP` to a real `hookbay serve` process, with polling off.
+@Suite struct SighupTests {
+    @Test func sighupReloads() async throws {
+        let dir = try Fixtures.configDirectory(["a.yaml": Fixtures.platformYAML(id: "alpha")])
+        let port = Int.random(in: 20000...60000)
+        let database = try Fixtures.configDirectory([:]) + "/c.sqlite"
+        let process = Process()
+        process.executableURL = CheckCommandTests.executable
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir, "--database", database,
+                             "--reload-interval", "0", "--no-workers", "--log-level", "error"]
+        process.environment = Fixtures.environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+
+        func status(_ platform: String) async -> Int? {
+            let body = Fixtures.envelope(platform: platform, contentID: UUID().uuidString)
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/webhooks/\(platform)")!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(body.utf8)
+            request.setValue(Fixtures.signature(body), forHTTPHeaderField: "X-Webhook-Signature")
+            return await withCheckedContinuation { continuation in
+                URLSession.shared.dataTask(with: request) { _, response, _ in
+                    continuation.resume(returning: (response as? HTTPURLResponse)?.statusCode)
+                }.resume()
+            }
+        }
+        #expect(try await eventually { await status("alpha") == 202 })
+        try Fixtures.platformYAML(id: "beta").write(toFile: dir + "/b.yaml", atomically: true, encoding: .utf8)
+        // Polling is off: nothing changes until SIGHUP.
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(await status("beta") == 404)
+        kill(process.processIdentifier, SIGHUP)
+        #expect(try await eventually(within: .seconds(5)) { await status("beta") == 202 })
+        #expect(process.isRunning)
     }
 }

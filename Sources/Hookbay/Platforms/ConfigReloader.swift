@@ -65,6 +65,11 @@ public final class ConfigReloader: Service, Sendable {
                     }
                 }
                 group.addTask {
+                    // A zero interval turns polling off: SIGHUP and the reload endpoint still work.
+                    guard self.interval > .zero else {
+                        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                        return
+                    }
                     while !Task.isCancelled {
                         try? await Task.sleep(for: self.interval)
                         if Task.isCancelled { break }
