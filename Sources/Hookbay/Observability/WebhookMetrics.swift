@@ -16,6 +16,8 @@ public final class WebhookMetrics: Sendable {
         case failed
         /// Applied by a worker of this process.
         case processed
+        /// Authentic, of a type the platform is not subscribed to (200 ignored).
+        case ignored
     }
 
     /// The counters of one platform (or of all).
@@ -26,6 +28,7 @@ public final class WebhookMetrics: Sendable {
         public var failed = 0
         public var duplicates = 0
         public var rateLimited = 0
+        public var ignored = 0
 
         public init() {}
 
@@ -37,6 +40,7 @@ public final class WebhookMetrics: Sendable {
             case .rateLimited: rateLimited += 1
             case .failed: failed += 1
             case .processed: processed += 1
+            case .ignored: ignored += 1
             }
         }
 
@@ -48,6 +52,7 @@ public final class WebhookMetrics: Sendable {
             sum.failed += b.failed
             sum.duplicates += b.duplicates
             sum.rateLimited += b.rateLimited
+            sum.ignored += b.ignored
             return sum
         }
     }

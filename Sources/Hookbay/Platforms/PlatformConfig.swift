@@ -118,6 +118,11 @@ public struct PlatformConfig: Sendable, Equatable {
     )
     /// Backoff for retryable processing failures. Default 5 attempts, 1 s base, 10 min cap.
     public var retry = RetryPolicy()
+    /// Only these event types (the platform's own names) are queued; others are answered 200 `ignored`.
+    /// Default `nil`: all mapped types.
+    public var subscribe: Set<String>?
+    /// The platform's own endpoint, as registered; stored, never fetched. Default none.
+    public var url: String?
     /// The file this platform was loaded from.
     public var sourceFile: String
 

@@ -24,7 +24,7 @@ public struct PlatformConfigLoader: Sendable {
 
     static let topLevelKeys: Set<String> = [
         "platform", "enabled", "adapter", "adapter_config", "plugin_path", "secret_env", "secret_file", "signature", "rate_limit",
-        "dedup_ttl_hours", "required_fields", "event_types", "retry", "envelope",
+        "dedup_ttl_hours", "required_fields", "event_types", "retry", "envelope", "subscribe", "url",
     ]
 
     /// Environment variables, for `secret_env`.
@@ -226,6 +226,22 @@ public struct PlatformConfigLoader: Sendable {
             config.eventTypes = types
         }
 
+        if let node = fields["url"], let value = problems.string(node, key: "url") {
+            if let reason = Self.urlProblem(value) { problems.add("url", node, reason) } else { config.url = value }
+        }
+        if let node = fields["subscribe"], let items = problems.sequence(node, key: "subscribe") {
+            var subscribed: Set<String> = []
+            for item in items {
+                guard let name = problems.string(item, key: "subscribe") else { continue }
+                if config.eventTypes[name] == nil {
+                    problems.add("subscribe", item, "'\(name)' is not one of event_types (\(config.eventTypes.keys.sorted().joined(separator: ", ")))")
+                }
+                subscribed.insert(name)
+            }
+            if subscribed.isEmpty && problems.isEmpty { problems.add("subscribe", node, "must name at least one event type") }
+            config.subscribe = subscribed
+        }
+
         if !problems.isEmpty { throw ConfigProblems(problems.problems) }
         return config
     }
@@ -262,6 +278,16 @@ public struct PlatformConfigLoader: Sendable {
                 return PlatformSecret(bytes: bytes, source: "file:\(path)")
             }
         }
+    }
+
+    /// Why `url` is not an https URL without credentials, or `nil` when it is one.
+    public static func urlProblem(_ url: String) -> String? {
+        guard let components = URLComponents(string: url), components.scheme?.lowercased() == "https" else {
+            return "must be an https:// URL"
+        }
+        guard let host = components.host, !host.isEmpty else { return "must name a host" }
+        guard components.user == nil, components.password == nil else { return "must not carry credentials" }
+        return nil
     }
 
     /// `[a-z0-9_-]{1,64}`.

@@ -1,4 +1,5 @@
 import HookbayJSON
+import HTTPTypes
 import Hummingbird
 
 /// `GET /api/v1/admin/platforms` and `POST /api/v1/admin/reload`, behind the admin token.
@@ -6,14 +7,40 @@ public struct AdminRoutes: Sendable {
     public let registry: PlatformRegistry
     public let reloader: ConfigReloader
     public let authenticator: AdminAuthenticator
+    public let registration: PlatformRegistration
 
     public init(registry: PlatformRegistry, reloader: ConfigReloader, authenticator: AdminAuthenticator) {
         self.registry = registry
         self.reloader = reloader
         self.authenticator = authenticator
+        self.registration = PlatformRegistration(directory: reloader.directory, registry: registry, reloader: reloader)
     }
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
+        // Registered before /api/v1/webhooks/{platform}'s POST is looked up: a constant segment wins over a parameter.
+        router.post("/api/v1/webhooks/register") { request, _ in
+            try self.authenticator.authenticate(request)
+            var request = request
+            let body = try await request.collectBody(upTo: 64 * 1024)
+            let json: JSONValue
+            do {
+                json = try JSONParser.parse(body.readableBytesView)
+            } catch {
+                throw WebhookError.invalidPayload("body is not valid JSON: \(error)")
+            }
+            let registration = try PlatformRegistration.Request(json: json)
+            try self.registration.register(registration)
+            let host = request.head.authority ?? "localhost"
+            let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] ?? "http"
+            var response = WebhookRoutes.json(String(decoding: CanonicalJSON.encode(.object([
+                "platform": .string(registration.platform),
+                "webhook_url": .string("\(scheme)://\(host)/api/v1/webhooks/\(registration.platform)"),
+                "subscribe": .array(registration.eventTypes.map(JSONValue.string)),
+                "signature": .object(["scheme": .string("hmac-sha256"), "header": .string("X-Webhook-Signature"), "format": .string("sha256=<lowercase hex HMAC-SHA256 of the raw body>")]),
+            ])), as: UTF8.self))
+            response.status = .created
+            return response
+        }
         router.get("/api/v1/admin/platforms") { request, _ in
             try self.authenticator.authenticate(request)
             return WebhookRoutes.json(String(decoding: CanonicalJSON.encode(self.platformsJSON()), as: UTF8.self))

@@ -20,6 +20,7 @@ public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomString
         case unauthorized = "unauthorized"
         case forbidden = "forbidden"
         case badRequest = "bad_request"
+        case conflict = "conflict"
         case internalError = "internal_error"
     }
 

@@ -11,6 +11,8 @@ public struct WebhookReceiver: Sendable {
     public enum Outcome: Sendable, Equatable {
         case accepted(eventID: String, streamID: String)
         case duplicate(eventID: String)
+        /// Authentic, but of a type the platform did not subscribe to: not queued.
+        case ignored(eventType: String)
     }
 
     public let platforms: PlatformRegistry
@@ -79,6 +81,10 @@ public struct WebhookReceiver: Sendable {
                 throw .invalidSignature(.timestampOutOfRange(
                     "timestamp is out of range: \(age) s old; deliveries older than \(maxAge) s are refused"))
             }
+        }
+        if let subscribed = platform.subscribe, !subscribed.contains(envelope.sourceEventType) {
+            self.metrics.record(.ignored, platform: platform.id)
+            return .ignored(eventType: envelope.sourceEventType)
         }
         let eventID = EventIdentity.eventID(platform: platform.id, envelope: envelope)
         let receivedAt = now

@@ -51,6 +51,11 @@ public struct WebhookRoutes: Sendable {
             return Self.json(#"{"event_id":"\#(eventID)","status":"accepted"}"#, status: .accepted)
         case .duplicate(let eventID):
             return Self.json(#"{"event_id":"\#(eventID)","status":"duplicate"}"#, status: .ok)
+        case .ignored(let eventType):
+            return Self.json(String(decoding: CanonicalJSON.encode(.object([
+                "status": .string("ignored"), "event_type": .string(eventType),
+                "message": .string("the platform is not subscribed to this event type"),
+            ])), as: UTF8.self), status: .ok)
         }
     }
 
@@ -126,6 +131,7 @@ public struct WebhookRoutes: Sendable {
             "failed": .number(String(c.failed)),
             "duplicates": .number(String(c.duplicates)),
             "rate_limited": .number(String(c.rateLimited)),
+            "ignored": .number(String(c.ignored)),
             "success_rate": percent(c.accepted + c.duplicates),
             "failure_rate": percent(c.failed),
         ]

@@ -1,0 +1,106 @@
+import Foundation
+import HTTPTypes
+import HookbayJSON
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Hookbay
+
+/// `POST /api/v1/webhooks/register`.
+@Suite struct RegistrationTests {
+    static let token = "registration-admin-token"
+    static let secret = "registered-secret-0123456789"
+
+    static func app(dir: String, token: String? = token) throws -> (some ApplicationProtocol, Gateway) {
+        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil)
+        configuration.adminToken = token
+        return try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
+    }
+
+    static func register(_ client: some TestClientProtocol, _ body: String, token: String? = token) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await client.execute(uri: "/api/v1/webhooks/register", method: .post, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    static func request(_ platform: String, url: String = "https://platform.example.com/webhook",
+                        types: String = #"["content_added","content_updated"]"#, secret: String = secret) -> String {
+        #"{"platform":"\#(platform)","url":"\#(url)","event_types":\#(types),"secret":"\#(secret)"}"#
+    }
+
+    @Test func registersAPlatformThatIsLiveAtOnceAndPersists() async throws {
+        let dir = try Fixtures.configDirectory([:])
+        let (app, _) = try Self.app(dir: dir)
+        try await app.test(.router) { client in
+            let response = try await Self.register(client, Self.request("hulu"))
+            #expect(response.status == .created)
+            let json = try ReceiveTests.json(response)
+            #expect(json["webhook_url"]?.stringValue?.hasSuffix("/api/v1/webhooks/hulu") == true)
+            #expect(!String(buffer: response.body).contains(Self.secret))
+
+            // Live at once, with the registered secret.
+            let body = Fixtures.envelope(platform: "hulu")
+            #expect(try await ReceiveTests.post(client, platform: "hulu", body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret)).status == .accepted)
+            // The subscription filter: an authentic event of another type is acknowledged and not queued.
+            let removed = Fixtures.envelope(platform: "hulu", eventType: "content_removed", contentID: "9")
+            let ignored = try await ReceiveTests.post(client, platform: "hulu", body: removed, headers: Fixtures.signedHeaders(removed, secret: Self.secret))
+            #expect(ignored.status == .ok)
+            #expect(try ReceiveTests.json(ignored)["status"] == .string("ignored"))
+            let metrics = try ReceiveTests.json(try await client.execute(uri: "/api/v1/webhooks/metrics", method: .get))
+            #expect(metrics["platforms"]?["hulu"]?["ignored"] == .number("1"))
+            #expect(metrics["platforms"]?["hulu"]?["accepted"] == .number("1"))
+
+            #expect(try await Self.register(client, Self.request("hulu")).status == .conflict)
+        }
+        // Files: the secret only the owner can read, never in the YAML.
+        let attributes = try FileManager.default.attributesOfItem(atPath: dir + "/hulu.secret")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let yaml = try String(contentsOfFile: dir + "/hulu.yaml", encoding: .utf8)
+        #expect(!yaml.contains(Self.secret))
+        #expect(yaml.contains("https://platform.example.com/webhook"))
+        // Persists across a restart.
+        let (again, gateway) = try Self.app(dir: dir)
+        #expect(gateway.platforms.platform("hulu")?.config.subscribe == ["content_added", "content_updated"])
+        try await again.test(.router) { client in
+            let body = Fixtures.envelope(platform: "hulu", contentID: "after-restart")
+            let status = try await ReceiveTests.post(client, platform: "hulu", body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret)).status
+            #expect(status == .accepted)
+        }
+    }
+
+    @Test func refusals() async throws {
+        let dir = try Fixtures.configDirectory(["n.yaml": Fixtures.platformYAML(id: "netflix")])
+        let (app, _) = try Self.app(dir: dir)
+        try await app.test(.router) { client in
+            #expect(try await Self.register(client, Self.request("a1"), token: nil).status == .unauthorized)
+            #expect(try await Self.register(client, Self.request("a1"), token: "wrong").status == .unauthorized)
+            #expect(try await Self.register(client, Self.request("netflix")).status == .conflict)
+            for (body, field) in [
+                (Self.request("Bad Id"), "platform"),
+                (Self.request("register"), "reserved"),
+                (Self.request("a2", url: "http://platform.example.com/x"), "url"),
+                (Self.request("a3", url: "https://user:pw@platform.example.com/x"), "credentials"),
+                (Self.request("a4", types: "[]"), "event_types"),
+                (Self.request("a5", types: #"["deleted"]"#), "event_types"),
+                (Self.request("a6", secret: "short"), "secret"),
+                (#"{"platform":"a7"}"#, "url"),
+                ("nope", "not valid JSON"),
+                (#"{"platform":"a8","url":"https://x.example","event_types":["content_added"],"secret":"0123456789abcdef","extra":1}"#, "extra"),
+            ] {
+                let response = try await Self.register(client, body)
+                try ReceiveTests.expectError(response, .badRequest, "invalid_payload", contains: field)
+                #expect(!String(buffer: response.body).contains(Self.secret))
+            }
+            #expect(!FileManager.default.fileExists(atPath: dir + "/a2.yaml"))
+        }
+    }
+
+    @Test func offWithoutAToken() async throws {
+        let (app, _) = try Self.app(dir: try Fixtures.configDirectory([:]), token: nil)
+        try await app.test(.router) { client in
+            try ReceiveTests.expectError(try await Self.register(client, Self.request("z1"), token: "anything"), .forbidden, "forbidden", contains: "HOOKBAY_ADMIN_TOKEN")
+        }
+    }
+}
