@@ -5,6 +5,7 @@ import HookbayJSON
 import HookbayRedis
 import Hummingbird
 import Logging
+import Metrics
 import ServiceLifecycle
 
 @main
@@ -113,7 +114,9 @@ struct Serve: AsyncParsableCommand {
         } ?? 1
         guard interval >= 0 else { throw ValidationError("--reload-interval must not be negative") }
         configuration.reloadInterval = .milliseconds(Int64(interval * 1000))
-        let (application, _) = try buildApplication(configuration: configuration, environment: env, logger: logger)
+        let (application, gateway) = try buildApplication(configuration: configuration, environment: env, logger: logger)
+        // Library metrics (the HTTP server's, for one) land in the same registry /metrics renders.
+        MetricsSystem.bootstrap(gateway.metrics.metricsFactory)
         try await application.runService()
     }
 }

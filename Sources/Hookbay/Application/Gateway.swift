@@ -83,15 +83,17 @@ public struct Gateway: Sendable {
         }
         self.configuration = configuration
         self.store = store
+        let metrics = WebhookMetrics()
+        metrics.recordPluginErrors(report.catalog.problems.count)
         self.platforms = PlatformRegistry(platforms: report.platforms, problems: report.problems)
         self.reloader = ConfigReloader(directory: configuration.configDirectory, loader: loader, registry: self.platforms,
-                                       interval: configuration.reloadInterval, logger: logger)
+                                       interval: configuration.reloadInterval, metrics: metrics, logger: logger)
         self.queue = queue
-        self.metrics = WebhookMetrics()
+        self.metrics = metrics
         self.receiver = WebhookReceiver(platforms: self.platforms, queue: queue, rateLimiter: RateLimiter(), metrics: self.metrics)
         self.configProblems = report.problems
         self.plugins = report.catalog
-        let (platforms, metrics) = (self.platforms, self.metrics)
+        let platforms = self.platforms
         self.workers = (0..<max(0, configuration.workers)).map { index in
             var workerConfiguration = WorkerConfiguration(consumerName: "\(configuration.consumerName)-\(index)")
             workerConfiguration.claimIdle = configuration.claimIdle
@@ -108,7 +110,8 @@ public struct Gateway: Sendable {
             let workerProcessor = EventProcessor(platforms: platforms, queue: workerQueue, store: store, metrics: metrics, logger: logger)
             return QueueWorker(configuration: workerConfiguration, queue: workerQueue, processor: workerProcessor, logger: logger)
         }
-        self.services = services + [self.reloader] + self.workers.map { $0 as any Service }
+        let monitor = QueueDepthMonitor(queue: queue, platforms: self.platforms, metrics: metrics, logger: logger)
+        self.services = services + [self.reloader, monitor] + self.workers.map { $0 as any Service }
         logger.info("platforms loaded", metadata: [
             "platforms": .string(self.platforms.all.map(\.id).joined(separator: ",")),
             "refused_files": .stringConvertible(report.problems.count),

@@ -1,8 +1,13 @@
+import Metrics
+import Prometheus
 import Synchronization
 
-/// In-process counters of what the receive path did, per platform: the seed's `/api/v1/webhooks/metrics`.
+/// What the gateway counts, per platform: the seed's JSON counters (`/api/v1/webhooks/metrics`) and the same events
+/// as Prometheus metrics (`/metrics`), recorded through swift-metrics into this instance's own registry.
+///
+/// Labels are bounded: platform ids (from config) and fixed outcome names. Handles are created once per label set.
 public final class WebhookMetrics: Sendable {
-    /// What can happen to one request.
+    /// What can happen to one request or event.
     public enum Outcome: Sendable {
         /// Reached a known platform (counted for every request that did, whatever came next).
         case received
@@ -12,7 +17,7 @@ public final class WebhookMetrics: Sendable {
         case duplicate
         /// Refused for its rate (429).
         case rateLimited
-        /// Refused or failed: bad signature, bad payload, disabled platform, queue unavailable.
+        /// Refused or failed: bad signature, bad payload, disabled platform, queue unavailable; or dead-lettered.
         case failed
         /// Applied by a worker of this process.
         case processed
@@ -57,18 +62,111 @@ public final class WebhookMetrics: Sendable {
         }
     }
 
-    private let state = Mutex<(platforms: [String: Counters], unknownPlatform: Int)>(([:], 0))
+    /// Latency histograms.
+    public enum Latency: String, Sendable {
+        /// From the request's arrival to its answer.
+        case receive = "hookbay_receive_duration_seconds"
+        /// The dedup+enqueue round trip.
+        case enqueue = "hookbay_enqueue_duration_seconds"
+        /// One event through its adapter and the database.
+        case processing = "hookbay_processing_duration_seconds"
+    }
 
-    public init() {}
+    /// The Prometheus registry `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+    private let state = Mutex<(platforms: [String: Counters], unknownPlatform: Int)>(([:], 0))
+    private let counters = Mutex<[String: Metrics.Counter]>([:])
+    private let timers = Mutex<[String: Metrics.Timer]>([:])
+    private let gauges = Mutex<[String: Metrics.Gauge]>([:])
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        self.factory = factory
+    }
+
+    /// A factory recording into this registry, for `MetricsSystem.bootstrap` in `main`.
+    public var metricsFactory: PrometheusMetricsFactory { factory }
 
     /// Counts one outcome for `platform`.
     public func record(_ outcome: Outcome, platform: String) {
         self.state.withLock { $0.platforms[platform, default: Counters()].record(outcome) }
+        let name: String
+        switch outcome {
+        case .received: name = "hookbay_webhooks_received_total"
+        case .accepted: name = "hookbay_webhooks_accepted_total"
+        case .duplicate: name = "hookbay_webhooks_duplicate_total"
+        case .rateLimited: name = "hookbay_webhooks_rate_limited_total"
+        case .ignored: name = "hookbay_webhooks_ignored_total"
+        case .processed: name = "hookbay_events_processed_total"
+        case .failed: return  // counted by reason in recordRejected / recordDeadLettered
+        }
+        self.counter(name, [("platform", platform)]).increment()
     }
 
-    /// Counts a request for a platform that is not loaded (404).
+    /// A request refused for `reason` (an error code such as `invalid_signature`).
+    public func recordRejected(platform: String, reason: String) {
+        self.record(.failed, platform: platform)
+        self.counter("hookbay_webhooks_rejected_total", [("platform", platform), ("reason", reason)]).increment()
+    }
+
+    /// A request for a platform that is not loaded (404).
     public func recordUnknownPlatform() {
         self.state.withLock { $0.unknownPlatform += 1 }
+        self.counter("hookbay_webhooks_rejected_total", [("platform", "_unknown"), ("reason", "unsupported_platform")]).increment()
+    }
+
+    /// A retry scheduled after a retryable processing failure.
+    public func recordRetried(platform: String) {
+        self.counter("hookbay_events_retried_total", [("platform", platform)]).increment()
+    }
+
+    /// An event moved to the dead-letter queue.
+    public func recordDeadLettered(platform: String) {
+        self.record(.failed, platform: platform)
+        self.counter("hookbay_events_dead_lettered_total", [("platform", platform)]).increment()
+    }
+
+    /// A config reload, and whether any file was refused.
+    public func recordReload(failed: Bool) {
+        self.counter("hookbay_config_reloads_total", []).increment()
+        if failed { self.counter("hookbay_config_reload_errors_total", []).increment() }
+    }
+
+    /// Plugin files refused at load.
+    public func recordPluginErrors(_ count: Int) {
+        guard count > 0 else { return }
+        self.counter("hookbay_plugin_errors_total", []).increment(by: count)
+    }
+
+    /// Records a latency.
+    public func observe(_ latency: Latency, platform: String, _ duration: Duration) {
+        let key = latency.rawValue + "|" + platform
+        let timer = self.timers.withLock { timers in
+            if let timer = timers[key] { return timer }
+            let timer = Metrics.Timer(label: latency.rawValue, dimensions: [("platform", platform)], factory: self.factory)
+            timers[key] = timer
+            return timer
+        }
+        timer.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Queue depth of one platform, refreshed in the background.
+    public func setQueueDepth(platform: String, _ stats: PlatformQueueStats) {
+        self.gauge("hookbay_queue_pending", platform).record(stats.pending)
+        self.gauge("hookbay_queue_processing", platform).record(stats.processing)
+        self.gauge("hookbay_queue_dead_letter", platform).record(stats.deadLetter)
+    }
+
+    /// The Prometheus text exposition of everything recorded.
+    public func prometheusText() -> [UInt8] {
+        self.registry.emitToBuffer()
     }
 
     /// The counters now: totals (including requests for unknown platforms, as received and failed) and per platform.
@@ -78,6 +176,26 @@ public final class WebhookMetrics: Sendable {
             total.received += state.unknownPlatform
             total.failed += state.unknownPlatform
             return (total, state.platforms)
+        }
+    }
+
+    private func counter(_ name: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
+        let key = name + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+        return self.counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Metrics.Counter(label: name, dimensions: dimensions, factory: self.factory)
+            counters[key] = counter
+            return counter
+        }
+    }
+
+    private func gauge(_ name: String, _ platform: String) -> Metrics.Gauge {
+        let key = name + "|" + platform
+        return self.gauges.withLock { gauges in
+            if let gauge = gauges[key] { return gauge }
+            let gauge = Metrics.Gauge(label: name, dimensions: [("platform", platform)], factory: self.factory)
+            gauges[key] = gauge
+            return gauge
         }
     }
 }

@@ -30,12 +30,15 @@ public final class ConfigReloader: Service, Sendable {
     public let loader: PlatformLoader
     public let registry: PlatformRegistry
     public let interval: Duration
+    public let metrics: WebhookMetrics?
     private let logger: Logger
     private let state = Mutex(State())
     /// Serialises reloads (poll, signal and HTTP may ask at once); a reload is synchronous and short.
     private let reloading = Mutex(())
 
-    public init(directory: String, loader: PlatformLoader, registry: PlatformRegistry, interval: Duration = .seconds(1), logger: Logger) {
+    public init(directory: String, loader: PlatformLoader, registry: PlatformRegistry, interval: Duration = .seconds(1),
+                metrics: WebhookMetrics? = nil, logger: Logger) {
+        self.metrics = metrics
         self.directory = directory
         self.loader = loader
         self.registry = registry
@@ -96,6 +99,7 @@ public final class ConfigReloader: Service, Sendable {
             let problem = ConfigProblem(file: self.directory, message: "cannot read the config directory: \(error)")
             self.logger.error("reload failed; platforms unchanged", metadata: ["problem": .string(problem.description)])
             self.state.withLock { $0.failures += 1 }
+            self.metrics?.recordReload(failed: true)
             return Report(platforms: self.registry.all.map(\.id), problems: [problem], changed: false)
         }
         let unchanged = self.state.withLock { $0.fingerprint == fingerprint }
@@ -110,6 +114,7 @@ public final class ConfigReloader: Service, Sendable {
         } catch {
             self.logger.error("reload failed; platforms unchanged", metadata: ["problem": .string(error.description)])
             self.state.withLock { $0.failures += 1 }
+            self.metrics?.recordReload(failed: true)
             return Report(platforms: self.registry.all.map(\.id), problems: [error], changed: false)
         }
 
@@ -142,6 +147,8 @@ public final class ConfigReloader: Service, Sendable {
             state.reloads += 1
             if !problems.isEmpty { state.failures += 1 }
         }
+        self.metrics?.recordReload(failed: !problems.isEmpty)
+        self.metrics?.recordPluginErrors(result.catalog.problems.count)
         self.logger.info("platforms reloaded", metadata: [
             "platforms": .string(after.sorted().joined(separator: ",")),
             "added": .string(after.subtracting(before).sorted().joined(separator: ",")),

@@ -43,6 +43,8 @@ public struct EventProcessor: Sendable {
             logger.warning("no adapter for this platform now; entry left pending")
             return .leftPending(reason: "platform \(entry.platform) is not loaded")
         }
+        let start = ContinuousClock.now
+        defer { self.metrics.observe(.processing, platform: entry.platform, ContinuousClock.now - start) }
         do {
             let outcome = try await self.process(entry, platform: platform, logger: logger)
             return outcome
@@ -94,6 +96,7 @@ public struct EventProcessor: Sendable {
             }
             let due = WallClock.milliseconds() + policy.delayMilliseconds(afterFailedAttempts: attempts)
             try await self.queue.scheduleRetry(entry, dueAtMilliseconds: due)
+            self.metrics.recordRetried(platform: entry.platform)
             logger.warning("processing failed; retry scheduled", metadata: [
                 "attempt": .stringConvertible(attempts), "due_at": .stringConvertible(due), "error": .string(message),
             ])
@@ -103,7 +106,7 @@ public struct EventProcessor: Sendable {
 
     private func deadLetter(_ entry: StreamEntry, error: String, attempts: Int, logger: Logger) async throws(QueueError) -> Outcome {
         try await self.queue.deadLetter(entry, error: error, attempts: attempts)
-        self.metrics.record(.failed, platform: entry.platform)
+        self.metrics.recordDeadLettered(platform: entry.platform)
         logger.error("dead-lettered", metadata: ["error": .string(error), "attempts": .stringConvertible(attempts)])
         return .deadLettered(error: error)
     }

@@ -35,7 +35,7 @@ public struct WebhookReceiver: Sendable {
         }
         self.metrics.record(.received, platform: id)
         guard platform.config.enabled else {
-            self.metrics.record(.failed, platform: id)
+            self.metrics.recordRejected(platform: id, reason: WebhookError.Code.platformDisabled.rawValue)
             throw .platformDisabled(id)
         }
         return platform
@@ -46,7 +46,11 @@ public struct WebhookReceiver: Sendable {
         do {
             return try await self.checkAndEnqueue(platform: platform, body: body, headers: headers, logger: logger)
         } catch {
-            self.metrics.record(error.code == .rateLimitExceeded ? .rateLimited : .failed, platform: platform.id)
+            if error.code == .rateLimitExceeded {
+                self.metrics.record(.rateLimited, platform: platform.id)
+            } else {
+                self.metrics.recordRejected(platform: platform.id, reason: error.code.rawValue)
+            }
             throw error
         }
     }
@@ -112,6 +116,8 @@ public struct WebhookReceiver: Sendable {
             timestamp: envelope.timestamp
         )
         let result: EnqueueResult
+        let enqueueStart = ContinuousClock.now
+        defer { self.metrics.observe(.enqueue, platform: platform.id, ContinuousClock.now - enqueueStart) }
         do {
             result = try await self.queue.enqueue(event, ttlSeconds: platform.dedupTTLSeconds)
         } catch {

@@ -27,6 +27,10 @@ public struct WebhookRoutes: Sendable {
         router.get("/api/v1/content/{platform}/{content_id}") { _, context in
             try await self.content(platform: context.parameters.get("platform") ?? "", contentID: context.parameters.get("content_id") ?? "")
         }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: self.receiver.metrics.prometheusText())))
+        }
         router.get("/healthz") { _, _ in Self.json(#"{"status":"alive"}"#) }
         router.get("/readyz") { _, _ in await self.ready() }
     }
@@ -46,6 +50,8 @@ public struct WebhookRoutes: Sendable {
         }
         // 2. – 7.
         let platform = try self.receiver.platform(id)
+        let start = ContinuousClock.now
+        defer { self.receiver.metrics.observe(.receive, platform: id, ContinuousClock.now - start) }
         switch try await self.receiver.receive(platform: platform, body: body, headers: request.headers, logger: logger) {
         case .accepted(let eventID, _):
             return Self.json(#"{"event_id":"\#(eventID)","status":"accepted"}"#, status: .accepted)
