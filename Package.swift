@@ -117,6 +117,7 @@ let package = Package(
                 "HookbayPluginKit",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Yams", package: "Yams"),
             ],
             // C sources of test-only plugins, compiled by the tests themselves with gcc.
             exclude: ["Fixtures"]

@@ -119,6 +119,17 @@ public struct Gateway: Sendable {
     }
 }
 
+/// Every HTTP route of the gateway (documented in `openapi.yaml`).
+public func buildRouter(gateway: Gateway) -> Router<BasicRequestContext> {
+    let configuration = gateway.configuration
+    let router = Router()
+    WebhookRoutes(receiver: gateway.receiver, store: gateway.store, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+    let authenticator = AdminAuthenticator(token: configuration.adminToken)
+    DeadLetterRoutes(queue: gateway.queue, platforms: gateway.platforms, authenticator: authenticator).register(on: router)
+    AdminRoutes(registry: gateway.platforms, reloader: gateway.reloader, authenticator: authenticator).register(on: router)
+    return router
+}
+
 /// Builds the `hookbay serve` application: the gateway's routes on a Hummingbird server, with the gateway's services.
 public func buildApplication(
     configuration: GatewayConfiguration,
@@ -126,11 +137,7 @@ public func buildApplication(
     logger: Logger
 ) throws -> (application: some ApplicationProtocol, gateway: Gateway) {
     let gateway = try Gateway(configuration: configuration, environment: environment, logger: logger)
-    let router = Router()
-    WebhookRoutes(receiver: gateway.receiver, store: gateway.store, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
-    let authenticator = AdminAuthenticator(token: configuration.adminToken)
-    DeadLetterRoutes(queue: gateway.queue, platforms: gateway.platforms, authenticator: authenticator).register(on: router)
-    AdminRoutes(registry: gateway.platforms, reloader: gateway.reloader, authenticator: authenticator).register(on: router)
+    let router = buildRouter(gateway: gateway)
     var application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hookbay"),
