@@ -59,6 +59,14 @@ struct QueueOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL; default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "text or json: one JSON object per line (env LOG_FORMAT; default text).")
+    var logFormat: String?
+
+    func makeLogger() throws -> Logger {
+        let env = ProcessInfo.processInfo.environment
+        return try bootstrapLogger(level: logLevel ?? env["LOG_LEVEL"], format: logFormat ?? env["LOG_FORMAT"])
+    }
+
     func apply(to configuration: inout GatewayConfiguration, environment env: [String: String]) throws {
         configuration.redisURL = redisURL ?? env["REDIS_URL"]
         configuration.databasePath = database ?? env["HOOKBAY_DATABASE"] ?? configuration.databasePath
@@ -96,7 +104,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        let logger = try makeLogger(level: queue.logLevel ?? env["LOG_LEVEL"])
+        let logger = try queue.makeLogger()
         var configuration = GatewayConfiguration()
         configuration.host = host ?? env["HOOKBAY_HOST"] ?? configuration.host
         configuration.port = try port ?? env["HOOKBAY_PORT"].map { try parseInt($0, "HOOKBAY_PORT") } ?? configuration.port
@@ -134,7 +142,7 @@ struct Worker: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        let logger = try makeLogger(level: queue.logLevel ?? env["LOG_LEVEL"])
+        let logger = try queue.makeLogger()
         var configuration = GatewayConfiguration()
         configuration.configDirectory = config.resolvedConfigDir
         configuration.pluginDirectory = config.resolvedPluginDir
@@ -329,7 +337,7 @@ struct Plugins: ParsableCommand {
     }
 }
 
-func makeLogger(level: String?) throws -> Logger {
+func bootstrapLogger(level: String?, format: String?) throws -> Logger {
     let logLevel: Logger.Level
     if let level {
         guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
@@ -339,7 +347,11 @@ func makeLogger(level: String?) throws -> Logger {
     } else {
         logLevel = .info
     }
-    LoggingSystem.bootstrap(StreamLogHandler.standardError)
+    switch format?.lowercased() ?? "text" {
+    case "text": LoggingSystem.bootstrap(StreamLogHandler.standardError)
+    case "json": LoggingSystem.bootstrap(JSONLogHandler.init)
+    default: throw ValidationError("--log-format must be text or json, not '\(format ?? "")'")
+    }
     var logger = Logger(label: "hookbay")
     logger.logLevel = logLevel
     return logger
