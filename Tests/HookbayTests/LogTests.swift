@@ -1,0 +1,63 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HookbayJSON
+import Testing
+
+/// A real `hookbay serve` with JSON logs at trace level: every line is JSON, requests carry their id, and no secret
+/// or signature ever appears.
+@Suite struct LogTests {
+    static func send(_ port: Int, _ path: String, body: String, headers: [String: String]) async -> Int? {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        return await withCheckedContinuation { continuation in
+            URLSession.shared.dataTask(with: request) { _, response, _ in
+                continuation.resume(returning: (response as? HTTPURLResponse)?.statusCode)
+            }.resume()
+        }
+    }
+
+    @Test func jsonLinesWithoutSecrets() async throws {
+        let dir = try Fixtures.configDirectory(["a.yaml": Fixtures.platformYAML(id: "alpha")])
+        let logFile = dir + "/serve.log"
+        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
+        let port = Int.random(in: 20000...60000)
+        let adminToken = "log-test-admin-token-91"
+        let registeredSecret = "registered-secret-for-log-test"
+        let process = Process()
+        process.executableURL = CheckCommandTests.executable
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir,
+                             "--database", dir + "/c.sqlite", "--log-format", "json", "--log-level", "trace"]
+        process.environment = Fixtures.environment.merging(["PATH": "/usr/bin:/bin", "HOOKBAY_ADMIN_TOKEN": adminToken]) { a, _ in a }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+        try process.run()
+
+        let body = Fixtures.envelope(platform: "alpha")
+        let signature = Fixtures.signature(body)
+        #expect(try await eventually { await Self.send(port, "/api/v1/webhooks/alpha", body: body, headers: ["X-Webhook-Signature": signature]) == 202 })
+        let forged = Fixtures.signature(body, secret: "attacker")
+        #expect(await Self.send(port, "/api/v1/webhooks/alpha", body: body, headers: ["X-Webhook-Signature": forged]) == 401)
+        let registration = #"{"platform":"beta","url":"https://b.example/hook","event_types":["content_added"],"secret":"\#(registeredSecret)"}"#
+        #expect(await Self.send(port, "/api/v1/webhooks/register", body: registration, headers: ["Authorization": "Bearer \(adminToken)"]) == 201)
+        #expect(await Self.send(port, "/api/v1/webhooks/register", body: registration, headers: ["Authorization": "Bearer wrong-\(adminToken)"]) == 401)
+        try await Task.sleep(for: .milliseconds(500))
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+
+        let log = try String(contentsOfFile: logFile, encoding: .utf8)
+        let lines = log.split(separator: "\n")
+        #expect(lines.count > 5)
+        for line in lines {
+            let json = try? JSONParser.parse(Array(line.utf8))
+            #expect(json?["level"] != nil, "not a JSON log line: \(line)")
+        }
+        #expect(lines.contains { $0.contains("\"hb.request.id\"") && $0.contains("\"platform\":\"alpha\"") })
+        for secret in [Fixtures.secret, registeredSecret, adminToken, String(signature.dropFirst(7)), String(forged.dropFirst(7))] {
+            #expect(!log.contains(secret), "a secret or signature reached the logs")
+        }
+    }
+}
