@@ -1,0 +1,13 @@
+import Hummingbird
+
+// Reads the whole body (up to 1 MiB, as Hookbay does) and answers 202 with a small JSON body.
+let port = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 8090
+let router = Router()
+router.post("/api/v1/webhooks/{platform}") { request, _ -> Response in
+    var request = request
+    _ = try await request.collectBody(upTo: 1 << 20)
+    return Response(status: .accepted, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"status":"accepted"}"#)))
+}
+let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+try await app.runService()
