@@ -96,6 +96,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Workers processing the queue in this process (env HOOKBAY_WORKERS; default 2).")
     var workers: Int?
 
+    @Option(name: .customLong("idle-timeout"), help: "Seconds after which a connection without traffic is closed (env HOOKBAY_IDLE_TIMEOUT; default 30).")
+    var idleTimeout: Int?
+
     @Flag(name: .customLong("no-workers"), help: "Only receive; leave processing to `hookbay worker` processes.")
     var noWorkers = false
 
@@ -121,6 +124,9 @@ struct Serve: AsyncParsableCommand {
             return value
         } ?? 1
         guard interval >= 0 else { throw ValidationError("--reload-interval must not be negative") }
+        let idle = try idleTimeout ?? env["HOOKBAY_IDLE_TIMEOUT"].map { try parseInt($0, "HOOKBAY_IDLE_TIMEOUT") } ?? 30
+        guard idle > 0 else { throw ValidationError("--idle-timeout must be positive") }
+        configuration.idleTimeout = .seconds(idle)
         configuration.reloadInterval = .milliseconds(Int64(interval * 1000))
         let (application, gateway) = try buildApplication(configuration: configuration, environment: env, logger: logger)
         // Library metrics (the HTTP server's, for one) land in the same registry /metrics renders.

@@ -2,6 +2,7 @@ import Foundation
 import HookbayRedis
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Why the gateway could not start.
@@ -140,6 +141,9 @@ public func buildApplication(
     let router = buildRouter(gateway: gateway)
     var application = Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: TimeAmount.nanoseconds(
+            configuration.idleTimeout.components.seconds * 1_000_000_000 + configuration.idleTimeout.components.attoseconds / 1_000_000_000
+        ))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hookbay"),
         services: gateway.services,
         logger: logger

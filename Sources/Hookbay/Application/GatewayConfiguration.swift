@@ -22,6 +22,8 @@ public struct GatewayConfiguration: Sendable {
     public var consumerName: String = ProcessInfo.processInfo.hostName
     /// Entries idle this long are taken over from a crashed consumer. Default 60 s.
     public var claimIdle: Duration = .seconds(60)
+    /// A connection with no traffic for this long is closed (idle keep-alives, stalled clients). Default 30 s.
+    public var idleTimeout: Duration = .seconds(30)
     /// Bearer token of the admin endpoints; `nil` turns them off (403). Default none.
     public var adminToken: String?
     /// How often the config directory is checked for changes. Default 1 s.
