@@ -9,15 +9,7 @@ import Testing
 /// or signature ever appears.
 @Suite struct LogTests {
     static func send(_ port: Int, _ path: String, body: String, headers: [String: String]) async -> Int? {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body.utf8)
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        return await withCheckedContinuation { continuation in
-            URLSession.shared.dataTask(with: request) { _, response, _ in
-                continuation.resume(returning: (response as? HTTPURLResponse)?.statusCode)
-            }.resume()
-        }
+        await HookbayProcess.post(port: port, path: path, body: body, headers: headers)?.status
     }
 
     @Test func jsonLinesWithoutSecrets() async throws {
@@ -27,14 +19,10 @@ import Testing
         let port = Int.random(in: 20000...60000)
         let adminToken = "log-test-admin-token-91"
         let registeredSecret = "registered-secret-for-log-test"
-        let process = Process()
-        process.executableURL = CheckCommandTests.executable
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir,
-                             "--database", dir + "/c.sqlite", "--log-format", "json", "--log-level", "trace"]
-        process.environment = Fixtures.environment.merging(["PATH": "/usr/bin:/bin", "HOOKBAY_ADMIN_TOKEN": adminToken]) { a, _ in a }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
-        try process.run()
+        let process = try HookbayProcess.spawn(
+            ["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir, "--database", dir + "/c.sqlite",
+             "--log-format", "json", "--log-level", "trace"],
+            environment: ["HOOKBAY_ADMIN_TOKEN": adminToken], stderr: try FileHandle(forWritingTo: URL(fileURLWithPath: logFile)))
 
         let body = Fixtures.envelope(platform: "alpha")
         let signature = Fixtures.signature(body)

@@ -140,27 +140,12 @@ import Testing
         let dir = try Fixtures.configDirectory(["a.yaml": Fixtures.platformYAML(id: "alpha")])
         let port = Int.random(in: 20000...60000)
         let database = try Fixtures.configDirectory([:]) + "/c.sqlite"
-        let process = Process()
-        process.executableURL = CheckCommandTests.executable
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir, "--database", database,
-                             "--reload-interval", "0", "--no-workers", "--log-level", "error"]
-        process.environment = Fixtures.environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try HookbayProcess.spawn(["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir,
+                                                "--database", database, "--reload-interval", "0", "--no-workers", "--log-level", "error"])
         defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
 
         func status(_ platform: String) async -> Int? {
-            let body = Fixtures.envelope(platform: platform, contentID: UUID().uuidString)
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/webhooks/\(platform)")!)
-            request.httpMethod = "POST"
-            request.httpBody = Data(body.utf8)
-            request.setValue(Fixtures.signature(body), forHTTPHeaderField: "X-Webhook-Signature")
-            return await withCheckedContinuation { continuation in
-                URLSession.shared.dataTask(with: request) { _, response, _ in
-                    continuation.resume(returning: (response as? HTTPURLResponse)?.statusCode)
-                }.resume()
-            }
+            await HookbayProcess.postSigned(port: port, platform: platform)?.status
         }
         #expect(try await eventually { await status("alpha") == 202 })
         try Fixtures.platformYAML(id: "beta").write(toFile: dir + "/b.yaml", atomically: true, encoding: .utf8)

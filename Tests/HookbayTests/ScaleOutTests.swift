@@ -12,17 +12,6 @@ import Testing
 /// applied exactly once.
 @Suite(.enabled(if: TestRedis.canSpawn, "needs redis-server installed"))
 struct ScaleOutTests {
-    static func spawn(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = CheckCommandTests.executable
-        process.arguments = arguments + ["--log-level", "error"]
-        process.environment = Fixtures.environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
     @Test func twoGatewaysTwoWorkersApplyEachEventOnce() async throws {
         let server = try RedisServerProcess()
         try await server.start()
@@ -34,28 +23,19 @@ struct ScaleOutTests {
         var processes: [Process] = []
         defer { for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
         for (i, port) in ports.enumerated() {
-            processes.append(try Self.spawn(["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir,
-                                             "--redis-url", server.url, "--database", database, "--no-workers"]))
-            processes.append(try Self.spawn(["worker", "--config-dir", dir, "--redis-url", server.url, "--database", database,
-                                             "--consumer-name", "scale-\(i)", "--workers", "2"]))
+            processes.append(try HookbayProcess.spawn(["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir,
+                                             "--redis-url", server.url, "--database", database, "--no-workers", "--log-level", "error"]))
+            processes.append(try HookbayProcess.spawn(["worker", "--config-dir", dir, "--redis-url", server.url, "--database", database,
+                                             "--consumer-name", "scale-\(i)", "--workers", "2", "--log-level", "error"]))
         }
 
         let events = 300
         var accepted = Set<String>()
         for i in 0..<events {
-            let body = Fixtures.envelope(platform: platform, contentID: "c\(i)")
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(ports[i % 2])/api/v1/webhooks/\(platform)")!)
-            request.httpMethod = "POST"
-            request.httpBody = Data(body.utf8)
-            request.setValue(Fixtures.signature(body), forHTTPHeaderField: "X-Webhook-Signature")
-            var answer: (Int, String)?
-            for _ in 0..<100 where answer?.0 != 202 {
-                answer = await withCheckedContinuation { continuation in
-                    URLSession.shared.dataTask(with: request) { data, response, _ in
-                        continuation.resume(returning: ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self)))
-                    }.resume()
-                }
-                if answer?.0 != 202 { try await Task.sleep(for: .milliseconds(50)) }  // servers still starting
+            var answer: (status: Int, body: String)?
+            for _ in 0..<100 where answer?.status != 202 {
+                answer = await HookbayProcess.postSigned(port: ports[i % 2], platform: platform, contentID: "c\(i)")
+                if answer?.status != 202 { try await Task.sleep(for: .milliseconds(50)) }  // servers still starting
             }
             #expect(answer?.0 == 202)
             if let text = answer?.1, let id = try? JSONParser.parse(Array(text.utf8))["event_id"]?.stringValue { accepted.insert(id) }

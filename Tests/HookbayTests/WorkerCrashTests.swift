@@ -12,16 +12,9 @@ struct WorkerCrashTests {
     /// Starts `hookbay worker` as a child process.
     static func startWorker(configDir: String, redisURL: String, database: String, consumer: String,
                             environment: [String: String] = [:]) throws -> Process {
-        let process = Process()
-        process.executableURL = CheckCommandTests.executable
-        process.arguments = ["worker", "--config-dir", configDir, "--redis-url", redisURL, "--database", database,
-                             "--consumer-name", consumer, "--workers", "1", "--claim-idle", "1", "--log-level", "error"]
-        process.environment = Fixtures.environment.merging(environment) { _, new in new }
-            .merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+        try HookbayProcess.spawn(["worker", "--config-dir", configDir, "--redis-url", redisURL, "--database", database,
+                                  "--consumer-name", consumer, "--workers", "1", "--claim-idle", "1", "--log-level", "error"],
+                                 environment: environment)
     }
 
     @Test func killedWorkerEntriesAreClaimedAndApplied() async throws {

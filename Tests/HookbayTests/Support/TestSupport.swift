@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HTTPTypes
 import HookbayRedis
 import Logging
@@ -186,5 +189,41 @@ enum TestPlugins {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw TestSetupError("gcc failed for variant \(variant ?? "ok")") }
         return output
+    }
+}
+
+/// Real `hookbay` processes (the executable `swift build` puts beside the test bundle) and plain HTTP to them.
+enum HookbayProcess {
+    /// Starts `hookbay` with `arguments`, the test secret in its environment (plus `environment`), output discarded
+    /// unless `stderr` is given.
+    static func spawn(_ arguments: [String], environment: [String: String] = [:], stderr: FileHandle? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = CheckCommandTests.executable
+        process.arguments = arguments
+        process.environment = Fixtures.environment.merging(environment) { _, new in new }.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = stderr ?? FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// POSTs `body` to `127.0.0.1:port` + `path`; the status and body, or `nil` when nothing answered.
+    static func post(port: Int, path: String, body: String, headers: [String: String]) async -> (status: Int, body: String)? {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        return await withCheckedContinuation { continuation in
+            URLSession.shared.dataTask(with: request) { data, response, _ in
+                guard let status = (response as? HTTPURLResponse)?.statusCode else { return continuation.resume(returning: nil) }
+                continuation.resume(returning: (status, String(decoding: data ?? Data(), as: UTF8.self)))
+            }.resume()
+        }
+    }
+
+    /// A signed delivery of the seed's envelope for `platform`.
+    static func postSigned(port: Int, platform: String, contentID: String = UUID().uuidString) async -> (status: Int, body: String)? {
+        let body = Fixtures.envelope(platform: platform, contentID: contentID)
+        return await post(port: port, path: "/api/v1/webhooks/\(platform)", body: body, headers: ["X-Webhook-Signature": Fixtures.signature(body)])
     }
 }
