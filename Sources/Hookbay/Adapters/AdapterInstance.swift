@@ -16,11 +16,7 @@ public final class AdapterInstance: @unchecked Sendable {
         self.plugin = plugin
         let bytes = CanonicalJSON.encode(configuration)
         var err: UnsafeMutablePointer<CChar>?
-        let context = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                plugin.descriptor.pointee.create!(chars.baseAddress, chars.count, &err)
-            }
-        }
+        let context = Self.withChars(bytes) { plugin.descriptor.pointee.create!($0, $1, &err) }
         let message = Self.take(err, plugin)
         guard let context else {
             throw .invalid("adapter '\(plugin.name)' refused its configuration: \(message ?? "no reason given")")
@@ -36,11 +32,7 @@ public final class AdapterInstance: @unchecked Sendable {
     public func validate(_ event: AdapterEvent) throws(AdapterError) {
         let bytes = CanonicalJSON.encode(event.json)
         var err: UnsafeMutablePointer<CChar>?
-        let status = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                plugin.descriptor.pointee.validate!(context, chars.baseAddress, chars.count, &err)
-            }
-        }
+        let status = Self.withChars(bytes) { plugin.descriptor.pointee.validate!(context, $0, $1, &err) }
         try Self.check(status, message: Self.take(err, plugin), plugin)
     }
 
@@ -50,11 +42,7 @@ public final class AdapterInstance: @unchecked Sendable {
         var err: UnsafeMutablePointer<CChar>?
         var out: UnsafeMutablePointer<CChar>?
         var outCount = 0
-        let status = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                plugin.descriptor.pointee.process!(context, chars.baseAddress, chars.count, &out, &outCount, &err)
-            }
-        }
+        let status = Self.withChars(bytes) { plugin.descriptor.pointee.process!(context, $0, $1, &out, &outCount, &err) }
         let message = Self.take(err, plugin)
         defer { if let out { plugin.descriptor.pointee.free_buf!(out) } }
         try Self.check(status, message: message, plugin)
@@ -68,6 +56,13 @@ public final class AdapterInstance: @unchecked Sendable {
         case Int32(HOOKBAY_STATUS_INVALID.rawValue): throw .invalid(message ?? "adapter '\(plugin.name)' refused the event")
         case Int32(HOOKBAY_STATUS_RETRY.rawValue): throw .retryable(message ?? "adapter '\(plugin.name)' asked to retry")
         default: throw .retryable("adapter '\(plugin.name)' returned unknown status \(status)")
+        }
+    }
+
+    /// Hands `bytes` to a C call as `(const char *, size_t)`.
+    private static func withChars<T>(_ bytes: [UInt8], _ call: (UnsafePointer<CChar>?, Int) -> T) -> T {
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { call($0.baseAddress, $0.count) }
         }
     }
 

@@ -46,8 +46,7 @@ public struct EventProcessor: Sendable {
         let start = ContinuousClock.now
         defer { self.metrics.observe(.processing, platform: entry.platform, ContinuousClock.now - start) }
         do {
-            let outcome = try await self.process(entry, platform: platform, logger: logger)
-            return outcome
+            return try await self.process(entry, platform: platform, logger: logger)
         } catch {
             logger.error("queue unavailable while settling an entry; it stays pending", metadata: ["error": .string("\(error)")])
             return .leftPending(reason: "\(error)")

@@ -80,7 +80,7 @@ public struct QueueWorker: Service, Sendable {
             } catch {
                 failures += 1
                 let wait = Duration.milliseconds(min(5000, 100 * (1 << min(failures, 6))))
-                self.logger.warning("queue unavailable; worker retries", metadata: ["error": .string("\(error)"), "wait_ms": .stringConvertible(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)])
+                self.logger.warning("queue unavailable; worker retries", metadata: ["error": .string("\(error)"), "wait": .stringConvertible(wait)])
                 resumed = false
                 try? await Task.sleep(for: wait)
             }

@@ -25,7 +25,7 @@ public struct ContentRecord: Sendable, Equatable {
 
     /// The row as the content API's JSON.
     public var json: JSONValue {
-        var members: [String: JSONValue] = [
+        .object([
             "platform": .string(platform),
             "content_id": .string(contentID),
             "status": .string(status.rawValue),
@@ -37,8 +37,6 @@ public struct ContentRecord: Sendable, Equatable {
             "title": title.map(JSONValue.string) ?? .null,
             "content_type": contentType.map(JSONValue.string) ?? .null,
             "attributes": attributes ?? .null,
-        ]
-        members["attributes"] = attributes ?? .null
-        return .object(members)
+        ])
     }
 }
