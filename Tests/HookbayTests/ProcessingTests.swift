@@ -89,7 +89,7 @@ enum ProcessingScenarios {
 
     static func twoWorkersApplyEveryEventOnce(redisURL: String?, events: Int = 200) async throws {
         let (app, gateway, platform) = try app(extra: "rate_limit: { per_minute: 100000 }", redisURL: redisURL, workers: 2)
-        try await app.test(.ahc(.http)) { client in
+        try await app.test(.router) { client in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<events {
                     group.addTask {

@@ -148,7 +148,10 @@ import Testing
             #expect(try await Self.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "2")).status == .accepted)
             let limited = try await Self.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "3"))
             try Self.expectError(limited, .tooManyRequests, "rate_limit_exceeded")
-            #expect(limited.headers[.retryAfter] == "30")
+            // 2 per minute: a token is back within 30 s (the exact figure is pinned by TokenBucketTests' injected clock;
+            // here the real clock runs while the test does).
+            let retryAfter = try #require(limited.headers[.retryAfter].flatMap { Int($0) })
+            #expect((1...30).contains(retryAfter))
             let metrics = gateway.metrics.snapshot().platforms["netflix"]
             #expect(metrics?.rateLimited == 1)
             #expect(metrics?.failed == 5)

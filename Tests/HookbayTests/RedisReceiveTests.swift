@@ -70,13 +70,15 @@ struct RedisReceiveTests {
         }
     }
 
+    /// Concurrent through the router, not over sockets: a client pool's late connections racing the test's server
+    /// shutdown trip NIO's debug assertion (apple/swift-nio#3481); the enqueue scripts still run concurrently on Redis.
     @Test func hundredConcurrentIdenticalPostsMakeOneEntry() async throws {
         let platform = Fixtures.uniqueID()
         let keys = QueueKeys(platform: platform)
         let (app, _) = try Self.app(platform: platform, extra: "rate_limit: { per_minute: 10000 }")
         let redis = try Self.redis()
         defer { redis.shutdown() }
-        try await app.test(.ahc(.http)) { client in
+        try await app.test(.router) { client in
             let body = Fixtures.envelope(platform: platform, contentID: "same")
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for _ in 0..<100 {
