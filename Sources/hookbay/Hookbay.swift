@@ -99,6 +99,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: "Seconds after which a connection without traffic is closed (env HOOKBAY_IDLE_TIMEOUT; default 30).")
     var idleTimeout: Int?
 
+    @Option(name: .customLong("request-timeout"), help: "Seconds within which a request's body must arrive in full after its head, else the connection is closed (env HOOKBAY_REQUEST_TIMEOUT; default 30).")
+    var requestTimeout: Int?
+
     @Flag(name: .customLong("no-workers"), help: "Only receive; leave processing to `hookbay worker` processes.")
     var noWorkers = false
 
@@ -127,6 +130,9 @@ struct Serve: AsyncParsableCommand {
         let idle = try idleTimeout ?? env["HOOKBAY_IDLE_TIMEOUT"].map { try parseInt($0, "HOOKBAY_IDLE_TIMEOUT") } ?? 30
         guard idle > 0 else { throw ValidationError("--idle-timeout must be positive") }
         configuration.idleTimeout = .seconds(idle)
+        let requestSeconds = try requestTimeout ?? env["HOOKBAY_REQUEST_TIMEOUT"].map { try parseInt($0, "HOOKBAY_REQUEST_TIMEOUT") } ?? 30
+        guard requestSeconds > 0 else { throw ValidationError("--request-timeout must be positive") }
+        configuration.requestTimeout = .seconds(requestSeconds)
         configuration.reloadInterval = .milliseconds(Int64(interval * 1000))
         let (application, gateway) = try buildApplication(configuration: configuration, environment: env, logger: logger)
         // Library metrics (the HTTP server's, for one) land in the same registry /metrics renders.

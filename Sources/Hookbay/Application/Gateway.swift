@@ -141,9 +141,10 @@ public func buildApplication(
     let router = buildRouter(gateway: gateway)
     var application = Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: TimeAmount.nanoseconds(
-            configuration.idleTimeout.components.seconds * 1_000_000_000 + configuration.idleTimeout.components.attoseconds / 1_000_000_000
-        ))),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [RequestDeadlineHandler(timeout: TimeAmount(configuration.requestTimeout))],
+            idleTimeout: TimeAmount(configuration.idleTimeout)
+        )),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hookbay"),
         services: gateway.services,
         logger: logger
@@ -157,4 +158,11 @@ public func buildApplication(
         }
     }
     return (application, gateway)
+}
+
+extension TimeAmount {
+    /// `duration` as a NIO time amount (nanosecond precision).
+    init(_ duration: Duration) {
+        self = .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
 }

@@ -24,6 +24,9 @@ public struct GatewayConfiguration: Sendable {
     public var claimIdle: Duration = .seconds(60)
     /// A connection with no traffic for this long is closed (idle keep-alives, stalled clients). Default 30 s.
     public var idleTimeout: Duration = .seconds(30)
+    /// A request whose body has not arrived in full this long after its head is dropped and its connection closed
+    /// (slow-trickle clients). Default 30 s.
+    public var requestTimeout: Duration = .seconds(30)
     /// Bearer token of the admin endpoints; `nil` turns them off (403). Default none.
     public var adminToken: String?
     /// How often the config directory is checked for changes. Default 1 s.
