@@ -98,6 +98,43 @@ enum DeadLetterScenarios {
         }
     }
 
+    @Test func badPagingAndIDsAreRefusedBeforeTheQueue() async throws {
+        let (app, _, platform) = try DeadLetterScenarios.app(redisURL: nil)
+        try await app.test(.router) { client in
+            let uri = "/api/v1/webhooks/dlq/\(platform)"
+            for query in ["after=%C2%81w5I", "after=1-", "after=-1", "after=99999999999999999999-0", "count=abc", "count=0", "count=1001"] {
+                try ReceiveTests.expectError(try await client.execute(uri: uri + "?" + query, method: .get, headers: DeadLetterScenarios.auth),
+                                             .badRequest, "bad_request")
+            }
+            #expect(try await client.execute(uri: uri + "?after=0-0&count=5", method: .get, headers: DeadLetterScenarios.auth).status == .ok)
+            for body in [#"{"ids":[""]}"#, #"{"ids":["1-x"]}"#, #"{"ids":[]}"#, #"{"ids":[7]}"#] {
+                try ReceiveTests.expectError(try await client.execute(uri: uri + "/replay", method: .post, headers: DeadLetterScenarios.auth,
+                                                                      body: ByteBuffer(string: body)), .badRequest, "bad_request", contains: "ids")
+                try ReceiveTests.expectError(try await client.execute(uri: uri, method: .delete, headers: DeadLetterScenarios.auth,
+                                                                      body: ByteBuffer(string: body)), .badRequest, "bad_request", contains: "ids")
+            }
+        }
+    }
+
+    @Test func aKnownPathWithAnotherMethodIs405WithAllow() async throws {
+        let (app, _, platform) = try DeadLetterScenarios.app(redisURL: nil)
+        try await app.test(.router) { client in
+            let cases: [(String, HTTPRequest.Method, String)] = [
+                ("/healthz", .post, "GET"),
+                ("/api/v1/webhooks/\(platform)", .get, "POST"),
+                ("/api/v1/webhooks/dlq/\(platform)", .put, "DELETE, GET"),
+                ("/api/v1/webhooks/metrics", .delete, "GET"),  // the static route wins over /api/v1/webhooks/{platform}
+                ("/metrics", .init("TRACE")!, "GET"),
+            ]
+            for (uri, method, allow) in cases {
+                let response = try await client.execute(uri: uri, method: method)
+                try ReceiveTests.expectError(response, .methodNotAllowed, "method_not_allowed")
+                #expect(response.headers[.allow] == allow, "\(method) \(uri)")
+            }
+            #expect(try await client.execute(uri: "/no/such/path", method: .get).status == .notFound)
+        }
+    }
+
     @Test func adminEndpointsAreOffWithoutAToken() async throws {
         let (app, _, platform) = try DeadLetterScenarios.app(redisURL: nil, adminToken: nil)
         try await app.test(.router) { client in

@@ -140,7 +140,7 @@ public func buildApplication(
     let gateway = try Gateway(configuration: configuration, environment: environment, logger: logger)
     let router = buildRouter(gateway: gateway)
     var application = Application(
-        router: router,
+        router: GatewayResponder(router: router),
         server: .http1(configuration: .init(
             additionalChannelHandlers: [RequestDeadlineHandler(timeout: TimeAmount(configuration.requestTimeout))],
             idleTimeout: TimeAmount(configuration.idleTimeout)

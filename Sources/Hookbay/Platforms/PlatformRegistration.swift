@@ -40,10 +40,13 @@ public struct PlatformRegistration: Sendable {
                 if !eventTypes.contains(name) { eventTypes.append(name) }
             }
             guard case .string(let secret)? = members["secret"] else { throw .invalidPayload("field 'secret' must be a string") }
-            guard secret.utf8.count >= 16, secret.utf8.count <= 4096 else {
-                throw .invalidPayload("field 'secret' must be 16 to 4096 bytes long")
+            guard (16...4096).contains(secret.unicodeScalars.count) else {
+                throw .invalidPayload("field 'secret' must be 16 to 4096 characters long")
             }
-            guard !secret.contains("\n"), !secret.contains("\r") else { throw .invalidPayload("field 'secret' must be one line") }
+            // Bytes, not Characters: "\r\n" is one Character, which contains neither "\r" nor "\n".
+            guard !secret.utf8.contains(UInt8(ascii: "\n")), !secret.utf8.contains(UInt8(ascii: "\r")) else {
+                throw .invalidPayload("field 'secret' must be one line")
+            }
             self.platform = platform
             self.url = url
             self.eventTypes = eventTypes

@@ -16,4 +16,12 @@ public struct StreamEntry: Sendable, Equatable {
 
     /// A field's value as text.
     public func string(_ field: String) -> String? { fields[field].map { String(buffer: $0) } }
+
+    /// Whether `id` is a complete stream entry id, `<ms>-<seq>`, each part a 64-bit unsigned number.
+    public static func isValidID(_ id: some StringProtocol) -> Bool {
+        let parts = id.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts.allSatisfy { part in
+            !part.isEmpty && part.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } && UInt64(part) != nil
+        }
+    }
 }

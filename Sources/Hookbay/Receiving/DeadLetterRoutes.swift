@@ -41,11 +41,14 @@ public struct DeadLetterRoutes: Sendable {
     /// `GET /api/v1/webhooks/dlq/{platform}?count=50&after=<id>`.
     func list(platform id: String, request: Request) async throws -> Response {
         let platform = try self.known(id)
-        let count = request.uri.queryParameters.get("count").flatMap { Int($0) } ?? 50
-        guard (1...1000).contains(count) else {
-            throw WebhookError(.badRequest, .badRequest, "count must be between 1 and 1000")
+        let countText = request.uri.queryParameters.get("count")
+        guard let count = countText.map({ Int($0) }) ?? 50, (1...1000).contains(count) else {
+            throw WebhookError(.badRequest, .badRequest, "count must be a whole number between 1 and 1000")
         }
         let after = request.uri.queryParameters.get("after").map { String($0) }
+        if let after, !StreamEntry.isValidID(after) {
+            throw WebhookError(.badRequest, .badRequest, "after must be a dead-letter id such as 1764979200000-0 (the previous page's next)")
+        }
         let entries = try await Self.queueCall { () async throws(QueueError) in
             try await self.queue.deadLetters(platform: platform, after: after, count: count)
         }
@@ -85,13 +88,15 @@ public struct DeadLetterRoutes: Sendable {
         }
         var ids: [String] = []
         for item in items {
-            guard case .string(let id) = item, id.contains("-") else {
+            guard case .string(let id) = item, StreamEntry.isValidID(id) else {
                 throw WebhookError(.badRequest, .badRequest, "ids must be stream entry ids such as 1764979200000-0")
             }
             ids.append(id)
         }
-        if ids.isEmpty && required { throw WebhookError(.badRequest, .badRequest, "ids must name at least one entry") }
-        return ids.isEmpty ? nil : ids
+        if ids.isEmpty {
+            throw WebhookError(.badRequest, .badRequest, required ? "ids must name at least one entry" : "ids must name at least one entry; send no body to replay them all")
+        }
+        return ids
     }
 
     static func queueCall<T>(_ body: () async throws(QueueError) -> T) async throws(WebhookError) -> T {

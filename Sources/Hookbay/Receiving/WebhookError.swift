@@ -7,7 +7,7 @@ import Hummingbird
 /// The body is always `{"error": "<code>", "message": "<sentence>"}`.
 public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomStringConvertible {
     /// The error codes a client may see.
-    public enum Code: String, Sendable {
+    public enum Code: String, Sendable, CaseIterable {
         case payloadTooLarge = "payload_too_large"
         case unsupportedPlatform = "unsupported_platform"
         case platformDisabled = "platform_disabled"
@@ -17,6 +17,7 @@ public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomString
         case queueUnavailable = "queue_unavailable"
         case adapterUnavailable = "adapter_unavailable"
         case notFound = "not_found"
+        case methodNotAllowed = "method_not_allowed"
         case unauthorized = "unauthorized"
         case forbidden = "forbidden"
         case badRequest = "bad_request"
