@@ -35,59 +35,100 @@ public struct EventProcessor: Sendable {
     /// Processes and settles `entry`.
     @discardableResult
     public func handle(_ entry: StreamEntry) async -> Outcome {
-        var logger = self.logger
-        logger[metadataKey: "platform"] = .string(entry.platform)
-        logger[metadataKey: "stream_id"] = .string(entry.id)
-        if let eventID = entry.string("event_id") { logger[metadataKey: "event_id"] = .string(eventID) }
-        guard let platform = self.platforms.processingPlatform(entry.platform) else {
-            logger.warning("no adapter for this platform now; entry left pending")
-            return .leftPending(reason: "platform \(entry.platform) is not loaded")
-        }
-        let start = ContinuousClock.now
-        defer { self.metrics.observe(.processing, platform: entry.platform, ContinuousClock.now - start) }
-        do {
-            return try await self.process(entry, platform: platform, logger: logger)
-        } catch {
-            logger.error("queue unavailable while settling an entry; it stays pending", metadata: ["error": .string("\(error)")])
-            return .leftPending(reason: "\(error)")
-        }
+        await self.handle(batch: [entry])[0]
     }
 
-    private func process(_ entry: StreamEntry, platform: ServedPlatform, logger: Logger) async throws(QueueError) -> Outcome {
+    /// Processes and settles entries read together, the outcomes in the same order: each through its adapter, then
+    /// the successful ones' updates in one database transaction and one acknowledgement per platform; each failure
+    /// is settled on its own (retry or dead letter).
+    public func handle(batch entries: [StreamEntry]) async -> [Outcome] {
+        let start = ContinuousClock.now
+        var outcomes = [Outcome?](repeating: nil, count: entries.count)
+        var ready: [(index: Int, platform: ServedPlatform, application: ContentStore.Application)] = []
+        var failed: [(index: Int, platform: ServedPlatform, failure: Failure)] = []
+        for (index, entry) in entries.enumerated() {
+            guard let platform = self.platforms.processingPlatform(entry.platform) else {
+                self.logger(for: entry).warning("no adapter for this platform now; entry left pending")
+                outcomes[index] = .leftPending(reason: "platform \(entry.platform) is not loaded")
+                continue
+            }
+            switch Self.prepare(entry, adapter: platform.adapter) {
+            case .success(let application): ready.append((index, platform, application))
+            case .failure(let failure): failed.append((index, platform, failure))
+            }
+        }
+        if !ready.isEmpty {
+            do {
+                let applied = try await self.store.apply(ready.map(\.application))
+                do {
+                    try await self.queue.complete(ready.map { entries[$0.index] })
+                    for ((index, _, application), outcome) in zip(ready, applied) {
+                        outcomes[index] = outcome == .applied ? .applied : .alreadyApplied
+                        self.metrics.record(.processed, platform: application.platform)
+                    }
+                    self.logger.debug("processed a batch", metadata: ["entries": .stringConvertible(ready.count)])
+                } catch {
+                    // Applied but not acknowledged: pending; a redelivery finds them applied and only acknowledges.
+                    self.logger.error("queue unavailable while settling entries; they stay pending", metadata: ["error": .string("\(error)")])
+                    for (index, _, _) in ready { outcomes[index] = .leftPending(reason: "\(error)") }
+                }
+            } catch {
+                for (index, platform, _) in ready { failed.append((index, platform, .adapter(.retryable("database: \(error)")))) }
+            }
+        }
+        for (index, platform, failure) in failed {
+            let entry = entries[index]
+            do {
+                outcomes[index] = try await self.settle(entry, failure: failure, platform: platform, logger: self.logger(for: entry))
+            } catch {
+                self.logger(for: entry).error("queue unavailable while settling an entry; it stays pending", metadata: ["error": .string("\(error)")])
+                outcomes[index] = .leftPending(reason: "\(error)")
+            }
+        }
+        let elapsed = ContinuousClock.now - start
+        for entry in entries { self.metrics.observe(.processing, platform: entry.platform, elapsed) }
+        return outcomes.map { $0! }
+    }
+
+    /// Why an entry could not be applied.
+    enum Failure: Error {
+        case malformed(String)
+        case adapter(AdapterError)
+    }
+
+    /// The entry's event and its adapter's updates, or why not.
+    static func prepare(_ entry: StreamEntry, adapter: AdapterInstance) -> Result<ContentStore.Application, Failure> {
         let event: AdapterEvent
         do {
             event = try Self.event(from: entry)
         } catch {
-            return try await self.deadLetter(entry, error: "malformed stream entry: \(error.message)", attempts: 1, logger: logger)
+            return .failure(.malformed(error.message))
         }
-        let failure: AdapterError
         do {
-            let updates = try platform.adapter.process(event)
-            do {
-                let outcome = try await self.store.apply(
-                    platform: event.platform, eventID: event.eventID, eventType: event.eventType,
-                    eventTime: Self.eventTime(event), updates: updates
-                )
-                try await self.queue.complete(entry)
-                self.metrics.record(.processed, platform: entry.platform)
-                logger.debug("processed", metadata: ["updates": .stringConvertible(updates.count)])
-                return outcome == .applied ? .applied : .alreadyApplied
-            } catch let error as QueueError {
-                throw error
-            } catch {
-                failure = .retryable("database: \(error)")
-            }
-        } catch let error as AdapterError {
-            failure = error
-        } catch let error as QueueError {
-            throw error
+            let updates = try adapter.process(event)
+            return .success(ContentStore.Application(platform: event.platform, eventID: event.eventID, eventType: event.eventType,
+                                                     eventTime: Self.eventTime(event), updates: updates))
         } catch {
-            failure = .retryable("\(error)")
+            return .failure(.adapter(error))
         }
+    }
+
+    private func logger(for entry: StreamEntry) -> Logger {
+        var logger = self.logger
+        logger[metadataKey: "platform"] = .string(entry.platform)
+        logger[metadataKey: "stream_id"] = .string(entry.id)
+        if let eventID = entry.string("event_id") { logger[metadataKey: "event_id"] = .string(eventID) }
+        return logger
+    }
+
+    /// Settles a failed entry: dead-lettered when invalid or out of attempts, else scheduled for a retry.
+    private func settle(_ entry: StreamEntry, failure: Failure, platform: ServedPlatform, logger: Logger) async throws(QueueError) -> Outcome {
         switch failure {
-        case .invalid(let message):
+        case .malformed(let message):
+            return try await self.deadLetter(entry, error: "malformed stream entry: \(message)", attempts: 1, logger: logger)
+        case .adapter(.invalid(let message)):
             return try await self.deadLetter(entry, error: "invalid: \(message)", attempts: try await self.queue.recordFailedAttempt(entry), logger: logger)
-        case .retryable(let message):
+        case .adapter(.retryable(let message)):
             let attempts = try await self.queue.recordFailedAttempt(entry)
             let policy = platform.config.retry
             guard policy.shouldRetry(afterFailedAttempts: attempts) else {

@@ -88,9 +88,9 @@ public struct QueueWorker: Service, Sendable {
         self.logger.info("worker stopped")
     }
 
+    /// Settles a read's entries as one batch (one database transaction, one acknowledgement per platform).
     private func settle(_ entries: [StreamEntry]) async {
-        for entry in entries {
-            await self.processor.handle(entry)
-        }
+        guard !entries.isEmpty else { return }
+        await self.processor.handle(batch: entries)
     }
 }

@@ -46,10 +46,14 @@ public final class InMemoryWebhookQueue: WebhookQueue {
             return id
         }
 
-        mutating func delete(_ id: StreamID) {
+        /// Deletes the entry; returns whether it was pending (as XACK counts it).
+        @discardableResult
+        mutating func delete(_ id: StreamID) -> Bool {
+            let wasPending = pending[id] != nil
             entries[id] = nil
             pending[id] = nil
             if let index = order.firstIndex(of: id) { order.remove(at: index) }
+            return wasPending
         }
 
         func entry(_ id: StreamID, platform: String) -> StreamEntry? {
@@ -188,13 +192,14 @@ public final class InMemoryWebhookQueue: WebhookQueue {
         }
     }
 
-    public func complete(_ entry: StreamEntry) async throws(QueueError) {
-        guard let id = StreamID(entry.id) else { return }
+    public func complete(_ entries: [StreamEntry]) async throws(QueueError) {
         self.state.withLock { state in
-            state.streams[entry.platform]?.delete(id)
-            state.attempts[entry.platform]?[id] = nil
-            state.retries[entry.platform]?[id] = nil
-            state.processed[entry.platform, default: 0] += 1
+            for entry in entries {
+                guard let id = StreamID(entry.id), state.streams[entry.platform]?.delete(id) == true else { continue }
+                state.attempts[entry.platform]?[id] = nil
+                state.retries[entry.platform]?[id] = nil
+                state.processed[entry.platform, default: 0] += 1
+            }
         }
     }
 

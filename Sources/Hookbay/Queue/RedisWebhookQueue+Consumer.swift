@@ -3,13 +3,15 @@ import NIOCore
 
 /// The consumer side of the Redis queue: reads, claims, retries, completion and dead-lettering.
 extension RedisWebhookQueue {
-    /// KEYS: stream, processed counter, attempts, retry schedule. ARGV: group, id.
+    /// KEYS: stream, processed counter, attempts, retry schedule. ARGV: group, ids. Counts only what it acknowledged.
     static let completeScript = RedisScript("""
-        redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-        redis.call('XDEL', KEYS[1], ARGV[2])
-        redis.call('HDEL', KEYS[3], ARGV[2])
-        redis.call('ZREM', KEYS[4], ARGV[2])
-        return redis.call('INCR', KEYS[2])
+        local ids = {unpack(ARGV, 2)}
+        local acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
+        redis.call('XDEL', KEYS[1], unpack(ids))
+        redis.call('HDEL', KEYS[3], unpack(ids))
+        redis.call('ZREM', KEYS[4], unpack(ids))
+        if acked > 0 then redis.call('INCRBY', KEYS[2], acked) end
+        return acked
         """)
 
     /// KEYS: stream, dead-letter stream, attempts, retry schedule. ARGV: group, id, then field/value pairs.
@@ -105,14 +107,16 @@ extension RedisWebhookQueue {
         return entries
     }
 
-    public func complete(_ entry: StreamEntry) async throws(QueueError) {
-        let keys = QueueKeys(platform: entry.platform)
-        _ = try await Self.mapping { () async throws in
-            try await self.client.evalScript(
-                Self.completeScript,
-                keys: [.string(keys.incoming), .string(keys.processedCounter), .string(keys.attempts), .string(keys.retrySchedule)],
-                args: [.string(QueueKeys.consumerGroup), .string(entry.id)]
-            )
+    public func complete(_ entries: [StreamEntry]) async throws(QueueError) {
+        for (platform, group) in Dictionary(grouping: entries, by: \.platform) {
+            let keys = QueueKeys(platform: platform)
+            _ = try await Self.mapping { () async throws in
+                try await self.client.evalScript(
+                    Self.completeScript,
+                    keys: [.string(keys.incoming), .string(keys.processedCounter), .string(keys.attempts), .string(keys.retrySchedule)],
+                    args: [.string(QueueKeys.consumerGroup)] + group.map { .string($0.id) }
+                )
+            }
         }
     }
 

@@ -56,8 +56,10 @@ public protocol WebhookQueue: Sendable {
     func claimIdle(platform: String, consumer: String, minIdle: Duration, count: Int) async throws(QueueError) -> [StreamEntry]
     /// Takes the entries whose retry is due, leasing them to `consumer` for `lease` so no other worker takes them.
     func claimDueRetries(platform: String, consumer: String, lease: Duration, count: Int) async throws(QueueError) -> [StreamEntry]
-    /// Success: acknowledges and deletes the entry (the stream keeps only live work) and counts it as processed.
-    func complete(_ entry: StreamEntry) async throws(QueueError)
+    /// Success: acknowledges and deletes the entries (the stream keeps only live work) and counts each as processed —
+    /// once: an entry already acknowledged (settled by another consumer after a takeover) is not counted again.
+    /// One round trip per platform.
+    func complete(_ entries: [StreamEntry]) async throws(QueueError)
     /// Counts a failed attempt at an entry; returns the number of failed attempts so far.
     func recordFailedAttempt(_ entry: StreamEntry) async throws(QueueError) -> Int
     /// Leaves the entry pending and due again at `dueAtMilliseconds` (Unix ms).

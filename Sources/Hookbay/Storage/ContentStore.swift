@@ -56,43 +56,71 @@ public final class ContentStore: Sendable {
         return migrator
     }
 
+    /// One event's updates, to apply.
+    public struct Application: Sendable {
+        public var platform: String
+        public var eventID: String
+        public var eventType: String
+        /// Unix ms that orders this event against others for the same content.
+        public var eventTime: Int64
+        public var updates: [ContentUpdate]
+
+        public init(platform: String, eventID: String, eventType: String, eventTime: Int64, updates: [ContentUpdate]) {
+            self.platform = platform
+            self.eventID = eventID
+            self.eventType = eventType
+            self.eventTime = eventTime
+            self.updates = updates
+        }
+    }
+
     /// Applies `updates` derived from one event, once.
     /// - Parameters:
     ///   - eventTime: Unix ms that orders this event against others for the same content.
     public func apply(platform: String, eventID: String, eventType: String, eventTime: Int64,
                       updates: [ContentUpdate]) async throws -> ApplyOutcome {
+        try await self.apply([Application(platform: platform, eventID: eventID, eventType: eventType, eventTime: eventTime, updates: updates)])[0]
+    }
+
+    /// Applies several events in one transaction (all or none), each once; the outcomes in the same order.
+    public func apply(_ events: [Application]) async throws -> [ApplyOutcome] {
         let now = WallClock.milliseconds()
         return try await self.pool.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO applied_events (platform, event_id, applied_at, updates) VALUES (?, ?, ?, ?)",
-                arguments: [platform, eventID, now, updates.count]
-            )
-            guard db.changesCount == 1 else { return .alreadyApplied }
-            for update in updates {
-                let attributes = update.attributes.map { String(decoding: CanonicalJSON.encode(.object($0)), as: UTF8.self) }
-                let status = update.action == .remove ? ContentRecord.Status.removed : .active
-                // Insert, or update only when this event is not older than the one that made the row.
-                try db.execute(
-                    sql: """
-                        INSERT INTO content (platform, content_id, title, content_type, status, attributes, first_seen_at,
-                                             updated_at, event_time, last_event_id, last_event_type)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (platform, content_id) DO UPDATE SET
-                            title = COALESCE(excluded.title, content.title),
-                            content_type = COALESCE(excluded.content_type, content.content_type),
-                            status = excluded.status,
-                            attributes = COALESCE(excluded.attributes, content.attributes),
-                            updated_at = excluded.updated_at,
-                            event_time = excluded.event_time,
-                            last_event_id = excluded.last_event_id,
-                            last_event_type = excluded.last_event_type
-                        WHERE excluded.event_time >= content.event_time
-                        """,
-                    arguments: [platform, update.contentID, update.title, update.contentType, status.rawValue, attributes,
-                                now, now, eventTime, eventID, eventType]
-                )
+            var outcomes: [ApplyOutcome] = []
+            outcomes.reserveCapacity(events.count)
+            let record = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO applied_events (platform, event_id, applied_at, updates) VALUES (?, ?, ?, ?)")
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO content (platform, content_id, title, content_type, status, attributes, first_seen_at,
+                                     updated_at, event_time, last_event_id, last_event_type)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (platform, content_id) DO UPDATE SET
+                    title = COALESCE(excluded.title, content.title),
+                    content_type = COALESCE(excluded.content_type, content.content_type),
+                    status = excluded.status,
+                    attributes = COALESCE(excluded.attributes, content.attributes),
+                    updated_at = excluded.updated_at,
+                    event_time = excluded.event_time,
+                    last_event_id = excluded.last_event_id,
+                    last_event_type = excluded.last_event_type
+                WHERE excluded.event_time >= content.event_time
+                """)
+            for event in events {
+                try record.execute(arguments: [event.platform, event.eventID, now, event.updates.count])
+                guard db.changesCount == 1 else {
+                    outcomes.append(.alreadyApplied)
+                    continue
+                }
+                for update in event.updates {
+                    let attributes = update.attributes.map { String(decoding: CanonicalJSON.encode(.object($0)), as: UTF8.self) }
+                    let status = update.action == .remove ? ContentRecord.Status.removed : .active
+                    // Insert, or update only when this event is not older than the one that made the row.
+                    try upsert.execute(arguments: [event.platform, update.contentID, update.title, update.contentType, status.rawValue,
+                                                   attributes, now, now, event.eventTime, event.eventID, event.eventType])
+                }
+                outcomes.append(.applied)
             }
-            return .applied
+            return outcomes
         }
     }
 
