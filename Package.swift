@@ -106,6 +106,16 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The request path's parsers as fuzz targets, shared by the libFuzzer binary and the corpus tests.
+        .target(
+            name: "HookbayFuzzTargets",
+            dependencies: ["Hookbay", "HookbayJSON"]
+        ),
+        // libFuzzer binary (scripts/fuzz builds it with -sanitize=fuzzer,address -DHOOKBAY_FUZZ).
+        .executableTarget(
+            name: "hookbay-fuzz",
+            dependencies: ["HookbayFuzzTargets"]
+        ),
         // Synchronous plugin workload for valgrind (scripts/plugin-leak-check).
         .executableTarget(
             name: "hookbay-plugin-exercise",
@@ -118,6 +128,7 @@ let package = Package(
                 "HookbayRedis",
                 "HookbayJSON",
                 "HookbayPluginKit",
+                "HookbayFuzzTargets",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),

@@ -1,0 +1,117 @@
+import Foundation
+import Hookbay
+import HookbayJSON
+
+/// The request path's parsers as fuzz targets: each takes arbitrary bytes, must never crash, hang or leak, and checks
+/// an invariant of its parser. libFuzzer drives them (the `Fuzz/` package); the committed corpus replays them in the
+/// tests (`FuzzCorpusTests`).
+public enum FuzzTargets {
+    /// Target name → target.
+    public static let all: [String: @Sendable ([UInt8]) -> Void] = [
+        "json": json,
+        "signature": signature,
+        "envelope": envelope,
+        "yaml": yaml,
+    ]
+
+    static let secret = "fuzz-secret-0123456789abcdef"
+    static let standardSecret = "whsec_" + Data("fuzz-secret-0123456789ab".utf8).base64EncodedString()
+    static let environment = ["FUZZ_SECRET": secret, "FUZZ_STANDARD_SECRET": standardSecret]
+    static let loader = PlatformConfigLoader(environment: environment)
+
+    static func platform(_ yaml: String) -> PlatformConfig {
+        do {
+            return try loader.parse(yaml: yaml, file: "fuzz.yaml")
+        } catch {
+            fatalError("fuzz platform does not load: \(error)")
+        }
+    }
+
+    /// One platform per signature scheme, and one with an `envelope:` mapping.
+    static let platforms: [PlatformConfig] = [
+        platform("platform: fuzz-hmac\nsecret_env: FUZZ_SECRET\n"),
+        platform("platform: fuzz-github\nsecret_env: FUZZ_SECRET\nsignature: { scheme: github }\n"),
+        platform("platform: fuzz-stripe\nsecret_env: FUZZ_SECRET\nsignature: { scheme: stripe }\n"),
+        platform("platform: fuzz-std\nsecret_env: FUZZ_STANDARD_SECRET\nsignature: { scheme: standard-webhooks }\n"),
+        platform("""
+            platform: fuzz-mapped
+            secret_env: FUZZ_SECRET
+            envelope:
+              event_type: { header: X-Event }
+              event_id: { json: /delivery/id }
+              payload: { json: "" }
+              timestamp: { json: /sent_at }
+            event_types: { push: content_updated, "a/b": content_added }
+            required_fields: [id]
+            """),
+    ]
+
+    /// The bytes split at NUL into at most `count` parts (the last takes the rest).
+    static func parts(_ bytes: ArraySlice<UInt8>, _ count: Int) -> [ArraySlice<UInt8>] {
+        Array(bytes.split(separator: 0, maxSplits: count - 1, omittingEmptySubsequences: false))
+    }
+
+    /// Strict JSON and canonical JSON: parsing refuses or succeeds; canonical output parses again, to a value whose
+    /// canonical form is the same bytes (the event id is a hash of it, so it must be stable).
+    public static func json(_ bytes: [UInt8]) {
+        guard let value = try? JSONParser.parse(bytes) else { return }
+        let canonical = CanonicalJSON.encode(value)
+        guard let again = try? JSONParser.parse(canonical) else {
+            fatalError("canonical JSON does not parse: \(String(decoding: canonical, as: UTF8.self))")
+        }
+        precondition(CanonicalJSON.encode(again) == canonical, "canonical JSON is not stable")
+    }
+
+    /// Signature headers of every scheme: a fuzzed header (and, for standard-webhooks, id and timestamp) never verifies
+    /// and never crashes; the headers Hookbay itself would send for the fuzzed body always verify.
+    public static func signature(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let platform = platforms[Int(first) % 4]
+        let verifier = SignatureVerifier(signature: platform.signature, secrets: platform.secrets)
+        let fields = parts(bytes.dropFirst(), 4).map { String(decoding: $0, as: UTF8.self) }
+        let body = Array(fields.count == 4 ? Array(fields[3].utf8) : [])
+        let now: Int64 = 1_764_979_200
+        let header: (String) -> String? = { name in
+            switch name.lowercased() {
+            case platform.signature.header.lowercased(): return fields.first
+            case "webhook-id": return fields.count > 1 ? fields[1] : nil
+            case "webhook-timestamp": return fields.count > 2 ? fields[2] : nil
+            default: return nil
+            }
+        }
+        _ = try? verifier.verify(header: header, body: body, now: now)
+        let signed = Dictionary(verifier.headers(for: body, now: now, deliveryID: "msg_fuzz").map { ($0.0.lowercased(), $0.1) }) { a, _ in a }
+        do {
+            try verifier.verify(header: { signed[$0.lowercased()] }, body: body, now: now)
+        } catch {
+            fatalError("Hookbay's own signature does not verify (\(platform.signature.scheme)): \(error)")
+        }
+    }
+
+    /// Envelope extraction, seed shape and mapped: refuses with a 400 or yields an event type the platform maps.
+    public static func envelope(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let platform = first & 1 == 0 ? platforms[0] : platforms[4]
+        let fields = parts(bytes.dropFirst(), 2)
+        let eventHeader = String(decoding: fields[0], as: UTF8.self)
+        let body = fields.count > 1 ? fields[1] : []
+        do {
+            let envelope = try WebhookEnvelope(body: body, header: { $0 == "X-Event" ? eventHeader : nil }, platform: platform)
+            precondition(platform.eventTypes.keys.contains(envelope.sourceEventType), "an unmapped event type got through")
+        } catch {
+            precondition(error.status.code == 400, "envelope refusal is not a 400: \(error)")
+        }
+    }
+
+    /// Platform YAML: loads or names its problems; never crashes on any text.
+    public static func yaml(_ bytes: [UInt8]) {
+        // Keep file reads (secret_file, plugin_path) inside an empty directory.
+        let text = String(decoding: bytes, as: UTF8.self)
+        do {
+            let config = try loader.parse(yaml: text, file: "fuzz.yaml", directory: "/nonexistent-hookbay-fuzz")
+            precondition(PlatformConfigLoader.isValidID(config.id), "an invalid platform id loaded")
+        } catch {
+            precondition(!error.problems.isEmpty, "a refusal without a problem")
+        }
+    }
+}
