@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// One TCP connection to Redis carrying any number of pipelined commands at once.
 ///
@@ -9,6 +10,13 @@ import NIOPosix
 public struct RedisConnection: Sendable {
     let channel: any Channel
     let commandTimeout: Duration
+    private let outbox: Outbox
+
+    init(channel: any Channel, commandTimeout: Duration) {
+        self.channel = channel
+        self.commandTimeout = commandTimeout
+        self.outbox = Outbox(channel: channel)
+    }
 
     /// Connects, then authenticates and selects the database the configuration names.
     public static func connect(
@@ -62,7 +70,7 @@ public struct RedisConnection: Sendable {
             promise: promise,
             deadline: .now() + TimeAmount(timeout ?? self.commandTimeout)
         )
-        self.channel.writeAndFlush(request).cascadeFailure(to: promise)
+        self.outbox.send(request)
         let reply: RESPValue
         do {
             reply = try await promise.futureResult.get()
@@ -85,6 +93,45 @@ public struct RedisConnection: Sendable {
 
     /// Completes when the connection has closed, for whatever reason.
     var closeFuture: EventLoopFuture<Void> { self.channel.closeFuture }
+}
+
+/// Commands sent from any thread, written to the channel in batches: one event-loop task and one flush (one write
+/// system call) for all the commands that arrived since the last one, instead of one of each per command. Under load
+/// this pipelines the commands of many concurrent requests; alone, a command goes out at once.
+private final class Outbox: Sendable {
+    private struct State {
+        var requests: [RedisRequest] = []
+        var scheduled = false
+    }
+
+    private let channel: any Channel
+    private let state = Mutex(State())
+
+    init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    func send(_ request: RedisRequest) {
+        let schedule = self.state.withLock { state in
+            state.requests.append(request)
+            defer { state.scheduled = true }
+            return !state.scheduled
+        }
+        guard schedule else { return }
+        self.channel.eventLoop.execute { self.drain() }
+    }
+
+    private func drain() {
+        let requests = self.state.withLock { state in
+            state.scheduled = false
+            defer { state.requests = [] }
+            return state.requests
+        }
+        for request in requests {
+            self.channel.write(request).cascadeFailure(to: request.promise)
+        }
+        self.channel.flush()
+    }
 }
 
 extension TimeAmount {
