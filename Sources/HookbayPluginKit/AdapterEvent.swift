@@ -26,6 +26,31 @@ public struct AdapterEvent: Sendable, Equatable {
         self.payload = payload
     }
 
+    /// The ABI's event JSON, canonical (the same bytes as `CanonicalJSON.encode(json)`), written field by field.
+    /// - Parameter payloadJSON: the payload's canonical JSON when the caller has it already (the receive path
+    ///   computed it for the event id); it is spliced in instead of encoding the payload again.
+    public func encoded(payloadJSON: [UInt8]? = nil) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(192 + (payloadJSON?.count ?? 256))
+        func key(_ name: StaticString) {
+            out.append(out.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            out.append(UInt8(ascii: "\""))
+            name.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(contentsOf: "\":".utf8)
+        }
+        // Keys in canonical (UTF-8 byte) order.
+        key("event_id"); CanonicalJSON.writeString(eventID, into: &out)
+        key("event_type"); CanonicalJSON.writeString(eventType, into: &out)
+        key("payload")
+        if let payloadJSON { out.append(contentsOf: payloadJSON) } else { CanonicalJSON.write(payload, into: &out) }
+        key("platform"); CanonicalJSON.writeString(platform, into: &out)
+        key("received_at"); out.append(contentsOf: String(receivedAt).utf8)
+        key("source_event_type"); CanonicalJSON.writeString(sourceEventType, into: &out)
+        key("timestamp"); CanonicalJSON.writeString(timestamp, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     /// The event as the ABI's event JSON.
     public var json: JSONValue {
         .object([

@@ -1,4 +1,5 @@
 import HookbayJSON
+import HookbayPluginKit
 import Testing
 
 @testable import Hookbay
@@ -32,5 +33,19 @@ import Testing
         #expect(idA.count == 64)
         #expect(idA != EventIdentity.eventID(platform: "netflix", eventType: .contentUpdated, payload: a))
         #expect(idA != EventIdentity.eventID(platform: "hulu", eventType: .contentAdded, payload: a))
+    }
+}
+
+/// The adapter event's hand-written encoding is exactly its canonical JSON.
+@Suite struct AdapterEventEncodingTests {
+    @Test(arguments: [#"{"content_id":"1","title":"Quote \" back\\slash \n tab\t ctl\u0001 é 😀","n":[1,2.5e3,{"z":null,"a":true}]}"#, "{}"])
+    func encodedIsCanonical(payloadText: String) throws {
+        let payload = try JSONParser.parse(Array(payloadText.utf8))
+        let event = AdapterEvent(platform: "p-1", eventType: "content_added", sourceEventType: "title.\"odd\"", eventID: "e\\1",
+                                 receivedAt: 1_764_979_200_123, timestamp: "2025-12-06T00:00:00Z", payload: payload)
+        let canonical = CanonicalJSON.encode(event.json)
+        #expect(event.encoded() == canonical)
+        #expect(event.encoded(payloadJSON: CanonicalJSON.encode(payload)) == canonical)
+        #expect(try AdapterEvent(json: JSONParser.parse(canonical)) == event)
     }
 }

@@ -29,8 +29,9 @@ public final class AdapterInstance: @unchecked Sendable {
     }
 
     /// Runs the plugin's `validate`.
-    public func validate(_ event: AdapterEvent) throws(AdapterError) {
-        let bytes = CanonicalJSON.encode(event.json)
+    /// - Parameter payloadJSON: the payload's canonical JSON, when the caller has it (spliced in, not re-encoded).
+    public func validate(_ event: AdapterEvent, payloadJSON: [UInt8]? = nil) throws(AdapterError) {
+        let bytes = event.encoded(payloadJSON: payloadJSON)
         var err: UnsafeMutablePointer<CChar>?
         let status = Self.withChars(bytes) { plugin.descriptor.pointee.validate!(context, $0, $1, &err) }
         try Self.check(status, message: Self.take(err, plugin), plugin)
@@ -38,7 +39,7 @@ public final class AdapterInstance: @unchecked Sendable {
 
     /// Runs the plugin's `process` and checks its output.
     public func process(_ event: AdapterEvent) throws(AdapterError) -> [ContentUpdate] {
-        let bytes = CanonicalJSON.encode(event.json)
+        let bytes = event.encoded()
         var err: UnsafeMutablePointer<CChar>?
         var out: UnsafeMutablePointer<CChar>?
         var outCount = 0

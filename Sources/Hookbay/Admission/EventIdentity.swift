@@ -9,7 +9,8 @@ import Crypto
 public enum EventIdentity {
     /// The event id of a checked delivery: keyed on the platform's own delivery id when the envelope maps one,
     /// else on the content.
-    public static func eventID(platform: String, envelope: WebhookEnvelope) -> String {
+    /// - Parameter payloadJSON: the payload's canonical JSON, when the caller has it.
+    public static func eventID(platform: String, envelope: WebhookEnvelope, payloadJSON: [UInt8]? = nil) -> String {
         if let deliveryID = envelope.deliveryID {
             var bytes = Array(platform.utf8)
             bytes.append(0x0A)
@@ -18,18 +19,23 @@ public enum EventIdentity {
             bytes.append(contentsOf: deliveryID.utf8)
             return Hex.encode(SHA256.hash(data: bytes))
         }
-        return eventID(platform: platform, eventType: envelope.eventType, payload: envelope.payload)
+        return eventID(platform: platform, eventType: envelope.eventType,
+                       payloadJSON: payloadJSON ?? CanonicalJSON.encode(envelope.payload))
     }
 
     /// The event id for `payload`.
     public static func eventID(platform: String, eventType: CanonicalEventType, payload: JSONValue) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(256)
-        bytes.append(contentsOf: platform.utf8)
-        bytes.append(0x0A)
-        bytes.append(contentsOf: eventType.rawValue.utf8)
-        bytes.append(0x0A)
-        CanonicalJSON.write(payload, into: &bytes)
-        return Hex.encode(SHA256.hash(data: bytes))
+        eventID(platform: platform, eventType: eventType, payloadJSON: CanonicalJSON.encode(payload))
+    }
+
+    /// The event id for a payload given as its canonical JSON.
+    static func eventID(platform: String, eventType: CanonicalEventType, payloadJSON: [UInt8]) -> String {
+        var hash = SHA256()
+        hash.update(data: Array(platform.utf8))
+        hash.update(data: [0x0A])
+        hash.update(data: Array(eventType.rawValue.utf8))
+        hash.update(data: [0x0A])
+        hash.update(data: payloadJSON)
+        return Hex.encode(hash.finalize())
     }
 }

@@ -1,4 +1,5 @@
 import HTTPTypes
+import HookbayJSON
 import HookbayPluginKit
 import Logging
 import NIOCore
@@ -90,13 +91,15 @@ public struct WebhookReceiver: Sendable {
             self.metrics.record(.ignored, platform: platform.id)
             return .ignored(eventType: envelope.sourceEventType)
         }
-        let eventID = EventIdentity.eventID(platform: platform.id, envelope: envelope)
+        // The payload's canonical JSON, once: hashed for the event id and spliced into the adapter's event.
+        let payloadJSON = CanonicalJSON.encode(envelope.payload)
+        let eventID = EventIdentity.eventID(platform: platform.id, envelope: envelope, payloadJSON: payloadJSON)
         let receivedAt = now
         do {
             try served.adapter.validate(AdapterEvent(
                 platform: platform.id, eventType: envelope.eventType.rawValue, sourceEventType: envelope.sourceEventType,
                 eventID: eventID, receivedAt: receivedAt, timestamp: envelope.timestamp, payload: envelope.payload
-            ))
+            ), payloadJSON: payloadJSON)
         } catch {
             switch error {
             case .invalid(let message): throw .invalidPayload(message)
