@@ -29,6 +29,18 @@ func verify(_ verifier: SignatureVerifier, _ headers: [String: String], body: [U
         try verify(verifier, ["X-Webhook-Signature": "sha256=" + hmacHex(body, key: key)], body: body)
     }
 
+    @Test func oneVerifierChecksManyDeliveriesIndependently() throws {
+        // The keyed HMAC state is copied per delivery: earlier deliveries must not leak into later ones.
+        let shared = SignatureVerifier(signature: .init(), secrets: [secret("old-key"), secret("s3cret")])
+        for i in 0..<50 {
+            let body = Array(#"{"n":\#(i)}"#.utf8)
+            try verify(shared, ["X-Webhook-Signature": "sha256=" + hmacHex(body, key: key)], body: body)
+            #expect(throws: SignatureError.self) {
+                try verify(shared, ["X-Webhook-Signature": "sha256=" + hmacHex(body + [0x20], key: key)], body: body)
+            }
+        }
+    }
+
     @Test func acceptsEmptyBodySignedCorrectly() throws {
         try verify(verifier, ["X-Webhook-Signature": "sha256=" + hmacHex([], key: key)], body: [])
     }

@@ -11,10 +11,13 @@ public struct SignatureVerifier: Sendable {
     /// The platform's signature settings.
     public let signature: PlatformConfig.Signature
     private let keys: [SymmetricKey]
+    /// One HMAC state per key with the key already absorbed: each delivery copies one instead of keying anew.
+    private let keyed: [HMAC<SHA256>]
 
     public init(signature: PlatformConfig.Signature, secrets: [PlatformSecret]) {
         self.signature = signature
         self.keys = secrets.compactMap { Self.key(for: $0, scheme: signature.scheme).map { SymmetricKey(data: $0) } }
+        self.keyed = self.keys.map { HMAC<SHA256>(key: $0) }
     }
 
     /// The HMAC key of a secret: its bytes as written, except for Standard Webhooks, whose `whsec_<base64>` secret
@@ -107,8 +110,8 @@ public struct SignatureVerifier: Sendable {
     /// Whether any key's MAC over the concatenated `parts` equals `mac` (each compare in constant time).
     private func matches(_ mac: [UInt8], _ parts: [some DataProtocol]) -> Bool {
         var found = false
-        for key in keys {
-            var hmac = HMAC<SHA256>(key: key)
+        for prepared in keyed {
+            var hmac = prepared
             for part in parts { hmac.update(data: part) }
             // Constant-time compare of two 32-byte codes.
             let expected = Array(hmac.finalize())
