@@ -76,9 +76,16 @@ public final class WebhookMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let state = Mutex<(platforms: [String: Counters], unknownPlatform: Int)>(([:], 0))
-    private let counters = Mutex<[String: Metrics.Counter]>([:])
-    private let timers = Mutex<[String: Metrics.Timer]>([:])
-    private let gauges = Mutex<[String: Metrics.Gauge]>([:])
+    /// A metric's name and label values: the cache key of its handle (no string is built per request).
+    private struct Key: Hashable, Sendable {
+        var name: String
+        var platform: String?
+        var reason: String?
+    }
+
+    private let counters = Mutex<[Key: Metrics.Counter]>([:])
+    private let timers = Mutex<[Key: Metrics.Timer]>([:])
+    private let gauges = Mutex<[Key: Metrics.Gauge]>([:])
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -107,47 +114,47 @@ public final class WebhookMetrics: Sendable {
         case .processed: name = "hookbay_events_processed_total"
         case .failed: return  // counted by reason in recordRejected / recordDeadLettered
         }
-        self.counter(name, [("platform", platform)]).increment()
+        self.counter(name, platform: platform).increment()
     }
 
     /// A request refused for `reason` (an error code such as `invalid_signature`).
     public func recordRejected(platform: String, reason: String) {
         self.record(.failed, platform: platform)
-        self.counter("hookbay_webhooks_rejected_total", [("platform", platform), ("reason", reason)]).increment()
+        self.counter("hookbay_webhooks_rejected_total", platform: platform, reason: reason).increment()
     }
 
     /// A request for a platform that is not loaded (404).
     public func recordUnknownPlatform() {
         self.state.withLock { $0.unknownPlatform += 1 }
-        self.counter("hookbay_webhooks_rejected_total", [("platform", "_unknown"), ("reason", "unsupported_platform")]).increment()
+        self.counter("hookbay_webhooks_rejected_total", platform: "_unknown", reason: "unsupported_platform").increment()
     }
 
     /// A retry scheduled after a retryable processing failure.
     public func recordRetried(platform: String) {
-        self.counter("hookbay_events_retried_total", [("platform", platform)]).increment()
+        self.counter("hookbay_events_retried_total", platform: platform).increment()
     }
 
     /// An event moved to the dead-letter queue.
     public func recordDeadLettered(platform: String) {
         self.record(.failed, platform: platform)
-        self.counter("hookbay_events_dead_lettered_total", [("platform", platform)]).increment()
+        self.counter("hookbay_events_dead_lettered_total", platform: platform).increment()
     }
 
     /// A config reload, and whether any file was refused.
     public func recordReload(failed: Bool) {
-        self.counter("hookbay_config_reloads_total", []).increment()
-        if failed { self.counter("hookbay_config_reload_errors_total", []).increment() }
+        self.counter("hookbay_config_reloads_total").increment()
+        if failed { self.counter("hookbay_config_reload_errors_total").increment() }
     }
 
     /// Plugin files refused at load.
     public func recordPluginErrors(_ count: Int) {
         guard count > 0 else { return }
-        self.counter("hookbay_plugin_errors_total", []).increment(by: count)
+        self.counter("hookbay_plugin_errors_total").increment(by: count)
     }
 
     /// Records a latency.
     public func observe(_ latency: Latency, platform: String, _ duration: Duration) {
-        let key = latency.rawValue + "|" + platform
+        let key = Key(name: latency.rawValue, platform: platform)
         let timer = self.timers.withLock { timers in
             if let timer = timers[key] { return timer }
             let timer = Metrics.Timer(label: latency.rawValue, dimensions: [("platform", platform)], factory: self.factory)
@@ -179,10 +186,13 @@ public final class WebhookMetrics: Sendable {
         }
     }
 
-    private func counter(_ name: String, _ dimensions: [(String, String)]) -> Metrics.Counter {
-        let key = name + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+    private func counter(_ name: String, platform: String? = nil, reason: String? = nil) -> Metrics.Counter {
+        let key = Key(name: name, platform: platform, reason: reason)
         return self.counters.withLock { counters in
             if let counter = counters[key] { return counter }
+            var dimensions: [(String, String)] = []
+            if let platform { dimensions.append(("platform", platform)) }
+            if let reason { dimensions.append(("reason", reason)) }
             let counter = Metrics.Counter(label: name, dimensions: dimensions, factory: self.factory)
             counters[key] = counter
             return counter
@@ -190,7 +200,7 @@ public final class WebhookMetrics: Sendable {
     }
 
     private func gauge(_ name: String, _ platform: String) -> Metrics.Gauge {
-        let key = name + "|" + platform
+        let key = Key(name: name, platform: platform)
         return self.gauges.withLock { gauges in
             if let gauge = gauges[key] { return gauge }
             let gauge = Metrics.Gauge(label: name, dimensions: [("platform", platform)], factory: self.factory)
