@@ -1,5 +1,7 @@
-import HookbayRedis
+import NIOCore
 import Testing
+
+@testable import HookbayRedis
 
 @Suite struct RedisConfigurationTests {
     @Test func parsesFullURL() throws {
@@ -30,5 +32,17 @@ import Testing
     @Test func redactsPasswords() {
         #expect(RedisConfiguration.redacted("redis://:secret@host:1") == "redis://***@host:1")
         #expect(!"\(RedisError.invalidURL(RedisConfiguration.redacted("redis://:secret@h:x")))".contains("secret"))
+    }
+}
+
+/// Commands are encoded as RESP arrays of bulk strings, integers in decimal.
+@Suite struct RedisCommandEncodingTests {
+    @Test func encodesStringsBytesAndIntegers() {
+        var buffer = ByteBuffer()
+        buffer.writeRedisCommand(["SET", .string("k€y"), .bytes(ByteBuffer(string: "v\r\n")), .integer(0), .integer(-1),
+                                  .integer(Int.max), .integer(Int.min), .integer(1_000_000)])
+        let expected = "*8\r\n$3\r\nSET\r\n$5\r\nk€y\r\n$3\r\nv\r\n\r\n$1\r\n0\r\n$2\r\n-1\r\n$19\r\n9223372036854775807\r\n" +
+            "$20\r\n-9223372036854775808\r\n$7\r\n1000000\r\n"
+        #expect(String(buffer: buffer) == expected)
     }
 }

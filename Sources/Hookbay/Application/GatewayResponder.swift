@@ -33,13 +33,14 @@ public struct GatewayResponder: HTTPResponderBuilder {
         let table: [(path: RouterPath, methods: [String])]
 
         public func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
-            if let allowed = allowedMethods(path: request.uri.path), !allowed.contains(request.method.rawValue) {
-                var response = WebhookError(.methodNotAllowed, .methodNotAllowed,
-                                            "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: ", "))").response()
-                response.headers[.allow] = allowed.joined(separator: ", ")
-                return response
-            }
-            return try await routes.respond(to: request, context: context)
+            let response = try await routes.respond(to: request, context: context)
+            // Only a 404 can hide a 405: the path matched, the method did not (the router answers 404 for both).
+            guard response.status == .notFound, let allowed = allowedMethods(path: request.uri.path),
+                  !allowed.contains(request.method.rawValue) else { return response }
+            var refusal = WebhookError(.methodNotAllowed, .methodNotAllowed,
+                                       "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: ", "))").response()
+            refusal.headers[.allow] = allowed.joined(separator: ", ")
+            return refusal
         }
 
         /// The methods of the most specific route whose path matches, or `nil` when none does.

@@ -13,7 +13,11 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
     typealias InboundOut = HTTPRequestPart
 
     private let timeout: TimeAmount
-    private var deadline: Scheduled<Void>?
+    /// When the request being read began; `nil` between requests.
+    private var startedAt: NIODeadline?
+    /// At most one timer per connection: a request's head only notes the time, and a timer that finds the request
+    /// still inside its allowance re-arms for the rest of it (no timer scheduled and cancelled per request).
+    private var timer: Scheduled<Void>?
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
@@ -22,28 +26,38 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
-            deadline?.cancel()
-            let context = NIOLoopBound(context, eventLoop: context.eventLoop)
-            deadline = context.value.eventLoop.scheduleTask(in: timeout) {
-                context.value.close(promise: nil)
-            }
+            startedAt = .now()
+            if timer == nil { arm(context: context, at: startedAt! + timeout) }
         case .end:
-            deadline?.cancel()
-            deadline = nil
+            startedAt = nil
         case .body:
             break
         }
         context.fireChannelRead(data)
     }
 
+    private func arm(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = bound.value
+            handler.timer = nil
+            guard let started = handler.startedAt else { return }
+            if NIODeadline.now() >= started + handler.timeout {
+                context.close(promise: nil)
+            } else {
+                handler.arm(context: context, at: started + handler.timeout)
+            }
+        }
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        timer?.cancel()
+        timer = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        timer?.cancel()
+        timer = nil
         context.fireChannelInactive()
     }
 }
