@@ -5,7 +5,8 @@ import Testing
 
 @testable import Hookbay
 
-/// Idle connections are closed after `idleTimeout`, and many of them do not stop new requests from being served.
+/// Idle connections are closed after `idleTimeout`, many of them do not stop new requests from being served, and
+/// slow or oversized requests are cut off.
 @Suite struct ConnectionTests {
     /// Opens a TCP connection to 127.0.0.1:port; returns the socket.
     static func connect(_ port: Int) throws -> Int32 {
@@ -28,12 +29,13 @@ import Testing
         let (app, _) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            // 500 idle connections.
+            // 2,000 idle connections (each costs this process two descriptors: the client's and the server's).
+            let count = Self.raiseDescriptorLimit(toAllow: 2000 * 2 + 256) >= 2000 * 2 + 256 ? 2000 : 500
             var idle: [Int32] = []
             defer { for fd in idle { close(fd) } }
-            for _ in 0..<500 { idle.append(try Self.connect(port)) }
+            for _ in 0..<count { idle.append(try Self.connect(port)) }
             // New requests are still served at once (on a new connection: the test client's own may have idled out
-            // while the 500 were opened on a busy machine).
+            // while the others were opened on a busy machine).
             let body = Fixtures.envelope(platform: "netflix")
             let answer = await HookbayProcess.post(port: port, path: "/api/v1/webhooks/netflix", body: body,
                                                    headers: ["X-Webhook-Signature": Fixtures.signature(body)])
@@ -48,6 +50,18 @@ import Testing
             }
             #expect(closed == idle.count)
         }
+    }
+
+    /// Raises this process's open-file limit towards `wanted` (up to the hard limit); returns the limit now.
+    static func raiseDescriptorLimit(toAllow wanted: Int) -> Int {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        if limit.rlim_cur < rlim_t(wanted) {
+            limit.rlim_cur = min(rlim_t(wanted), limit.rlim_max)
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return Int(limit.rlim_cur)
     }
 
     /// Runs blocking socket code off the concurrency pool.
