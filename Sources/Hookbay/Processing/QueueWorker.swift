@@ -5,8 +5,8 @@ import ServiceLifecycle
 public struct WorkerConfiguration: Sendable {
     /// Consumer name in the group; stable across restarts so a worker resumes its own pending entries.
     public var consumerName: String
-    /// Entries per read, per platform. Default 64.
-    public var batchSize: Int = 64
+    /// Entries per read, per platform, settled as one batch (one transaction, one acknowledgement). Default 256.
+    public var batchSize: Int = 256
     /// How long a read waits for new entries. Default 1 s.
     public var blockFor: Duration = .seconds(1)
     /// Entries idle longer than this are taken over from a crashed consumer. Default 60 s.
