@@ -126,20 +126,20 @@ public struct SignatureVerifier: Sendable {
     /// The MAC bytes from an `hmac-sha256`/`github` header value, or why it is malformed.
     func decode(_ value: String) throws(SignatureError) -> [UInt8] {
         let prefix = signature.prefix
-        let expected = "\(signature.header) must be \(prefix)<\(signature.encoding == .hex ? "64 lowercase hex digits" : "base64 of 32 bytes")>"
-        guard value.hasPrefix(prefix) else { throw .malformed("\(expected); the '\(prefix)' prefix is missing") }
+        // Built only for a refusal: the accepted path allocates no message.
+        func malformed(_ detail: String) -> SignatureError {
+            let form = signature.encoding == .hex ? "64 lowercase hex digits" : "base64 of 32 bytes"
+            return .malformed("\(signature.header) must be \(prefix)<\(form)>; \(detail)")
+        }
+        guard value.hasPrefix(prefix) else { throw malformed("the '\(prefix)' prefix is missing") }
         let encoded = value.utf8.dropFirst(prefix.utf8.count)
         switch signature.encoding {
         case .hex:
-            guard encoded.count == 64 else { throw .malformed("\(expected); got \(encoded.count) characters") }
-            guard let bytes = Self.hex(Substring(encoded)) else {
-                throw .malformed("\(expected); found a character that is not lowercase hex")
-            }
+            guard encoded.count == 64 else { throw malformed("got \(encoded.count) characters") }
+            guard let bytes = Self.hex(Substring(encoded)) else { throw malformed("found a character that is not lowercase hex") }
             return bytes
         case .base64:
-            guard let bytes = Base64.decode(encoded), bytes.count == 32 else {
-                throw .malformed("\(expected); it is not base64 of 32 bytes")
-            }
+            guard let bytes = Base64.decode(encoded), bytes.count == 32 else { throw malformed("it is not base64 of 32 bytes") }
             return bytes
         }
     }
