@@ -1,4 +1,5 @@
 import Benchmark
+import Crypto
 import Foundation
 import Hookbay
 import HookbayJSON
@@ -29,6 +30,15 @@ let benchmarks: @Sendable () -> Void = {
         let header = SignatureVerifier.sign(body: body, secret: platform.secrets[0], signature: platform.signature)
         for _ in benchmark.scaledIterations {
             blackHole(try verifier.verify(header: { _ in header }, body: body, now: 1_764_979_200))
+        }
+    }
+
+    // The floor under the verifier: swift-crypto's one-shot HMAC and compare, nothing else.
+    Benchmark("signature floor: swift-crypto one-shot HMAC-SHA256 check") { benchmark in
+        let key = SymmetricKey(data: Array("bench-secret-0123456789".utf8))
+        let mac = Array(HMAC<SHA256>.authenticationCode(for: body, using: key))
+        for _ in benchmark.scaledIterations {
+            blackHole(HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: key))
         }
     }
 
