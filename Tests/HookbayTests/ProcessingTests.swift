@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HookbayJSON
 import HookbayRedis
 import Hummingbird
@@ -113,6 +114,42 @@ enum ProcessingScenarios {
 
 @Suite struct ProcessingTests {
     @Test func endToEnd() async throws { try await ProcessingScenarios.endToEnd(redisURL: nil) }
+
+    @Test func anEventTheDatabaseRefusesDoesNotFailItsBatchMates() async throws {
+        let (app, gateway, platform) = try ProcessingScenarios.app(extra: "adapter: netflix", redisURL: nil, workers: 0)
+        // SQLite itself refuses one content id.
+        try await DatabaseQueue(path: gateway.configuration.databasePath).write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER poison BEFORE INSERT ON content WHEN NEW.content_id = 'poison'
+                BEGIN SELECT RAISE(ABORT, 'poisoned content'); END
+                """)
+        }
+        let ids = ["a", "b", "poison", "c", "d"]
+        try await app.test(.router) { client in
+            for id in ids {
+                let response = try await ReceiveTests.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: id))
+                #expect(response.status == .accepted)
+            }
+        }
+        let entries = try await gateway.queue.read(platforms: [platform], consumer: "batch", count: 10, pending: false, block: .zero)
+        #expect(entries.count == 5)
+        let processor = EventProcessor(platforms: gateway.platforms, queue: gateway.queue, store: gateway.store,
+                                       metrics: gateway.metrics, logger: Fixtures.logger)
+        let outcomes = await processor.handle(batch: entries)
+        for (id, outcome) in zip(ids, outcomes) {
+            if id == "poison" {
+                guard case .retryScheduled(attempt: 1, _) = outcome else { Issue.record("poison: \(outcome)"); continue }
+            } else {
+                #expect(outcome == .applied, "\(id)")
+                let row = try await gateway.store.content(platform: platform, contentID: id)
+                #expect(row != nil)
+            }
+        }
+        let poisoned = try await gateway.store.content(platform: platform, contentID: "poison")
+        #expect(poisoned == nil)
+        let processed = try await gateway.queue.stats(platform: platform).processed
+        #expect(processed == 4)
+    }
 
     @Test func retriesWithBackoffThenDeadLetters() async throws {
         let dead = try await ProcessingScenarios.retriesWithBackoffThenDeadLetters(redisURL: nil)

@@ -58,22 +58,32 @@ public struct EventProcessor: Sendable {
             }
         }
         if !ready.isEmpty {
+            // One transaction for the batch; if it fails, one per event, so that an event the database refuses
+            // does not drag its batch mates through retries into the dead-letter queue.
+            var applied: [(index: Int, platform: String, outcome: ContentStore.ApplyOutcome)] = []
             do {
-                let applied = try await self.store.apply(ready.map(\.application))
-                do {
-                    try await self.queue.complete(ready.map { entries[$0.index] })
-                    for ((index, _, application), outcome) in zip(ready, applied) {
-                        outcomes[index] = outcome == .applied ? .applied : .alreadyApplied
-                        self.metrics.record(.processed, platform: application.platform)
-                    }
-                    self.logger.debug("processed a batch", metadata: ["entries": .stringConvertible(ready.count)])
-                } catch {
-                    // Applied but not acknowledged: pending; a redelivery finds them applied and only acknowledges.
-                    self.logger.error("queue unavailable while settling entries; they stay pending", metadata: ["error": .string("\(error)")])
-                    for (index, _, _) in ready { outcomes[index] = .leftPending(reason: "\(error)") }
-                }
+                let outcomes = try await self.store.apply(ready.map(\.application))
+                applied = zip(ready, outcomes).map { ($0.index, $0.application.platform, $1) }
             } catch {
-                for (index, platform, _) in ready { failed.append((index, platform, .adapter(.retryable("database: \(error)")))) }
+                for (index, platform, application) in ready {
+                    do {
+                        applied.append((index, application.platform, try await self.store.apply([application])[0]))
+                    } catch {
+                        failed.append((index, platform, .adapter(.retryable("database: \(error)"))))
+                    }
+                }
+            }
+            do {
+                try await self.queue.complete(applied.map { entries[$0.index] })
+                for (index, platform, outcome) in applied {
+                    outcomes[index] = outcome == .applied ? .applied : .alreadyApplied
+                    self.metrics.record(.processed, platform: platform)
+                }
+                self.logger.debug("processed a batch", metadata: ["entries": .stringConvertible(applied.count)])
+            } catch {
+                // Applied but not acknowledged: pending; a redelivery finds them applied and only acknowledges.
+                self.logger.error("queue unavailable while settling entries; they stay pending", metadata: ["error": .string("\(error)")])
+                for (index, _, _) in applied { outcomes[index] = .leftPending(reason: "\(error)") }
             }
         }
         for (index, platform, failure) in failed {
