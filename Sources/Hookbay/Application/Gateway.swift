@@ -159,10 +159,3 @@ public func buildApplication(
     }
     return (application, gateway)
 }
-
-extension TimeAmount {
-    /// `duration` as a NIO time amount (nanosecond precision).
-    init(_ duration: Duration) {
-        self = .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
-    }
-}
