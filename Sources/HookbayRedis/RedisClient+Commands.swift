@@ -79,16 +79,27 @@ extension RedisClient {
     /// Runs a Lua script with `EVALSHA`, sending the body with `EVAL` once when the server does not know it
     /// (first use, or after a restart or `SCRIPT FLUSH`): one round trip in the common case.
     public func evalScript(_ script: RedisScript, keys: [RedisArgument], args: [RedisArgument]) async throws(RedisError) -> RESPValue {
+        do {
+            return try await self.submitScript(script, keys: keys, args: args, on: self.eventLoopGroup.any()).get()
+        } catch {
+            throw RedisError(error)
+        }
+    }
+
+    /// ``evalScript(_:keys:args:)`` without a task, for code running on an event loop (see ``submit(_:on:)``).
+    public func submitScript(_ script: RedisScript, keys: [RedisArgument], args: [RedisArgument],
+                             on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
         var command: [RedisArgument] = ["EVALSHA", .string(script.sha1), .integer(keys.count)]
         command.reserveCapacity(3 + keys.count + args.count)
         command.append(contentsOf: keys)
         command.append(contentsOf: args)
-        do {
-            return try await self.send(command)
-        } catch where error.serverErrorCode == "NOSCRIPT" {
-            command[0] = "EVAL"
-            command[1] = .string(script.source)
-            return try await self.send(command)
+        let first = self.submit(command, on: eventLoop)
+        return first.flatMapError { [command] error in
+            guard RedisError(error).serverErrorCode == "NOSCRIPT" else { return first.eventLoop.makeFailedFuture(error) }
+            var eval = command
+            eval[0] = "EVAL"
+            eval[1] = .string(script.source)
+            return self.submit(eval, on: eventLoop)
         }
     }
 

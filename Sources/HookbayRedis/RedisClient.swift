@@ -22,7 +22,10 @@ public final class RedisClient: Sendable, Service {
 
     /// The server this client talks to.
     public let configuration: RedisConfiguration
-    private let eventLoopGroup: any EventLoopGroup
+    /// Where the connection lives.
+    public let eventLoopGroup: any EventLoopGroup
+    /// The event loop the connection lives on, when the client was given one event loop rather than a group.
+    public let eventLoop: (any EventLoop)?
     private let logger: Logger
     private let state = Mutex<State>(.idle(lastFailure: nil))
 
@@ -34,6 +37,7 @@ public final class RedisClient: Sendable, Service {
     ) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
+        self.eventLoop = eventLoopGroup as? any EventLoop
         self.logger = logger
     }
 
@@ -41,6 +45,17 @@ public final class RedisClient: Sendable, Service {
     public func send(_ args: [RedisArgument], timeout: Duration? = nil) async throws(RedisError) -> RESPValue {
         let connection = try await self.connection()
         return try await connection.send(args, timeout: timeout)
+    }
+
+    /// ``send(_:timeout:)`` without a task when the connection is open, for code running on an event loop; the
+    /// future completes on the connection's event loop (on `eventLoop` while connecting).
+    public func submit(_ args: [RedisArgument], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
+        let open: RedisConnection? = self.state.withLock { state in
+            if case .connected(let connection) = state, connection.isActive { return connection }
+            return nil
+        }
+        if let open { return open.submit(args) }
+        return eventLoop.makeFutureWithTask { try await self.send(args) }
     }
 
     /// The open connection, or a new one.

@@ -62,26 +62,28 @@ public struct RedisConnection: Sendable {
     ///   - timeout: how long to wait for the reply; defaults to the configuration's command timeout. A blocking
     ///     command (`XREADGROUP ... BLOCK ms`) should pass its block time plus a margin.
     public func send(_ args: [RedisArgument], timeout: Duration? = nil) async throws(RedisError) -> RESPValue {
+        do {
+            return try await self.submit(args, timeout: timeout).get()
+        } catch {
+            throw RedisError(error)
+        }
+    }
+
+    /// ``send(_:timeout:)`` without a task, for code running on an event loop: the future completes on the
+    /// connection's event loop, failing with a ``RedisError`` (an error reply as ``RedisError/server(_:)``).
+    public func submit(_ args: [RedisArgument], timeout: Duration? = nil) -> EventLoopFuture<RESPValue> {
         var bytes = self.channel.allocator.buffer(capacity: 64)
         bytes.writeRedisCommand(args)
         let promise = self.channel.eventLoop.makePromise(of: RESPValue.self)
-        let request = RedisRequest(
-            bytes: bytes,
-            promise: promise,
-            deadline: .now() + TimeAmount(timeout ?? self.commandTimeout)
-        )
-        self.outbox.send(request)
-        let reply: RESPValue
-        do {
-            reply = try await promise.futureResult.get()
-        } catch let error as RedisError {
-            throw error
-        } catch {
-            throw .connectionFailed(String(describing: error))
+        self.outbox.send(RedisRequest(bytes: bytes, promise: promise, deadline: .now() + TimeAmount(timeout ?? self.commandTimeout)))
+        return promise.futureResult.flatMapThrowing { reply in
+            if case .error(let message) = reply { throw RedisError.server(message) }
+            return reply
         }
-        if case .error(let message) = reply { throw .server(message) }
-        return reply
     }
+
+    /// The event loop the connection's replies complete on.
+    public var eventLoop: any EventLoop { self.channel.eventLoop }
 
     /// Whether the connection is still open.
     public var isActive: Bool { self.channel.isActive }

@@ -30,6 +30,11 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// `error` as a ``RedisError``: itself when it is one, else a connection failure naming it.
+    public init(_ error: any Error) {
+        self = error as? RedisError ?? .connectionFailed(String(describing: error))
+    }
+
     /// The error code of a server error reply (`NOSCRIPT`, `BUSYGROUP`, `ERR`...), if this is one.
     public var serverErrorCode: Substring? {
         guard case .server(let message) = self else { return nil }

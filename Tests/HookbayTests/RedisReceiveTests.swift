@@ -145,7 +145,13 @@ struct RedisOutageTests {
                 if status == .serviceUnavailable { try await Task.sleep(for: .milliseconds(100)) }
             }
             #expect(status == .accepted)
-            #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
+            // Ready again within a few reconnect back-offs (a connection that failed waits 250 ms before retrying).
+            var ready: HTTPResponse.Status = .serviceUnavailable
+            for _ in 0..<20 where ready != .ok {
+                ready = try await client.execute(uri: "/readyz", method: .get).status
+                if ready != .ok { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(ready == .ok)
             let keys = QueueKeys(platform: platform)
             #expect(try await redis.xlen(keys.incoming) == 1)
             #expect(try await redis.xinfoGroups(keys.incoming).map(\.name) == [QueueKeys.consumerGroup])

@@ -1,8 +1,10 @@
 import Foundation
 import HookbayRedis
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// Why the gateway could not start.
@@ -66,8 +68,13 @@ public struct Gateway: Sendable {
                 throw GatewayStartupError(error.description)
             }
             let client = RedisClient(configuration: redisConfiguration, logger: logger)
+            // One more connection per event loop for the receive path, so a delivery never leaves its thread.
+            let eventLoopClients = MultiThreadedEventLoopGroup.singleton.makeIterator().map { eventLoop in
+                RedisClient(configuration: redisConfiguration, eventLoopGroup: eventLoop, logger: logger)
+            }
             services.append(client)
-            queue = RedisWebhookQueue(client: client)
+            services.append(contentsOf: eventLoopClients as [any Service])
+            queue = RedisWebhookQueue(client: client, eventLoopClients: eventLoopClients)
             logger.info("queue: Redis", metadata: ["redis": .string(redisConfiguration.displayAddress)])
         } else {
             queue = InMemoryWebhookQueue()
@@ -120,11 +127,18 @@ public struct Gateway: Sendable {
     }
 }
 
+extension Gateway {
+    /// The receive, metrics, stats, content and health routes.
+    public var webhooks: WebhookRoutes {
+        WebhookRoutes(receiver: self.receiver, store: self.store, maxBodyBytes: self.configuration.maxBodyBytes)
+    }
+}
+
 /// Every HTTP route of the gateway (documented in `openapi.yaml`).
 public func buildRouter(gateway: Gateway) -> Router<BasicRequestContext> {
     let configuration = gateway.configuration
     let router = Router()
-    WebhookRoutes(receiver: gateway.receiver, store: gateway.store, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
+    gateway.webhooks.register(on: router)
     let authenticator = AdminAuthenticator(token: configuration.adminToken)
     DeadLetterRoutes(queue: gateway.queue, platforms: gateway.platforms, authenticator: authenticator).register(on: router)
     AdminRoutes(registry: gateway.platforms, reloader: gateway.reloader, authenticator: authenticator).register(on: router)
@@ -139,12 +153,16 @@ public func buildApplication(
 ) throws -> (application: some ApplicationProtocol, gateway: Gateway) {
     let gateway = try Gateway(configuration: configuration, environment: environment, logger: logger)
     let router = buildRouter(gateway: gateway)
+    let webhooks = gateway.webhooks
+    let reserved = GatewayHTTPChannel.reservedSegments(of: router)
     var application = Application(
         router: GatewayResponder(router: router),
-        server: .http1(configuration: .init(
-            additionalChannelHandlers: [RequestDeadlineHandler(timeout: TimeAmount(configuration.requestTimeout))],
-            idleTimeout: TimeAmount(configuration.idleTimeout)
-        )),
+        server: HTTPServerBuilder { responder in
+            GatewayHTTPChannel(
+                responder: responder, webhooks: webhooks, reserved: reserved, requestTimeout: TimeAmount(configuration.requestTimeout),
+                idleTimeout: configuration.idleTimeout, serverName: "hookbay", logger: logger
+            )
+        },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hookbay"),
         services: gateway.services,
         logger: logger

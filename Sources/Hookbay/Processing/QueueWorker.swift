@@ -91,6 +91,6 @@ public struct QueueWorker: Service, Sendable {
     /// Settles a read's entries as one batch (one database transaction, one acknowledgement per platform).
     private func settle(_ entries: [StreamEntry]) async {
         guard !entries.isEmpty else { return }
-        await self.processor.handle(batch: entries)
+        _ = await self.processor.handle(batch: entries)
     }
 }

@@ -94,6 +94,14 @@ public final class InMemoryWebhookQueue: WebhookQueue {
     }
 
     public func enqueue(_ event: QueuedEvent, ttlSeconds: Int) async throws(QueueError) -> EnqueueResult {
+        self.enqueueNow(event, ttlSeconds: ttlSeconds)
+    }
+
+    public func enqueue(_ event: QueuedEvent, ttlSeconds: Int, on eventLoop: any EventLoop) -> EventLoopFuture<EnqueueResult> {
+        eventLoop.makeSucceededFuture(self.enqueueNow(event, ttlSeconds: ttlSeconds))
+    }
+
+    private func enqueueNow(_ event: QueuedEvent, ttlSeconds: Int) -> EnqueueResult {
         let now = self.now()
         let key = QueueKeys(platform: event.platform).dedup(eventID: event.eventID)
         return self.state.withLock { state in

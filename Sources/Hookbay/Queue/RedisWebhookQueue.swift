@@ -21,11 +21,15 @@ public struct RedisWebhookQueue: WebhookQueue {
         """)
 
     public let client: RedisClient
+    /// Clients pinned to one event loop each, for the receive path served on the event loop: a delivery's command
+    /// goes out on, and its reply comes back to, the thread that read the request.
+    public let eventLoopClients: [RedisClient]
     public var isDurable: Bool { true }
     public var backendName: String { "redis" }
 
-    public init(client: RedisClient) {
+    public init(client: RedisClient, eventLoopClients: [RedisClient] = []) {
         self.client = client
+        self.eventLoopClients = eventLoopClients
     }
 
     public func prepare(platforms: [String]) async throws(QueueError) {
@@ -38,23 +42,36 @@ public struct RedisWebhookQueue: WebhookQueue {
     }
 
     public func enqueue(_ event: QueuedEvent, ttlSeconds: Int) async throws(QueueError) -> EnqueueResult {
+        try await Self.mapping { () async throws in
+            try await self.enqueue(event, ttlSeconds: ttlSeconds, client: self.client, on: self.client.eventLoopGroup.any()).get()
+        }
+    }
+
+    public func enqueue(_ event: QueuedEvent, ttlSeconds: Int, on eventLoop: any EventLoop) -> EventLoopFuture<EnqueueResult> {
+        let client = self.eventLoopClients.first { $0.eventLoop === eventLoop } ?? self.client
+        return self.enqueue(event, ttlSeconds: ttlSeconds, client: client, on: eventLoop).hop(to: eventLoop)
+    }
+
+    private func enqueue(_ event: QueuedEvent, ttlSeconds: Int, client: RedisClient, on eventLoop: any EventLoop) -> EventLoopFuture<EnqueueResult> {
         let keys = QueueKeys(platform: event.platform)
         var args: [RedisArgument] = [.integer(ttlSeconds), .string(QueueKeys.consumerGroup)]
         for (field, value) in event.fields {
             args.append(.string(field))
             args.append(.bytes(value))
         }
-        let reply = try await Self.mapping { () async throws in
-            try await self.client.evalScript(
-                Self.enqueueScript,
-                keys: [.string(keys.dedup(eventID: event.eventID)), .string(keys.incoming)],
-                args: args
-            )
+        return client.submitScript(
+            Self.enqueueScript,
+            keys: [.string(keys.dedup(eventID: event.eventID)), .string(keys.incoming)],
+            args: args,
+            on: eventLoop
+        ).flatMapErrorThrowing { error in
+            throw QueueError("\(error)")
+        }.flatMapThrowing { reply in
+            guard let pair = reply.array, pair.count == 2, let flag = pair[0].int, let id = pair[1].string else {
+                throw QueueError("the enqueue script answered \(reply)")
+            }
+            return flag == 1 ? .accepted(streamID: id) : .duplicate(streamID: id)
         }
-        guard let pair = reply.array, pair.count == 2, let flag = pair[0].int, let id = pair[1].string else {
-            throw QueueError("the enqueue script answered \(reply)")
-        }
-        return flag == 1 ? .accepted(streamID: id) : .duplicate(streamID: id)
     }
 
     public func stats(platform: String) async throws(QueueError) -> PlatformQueueStats {
@@ -76,8 +93,13 @@ public struct RedisWebhookQueue: WebhookQueue {
         }
     }
 
+    /// Pings the connections deliveries go through (each event loop's), or the shared one when there are none.
     public func ping() async throws(QueueError) {
-        try await Self.mapping { () async throws in try await self.client.ping() }
+        try await Self.mapping { () async throws in
+            for client in self.eventLoopClients.isEmpty ? [self.client] : self.eventLoopClients {
+                try await client.ping()
+            }
+        }
     }
 
     static func mapping<T>(_ body: () async throws -> T) async throws(QueueError) -> T {

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What happened to an event handed to the queue.
 public enum EnqueueResult: Sendable, Equatable {
     /// Newly added to the platform's stream under this entry id.
@@ -31,6 +33,13 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+extension WebhookQueue {
+    /// Runs the async ``enqueue(_:ttlSeconds:)`` in a task, for queues without an event-loop path of their own.
+    public func enqueue(_ event: QueuedEvent, ttlSeconds: Int, on eventLoop: any EventLoop) -> EventLoopFuture<EnqueueResult> {
+        eventLoop.makeFutureWithTask { try await self.enqueue(event, ttlSeconds: ttlSeconds) }
+    }
+}
+
 /// The durable queue between receiving and processing: Redis Streams, or the embedded in-process stand-in.
 public protocol WebhookQueue: Sendable {
     /// Whether an accepted event survives this process (Redis) or not (embedded).
@@ -41,6 +50,9 @@ public protocol WebhookQueue: Sendable {
     func prepare(platforms: [String]) async throws(QueueError)
     /// Atomically: a duplicate when the event id is known, else append to the stream and remember the id for `ttlSeconds`.
     func enqueue(_ event: QueuedEvent, ttlSeconds: Int) async throws(QueueError) -> EnqueueResult
+    /// ``enqueue(_:ttlSeconds:)`` for code running on `eventLoop`, without a task: the future completes on
+    /// `eventLoop` and fails with a ``QueueError``.
+    func enqueue(_ event: QueuedEvent, ttlSeconds: Int, on eventLoop: any EventLoop) -> EventLoopFuture<EnqueueResult>
     /// Depth of one platform's queues.
     func stats(platform: String) async throws(QueueError) -> PlatformQueueStats
     /// Succeeds when the backend can take events.

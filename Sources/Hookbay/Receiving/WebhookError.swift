@@ -46,14 +46,24 @@ public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomString
 
     /// The JSON response.
     public func response() -> Response {
+        Response(status: status, headers: self.headers, body: .init(byteBuffer: ByteBuffer(bytes: self.body)))
+    }
+
+    /// `Content-Type`, and `Retry-After` when set.
+    var headers: HTTPFields {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        return headers
+    }
+
+    /// `{"error": "<code>", "message": "<sentence>"}`.
+    var body: [UInt8] {
         var body: [UInt8] = Array(#"{"error":""#.utf8)
         body.append(contentsOf: code.rawValue.utf8)
         body.append(contentsOf: #"","message":"#.utf8)
         CanonicalJSON.writeString(message, into: &body)
         body.append(UInt8(ascii: "}"))
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return body
     }
 
     static func payloadTooLarge(limit: Int) -> WebhookError {

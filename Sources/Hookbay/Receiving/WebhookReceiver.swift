@@ -42,21 +42,75 @@ public struct WebhookReceiver: Sendable {
         return platform
     }
 
+    /// What the checks made of a delivery, before the queue: what to enqueue, or nothing to enqueue.
+    public enum Admission: Sendable {
+        /// Authentic, but of a type the platform did not subscribe to: answered without queueing.
+        case ignored(eventType: String)
+        /// To hand to the queue, remembered for `ttlSeconds` against duplicates.
+        case enqueue(QueuedEvent, ttlSeconds: Int)
+    }
+
     /// Runs the checks after the platform look-up, and queues the event.
     public func receive(platform: ServedPlatform, body: ByteBuffer, headers: HTTPFields, logger: Logger) async throws(WebhookError) -> Outcome {
-        do {
-            return try await self.checkAndEnqueue(platform: platform, body: body, headers: headers, logger: logger)
-        } catch {
-            if error.code == .rateLimitExceeded {
-                self.metrics.record(.rateLimited, platform: platform.id)
-            } else {
-                self.metrics.recordRejected(platform: platform.id, reason: error.code.rawValue)
+        switch try self.admit(platform: platform, body: body, headers: headers, logger: logger) {
+        case .ignored(let eventType):
+            return .ignored(eventType: eventType)
+        case .enqueue(let event, let ttlSeconds):
+            let start = ContinuousClock.now
+            let result: Result<EnqueueResult, QueueError>
+            do {
+                result = .success(try await self.queue.enqueue(event, ttlSeconds: ttlSeconds))
+            } catch {
+                result = .failure(error)
             }
+            return try self.settle(result, event: event, enqueueStartedAt: start, logger: logger).get()
+        }
+    }
+
+    /// Every check before the queue, synchronously: signature, rate limit, envelope, timestamp, subscription and the
+    /// adapter's validation. A refusal is counted in the metrics and thrown.
+    public func admit(platform: ServedPlatform, body: ByteBuffer, headers: HTTPFields, logger: Logger) throws(WebhookError) -> Admission {
+        do {
+            return try self.check(platform: platform, body: body, headers: headers, logger: logger)
+        } catch {
+            self.countRefusal(error, platform: platform.id)
             throw error
         }
     }
 
-    private func checkAndEnqueue(platform served: ServedPlatform, body: ByteBuffer, headers: HTTPFields, logger: Logger) async throws(WebhookError) -> Outcome {
+    /// The queue's answer for an admitted event, as the outcome to answer with (or the refusal), counted and logged.
+    public func settle(_ result: Result<EnqueueResult, QueueError>, event: QueuedEvent, enqueueStartedAt start: ContinuousClock.Instant,
+                       logger: Logger) -> Result<Outcome, WebhookError> {
+        let platform = event.platform
+        self.metrics.observe(.enqueue, platform: platform, ContinuousClock.now - start)
+        switch result {
+        case .failure(let error):
+            logger.error(
+                "queue unavailable; webhook refused with 503",
+                metadata: ["platform": .string(platform), "event_id": .string(event.eventID), "error": .string(error.description)]
+            )
+            self.countRefusal(.queueUnavailable, platform: platform)
+            return .failure(.queueUnavailable)
+        case .success(.accepted(let streamID)):
+            self.metrics.record(.accepted, platform: platform)
+            logger.debug("accepted", metadata: ["platform": .string(platform), "event_id": .string(event.eventID), "stream_id": .string(streamID)])
+            return .success(.accepted(eventID: event.eventID, streamID: streamID))
+        case .success(.duplicate):
+            self.metrics.record(.duplicate, platform: platform)
+            logger.debug("duplicate", metadata: ["platform": .string(platform), "event_id": .string(event.eventID)])
+            return .success(.duplicate(eventID: event.eventID))
+        }
+    }
+
+    private func countRefusal(_ error: WebhookError, platform: String) {
+        if error.code == .rateLimitExceeded {
+            self.metrics.record(.rateLimited, platform: platform)
+        } else {
+            self.metrics.recordRejected(platform: platform, reason: error.code.rawValue)
+        }
+    }
+
+    private func check(platform served: ServedPlatform, body: ByteBuffer, headers: HTTPFields, logger: Logger) throws(WebhookError) -> Admission {
         let platform = served.config
         let bytes = body.readableBytesView
 
@@ -118,27 +172,6 @@ public struct WebhookReceiver: Sendable {
             payloadPointer: envelope.payloadPointer,
             timestamp: envelope.timestamp
         )
-        let result: EnqueueResult
-        let enqueueStart = ContinuousClock.now
-        defer { self.metrics.observe(.enqueue, platform: platform.id, ContinuousClock.now - enqueueStart) }
-        do {
-            result = try await self.queue.enqueue(event, ttlSeconds: platform.dedupTTLSeconds)
-        } catch {
-            logger.error(
-                "queue unavailable; webhook refused with 503",
-                metadata: ["platform": .string(platform.id), "event_id": .string(eventID), "error": .string(error.description)]
-            )
-            throw .queueUnavailable
-        }
-        switch result {
-        case .accepted(let streamID):
-            self.metrics.record(.accepted, platform: platform.id)
-            logger.debug("accepted", metadata: ["platform": .string(platform.id), "event_id": .string(eventID), "stream_id": .string(streamID)])
-            return .accepted(eventID: eventID, streamID: streamID)
-        case .duplicate:
-            self.metrics.record(.duplicate, platform: platform.id)
-            logger.debug("duplicate", metadata: ["platform": .string(platform.id), "event_id": .string(eventID)])
-            return .duplicate(eventID: eventID)
-        }
+        return .enqueue(event, ttlSeconds: platform.dedupTTLSeconds)
     }
 }

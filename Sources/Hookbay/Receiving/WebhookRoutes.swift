@@ -52,16 +52,24 @@ public struct WebhookRoutes: Sendable {
         let platform = try self.receiver.platform(id)
         let start = ContinuousClock.now
         defer { self.receiver.metrics.observe(.receive, platform: id, ContinuousClock.now - start) }
-        switch try await self.receiver.receive(platform: platform, body: body, headers: request.headers, logger: logger) {
+        let outcome = try await self.receiver.receive(platform: platform, body: body, headers: request.headers, logger: logger)
+        let (status, text) = Self.answer(outcome)
+        return Self.json(text, status: status)
+    }
+
+    /// The answer to a delivery that passed every check: its status and JSON body. The router and the event-loop path
+    /// (``WebhookChannelHandler``) both answer with it.
+    static func answer(_ outcome: WebhookReceiver.Outcome) -> (status: HTTPResponse.Status, body: String) {
+        switch outcome {
         case .accepted(let eventID, _):
-            return Self.json(#"{"event_id":"\#(eventID)","status":"accepted"}"#, status: .accepted)
+            return (.accepted, #"{"event_id":"\#(eventID)","status":"accepted"}"#)
         case .duplicate(let eventID):
-            return Self.json(#"{"event_id":"\#(eventID)","status":"duplicate"}"#, status: .ok)
+            return (.ok, #"{"event_id":"\#(eventID)","status":"duplicate"}"#)
         case .ignored(let eventType):
-            return Self.json(String(decoding: CanonicalJSON.encode(.object([
+            return (.ok, String(decoding: CanonicalJSON.encode(.object([
                 "status": .string("ignored"), "event_type": .string(eventType),
                 "message": .string("the platform is not subscribed to this event type"),
-            ])), as: UTF8.self), status: .ok)
+            ])), as: UTF8.self))
         }
     }
 

@@ -1,0 +1,62 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+
+/// The gateway's HTTP/1.1 connection: Hummingbird's own pipeline (as `HTTP1Channel` builds it), with the request
+/// deadline and, last before the router, the ``WebhookChannelHandler`` that serves deliveries on the event loop.
+///
+/// The webhook handler sits after Hummingbird's connection-state handler so that the idle timeout and graceful
+/// shutdown count the deliveries it serves like any other request.
+struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
+    typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+
+    let responder: HTTPChannelHandler.Responder
+    let webhooks: WebhookRoutes
+    /// Static segments after `/api/v1/webhooks/` that are routes of their own (see ``reservedSegments(of:)``).
+    let reserved: Set<String>
+    let requestTimeout: TimeAmount
+    let idleTimeout: Duration
+    let serverName: String
+    let logger: Logger
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderFieldSize = 80 * 1024
+            limits.maxHeaderListSize = 80 * 1024
+            limits.maxHeaderFieldCount = 1000
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.configureHTTPServerPipeline(
+                withPipeliningAssistance: false,  // requests are answered in order by the handlers below
+                withErrorHandling: false,  // Hummingbird answers parse errors
+                withOutboundHeaderValidation: false,  // HTTPTypes validates
+                withEncoderConfiguration: .init(),
+                withDecoderLimitConfiguration: limits
+            )
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try pipeline.addHandler(RequestDeadlineHandler(timeout: self.requestTimeout))
+            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: self.idleTimeout, logger: logger))
+            try pipeline.addHandler(WebhookChannelHandler(routes: self.webhooks, reserved: self.reserved, serverName: self.serverName, logger: self.logger))
+            return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+        }
+    }
+
+    /// The static path segments right after `/api/v1/webhooks/` in `router`'s routes (`register`, `metrics`, `dlq`...):
+    /// a request there is the router's, not a delivery to a platform of that name.
+    static func reservedSegments(of router: Router<BasicRequestContext>) -> Set<String> {
+        Set(router.routes.compactMap { route -> String? in
+            let segments = route.path.components.map(\.description)
+            guard segments.count >= 4, segments[0..<3] == ["api", "v1", "webhooks"],
+                  GatewayResponder.specificity(route.path)[3] == 1 else { return nil }
+            return segments[3]
+        })
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await self.handleHTTP(asyncChannel: value, logger: logger)
+    }
+}

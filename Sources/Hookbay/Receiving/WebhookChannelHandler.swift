@@ -1,0 +1,274 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTPTypes
+
+/// Serves `POST /api/v1/webhooks/{platform}` on the connection's event loop, without a task per request.
+///
+/// The receive path is the gateway's hot path: on the router it costs a task, an async body stream and four thread
+/// hops per delivery (event loop → handler task → Redis connection → task → event loop). Here the body is gathered,
+/// checked and handed to a Redis connection pinned to the same event loop, and the answer written when the reply
+/// comes back: one thread, no task. The checks and answers are the router's own (``WebhookReceiver/admit(platform:body:headers:logger:)``,
+/// ``WebhookRoutes/answer(_:)``, ``WebhookError``), so both paths answer the same.
+///
+/// Only plain deliveries take this path: a `POST` to `/api/v1/webhooks/<id>` with a `Content-Length` within the
+/// limit and neither `Transfer-Encoding` nor `Expect`. Everything else (other routes, chunked or oversized bodies,
+/// `100-continue`) is handed on to the router unchanged. Requests are answered in order: while one is being answered
+/// (here or by the router), the parts of pipelined requests behind it are held, and reads stop until it is done.
+final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private enum State {
+        /// Between requests.
+        case idle
+        /// Gathering the body of a delivery served here.
+        case reading
+        /// The delivery is read; its answer is on its way (the queue is being asked).
+        case answering
+        /// A request handed on to the router, until its end is read and its response's end written.
+        case forwarding(requestRead: Bool, responseWritten: Bool)
+    }
+
+    private let routes: WebhookRoutes
+    /// Static path segments after `/api/v1/webhooks/` (`register`, `metrics`...): requests to them are the router's.
+    private let reserved: Set<String>
+    private let serverName: String
+    private let logger: Logger
+    private var state = State.idle
+    /// The delivery being read.
+    private var platformID = ""
+    private var head: HTTPRequest?
+    private var body: ByteBuffer?
+    /// Parts of pipelined requests that arrived while another was being answered.
+    private var held = CircularBuffer<HTTPRequestPart>()
+    private var readPending = false
+    private var draining = false
+    /// Held parts handed to the router since the last read-complete, which the router's inbound stream waits for.
+    private var forwardedHeld = false
+
+    init(routes: WebhookRoutes, reserved: Set<String>, serverName: String, logger: Logger) {
+        self.routes = routes
+        self.reserved = reserved
+        self.serverName = serverName
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = self.unwrapInboundIn(data)
+        if self.held.isEmpty {
+            self.handle(part, context: context)
+        } else {
+            self.held.append(part)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        switch self.state {
+        case .answering, .forwarding(requestRead: true, responseWritten: false):
+            self.readPending = true
+        default:
+            if self.held.isEmpty { context.read() } else { self.readPending = true }
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        context.write(data, promise: promise)
+        guard case .forwarding(let requestRead, responseWritten: false) = self.state, case .end = self.unwrapOutboundIn(data) else { return }
+        if requestRead {
+            self.becomeIdle(context: context)
+        } else {
+            // The router answered before reading the whole body (a refusal): the rest of the body still goes to it.
+            self.state = .forwarding(requestRead: false, responseWritten: true)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.held.removeAll()
+        self.body = nil
+        context.fireChannelInactive()
+    }
+
+    private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+        switch self.state {
+        case .idle:
+            if case .head(let head) = part, let platform = self.servedPlatform(head) {
+                self.state = .reading
+                self.platformID = platform
+                self.head = head
+                self.body = nil
+            } else {
+                self.state = .forwarding(requestRead: false, responseWritten: false)
+                context.fireChannelRead(self.wrapInboundOut(part))
+            }
+        case .reading:
+            switch part {
+            case .body(var chunk):
+                if self.body == nil {
+                    self.body = chunk
+                } else {
+                    self.body!.writeBuffer(&chunk)
+                }
+            case .end:
+                self.state = .answering
+                self.serve(context: context)
+            case .head:
+                // The decoder ends a request before the next head; nothing to do with one here.
+                break
+            }
+        case .answering, .forwarding(requestRead: true, _):
+            self.held.append(part)
+        case .forwarding(requestRead: false, let responseWritten):
+            context.fireChannelRead(self.wrapInboundOut(part))
+            guard case .end = part else { return }
+            if responseWritten {
+                self.becomeIdle(context: context)
+            } else {
+                self.state = .forwarding(requestRead: true, responseWritten: false)
+            }
+        }
+    }
+
+    /// The platform id when the request is a plain delivery this handler serves, `nil` to hand it to the router.
+    private func servedPlatform(_ head: HTTPRequest) -> String? {
+        guard head.method == .post, let path = head.path else { return nil }
+        let prefix = "/api/v1/webhooks/"
+        var id = path.utf8.dropFirst(0)
+        guard id.starts(with: prefix.utf8) else { return nil }
+        id = id.dropFirst(prefix.utf8.count)
+        if let query = id.firstIndex(of: UInt8(ascii: "?")) { id = id[..<query] }
+        guard !id.isEmpty, id.allSatisfy(Self.isPlainPathByte) else { return nil }
+        let platform = String(Substring(id))
+        guard !self.reserved.contains(platform) else { return nil }
+        let fields = head.headerFields
+        guard let length = fields[.contentLength].flatMap({ Int($0) }), length <= self.routes.maxBodyBytes,
+              fields[.transferEncoding] == nil, fields[.expect] == nil else { return nil }
+        return platform
+    }
+
+    private static func isPlainPathByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Checks the delivery read and answers it, now or when the queue replies.
+    private func serve(context: ChannelHandlerContext) {
+        let head = self.head!
+        let body = self.body ?? context.channel.allocator.buffer(capacity: 0)
+        let id = self.platformID
+        self.head = nil
+        self.body = nil
+        let close = head.headerFields[.connection]?.lowercased().contains("close") ?? false
+        let receiver = self.routes.receiver
+        var requestLogger = self.logger
+        requestLogger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
+        let logger = requestLogger
+        let platform: ServedPlatform
+        do {
+            platform = try receiver.platform(id)
+        } catch {
+            self.respond(error, close: close, context: context)
+            return
+        }
+        let start = ContinuousClock.now
+        let admission: WebhookReceiver.Admission
+        do {
+            admission = try receiver.admit(platform: platform, body: body, headers: head.headerFields, logger: logger)
+        } catch {
+            receiver.metrics.observe(.receive, platform: id, ContinuousClock.now - start)
+            self.respond(error, close: close, context: context)
+            return
+        }
+        switch admission {
+        case .ignored(let eventType):
+            receiver.metrics.observe(.receive, platform: id, ContinuousClock.now - start)
+            self.respond(WebhookRoutes.answer(.ignored(eventType: eventType)), close: close, context: context)
+        case .enqueue(let event, let ttlSeconds):
+            let enqueueStart = ContinuousClock.now
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            receiver.queue.enqueue(event, ttlSeconds: ttlSeconds, on: context.eventLoop).whenComplete { result in
+                let settled = receiver.settle(
+                    result.mapError { $0 as? QueueError ?? QueueError("\($0)") }, event: event, enqueueStartedAt: enqueueStart, logger: logger
+                )
+                receiver.metrics.observe(.receive, platform: id, ContinuousClock.now - start)
+                let (handler, context) = bound.value
+                switch settled {
+                case .success(let outcome): handler.respond(WebhookRoutes.answer(outcome), close: close, context: context)
+                case .failure(let error): handler.respond(error, close: close, context: context)
+                }
+            }
+        }
+    }
+
+    private func respond(_ error: WebhookError, close: Bool, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 128)
+        buffer.writeBytes(error.body)
+        self.respond(status: error.status, headers: error.headers, body: buffer, close: close, context: context)
+    }
+
+    private func respond(_ answer: (status: HTTPResponse.Status, body: String), close: Bool, context: ChannelHandlerContext) {
+        let buffer = context.channel.allocator.buffer(string: answer.body)
+        self.respond(status: answer.status, headers: [.contentType: "application/json"], body: buffer, close: close, context: context)
+    }
+
+    /// Writes the answer as the router would (plus `Connection: close` when the client asked for it), then serves the
+    /// requests held behind it.
+    private func respond(status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer, close: Bool, context: ChannelHandlerContext) {
+        var fields = headers
+        fields[.contentLength] = String(body.readableBytes)
+        fields[.date] = HTTPDate.now
+        fields[.server] = self.serverName
+        if close { fields[.connection] = "close" }
+        context.write(self.wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
+        context.write(self.wrapOutboundOut(.body(body)), promise: nil)
+        if close {
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
+            self.held.removeAll()
+            return
+        }
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        self.becomeIdle(context: context)
+    }
+
+    /// Ready for the next request: serves the parts held meanwhile, then lets reads go on.
+    private func becomeIdle(context: ChannelHandlerContext) {
+        self.state = .idle
+        guard !self.draining else { return }
+        self.draining = true
+        defer { self.draining = false }
+        drain: while !self.held.isEmpty {
+            switch self.state {
+            case .answering, .forwarding(requestRead: true, _):
+                break drain
+            default:
+                self.handle(self.held.removeFirst(), context: context)
+                if case .forwarding = self.state { self.forwardedHeld = true }
+            }
+        }
+        if self.forwardedHeld {
+            // The router reads its parts when a read completes.
+            self.forwardedHeld = false
+            context.fireChannelReadComplete()
+        }
+        guard self.held.isEmpty, self.readPending else { return }
+        switch self.state {
+        case .answering, .forwarding(requestRead: true, responseWritten: false):
+            return
+        default:
+            self.readPending = false
+            context.read()
+        }
+    }
+}
+
+@available(*, unavailable)
+extension WebhookChannelHandler: Sendable {}

@@ -1,0 +1,259 @@
+import Foundation
+import HookbayJSON
+import HookbayRedis
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Hookbay
+
+/// Deliveries served on the event loop (``WebhookChannelHandler``): the same answers as the router, requests answered
+/// in order on a connection whatever path each takes, and the Redis path under concurrent load.
+@Suite struct EventLoopReceiveTests {
+    /// One request of a scripted exchange.
+    struct Step: Sendable, CustomStringConvertible {
+        var name: String
+        var platform: String
+        var body: String
+        var headers: HTTPFields
+        var description: String { name }
+    }
+
+    /// What a client can see of an answer.
+    struct Answer: Equatable, CustomStringConvertible {
+        var status: Int
+        var contentType: String?
+        var retryAfter: String?
+        var body: String
+        var description: String { "\(status) \(contentType ?? "-") retry-after=\(retryAfter ?? "-") \(body)" }
+    }
+
+    static let files = [
+        "n.yaml": Fixtures.platformYAML(id: "netflix", extra: "subscribe: [content_added, content_updated]"),
+        "off.yaml": Fixtures.platformYAML(id: "off", extra: "enabled: false"),
+        "tight.yaml": Fixtures.platformYAML(id: "tight", extra: "rate_limit: { per_minute: 1, burst: 1 }"),
+    ]
+
+    /// Every kind of answer a delivery can get, in an order where each depends on the ones before.
+    static var steps: [Step] {
+        let good = Fixtures.envelope(platform: "netflix", contentID: "el-1")
+        let noID = #"{"event_type":"content_added","platform":"netflix","timestamp":"2025-12-06T00:00:00Z","payload":{"title":"x"}}"#
+        let unsubscribed = Fixtures.envelope(platform: "netflix", eventType: "content_removed", contentID: "el-2")
+        let tight = Fixtures.envelope(platform: "tight", contentID: "el-3")
+        return [
+            Step(name: "accepted", platform: "netflix", body: good, headers: Fixtures.signedHeaders(good)),
+            Step(name: "duplicate", platform: "netflix", body: good, headers: Fixtures.signedHeaders(good)),
+            Step(name: "forged", platform: "netflix", body: good, headers: Fixtures.signedHeaders(good, secret: "attacker")),
+            Step(name: "unsigned", platform: "netflix", body: good, headers: [:]),
+            Step(name: "not JSON", platform: "netflix", body: "{not json", headers: Fixtures.signedHeaders("{not json")),
+            Step(name: "missing field", platform: "netflix", body: noID, headers: Fixtures.signedHeaders(noID)),
+            Step(name: "ignored", platform: "netflix", body: unsubscribed, headers: Fixtures.signedHeaders(unsubscribed)),
+            Step(name: "unknown platform", platform: "nope", body: good, headers: Fixtures.signedHeaders(good)),
+            Step(name: "disabled", platform: "off", body: good, headers: Fixtures.signedHeaders(good)),
+            Step(name: "within rate", platform: "tight", body: tight, headers: Fixtures.signedHeaders(tight)),
+            Step(name: "over rate", platform: "tight", body: tight, headers: Fixtures.signedHeaders(tight)),
+        ]
+    }
+
+    static func run(_ steps: [Step], on client: some TestClientProtocol) async throws -> [Answer] {
+        var answers: [Answer] = []
+        for step in steps {
+            let response = try await client.execute(uri: "/api/v1/webhooks/\(step.platform)", method: .post, headers: step.headers,
+                                                    body: ByteBuffer(string: step.body))
+            answers.append(Answer(status: Int(response.status.code), contentType: response.headers[.contentType],
+                                  retryAfter: response.headers[.retryAfter], body: String(buffer: response.body)))
+        }
+        return answers
+    }
+
+    @Test func answersAsTheRouterDoes() async throws {
+        let steps = Self.steps
+        let (routed, _) = try ReceiveTests.app(files: Self.files)
+        let viaRouter = try await routed.test(.router) { client in try await Self.run(steps, on: client) }
+        let (live, _) = try ReceiveTests.app(files: Self.files)
+        let viaEventLoop = try await live.test(.live) { client in
+            // Each answer carries the headers the router's do.
+            let response = try await client.execute(uri: "/api/v1/webhooks/nope", method: .post, body: ByteBuffer(string: "{}"))
+            #expect(response.headers[.server] == "hookbay")
+            #expect(response.headers[.date]?.hasSuffix(" GMT") == true)
+            return try await Self.run(steps, on: client)
+        }
+        #expect(viaRouter.map(\.status) == [202, 200, 401, 401, 400, 400, 200, 404, 503, 202, 429])
+        for (step, (router, eventLoop)) in zip(steps, zip(viaRouter, viaEventLoop)) {
+            #expect(router == eventLoop, "\(step): router \(router), event loop \(eventLoop)")
+        }
+    }
+
+    @Test func dateHeaderIsAnIMFFixdate() {
+        #expect(HTTPDate.format(784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.format(1_798_761_600) == "Fri, 01 Jan 2027 00:00:00 GMT")
+    }
+
+    /// Pipelined requests, some served on the event loop and some by the router, are answered in the order sent.
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let (app, gateway) = try ReceiveTests.app(files: Self.files)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let first = Fixtures.envelope(platform: "netflix", contentID: "pipe-1")
+            let chunked = Fixtures.envelope(platform: "netflix", contentID: "pipe-2")
+            let hexLength = String(chunked.utf8.count, radix: 16)
+            let requests = [
+                RawHTTP.post("/api/v1/webhooks/netflix", body: first),
+                "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                RawHTTP.post("/api/v1/webhooks/register", body: "{}", signed: false),
+                RawHTTP.post("/api/v1/webhooks/metrics", body: "{}", signed: false),
+                RawHTTP.post("/api/v1/webhooks/netflix", body: first),
+                "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                    + "X-Webhook-Signature: \(Fixtures.signature(chunked))\r\n\r\n\(hexLength)\r\n\(chunked)\r\n0\r\n\r\n",
+                RawHTTP.post("/api/v1/webhooks/nope", body: "{}", signed: false),
+            ]
+            let answers = try await RawHTTP.exchange(port: port, requests.joined(), expecting: requests.count)
+            #expect(answers.map(\.status) == [202, 200, 403, 405, 200, 202, 404])
+            #expect(answers[0].body.contains(#""status":"accepted""#))
+            #expect(answers[1].body.contains("alive"))
+            #expect(answers[4].body.contains(#""status":"duplicate""#))
+            #expect(answers[6].body.contains("unsupported_platform"))
+            let entries = (gateway.queue as! InMemoryWebhookQueue).entries(platform: "netflix")
+            #expect(entries.count == 2)
+        }
+    }
+
+    @Test func connectionCloseIsHonoured() async throws {
+        let (app, _) = try ReceiveTests.app(files: Self.files)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let body = Fixtures.envelope(platform: "netflix", contentID: "close-1")
+            let request = RawHTTP.post("/api/v1/webhooks/netflix", body: body, extra: "Connection: close\r\n")
+            let (answers, closed) = try await RawHTTP.exchangeUntilClosed(port: port, request)
+            #expect(answers.map(\.status) == [202])
+            #expect(answers.first?.headers["connection"] == "close")
+            #expect(closed)
+        }
+    }
+
+    /// Many connections at once, each with many deliveries, over the per-event-loop Redis connections: every one
+    /// accepted once, and a Redis that is down answers 503 from the same path.
+    @Test(.enabled(if: TestRedis.enabled, "set REDIS_URL (bash scripts/test does) to run the Redis tests"))
+    func concurrentDeliveriesOnRedis() async throws {
+        let platform = Fixtures.uniqueID()
+        let keys = QueueKeys(platform: platform)
+        let (app, _) = try RedisReceiveTests.app(platform: platform, extra: "rate_limit: { per_minute: 100000 }")
+        let redis = try RedisReceiveTests.redis()
+        defer { redis.shutdown() }
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let connections = 8, perConnection = 25
+            let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
+                for c in 0..<connections {
+                    group.addTask {
+                        let requests = (0..<perConnection).map { i in
+                            RawHTTP.post("/api/v1/webhooks/\(platform)", body: Fixtures.envelope(platform: platform, contentID: "c\(c)-\(i)"))
+                        }
+                        return try await RawHTTP.exchange(port: port, requests.joined(), expecting: perConnection).map(\.status)
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(statuses.count == connections * perConnection)
+            #expect(statuses.allSatisfy { $0 == 202 })
+            #expect(try await redis.xlen(keys.incoming) == connections * perConnection)
+            // A second round of the same deliveries: all duplicates, nothing added.
+            let again = try await RawHTTP.exchange(port: port, (0..<perConnection).map { i in
+                RawHTTP.post("/api/v1/webhooks/\(platform)", body: Fixtures.envelope(platform: platform, contentID: "c0-\(i)"))
+            }.joined(), expecting: perConnection)
+            #expect(again.allSatisfy { $0.status == 200 && $0.body.contains("duplicate") })
+            #expect(try await redis.xlen(keys.incoming) == connections * perConnection)
+            _ = try await redis.send(["DEL", .string(keys.incoming)])
+        }
+    }
+
+    @Test func redisDownAnswers503() async throws {
+        let platform = Fixtures.uniqueID()
+        let (app, _) = try RedisReceiveTests.app(platform: platform, redisURL: "redis://127.0.0.1:1")
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let answers = try await RawHTTP.exchange(
+                port: port, RawHTTP.post("/api/v1/webhooks/\(platform)", body: Fixtures.envelope(platform: platform)), expecting: 1)
+            #expect(answers.map(\.status) == [503])
+            #expect(answers.first?.headers["retry-after"] == "5")
+            #expect(answers.first?.body.contains("queue_unavailable") == true)
+        }
+    }
+}
+
+/// HTTP/1.1 over a plain socket, for what a test client hides: pipelining, chunked bodies, `Connection: close`.
+enum RawHTTP {
+    struct Answer {
+        var status: Int
+        var headers: [String: String]
+        var body: String
+    }
+
+    /// A POST with a `Content-Length`, signed with the test secret unless `signed` is false.
+    static func post(_ path: String, body: String, signed: Bool = true, extra: String = "") -> String {
+        let signature = signed ? "X-Webhook-Signature: \(Fixtures.signature(body))\r\n" : ""
+        return "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\(signature)\(extra)"
+            + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    }
+
+    /// Sends `requests` in one write and reads `count` answers.
+    static func exchange(port: Int, _ requests: String, expecting count: Int) async throws -> [Answer] {
+        let (answers, _) = try await self.talk(port: port, requests, count: count)
+        return answers
+    }
+
+    /// Sends `request` and reads until the server closes; the answers and whether it closed within 5 s.
+    static func exchangeUntilClosed(port: Int, _ request: String) async throws -> ([Answer], Bool) {
+        try await self.talk(port: port, request, count: nil)
+    }
+
+    private static func talk(port: Int, _ requests: String, count: Int?) async throws -> ([Answer], Bool) {
+        let fd = try ConnectionTests.connect(port)
+        return await ConnectionTests.blocking {
+            defer { close(fd) }
+            let bytes = Array(requests.utf8)
+            var offset = 0
+            while offset < bytes.count {
+                let sent = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if sent <= 0 { break }
+                offset += sent
+            }
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var received: [UInt8] = []
+            var answers: [Answer] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while count.map({ answers.count < $0 }) ?? true {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n <= 0 { return (answers, n == 0) }
+                received += buffer[0..<n]
+                while let (answer, used) = parse(received) {
+                    answers.append(answer)
+                    received.removeFirst(used)
+                }
+            }
+            return (answers, false)
+        }
+    }
+
+    /// One answer from the front of `bytes` (which must carry a `Content-Length`), and how many bytes it took.
+    static func parse(_ bytes: [UInt8]) -> (Answer, Int)? {
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        guard let end = bytes.indices.dropLast(3).first(where: { Array(bytes[$0..<$0 + 4]) == separator }) else { return nil }
+        let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        guard let status = lines.first?.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        let bodyStart = end + 4
+        guard bytes.count >= bodyStart + length else { return nil }
+        return (Answer(status: status, headers: headers, body: String(decoding: bytes[bodyStart..<bodyStart + length], as: UTF8.self)),
+                bodyStart + length)
+    }
+}
