@@ -7,6 +7,8 @@ import Logging
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
+    /// Metadata computed when a line is written (e.g. a request id).
+    public var metadataProvider: Logger.MetadataProvider?
     private let label: String
 
     public init(label: String) {
@@ -26,6 +28,7 @@ public struct JSONLogHandler: LogHandler {
             "message": .string("\(event.message)"),
         ]
         var merged = self.metadata
+        if let provided = self.metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         for (key, value) in merged where members[key] == nil {
             members[key] = .string("\(value)")

@@ -168,8 +168,11 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.body = nil
         let close = head.headerFields[.connection]?.lowercased().contains("close") ?? false
         let receiver = self.routes.receiver
+        // The request id as Hummingbird's router gives it, rendered only if something is logged (setting metadata
+        // renders the text log handler's whole metadata string at once, on every request).
         var requestLogger = self.logger
-        requestLogger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
+        let requestID = RequestID()
+        requestLogger.handler.metadataProvider = .init { ["hb.request.id": .stringConvertible(requestID)] }
         let logger = requestLogger
         let platform: ServedPlatform
         do {
