@@ -134,6 +134,38 @@ import Testing
         }
     }
 
+    /// A connection kept busy with deliveries for longer than the idle timeout stays open; left idle, it is closed.
+    @Test func busyConnectionOutlivesTheIdleTimeout() async throws {
+        let dir = try Fixtures.configDirectory(Self.files)
+        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil)
+        configuration.idleTimeout = .seconds(1)
+        let (app, _) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let fd = try ConnectionTests.connect(port)
+            defer { close(fd) }
+            let (statuses, closedWhenIdle) = await ConnectionTests.blocking { () -> ([Int], Bool) in
+                var statuses: [Int] = []
+                // A delivery every 250 ms for 2.5 s on one connection: two and a half idle timeouts.
+                for i in 0..<10 {
+                    let request = Array(RawHTTP.post("/api/v1/webhooks/netflix",
+                                                     body: Fixtures.envelope(platform: "netflix", contentID: "busy-\(i)")).utf8)
+                    guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { break }
+                    guard let answer = RawHTTP.readAnswer(fd) else { break }
+                    statuses.append(answer.status)
+                    usleep(250_000)
+                }
+                // Then idle: closed after about a second.
+                var timeout = timeval(tv_sec: 5, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                var byte: UInt8 = 0
+                return (statuses, recv(fd, &byte, 1, 0) == 0)
+            }
+            #expect(statuses == Array(repeating: 202, count: 10))
+            #expect(closedWhenIdle)
+        }
+    }
+
     /// Many connections at once, each with many deliveries, over the per-event-loop Redis connections: every one
     /// accepted once, and a Redis that is down answers 503 from the same path.
     @Test(.enabled(if: TestRedis.enabled, "set REDIS_URL (bash scripts/test does) to run the Redis tests"))
@@ -236,6 +268,20 @@ enum RawHTTP {
                 }
             }
             return (answers, false)
+        }
+    }
+
+    /// Reads one answer from `fd` (blocking, 10 s at most).
+    static func readAnswer(_ fd: Int32) -> Answer? {
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            if let (answer, _) = parse(received) { return answer }
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { return nil }
+            received += buffer[0..<n]
         }
     }
 

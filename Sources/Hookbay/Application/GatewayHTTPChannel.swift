@@ -6,11 +6,13 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
-/// The gateway's HTTP/1.1 connection: Hummingbird's own pipeline (as `HTTP1Channel` builds it), with the request
-/// deadline and, last before the router, the ``WebhookChannelHandler`` that serves deliveries on the event loop.
+/// The gateway's HTTP/1.1 connection: NIO's HTTP/1 codec, then the connection's idle timeout and graceful shutdown
+/// (``ConnectionStateHandler``), the request deadline, the ``WebhookChannelHandler`` that serves deliveries on the
+/// event loop, and, for every other request, Hummingbird's conversion to HTTP types and its router (as Hummingbird's
+/// `HTTP1Channel` builds it).
 ///
-/// The webhook handler sits after Hummingbird's connection-state handler so that the idle timeout and graceful
-/// shutdown count the deliveries it serves like any other request.
+/// The webhook handler works on NIO's HTTP/1 types, before the conversion, which it spares its deliveries; the
+/// handlers in front of it count them like any other request.
 struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
@@ -37,10 +39,10 @@ struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: limits
             )
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try pipeline.addHandler(ConnectionStateHandler(idleTimeout: TimeAmount(self.idleTimeout)))
             try pipeline.addHandler(RequestDeadlineHandler(timeout: self.requestTimeout))
-            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: self.idleTimeout, logger: logger))
             try pipeline.addHandler(WebhookChannelHandler(routes: self.webhooks, reserved: self.reserved, serverName: self.serverName, logger: self.logger))
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
     }

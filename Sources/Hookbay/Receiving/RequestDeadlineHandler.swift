@@ -1,5 +1,5 @@
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
 /// Closes a connection whose request is not received in full within `timeout` of its head.
 ///
@@ -9,8 +9,8 @@ import NIOHTTPTypes
 /// accepted). Headers trickled before the head is complete are bounded by the idle timeout, which starts at the
 /// connection's opening and after each response.
 final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
 
     private let timeout: TimeAmount
     /// When the request being read began; `nil` between requests.

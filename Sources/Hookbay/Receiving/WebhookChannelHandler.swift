@@ -2,7 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
 /// Serves `POST /api/v1/webhooks/{platform}` on the connection's event loop, without a task per request.
 ///
@@ -17,10 +17,10 @@ import NIOHTTPTypes
 /// `100-continue`) is handed on to the router unchanged. Requests are answered in order: while one is being answered
 /// (here or by the router), the parts of pipelined requests behind it are held, and reads stop until it is done.
 final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
         /// Between requests.
@@ -41,10 +41,10 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var state = State.idle
     /// The delivery being read.
     private var platformID = ""
-    private var head: HTTPRequest?
+    private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     /// Parts of pipelined requests that arrived while another was being answered.
-    private var held = CircularBuffer<HTTPRequestPart>()
+    private var held = CircularBuffer<HTTPServerRequestPart>()
     private var readPending = false
     private var draining = false
     /// Held parts handed to the router since the last read-complete, which the router's inbound stream waits for.
@@ -92,7 +92,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.fireChannelInactive()
     }
 
-    private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch self.state {
         case .idle:
             if case .head(let head) = part, let platform = self.servedPlatform(head) {
@@ -133,19 +133,19 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// The platform id when the request is a plain delivery this handler serves, `nil` to hand it to the router.
-    private func servedPlatform(_ head: HTTPRequest) -> String? {
-        guard head.method == .post, let path = head.path else { return nil }
+    private func servedPlatform(_ head: HTTPRequestHead) -> String? {
+        guard head.method == .POST else { return nil }
         let prefix = "/api/v1/webhooks/"
-        var id = path.utf8.dropFirst(0)
+        var id = head.uri.utf8.dropFirst(0)
         guard id.starts(with: prefix.utf8) else { return nil }
         id = id.dropFirst(prefix.utf8.count)
         if let query = id.firstIndex(of: UInt8(ascii: "?")) { id = id[..<query] }
         guard !id.isEmpty, id.allSatisfy(Self.isPlainPathByte) else { return nil }
         let platform = String(Substring(id))
         guard !self.reserved.contains(platform) else { return nil }
-        let fields = head.headerFields
-        guard let length = fields[.contentLength].flatMap({ Int($0) }), length <= self.routes.maxBodyBytes,
-              fields[.transferEncoding] == nil, fields[.expect] == nil else { return nil }
+        let headers = head.headers
+        guard let length = headers.first(name: "content-length").flatMap({ Int($0) }), length <= self.routes.maxBodyBytes,
+              !headers.contains(name: "transfer-encoding"), !headers.contains(name: "expect") else { return nil }
         return platform
     }
 
@@ -166,7 +166,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         let id = self.platformID
         self.head = nil
         self.body = nil
-        let close = head.headerFields[.connection]?.lowercased().contains("close") ?? false
+        let close = !head.isKeepAlive
         let receiver = self.routes.receiver
         // The request id as Hummingbird's router gives it, rendered only if something is logged (setting metadata
         // renders the text log handler's whole metadata string at once, on every request).
@@ -184,7 +184,11 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         let start = ContinuousClock.now
         let admission: WebhookReceiver.Admission
         do {
-            admission = try receiver.admit(platform: platform, body: body, headers: head.headerFields, logger: logger)
+            let headers = head.headers
+            admission = try receiver.admit(platform: platform, body: body, header: { name in
+                let values = headers[name]
+                return values.count <= 1 ? values.first : values.joined(separator: ", ")
+            }, logger: logger)
         } catch {
             receiver.metrics.observe(.receive, platform: id, ContinuousClock.now - start)
             self.respond(error, close: close, context: context)
@@ -214,24 +218,28 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func respond(_ error: WebhookError, close: Bool, context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 128)
         buffer.writeBytes(error.body)
-        self.respond(status: error.status, headers: error.headers, body: buffer, close: close, context: context)
+        self.respond(status: error.status, retryAfterSeconds: error.retryAfterSeconds, body: buffer, close: close, context: context)
     }
 
     private func respond(_ answer: (status: HTTPResponse.Status, body: String), close: Bool, context: ChannelHandlerContext) {
         let buffer = context.channel.allocator.buffer(string: answer.body)
-        self.respond(status: answer.status, headers: [.contentType: "application/json"], body: buffer, close: close, context: context)
+        self.respond(status: answer.status, retryAfterSeconds: nil, body: buffer, close: close, context: context)
     }
 
-    /// Writes the answer as the router would (plus `Connection: close` when the client asked for it), then serves the
-    /// requests held behind it.
-    private func respond(status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer, close: Bool, context: ChannelHandlerContext) {
-        var fields = headers
-        fields[.contentLength] = String(body.readableBytes)
-        fields[.date] = HTTPDate.now
-        fields[.server] = self.serverName
-        if close { fields[.connection] = "close" }
-        context.write(self.wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
-        context.write(self.wrapOutboundOut(.body(body)), promise: nil)
+    /// Writes the answer with the headers the router's carry (`Connection: close` too when the request did not keep
+    /// the connection alive), then serves the requests held behind it.
+    private func respond(status: HTTPResponse.Status, retryAfterSeconds: Int?, body: ByteBuffer, close: Bool, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(6)
+        headers.add(name: "content-type", value: "application/json")
+        if let retryAfterSeconds { headers.add(name: "retry-after", value: String(retryAfterSeconds)) }
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        headers.add(name: "date", value: HTTPDate.now)
+        headers.add(name: "server", value: self.serverName)
+        if close { headers.add(name: "connection", value: "close") }
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: Int(status.code)), headers: headers)
+        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         if close {
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
             context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }

@@ -52,7 +52,8 @@ public struct WebhookReceiver: Sendable {
 
     /// Runs the checks after the platform look-up, and queues the event.
     public func receive(platform: ServedPlatform, body: ByteBuffer, headers: HTTPFields, logger: Logger) async throws(WebhookError) -> Outcome {
-        switch try self.admit(platform: platform, body: body, headers: headers, logger: logger) {
+        let header: (String) -> String? = { name in HTTPField.Name(name).flatMap { headers[$0] } }
+        switch try self.admit(platform: platform, body: body, header: header, logger: logger) {
         case .ignored(let eventType):
             return .ignored(eventType: eventType)
         case .enqueue(let event, let ttlSeconds):
@@ -69,9 +70,10 @@ public struct WebhookReceiver: Sendable {
 
     /// Every check before the queue, synchronously: signature, rate limit, envelope, timestamp, subscription and the
     /// adapter's validation. A refusal is counted in the metrics and thrown.
-    public func admit(platform: ServedPlatform, body: ByteBuffer, headers: HTTPFields, logger: Logger) throws(WebhookError) -> Admission {
+    /// - Parameter header: a request header's value by name (any case); several of one name joined with ", ".
+    public func admit(platform: ServedPlatform, body: ByteBuffer, header: (String) -> String?, logger: Logger) throws(WebhookError) -> Admission {
         do {
-            return try self.check(platform: platform, body: body, headers: headers, logger: logger)
+            return try self.check(platform: platform, body: body, header: header, logger: logger)
         } catch {
             self.countRefusal(error, platform: platform.id)
             throw error
@@ -110,12 +112,11 @@ public struct WebhookReceiver: Sendable {
         }
     }
 
-    private func check(platform served: ServedPlatform, body: ByteBuffer, headers: HTTPFields, logger: Logger) throws(WebhookError) -> Admission {
+    private func check(platform served: ServedPlatform, body: ByteBuffer, header: (String) -> String?, logger: Logger) throws(WebhookError) -> Admission {
         let platform = served.config
         let bytes = body.readableBytesView
 
         // Signature first, over the raw bytes: a forged request must not consume the platform's rate tokens.
-        let header: (String) -> String? = { name in HTTPField.Name(name).flatMap { headers[$0] } }
         let now = WallClock.milliseconds()
         let verifier = served.verifier
         let verdict = body.withUnsafeReadableBytes { raw in
