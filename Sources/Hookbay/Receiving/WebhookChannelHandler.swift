@@ -15,7 +15,7 @@ import NIOHTTP1
 /// Only plain deliveries take this path: a `POST` to `/api/v1/webhooks/<id>` with a `Content-Length` within the
 /// limit and neither `Transfer-Encoding` nor `Expect`. Everything else (other routes, chunked or oversized bodies,
 /// `100-continue`) is handed on to the router unchanged. Requests are answered in order: while one is being answered
-/// (here or by the router), the parts of pipelined requests behind it are held, and reads stop until it is done.
+/// (here or by the router), the parts of pipelined requests behind it are held, and reads stop while any are held.
 final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -66,12 +66,14 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
+    /// Reads go on while a request is answered (stopping them costs two `epoll_ctl` calls per request), and stop
+    /// only once a pipelined request is held, so that a client sending faster than it is answered is not buffered
+    /// without bound.
     func read(context: ChannelHandlerContext) {
-        switch self.state {
-        case .answering, .forwarding(requestRead: true, responseWritten: false):
+        if self.held.isEmpty {
+            context.read()
+        } else {
             self.readPending = true
-        default:
-            if self.held.isEmpty { context.read() } else { self.readPending = true }
         }
     }
 
@@ -271,13 +273,8 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             context.fireChannelReadComplete()
         }
         guard self.held.isEmpty, self.readPending else { return }
-        switch self.state {
-        case .answering, .forwarding(requestRead: true, responseWritten: false):
-            return
-        default:
-            self.readPending = false
-            context.read()
-        }
+        self.readPending = false
+        context.read()
     }
 }
 
