@@ -10,63 +10,91 @@ public enum RedisArgument: Sendable, ExpressibleByStringLiteral {
 }
 
 extension ByteBuffer {
-    /// Appends `args` as one RESP command (`*N\r\n$len\r\narg\r\n...`).
+    /// Appends `args` as one RESP command (`*N\r\n$len\r\narg\r\n...`), in one pass over memory reserved once
+    /// (writing it piece by piece through `ByteBuffer`'s checked writes cost ~2.5 µs for a delivery's 20 arguments).
     mutating func writeRedisCommand(_ args: [RedisArgument]) {
-        // Room for the whole command up front: one allocation instead of one per doubling (a 600-byte body's
-        // command grew the buffer five times).
-        var size = 16
+        // An upper bound: `$`, up to 20 digits and CRLF before each argument, CRLF after it.
+        var size = 1 + 20 + 2
         for arg in args {
             switch arg {
-            case .string(let s): size += 16 + s.utf8.count
-            case .bytes(let b): size += 16 + b.readableBytes
-            case .integer: size += 40
+            case .string(let s): size += 25 + s.utf8.count
+            case .bytes(let b): size += 25 + b.readableBytes
+            case .integer: size += 25 + 21
             }
         }
-        self.reserveCapacity(minimumWritableBytes: size)
-        self.writeInteger(UInt8(ascii: "*"))
-        self.writeDecimal(args.count)
-        self.writeStaticString("\r\n")
-        for arg in args {
-            switch arg {
-            case .string(let s):
-                self.writeBulkHeader(s.utf8.count)
-                self.writeString(s)
-            case .bytes(let b):
-                self.writeBulkHeader(b.readableBytes)
-                self.writeImmutableBuffer(b)
-            case .integer(let i):
-                var digits = 0
-                var rest = i.magnitude
-                repeat { digits += 1; rest /= 10 } while rest > 0
-                self.writeBulkHeader(digits + (i < 0 ? 1 : 0))
-                self.writeDecimal(i)
+        self.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            var writer = RESPWriter(base: out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            writer.byte(UInt8(ascii: "*"))
+            writer.decimal(args.count)
+            writer.crlf()
+            for arg in args {
+                switch arg {
+                case .string(var s):
+                    s.withUTF8 { writer.bulk(UnsafeRawBufferPointer($0)) }
+                case .bytes(let b):
+                    b.withUnsafeReadableBytes { writer.bulk($0) }
+                case .integer(let i):
+                    writer.byte(UInt8(ascii: "$"))
+                    writer.decimal(RESPWriter.digits(i.magnitude) + (i < 0 ? 1 : 0))
+                    writer.crlf()
+                    writer.decimal(i)
+                    writer.crlf()
+                }
             }
-            self.writeStaticString("\r\n")
+            return writer.at
         }
     }
+}
 
-    /// `$<count>\r\n`.
-    private mutating func writeBulkHeader(_ count: Int) {
-        self.writeInteger(UInt8(ascii: "$"))
-        self.writeDecimal(count)
-        self.writeStaticString("\r\n")
+/// Writes RESP into memory known to be large enough.
+private struct RESPWriter {
+    let base: UnsafeMutablePointer<UInt8>
+    var at = 0
+
+    mutating func byte(_ value: UInt8) {
+        base[at] = value
+        at += 1
     }
 
-    /// `value` in decimal, without building a String.
-    private mutating func writeDecimal(_ value: Int) {
-        if value < 0 { self.writeInteger(UInt8(ascii: "-")) }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    mutating func crlf() {
+        base[at] = UInt8(ascii: "\r")
+        base[at + 1] = UInt8(ascii: "\n")
+        at += 2
+    }
+
+    /// `$<count>\r\n<bytes>\r\n`.
+    mutating func bulk(_ bytes: UnsafeRawBufferPointer) {
+        byte(UInt8(ascii: "$"))
+        decimal(bytes.count)
+        crlf()
+        if let source = bytes.baseAddress, bytes.count > 0 {
+            UnsafeMutableRawPointer(base + at).copyMemory(from: source, byteCount: bytes.count)
+            at += bytes.count
+        }
+        crlf()
+    }
+
+    /// `value` in decimal.
+    mutating func decimal(_ value: Int) {
+        if value < 0 { byte(UInt8(ascii: "-")) }
         var rest = value.magnitude
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            self.writeBytes(UnsafeRawBufferPointer(rebasing: buffer[(20 - count)...]))
+        let count = Self.digits(rest)
+        var position = at + count - 1
+        repeat {
+            base[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            position -= 1
+        } while rest > 0
+        at += count
+    }
+
+    static func digits(_ value: UInt) -> Int {
+        var count = 1
+        var rest = value / 10
+        while rest > 0 {
+            count += 1
+            rest /= 10
         }
+        return count
     }
 }

@@ -45,4 +45,15 @@ import Testing
             "$20\r\n-9223372036854775808\r\n$7\r\n1000000\r\n"
         #expect(String(buffer: buffer) == expected)
     }
+
+    @Test func appendsAfterWhatIsInTheBufferAndCopiesLargeArgumentsWhole() {
+        var buffer = ByteBuffer(string: "*1\r\n$4\r\nPING\r\n")
+        let large = String(repeating: "x", count: 70_000)
+        var slice = ByteBuffer(string: "--payload--")
+        slice.moveReaderIndex(forwardBy: 2)
+        buffer.writeRedisCommand(["XADD", .string(""), .string(large), .bytes(slice), .bytes(ByteBuffer()), .integer(9), .integer(10)])
+        let expected = "*1\r\n$4\r\nPING\r\n*7\r\n$4\r\nXADD\r\n$0\r\n\r\n$70000\r\n\(large)\r\n$9\r\npayload--\r\n$0\r\n\r\n"
+            + "$1\r\n9\r\n$2\r\n10\r\n"
+        #expect(String(buffer: buffer) == expected)
+    }
 }
