@@ -82,9 +82,6 @@ public struct RedisConnection: Sendable {
         }
     }
 
-    /// The event loop the connection's replies complete on.
-    public var eventLoop: any EventLoop { self.channel.eventLoop }
-
     /// Whether the connection is still open.
     public var isActive: Bool { self.channel.isActive }
 

@@ -33,13 +33,6 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-extension WebhookQueue {
-    /// Runs the async ``enqueue(_:ttlSeconds:)`` in a task, for queues without an event-loop path of their own.
-    public func enqueue(_ event: QueuedEvent, ttlSeconds: Int, on eventLoop: any EventLoop) -> EventLoopFuture<EnqueueResult> {
-        eventLoop.makeFutureWithTask { try await self.enqueue(event, ttlSeconds: ttlSeconds) }
-    }
-}
-
 /// The durable queue between receiving and processing: Redis Streams, or the embedded in-process stand-in.
 public protocol WebhookQueue: Sendable {
     /// Whether an accepted event survives this process (Redis) or not (embedded).
