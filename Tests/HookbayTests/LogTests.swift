@@ -13,7 +13,7 @@ import Testing
         let dir = try Fixtures.configDirectory(["a.yaml": Fixtures.platformYAML(id: "alpha")])
         let logFile = dir + "/serve.log"
         _ = FileManager.default.createFile(atPath: logFile, contents: nil)
-        let port = Int.random(in: 20000...60000)
+        let port = Fixtures.freePort()
         let adminToken = "log-test-admin-token-91"
         let registeredSecret = "registered-secret-for-log-test"
         let process = try HookbayProcess.spawn(

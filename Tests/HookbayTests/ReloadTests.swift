@@ -135,7 +135,7 @@ import Testing
 @Suite struct SighupTests {
     @Test func sighupReloads() async throws {
         let dir = try Fixtures.configDirectory(["a.yaml": Fixtures.platformYAML(id: "alpha")])
-        let port = Int.random(in: 20000...60000)
+        let port = Fixtures.freePort()
         let database = try Fixtures.configDirectory([:]) + "/c.sqlite"
         let process = try HookbayProcess.spawn(["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir,
                                                 "--database", database, "--reload-interval", "0", "--no-workers", "--log-level", "error"])

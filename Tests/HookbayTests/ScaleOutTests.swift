@@ -16,7 +16,10 @@ struct ScaleOutTests {
         let platform = Fixtures.uniqueID()
         let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: platform, extra: "adapter: netflix\nrate_limit: { per_minute: 600000 }")])
         let database = dir + "/content.sqlite"
-        let ports = [Int.random(in: 20000...40000), Int.random(in: 40001...60000)]
+        let first = Fixtures.freePort()
+        var second = Fixtures.freePort()
+        while second == first { second = Fixtures.freePort() }
+        let ports = [first, second]
         var processes: [Process] = []
         defer { for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
         for (i, port) in ports.enumerated() {

@@ -22,6 +22,25 @@ enum Fixtures {
         return logger
     }
 
+    /// A loopback port nothing listens on, for a server a test spawns. Taken below Linux's ephemeral range
+    /// (32768–60999), where the outgoing connections of concurrent tests (one holds 2,000 open) cannot hold it, and
+    /// checked by binding it once.
+    static func freePort() -> Int {
+        while true {
+            let port = Int.random(in: 20000...32000)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if bound == 0 { return port }
+        }
+    }
+
     /// A fresh platform id, so tests sharing one Redis never touch each other's keys.
     static func uniqueID(_ prefix: String = "p") -> String {
         "\(prefix)-\(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF)"
@@ -130,7 +149,7 @@ final class RedisServerProcess: @unchecked Sendable {
         guard TestRedis.serverBinary != nil else {
             throw TestSetupError("redis-server is not installed (apt-get install -y redis-server)")
         }
-        self.port = Int.random(in: 20000...60000)
+        self.port = Fixtures.freePort()
     }
 
     func start() async throws {
