@@ -11,13 +11,7 @@ import Testing
     /// Opens a TCP connection to 127.0.0.1:port; returns the socket.
     static func connect(_ port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let result = Fixtures.withLoopback(port) { Glibc.connect(fd, $0, $1) }
         guard result == 0 else { close(fd); throw TestSetupError("connect failed") }
         return fd
     }
