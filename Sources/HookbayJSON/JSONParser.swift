@@ -92,12 +92,17 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth <= Self.maxDepth else { throw self.error("JSON nested deeper than \(Self.maxDepth) levels") }
         self.index += 1
-        var members: [String: JSONValue] = [:]
         self.skipWhitespace()
         if !self.atEnd, self.current == UInt8(ascii: "}") {
             self.index += 1
-            return .object(members)
+            return .object([:])
         }
+        // Members are gathered first and the dictionary built once at its final size: inserting into a growing
+        // dictionary re-hashes every key at each doubling (a 7-member object would be hashed three times over).
+        var keys: [(key: String, offset: Int)] = []
+        var values: [JSONValue] = []
+        keys.reserveCapacity(8)
+        values.reserveCapacity(8)
         while true {
             self.skipWhitespace()
             guard !self.atEnd else { throw self.error("unterminated object") }
@@ -108,15 +113,19 @@ public struct JSONParser {
             guard !self.atEnd, self.current == UInt8(ascii: ":") else { throw self.error("expected ':' after key") }
             self.index += 1
             self.skipWhitespace()
-            let value = try self.parseValue(depth: depth)
-            if members.updateValue(value, forKey: key) != nil {
-                throw JSONParseError(message: "duplicate key \"\(key)\"", offset: keyOffset)
-            }
+            values.append(try self.parseValue(depth: depth))
+            keys.append((key, keyOffset))
             self.skipWhitespace()
             guard !self.atEnd else { throw self.error("unterminated object") }
             switch self.current {
             case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "}"): self.index += 1; return .object(members)
+            case UInt8(ascii: "}"):
+                self.index += 1
+                var members = [String: JSONValue](minimumCapacity: keys.count)
+                for (i, key) in keys.enumerated() where members.updateValue(values[i], forKey: key.key) != nil {
+                    throw JSONParseError(message: "duplicate key \"\(key.key)\"", offset: key.offset)
+                }
+                return .object(members)
             default: throw self.error("expected ',' or '}' in object")
             }
         }

@@ -7,7 +7,8 @@ struct RedisRequest {
     var deadline: NIODeadline
 }
 
-/// Pipelines commands on one connection: writes them as they come and matches replies in order.
+/// Pipelines commands on one connection: writes them as they come and matches replies in order; an error reply
+/// fails its request with ``RedisError/server(_:)``.
 ///
 /// Lives on its channel's event loop only. A reply that does not come by its request's deadline, or bytes that are
 /// not RESP, fail every waiting request and close the connection, since the order of replies can no longer be trusted.
@@ -53,7 +54,11 @@ final class RedisChannelHandler: ChannelDuplexHandler {
                 guard let next = self.waiting.popFirst() else {
                     throw RedisError.protocolError("a reply arrived that no command was waiting for")
                 }
-                next.promise.succeed(reply)
+                if case .error(let message) = reply {
+                    next.promise.fail(RedisError.server(message))
+                } else {
+                    next.promise.succeed(reply)
+                }
             }
         } catch {
             self.closeAndFailAll(error, context: context)

@@ -72,14 +72,10 @@ public struct RedisConnection: Sendable {
     /// ``send(_:timeout:)`` without a task, for code running on an event loop: the future completes on the
     /// connection's event loop, failing with a ``RedisError`` (an error reply as ``RedisError/server(_:)``).
     public func submit(_ args: [RedisArgument], timeout: Duration? = nil) -> EventLoopFuture<RESPValue> {
-        var bytes = self.channel.allocator.buffer(capacity: 64)
-        bytes.writeRedisCommand(args)
+        let bytes = ByteBuffer.redisCommand(args, allocator: self.channel.allocator)
         let promise = self.channel.eventLoop.makePromise(of: RESPValue.self)
         self.outbox.send(RedisRequest(bytes: bytes, promise: promise, deadline: .now() + TimeAmount(timeout ?? self.commandTimeout)))
-        return promise.futureResult.flatMapThrowing { reply in
-            if case .error(let message) = reply { throw RedisError.server(message) }
-            return reply
-        }
+        return promise.futureResult
     }
 
     /// Whether the connection is still open.

@@ -55,6 +55,13 @@ struct RedisReceiveTests {
             #expect(fields["event_type"] == "content_added")
             #expect(fields["source_event_type"] == "content_added")
             #expect(fields["envelope"] == body)
+            #expect(fields["payload_pointer"] == "/payload")
+            // The enqueue script names the fields itself: the names and order of `QueuedEvent.fields`, as the
+            // embedded queue writes them.
+            let names = stride(from: 0, to: flat.count, by: 2).map { flat[$0] }
+            let sample = QueuedEvent(eventID: "e", platform: "p", eventType: .contentAdded, sourceEventType: "s",
+                                     receivedAtMilliseconds: 0, envelope: ByteBuffer())
+            #expect(names == sample.fields.map(\.0))
             let receivedAt = try #require(Int64(fields["received_at"] ?? ""))
             #expect(abs(receivedAt - WallClock.milliseconds()) < 60_000)
 

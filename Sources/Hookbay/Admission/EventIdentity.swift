@@ -31,11 +31,14 @@ public enum EventIdentity {
     /// The event id for a payload given as its canonical JSON.
     static func eventID(platform: String, eventType: CanonicalEventType, payloadJSON: [UInt8]) -> String {
         var hash = SHA256()
-        hash.update(data: Array(platform.utf8))
-        hash.update(data: [0x0A])
-        hash.update(data: Array(eventType.rawValue.utf8))
-        hash.update(data: [0x0A])
-        hash.update(data: payloadJSON)
+        var platform = platform
+        var eventType = eventType.rawValue
+        let newline: [UInt8] = [0x0A]
+        platform.withUTF8 { hash.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        newline.withUnsafeBytes { hash.update(bufferPointer: $0) }
+        eventType.withUTF8 { hash.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        newline.withUnsafeBytes { hash.update(bufferPointer: $0) }
+        payloadJSON.withUnsafeBytes { hash.update(bufferPointer: $0) }
         return Hex.encode(hash.finalize())
     }
 }

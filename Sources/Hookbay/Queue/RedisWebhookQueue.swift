@@ -7,7 +7,8 @@ import NIOCore
 /// Deduplication and enqueueing are one Lua script, run with `EVALSHA` in one round trip: the stream entry is added
 /// *before* the dedup key is set, and both or neither happen, so a failed attempt is never remembered as a duplicate.
 public struct RedisWebhookQueue: WebhookQueue {
-    /// KEYS: dedup key, stream. ARGV: ttl seconds, group, then field/value pairs.
+    /// KEYS: dedup key, stream. ARGV: ttl seconds, group, then the values of ``QueuedEvent/fields`` in their order
+    /// (the field names are the script's own constants: Redis then reads and Lua interns eight arguments, not sixteen).
     /// Returns `{1, id}` for a new entry and `{0, id}` for a duplicate.
     static let enqueueScript = RedisScript("""
         local existing = redis.call('GET', KEYS[1])
@@ -15,7 +16,8 @@ public struct RedisWebhookQueue: WebhookQueue {
         if redis.call('EXISTS', KEYS[2]) == 0 then
           redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[2], '0', 'MKSTREAM')
         end
-        local id = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
+        local id = redis.call('XADD', KEYS[2], '*', 'event_id', ARGV[3], 'platform', ARGV[4], 'event_type', ARGV[5],
+          'source_event_type', ARGV[6], 'received_at', ARGV[7], 'payload_pointer', ARGV[8], 'timestamp', ARGV[9], 'envelope', ARGV[10])
         redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
         return {1, id}
         """)
@@ -54,24 +56,29 @@ public struct RedisWebhookQueue: WebhookQueue {
 
     private func enqueue(_ event: QueuedEvent, ttlSeconds: Int, client: RedisClient, on eventLoop: any EventLoop) -> EventLoopFuture<EnqueueResult> {
         let keys = QueueKeys(platform: event.platform)
-        var args: [RedisArgument] = [.integer(ttlSeconds), .string(QueueKeys.consumerGroup)]
-        for (field, value) in event.fields {
-            args.append(.string(field))
-            args.append(.bytes(value))
-        }
-        return client.submitScript(
-            Self.enqueueScript,
-            keys: [.string(keys.dedup(eventID: event.eventID)), .string(keys.incoming)],
-            args: args,
-            on: eventLoop
-        ).flatMapErrorThrowing { error in
-            throw QueueError("\(error)")
-        }.flatMapThrowing { reply in
-            guard let pair = reply.array, pair.count == 2, let flag = pair[0].int, let id = pair[1].string else {
-                throw QueueError("the enqueue script answered \(reply)")
+        // The values of `QueuedEvent.fields`, in its order, as the script names them.
+        let args: [RedisArgument] = [
+            .integer(ttlSeconds), .string(QueueKeys.consumerGroup),
+            .string(event.eventID), .string(event.platform), .string(event.eventType.rawValue), .string(event.sourceEventType),
+            .integer(Int(event.receivedAtMilliseconds)), .string(event.payloadPointer), .string(event.timestamp), .bytes(event.envelope),
+        ]
+        let reply = client.submitScript(
+            Self.enqueueScript, keys: [.string(keys.dedup(eventID: event.eventID)), .string(keys.incoming)], args: args, on: eventLoop
+        )
+        let promise = reply.eventLoop.makePromise(of: EnqueueResult.self)
+        reply.whenComplete { result in
+            switch result {
+            case .failure(let error):
+                promise.fail(QueueError("\(error)"))
+            case .success(let reply):
+                guard let pair = reply.array, pair.count == 2, let flag = pair[0].int, let id = pair[1].string else {
+                    promise.fail(QueueError("the enqueue script answered \(reply)"))
+                    return
+                }
+                promise.succeed(flag == 1 ? .accepted(streamID: id) : .duplicate(streamID: id))
             }
-            return flag == 1 ? .accepted(streamID: id) : .duplicate(streamID: id)
         }
+        return promise.futureResult
     }
 
     public func stats(platform: String) async throws(QueueError) -> PlatformQueueStats {

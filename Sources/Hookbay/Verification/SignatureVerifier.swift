@@ -4,20 +4,21 @@ import Foundation
 /// Checks a delivery's signature against a platform's active secrets, over the raw body bytes, before anything is
 /// parsed.
 ///
-/// Every MAC is compared in constant time (swift-crypto's `isValidAuthenticationCode`); a signature made with any of
+/// Every MAC is compared in constant time (``PreparedHMAC``); a signature made with any of
 /// the platform's secrets passes, so a platform can rotate keys without downtime. Timestamped schemes refuse a
 /// timestamp more than `toleranceSeconds` away from now, in either direction.
 public struct SignatureVerifier: Sendable {
     /// The platform's signature settings.
     public let signature: PlatformConfig.Signature
     private let keys: [SymmetricKey]
-    /// One HMAC state per key with the key already absorbed: each delivery copies one instead of keying anew.
-    private let keyed: [HMAC<SHA256>]
+    /// One HMAC per key with the key's pads already hashed: each delivery copies prepared states.
+    private let keyed: [PreparedHMAC]
 
     public init(signature: PlatformConfig.Signature, secrets: [PlatformSecret]) {
         self.signature = signature
-        self.keys = secrets.compactMap { Self.key(for: $0, scheme: signature.scheme).map { SymmetricKey(data: $0) } }
-        self.keyed = self.keys.map { HMAC<SHA256>(key: $0) }
+        let keys = secrets.compactMap { Self.key(for: $0, scheme: signature.scheme) }
+        self.keys = keys.map { SymmetricKey(data: $0) }
+        self.keyed = keys.map { PreparedHMAC(key: $0) }
     }
 
     /// The HMAC key of a secret: its bytes as written, except for Standard Webhooks, whose `whsec_<base64>` secret
@@ -51,7 +52,7 @@ public struct SignatureVerifier: Sendable {
     /// The seed's scheme (and GitHub's): one MAC in one header.
     func verifyHMAC(_ value: String, body: some DataProtocol) throws(SignatureError) {
         let mac = try self.decode(value)
-        guard self.matches(mac, [body]) else { throw .mismatch }
+        guard self.matches(mac, body: body) else { throw .mismatch }
     }
 
     private func verifyStripe(_ value: String, body: some DataProtocol, now: Int64) throws(SignatureError) {
@@ -74,7 +75,7 @@ public struct SignatureVerifier: Sendable {
         guard !signatures.isEmpty else { throw .malformed("\(signature.header) has no v1=<64 hex digits> signature") }
         try self.checkTimestamp(timestamp, now: now)
         let prefix = Array("\(timestamp).".utf8)
-        for mac in signatures where self.matches(mac, [prefix, Array(body)]) { return }
+        for mac in signatures where self.matches(mac, prefix: prefix, body: body) { return }
         throw .mismatch
     }
 
@@ -92,7 +93,7 @@ public struct SignatureVerifier: Sendable {
         guard !signatures.isEmpty else { throw .malformed("\(signature.header) has no v1,<base64> signature") }
         try self.checkTimestamp(timestamp, now: now)
         let prefix = Array("\(id).\(timestamp).".utf8)
-        for mac in signatures where self.matches(mac, [prefix, Array(body)]) { return }
+        for mac in signatures where self.matches(mac, prefix: prefix, body: body) { return }
         throw .mismatch
     }
 
@@ -107,18 +108,22 @@ public struct SignatureVerifier: Sendable {
         }
     }
 
-    /// Whether any key's MAC over the concatenated `parts` equals `mac` (each compare in constant time).
-    private func matches(_ mac: [UInt8], _ parts: [some DataProtocol]) -> Bool {
+    /// Whether any key's MAC over `prefix` then `body` equals `mac` (each compare in constant time; every key is tried,
+    /// so the time does not tell which one matched).
+    private func matches(_ mac: [UInt8], prefix: [UInt8] = [], body: some DataProtocol) -> Bool {
+        let found = body.withContiguousStorageIfAvailable { body in
+            self.matches(mac, prefix: prefix, body: UnsafeRawBufferPointer(body))
+        }
+        return found ?? Array(body).withUnsafeBytes { self.matches(mac, prefix: prefix, body: $0) }
+    }
+
+    private func matches(_ mac: [UInt8], prefix: [UInt8], body: UnsafeRawBufferPointer) -> Bool {
         var found = false
-        for prepared in keyed {
-            var hmac = prepared
-            for part in parts { hmac.update(data: part) }
-            // Constant-time compare of two 32-byte codes.
-            let expected = Array(hmac.finalize())
-            guard expected.count == mac.count else { continue }
-            var difference: UInt8 = 0
-            for (a, b) in zip(expected, mac) { difference |= a ^ b }
-            if difference == 0 { found = true }
+        for key in keyed where key.isValid(mac, { hash in
+            if !prefix.isEmpty { prefix.withUnsafeBytes { hash.update(bufferPointer: $0) } }
+            hash.update(bufferPointer: body)
+        }) {
+            found = true
         }
         return found
     }
@@ -147,24 +152,21 @@ public struct SignatureVerifier: Sendable {
     /// 64 lowercase hex digits as 32 bytes.
     static func hex(_ text: Substring) -> [UInt8]? {
         guard text.utf8.count == 64 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        var high: UInt8?
-        for c in text.utf8 {
-            let nibble: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = c - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-            if let h = high {
-                bytes.append(h << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
-            }
+        var digits = text.utf8.makeIterator()
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for i in 0..<32 {
+            guard let high = digits.next().flatMap(Self.nibble), let low = digits.next().flatMap(Self.nibble) else { return nil }
+            bytes[i] = high << 4 | low
         }
         return bytes
+    }
+
+    /// The value of one lowercase hex digit.
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        let digit = c &- UInt8(ascii: "0")
+        if digit < 10 { return digit }
+        let letter = c &- UInt8(ascii: "a")
+        return letter < 6 ? letter + 10 : nil
     }
 
     /// The headers a platform would send for `body`, signed with its first secret: for tests, `hookbay sign` and
