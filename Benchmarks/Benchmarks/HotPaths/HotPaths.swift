@@ -55,6 +55,20 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // What the receive path pays: validate only, with the payload's canonical JSON spliced in.
+    Benchmark("plugin: Netflix validate through the C ABI (receive path)") { benchmark in
+        let plugin = try PluginLoader.load(path: pluginDirectory + "/libNetflixAdapter.so")
+        let adapter = try AdapterInstance(plugin: plugin, configuration: .object([:]))
+        let envelope = try WebhookEnvelope(body: body, platform: platform)
+        let payloadJSON = CanonicalJSON.encode(envelope.payload)
+        let event = AdapterEvent(platform: "bench", eventType: "content_updated", sourceEventType: "content_updated",
+                                 eventID: String(repeating: "a", count: 64), receivedAt: 1_764_979_200_000,
+                                 timestamp: envelope.timestamp, payload: envelope.payload)
+        for _ in benchmark.scaledIterations {
+            try adapter.validate(event, payloadJSON: payloadJSON)
+        }
+    }
+
     Benchmark("plugin: Netflix validate + process through the C ABI") { benchmark in
         let plugin = try PluginLoader.load(path: pluginDirectory + "/libNetflixAdapter.so")
         let adapter = try AdapterInstance(plugin: plugin, configuration: .object([:]))

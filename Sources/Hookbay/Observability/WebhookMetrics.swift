@@ -37,18 +37,6 @@ public final class WebhookMetrics: Sendable {
 
         public init() {}
 
-        mutating func record(_ outcome: Outcome) {
-            switch outcome {
-            case .received: received += 1
-            case .accepted: accepted += 1
-            case .duplicate: duplicates += 1
-            case .rateLimited: rateLimited += 1
-            case .failed: failed += 1
-            case .processed: processed += 1
-            case .ignored: ignored += 1
-            }
-        }
-
         static func + (a: Counters, b: Counters) -> Counters {
             var sum = a
             sum.received += b.received
@@ -75,7 +63,9 @@ public final class WebhookMetrics: Sendable {
     /// The Prometheus registry `/metrics` renders.
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
-    private let state = Mutex<(platforms: [String: Counters], unknownPlatform: Int)>(([:], 0))
+    /// Each platform's counters and handles, made on first use; a delivery looks its platform up once per record.
+    private let platforms = Mutex<[String: PlatformMetrics]>([:])
+    private let unknownPlatform = Atomic<Int>(0)
     /// A metric's name and label values: the cache key of its handle (no string is built per request).
     private struct Key: Hashable, Sendable {
         var name: String
@@ -84,7 +74,6 @@ public final class WebhookMetrics: Sendable {
     }
 
     private let counters = Mutex<[Key: Metrics.Counter]>([:])
-    private let timers = Mutex<[Key: Metrics.Timer]>([:])
     private let gauges = Mutex<[Key: Metrics.Gauge]>([:])
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -103,18 +92,7 @@ public final class WebhookMetrics: Sendable {
 
     /// Counts one outcome for `platform`.
     public func record(_ outcome: Outcome, platform: String) {
-        self.state.withLock { $0.platforms[platform, default: Counters()].record(outcome) }
-        let name: String
-        switch outcome {
-        case .received: name = "hookbay_webhooks_received_total"
-        case .accepted: name = "hookbay_webhooks_accepted_total"
-        case .duplicate: name = "hookbay_webhooks_duplicate_total"
-        case .rateLimited: name = "hookbay_webhooks_rate_limited_total"
-        case .ignored: name = "hookbay_webhooks_ignored_total"
-        case .processed: name = "hookbay_events_processed_total"
-        case .failed: return  // counted by reason in recordRejected / recordDeadLettered
-        }
-        self.counter(name, platform: platform).increment()
+        self.platform(platform).record(outcome)
     }
 
     /// A request refused for `reason` (an error code such as `invalid_signature`).
@@ -125,7 +103,7 @@ public final class WebhookMetrics: Sendable {
 
     /// A request for a platform that is not loaded (404).
     public func recordUnknownPlatform() {
-        self.state.withLock { $0.unknownPlatform += 1 }
+        self.unknownPlatform.add(1, ordering: .relaxed)
         self.counter("hookbay_webhooks_rejected_total", platform: "_unknown", reason: "unsupported_platform").increment()
     }
 
@@ -154,14 +132,7 @@ public final class WebhookMetrics: Sendable {
 
     /// Records a latency.
     public func observe(_ latency: Latency, platform: String, _ duration: Duration) {
-        let key = Key(name: latency.rawValue, platform: platform)
-        let timer = self.timers.withLock { timers in
-            if let timer = timers[key] { return timer }
-            let timer = Metrics.Timer(label: latency.rawValue, dimensions: [("platform", platform)], factory: self.factory)
-            timers[key] = timer
-            return timer
-        }
-        timer.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        self.platform(platform).observe(latency, duration)
     }
 
     /// Queue depth of one platform, refreshed in the background.
@@ -178,11 +149,21 @@ public final class WebhookMetrics: Sendable {
 
     /// The counters now: totals (including requests for unknown platforms, as received and failed) and per platform.
     public func snapshot() -> (total: Counters, platforms: [String: Counters]) {
-        self.state.withLock { state in
-            var total = state.platforms.values.reduce(Counters(), +)
-            total.received += state.unknownPlatform
-            total.failed += state.unknownPlatform
-            return (total, state.platforms)
+        let platforms = self.platforms.withLock { $0 }.mapValues { $0.counters }
+        var total = platforms.values.reduce(Counters(), +)
+        let unknown = self.unknownPlatform.load(ordering: .relaxed)
+        total.received += unknown
+        total.failed += unknown
+        return (total, platforms)
+    }
+
+    /// The counters and handles of `id`, made on first use.
+    private func platform(_ id: String) -> PlatformMetrics {
+        self.platforms.withLock { platforms in
+            if let existing = platforms[id] { return existing }
+            let made = PlatformMetrics(platform: id, factory: self.factory)
+            platforms[id] = made
+            return made
         }
     }
 
@@ -207,5 +188,79 @@ public final class WebhookMetrics: Sendable {
             gauges[key] = gauge
             return gauge
         }
+    }
+}
+
+/// One platform's counters and its Prometheus handles, made once: recording an outcome is an atomic add and the
+/// handle's own update, with no look-up by label (the receive path records four times per delivery, from every
+/// event loop at once).
+private final class PlatformMetrics: Sendable {
+    private let received = Atomic<Int>(0)
+    private let accepted = Atomic<Int>(0)
+    private let processed = Atomic<Int>(0)
+    private let failed = Atomic<Int>(0)
+    private let duplicates = Atomic<Int>(0)
+    private let rateLimited = Atomic<Int>(0)
+    private let ignored = Atomic<Int>(0)
+    private let receivedTotal: Metrics.Counter
+    private let acceptedTotal: Metrics.Counter
+    private let duplicateTotal: Metrics.Counter
+    private let rateLimitedTotal: Metrics.Counter
+    private let ignoredTotal: Metrics.Counter
+    private let processedTotal: Metrics.Counter
+    private let receiveDuration: Metrics.Timer
+    private let enqueueDuration: Metrics.Timer
+    private let processingDuration: Metrics.Timer
+
+    init(platform: String, factory: PrometheusMetricsFactory) {
+        func counter(_ name: String) -> Metrics.Counter {
+            Metrics.Counter(label: name, dimensions: [("platform", platform)], factory: factory)
+        }
+        func timer(_ latency: WebhookMetrics.Latency) -> Metrics.Timer {
+            Metrics.Timer(label: latency.rawValue, dimensions: [("platform", platform)], factory: factory)
+        }
+        self.receivedTotal = counter("hookbay_webhooks_received_total")
+        self.acceptedTotal = counter("hookbay_webhooks_accepted_total")
+        self.duplicateTotal = counter("hookbay_webhooks_duplicate_total")
+        self.rateLimitedTotal = counter("hookbay_webhooks_rate_limited_total")
+        self.ignoredTotal = counter("hookbay_webhooks_ignored_total")
+        self.processedTotal = counter("hookbay_events_processed_total")
+        self.receiveDuration = timer(.receive)
+        self.enqueueDuration = timer(.enqueue)
+        self.processingDuration = timer(.processing)
+    }
+
+    /// Counts `outcome`; `failed` has no counter of its own here (it is counted by reason).
+    func record(_ outcome: WebhookMetrics.Outcome) {
+        switch outcome {
+        case .received: self.received.add(1, ordering: .relaxed); self.receivedTotal.increment()
+        case .accepted: self.accepted.add(1, ordering: .relaxed); self.acceptedTotal.increment()
+        case .duplicate: self.duplicates.add(1, ordering: .relaxed); self.duplicateTotal.increment()
+        case .rateLimited: self.rateLimited.add(1, ordering: .relaxed); self.rateLimitedTotal.increment()
+        case .ignored: self.ignored.add(1, ordering: .relaxed); self.ignoredTotal.increment()
+        case .processed: self.processed.add(1, ordering: .relaxed); self.processedTotal.increment()
+        case .failed: self.failed.add(1, ordering: .relaxed)
+        }
+    }
+
+    func observe(_ latency: WebhookMetrics.Latency, _ duration: Duration) {
+        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        switch latency {
+        case .receive: self.receiveDuration.recordNanoseconds(nanoseconds)
+        case .enqueue: self.enqueueDuration.recordNanoseconds(nanoseconds)
+        case .processing: self.processingDuration.recordNanoseconds(nanoseconds)
+        }
+    }
+
+    var counters: WebhookMetrics.Counters {
+        var counters = WebhookMetrics.Counters()
+        counters.received = self.received.load(ordering: .relaxed)
+        counters.accepted = self.accepted.load(ordering: .relaxed)
+        counters.processed = self.processed.load(ordering: .relaxed)
+        counters.failed = self.failed.load(ordering: .relaxed)
+        counters.duplicates = self.duplicates.load(ordering: .relaxed)
+        counters.rateLimited = self.rateLimited.load(ordering: .relaxed)
+        counters.ignored = self.ignored.load(ordering: .relaxed)
+        return counters
     }
 }
