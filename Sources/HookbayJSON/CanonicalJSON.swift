@@ -41,16 +41,15 @@ public enum CanonicalJSON {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { bytes in
-            // Runs of bytes that need no escape are copied at once.
+            // Runs of bytes that need no escape are found eight at a time and copied at once.
             var run = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            while true {
+                let index = ByteScan.firstSpecial(in: bytes, from: run, nonASCII: false)
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
-                Self.writeEscape(byte, into: &out)
+                guard index < bytes.count else { break }
+                Self.writeEscape(bytes[index], into: &out)
                 run = index + 1
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
         }
         out.append(UInt8(ascii: "\""))
     }

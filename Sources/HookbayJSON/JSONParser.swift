@@ -190,14 +190,8 @@ public struct JSONParser {
         let start = self.index
         self.index += 1
         // Fast path: no escapes, plain ASCII.
-        var scan = self.index
-        var plainASCII = true
-        while scan < self.bytes.count {
-            let byte = self.bytes[scan]
-            if byte == UInt8(ascii: "\"") { break }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { plainASCII = false; break }
-            scan += 1
-        }
+        let scan = ByteScan.firstSpecial(in: self.bytes, from: self.index, nonASCII: true)
+        let plainASCII = scan == self.bytes.count || self.bytes[scan] == UInt8(ascii: "\"")
         if plainASCII {
             guard scan < self.bytes.count else { throw JSONParseError(message: "unterminated string", offset: start) }
             let text = String(decoding: UnsafeBufferPointer(rebasing: self.bytes[self.index..<scan]), as: UTF8.self)
