@@ -99,10 +99,8 @@ public struct JSONParser {
         }
         // Members are gathered first and the dictionary built once at its final size: inserting into a growing
         // dictionary re-hashes every key at each doubling (a 7-member object would be hashed three times over).
-        var keys: [(key: String, offset: Int)] = []
-        var values: [JSONValue] = []
-        keys.reserveCapacity(8)
-        values.reserveCapacity(8)
+        var members: [(key: String, offset: Int, value: JSONValue)] = []
+        members.reserveCapacity(8)
         while true {
             self.skipWhitespace()
             guard !self.atEnd else { throw self.error("unterminated object") }
@@ -113,19 +111,18 @@ public struct JSONParser {
             guard !self.atEnd, self.current == UInt8(ascii: ":") else { throw self.error("expected ':' after key") }
             self.index += 1
             self.skipWhitespace()
-            values.append(try self.parseValue(depth: depth))
-            keys.append((key, keyOffset))
+            members.append((key, keyOffset, try self.parseValue(depth: depth)))
             self.skipWhitespace()
             guard !self.atEnd else { throw self.error("unterminated object") }
             switch self.current {
             case UInt8(ascii: ","): self.index += 1
             case UInt8(ascii: "}"):
                 self.index += 1
-                var members = [String: JSONValue](minimumCapacity: keys.count)
-                for (i, key) in keys.enumerated() where members.updateValue(values[i], forKey: key.key) != nil {
-                    throw JSONParseError(message: "duplicate key \"\(key.key)\"", offset: key.offset)
+                var object = [String: JSONValue](minimumCapacity: members.count)
+                for member in members where object.updateValue(member.value, forKey: member.key) != nil {
+                    throw JSONParseError(message: "duplicate key \"\(member.key)\"", offset: member.offset)
                 }
-                return .object(members)
+                return .object(object)
             default: throw self.error("expected ',' or '}' in object")
             }
         }

@@ -39,6 +39,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private let serverName: String
     private let logger: Logger
     private var state = State.idle
+    private var date = HTTPDate.Cache()
     /// The delivery being read.
     private var platformID = ""
     private var head: HTTPRequestHead?
@@ -236,7 +237,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         headers.add(name: "content-type", value: "application/json")
         if let retryAfterSeconds { headers.add(name: "retry-after", value: String(retryAfterSeconds)) }
         headers.add(name: "content-length", value: String(body.readableBytes))
-        headers.add(name: "date", value: HTTPDate.now)
+        headers.add(name: "date", value: self.date.now())
         headers.add(name: "server", value: self.serverName)
         if close { headers.add(name: "connection", value: "close") }
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: Int(status.code)), headers: headers)

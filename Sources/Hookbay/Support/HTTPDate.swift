@@ -5,24 +5,25 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// The `Date` header's value (RFC 9110 IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`), formatted once a second.
 enum HTTPDate {
-    private static let cache = Mutex<(second: Int, text: String)>((-1, ""))
+    /// The date as of now, formatted at most once a second. One per connection (kept on its event loop): no lock, and
+    /// no reference count shared between threads on every response.
+    struct Cache {
+        private var second = -1
+        private var text = ""
 
-    /// Now, as an IMF-fixdate.
-    static var now: String {
-        let second = time(nil)
-        return cache.withLock { cache in
-            if cache.second != second {
-                cache = (second, format(second))
+        mutating func now() -> String {
+            let second = time(nil)
+            if second != self.second {
+                self.second = second
+                self.text = HTTPDate.format(second)
             }
-            return cache.text
+            return self.text
         }
     }
 
-    /// `seconds` since the Unix epoch as an IMF-fixdate.
     static func format(_ seconds: Int) -> String {
         var t = time_t(seconds)
         var parts = tm()
