@@ -13,9 +13,15 @@ struct NetflixAdapter: HookbayAdapter {
         }
     }
 
-    func validate(_ event: AdapterEvent) throws(AdapterError) {
-        _ = try Self.fields(of: event.payload)
-    }
+    /// Every rule `validate` checks, as data: the gateway checks deliveries against it at receive (the default
+    /// `validate` checks the same), and `fields(of:)` reads the fields after it.
+    static let receiveSchema: PayloadSchema? = PayloadSchema([
+        .init("content_id", .nonEmptyString, required: true),
+        .init("regions", .stringArray),
+        .init("metadata", .object),
+        .init("title", .string),
+        .init("content_type", .string),
+    ])
 
     func process(_ event: AdapterEvent) throws(AdapterError) -> [ContentUpdate] {
         let fields = try Self.fields(of: event.payload)

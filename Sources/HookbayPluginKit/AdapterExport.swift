@@ -39,7 +39,10 @@ public enum AdapterExport {
                 destroy: destroyThunk,
                 validate: validateThunk,
                 process: processThunk,
-                free_buf: freeThunk
+                free_buf: freeThunk,
+                receive_schema: Adapter.receiveSchema.map { schema in
+                    UnsafePointer(strdup(String(decoding: CanonicalJSON.encode(schema.json), as: UTF8.self)))
+                } ?? nil
             ))
             exported = Exported(descriptor: descriptor, make: { config throws(AdapterError) in try Adapter(configuration: config) })
             return UnsafeRawPointer(descriptor)

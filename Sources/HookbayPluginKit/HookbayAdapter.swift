@@ -17,8 +17,21 @@ public protocol HookbayAdapter: Sendable {
     /// Configures an instance from the platform's `adapter_config` (`{}` when absent).
     /// Throw to refuse the configuration; the platform then does not load.
     init(configuration: JSONValue) throws(AdapterError)
-    /// Checks an event in the request path: throw ``AdapterError/invalid(_:)`` to answer 400.
+    /// The payload rules, as data, when they are all `validate` checks: the gateway then checks deliveries against them
+    /// itself, on the JSON it already parsed, and does not call `validate` at receive. `nil` (the default): every
+    /// delivery goes through `validate`.
+    static var receiveSchema: PayloadSchema? { get }
+    /// Checks an event in the request path: throw ``AdapterError/invalid(_:)`` to answer 400. The default checks
+    /// ``receiveSchema``; an adapter that checks more must not declare a schema.
     func validate(_ event: AdapterEvent) throws(AdapterError)
     /// Turns an event into content updates for the database.
     func process(_ event: AdapterEvent) throws(AdapterError) -> [ContentUpdate]
+}
+
+extension HookbayAdapter {
+    public static var receiveSchema: PayloadSchema? { nil }
+
+    public func validate(_ event: AdapterEvent) throws(AdapterError) {
+        try Self.receiveSchema?.check(event.payload)
+    }
 }

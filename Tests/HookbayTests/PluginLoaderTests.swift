@@ -110,12 +110,67 @@ import Testing
         ("WRONG_ABI", "plugin ABI version 99, this Hookbay speaks version 1"),
         ("SMALL_STRUCT", "descriptor struct_size 16 is smaller than"),
         ("NULL_PROCESS", "descriptor function 'process' is NULL"),
+        ("BAD_SCHEMA", "its receive_schema is not valid: receive schema field 0 needs a non-empty \"name\" and a \"kind\""),
     ])
     func refusesBrokenPlugins(variant: String, message: String) throws {
         let path = try TestPlugins.build(variant: variant)
         #expect { try PluginLoader.load(path: path) } throws: { error in
             let text = "\(error)"
             return text.contains(message) && text.contains(path)
+        }
+    }
+
+    @Test func aVersion1DescriptorLoadsAndNothingPastItsSizeIsRead() throws {
+        // Its receive_schema slot holds the address 1: reading it would crash.
+        let plugin = try PluginLoader.load(path: TestPlugins.build(variant: "V1_STRUCT", name: "old-plugin"))
+        #expect(plugin.receiveSchema == nil)
+        let adapter = try AdapterInstance(plugin: plugin, configuration: .object([:]))
+        try adapter.validate(Self.event(.object([:])))
+    }
+
+    @Test func aDeclaredReceiveSchemaIsCheckedInsteadOfValidate() throws {
+        // This plugin's validate accepts everything; its schema does not.
+        let plugin = try PluginLoader.load(path: TestPlugins.build(variant: "SCHEMA", name: "schema-plugin"))
+        #expect(plugin.receiveSchema == PayloadSchema([.init("content_id", .nonEmptyString, required: true), .init("tags", .stringArray)]))
+        let adapter = try AdapterInstance(plugin: plugin, configuration: .object([:]))
+        try adapter.validate(Self.event(.object(["content_id": .string("1"), "tags": .array([.string("a")])])))
+        try adapter.validateInPlugin(Self.event(.object([:])))
+        #expect(throws: AdapterError.invalid("payload.content_id must be a non-empty string")) {
+            try adapter.validate(Self.event(.object(["tags": .array([])])))
+        }
+        #expect(throws: AdapterError.invalid("payload.tags[1] must be a string, not null")) {
+            try adapter.validate(Self.event(.object(["content_id": .string("1"), "tags": .array([.string("a"), .null])])))
+        }
+    }
+
+    /// The Netflix plugin declares its rules: the gateway's check of them at receive and the plugin's `process`
+    /// (which reads the fields with checks of its own) must judge every payload alike, message for message.
+    @Test func netflixSchemaAndProcessAgree() throws {
+        let plugin = try PluginLoader.load(path: TestPlugins.real("NetflixAdapter"))
+        #expect(plugin.receiveSchema != nil)
+        let adapter = try AdapterInstance(plugin: plugin, configuration: .object([:]))
+        let values: [JSONValue?] = [nil, .null, .string(""), .string("x"), .number("1"), .bool(false), .array([]),
+                                    .array([.string("US")]), .array([.string("US"), .number("2")]), .object([:])]
+        var payloads: [JSONValue] = []
+        for field in ["content_id", "title", "content_type", "regions", "metadata"] {
+            for value in values {
+                var members: [String: JSONValue] = ["content_id": .string("81234")]
+                members[field] = value
+                payloads.append(.object(members))
+            }
+        }
+        // Several faults at once: which one is reported must agree too.
+        payloads.append(.object(["content_id": .number("1"), "title": .number("2"), "regions": .string("x")]))
+        payloads.append(.object(["content_id": .string("1"), "title": .number("2"), "metadata": .string("x"), "regions": .bool(true)]))
+        payloads.append(.object(["content_id": .string("1"), "content_type": .number("2"), "title": .array([])]))
+        for payload in payloads {
+            func outcome(_ check: () throws(AdapterError) -> Void) -> String {
+                do { try check(); return "ok" } catch { return error.message }
+            }
+            let event = Self.event(payload)
+            let atReceive = outcome { () throws(AdapterError) in try adapter.validate(event) }
+            #expect(atReceive == outcome { () throws(AdapterError) in _ = try adapter.process(event) }, "\(payload)")
+            #expect(atReceive == outcome { () throws(AdapterError) in try adapter.validateInPlugin(event) }, "\(payload)")
         }
     }
 

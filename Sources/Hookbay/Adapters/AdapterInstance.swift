@@ -16,7 +16,7 @@ public final class AdapterInstance: @unchecked Sendable {
         self.plugin = plugin
         let bytes = CanonicalJSON.encode(configuration)
         var err: UnsafeMutablePointer<CChar>?
-        let context = Self.withChars(bytes) { plugin.descriptor.pointee.create!($0, $1, &err) }
+        let context = Self.withChars(bytes) { plugin.descriptor.create!($0, $1, &err) }
         let message = Self.take(err, plugin)
         guard let context else {
             throw .invalid("adapter '\(plugin.name)' refused its configuration: \(message ?? "no reason given")")
@@ -25,15 +25,25 @@ public final class AdapterInstance: @unchecked Sendable {
     }
 
     deinit {
-        plugin.descriptor.pointee.destroy!(context)
+        plugin.descriptor.destroy!(context)
     }
 
-    /// Runs the plugin's `validate`.
+    /// Runs the plugin's `validate`, or checks its declared ``AdapterPlugin/receiveSchema`` when it has one.
     /// - Parameter payloadJSON: the payload's canonical JSON, when the caller has it (spliced in, not re-encoded).
     public func validate(_ event: AdapterEvent, payloadJSON: [UInt8]? = nil) throws(AdapterError) {
+        if let schema = plugin.receiveSchema {
+            // The plugin's rules as data, checked on the payload already parsed: no event JSON to encode and re-parse.
+            try schema.check(event.payload)
+        } else {
+            try self.validateInPlugin(event, payloadJSON: payloadJSON)
+        }
+    }
+
+    /// The plugin's own `validate`, through the C ABI, whatever it declared.
+    func validateInPlugin(_ event: AdapterEvent, payloadJSON: [UInt8]? = nil) throws(AdapterError) {
         let bytes = event.encoded(payloadJSON: payloadJSON)
         var err: UnsafeMutablePointer<CChar>?
-        let status = Self.withChars(bytes) { plugin.descriptor.pointee.validate!(context, $0, $1, &err) }
+        let status = Self.withChars(bytes) { plugin.descriptor.validate!(context, $0, $1, &err) }
         try Self.check(status, message: Self.take(err, plugin), plugin)
     }
 
@@ -43,9 +53,9 @@ public final class AdapterInstance: @unchecked Sendable {
         var err: UnsafeMutablePointer<CChar>?
         var out: UnsafeMutablePointer<CChar>?
         var outCount = 0
-        let status = Self.withChars(bytes) { plugin.descriptor.pointee.process!(context, $0, $1, &out, &outCount, &err) }
+        let status = Self.withChars(bytes) { plugin.descriptor.process!(context, $0, $1, &out, &outCount, &err) }
         let message = Self.take(err, plugin)
-        defer { if let out { plugin.descriptor.pointee.free_buf!(out) } }
+        defer { if let out { plugin.descriptor.free_buf!(out) } }
         try Self.check(status, message: message, plugin)
         guard let out else { throw .invalid("adapter '\(plugin.name)' reported success but returned no output") }
         return try ContentUpdate.list(from: UnsafeRawBufferPointer(start: out, count: outCount))
@@ -70,7 +80,7 @@ public final class AdapterInstance: @unchecked Sendable {
     /// Copies and frees (with the plugin's own `free_buf`) an error string the plugin returned.
     private static func take(_ err: UnsafeMutablePointer<CChar>?, _ plugin: AdapterPlugin) -> String? {
         guard let err else { return nil }
-        defer { plugin.descriptor.pointee.free_buf!(err) }
+        defer { plugin.descriptor.free_buf!(err) }
         return String(cString: err)
     }
 }

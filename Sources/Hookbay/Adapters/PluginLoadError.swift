@@ -9,6 +9,7 @@ public struct PluginLoadError: Error, Sendable, Equatable, CustomStringConvertib
         case structTooSmall(found: UInt32, expected: UInt32)
         case nullFunction(String)
         case invalidName(String)
+        case invalidReceiveSchema(String)
         case nameClash(name: String, otherPath: String)
         case nameMismatch(expected: String, found: String)
         case notFound(name: String, searched: [String])
@@ -34,6 +35,7 @@ public struct PluginLoadError: Error, Sendable, Equatable, CustomStringConvertib
         case .structTooSmall(let found, let expected):
             return "\(path): descriptor struct_size \(found) is smaller than the \(expected) bytes ABI version 1 requires"
         case .nullFunction(let name): return "\(path): descriptor function '\(name)' is NULL"
+        case .invalidReceiveSchema(let problem): return "\(path): its receive_schema is not valid: \(problem)"
         case .invalidName(let name): return "\(path): adapter name '\(name)' is not valid (use 1 to 64 of a-z, 0-9, '_' and '-')"
         case .nameClash(let name, let other): return "\(path): adapter name '\(name)' is already provided by \(other); ignored"
         case .nameMismatch(let expected, let found):

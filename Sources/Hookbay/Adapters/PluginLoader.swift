@@ -1,5 +1,7 @@
 import Foundation
+import HookbayJSON
 import HookbayPluginABI
+import HookbayPluginKit
 
 #if canImport(Glibc)
 import Glibc
@@ -37,10 +39,15 @@ public enum PluginLoader {
         guard abiVersion == HOOKBAY_ABI_VERSION else {
             throw PluginLoadError(path: path, reason: .abiVersionMismatch(found: abiVersion, expected: HOOKBAY_ABI_VERSION))
         }
-        let descriptor = raw.pointee
-        let required = UInt32(MemoryLayout<hookbay_adapter>.size)
-        guard descriptor.struct_size >= required else {
-            throw PluginLoadError(path: path, reason: .structTooSmall(found: descriptor.struct_size, expected: required))
+        // Version 1's descriptor ends at `free_buf`; fields appended since are read only if `struct_size` covers them.
+        let structSize = UnsafeRawPointer(raw).load(fromByteOffset: 4, as: UInt32.self)
+        let required = UInt32(MemoryLayout<hookbay_adapter>.offset(of: \hookbay_adapter.receive_schema)!)
+        guard structSize >= required else {
+            throw PluginLoadError(path: path, reason: .structTooSmall(found: structSize, expected: required))
+        }
+        var descriptor = hookbay_adapter()
+        withUnsafeMutableBytes(of: &descriptor) { copy in
+            copy.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: min(Int(structSize), copy.count)))
         }
         let functions: [(String, Bool)] = [
             ("name", descriptor.name != nil), ("version", descriptor.version != nil),
@@ -55,8 +62,19 @@ public enum PluginLoader {
         guard PlatformConfigLoader.isValidID(name) else {
             throw PluginLoadError(path: path, reason: .invalidName(name))
         }
+        var receiveSchema: PayloadSchema?
+        if let text = descriptor.receive_schema {
+            do {
+                receiveSchema = try PayloadSchema(json: try JSONParser.parse(Array(String(cString: text).utf8)))
+            } catch let error as AdapterError {
+                throw PluginLoadError(path: path, reason: .invalidReceiveSchema(error.message))
+            } catch {
+                throw PluginLoadError(path: path, reason: .invalidReceiveSchema("\(error)"))
+            }
+        }
         return AdapterPlugin(
-            descriptor: raw, name: name, version: String(cString: descriptor.version), abiVersion: abiVersion, path: path
+            descriptor: descriptor, address: UnsafeRawPointer(raw), receiveSchema: receiveSchema, name: name,
+            version: String(cString: descriptor.version), abiVersion: abiVersion, path: path
         )
     }
 

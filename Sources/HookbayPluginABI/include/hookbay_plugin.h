@@ -65,6 +65,13 @@ typedef enum hookbay_status {
  *
  * The event JSON is `{"platform", "event_type" (canonical), "source_event_type", "event_id", "received_at" (Unix
  * milliseconds), "timestamp", "payload"}`.
+ *
+ * Appended fields (read only when `struct_size` covers them; NULL means absent):
+ * - `receive_schema` (NUL-terminated JSON): when every rule `validate` checks is one of these, the plugin may declare
+ *   them, `[{"name": "<top-level payload field>", "kind": "string"|"non_empty_string"|"string_array"|"object",
+ *   "required": true|false}, ...]`, checked in order. The host then checks deliveries against them itself, on the JSON
+ *   it has parsed, and calls `validate` no more at receive (refusals read `payload.<name> must be ...`). A field that is
+ *   not required may be absent or null.
  */
 typedef struct hookbay_adapter {
     uint32_t abi_version;
@@ -76,6 +83,7 @@ typedef struct hookbay_adapter {
     int32_t (*validate)(void *ctx, const char *event_json, size_t event_len, char **err);
     int32_t (*process)(void *ctx, const char *event_json, size_t event_len, char **out, size_t *out_len, char **err);
     void (*free_buf)(char *buf);
+    const char *receive_schema;
 } hookbay_adapter;
 
 /** The type of `hookbay_adapter_entry`. */

@@ -1,4 +1,5 @@
 /* Test-only plugins, compiled by the tests with gcc -shared -fPIC -DVARIANT_<NAME>. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -71,8 +72,12 @@ static hookbay_adapter descriptor = {
 #else
     .abi_version = HOOKBAY_ABI_VERSION,
 #endif
-#ifdef VARIANT_SMALL_STRUCT
+#if defined(VARIANT_SMALL_STRUCT)
     .struct_size = 16,
+#elif defined(VARIANT_V1_STRUCT)
+    /* A version-1 plugin knows no appended field: what lies past its struct_size must never be read. */
+    .struct_size = offsetof(hookbay_adapter, receive_schema),
+    .receive_schema = (const char *)1,
 #else
     .struct_size = sizeof(hookbay_adapter),
 #endif
@@ -88,6 +93,12 @@ static hookbay_adapter descriptor = {
     .process = process,
 #endif
     .free_buf = free_buf,
+#if defined(VARIANT_SCHEMA)
+    .receive_schema = "[{\"name\":\"content_id\",\"kind\":\"non_empty_string\",\"required\":true},"
+                      "{\"name\":\"tags\",\"kind\":\"string_array\"}]",
+#elif defined(VARIANT_BAD_SCHEMA)
+    .receive_schema = "[{\"name\":\"content_id\",\"kind\":\"number\"}]",
+#endif
 };
 
 #ifndef VARIANT_NO_ENTRY

@@ -1,0 +1,109 @@
+import HookbayJSON
+
+/// An adapter's payload rules as data: which top-level payload fields it needs, of what kind.
+///
+/// An adapter that declares its rules (``HookbayAdapter/receiveSchema``) lets the gateway check deliveries against
+/// them on the JSON it has already parsed, instead of handing every delivery's JSON through the C ABI to be parsed
+/// again by the plugin's `validate` (the largest single check on the receive path). The adapter's default `validate`
+/// runs the same ``check(_:)``, so a delivery is judged the same wherever it is checked.
+public struct PayloadSchema: Sendable, Equatable {
+    /// What a field's value must be. A field that is not required may also be absent or `null`.
+    public enum Kind: String, Sendable, Equatable, CaseIterable {
+        /// A string.
+        case string
+        /// A string of at least one character.
+        case nonEmptyString = "non_empty_string"
+        /// An array whose every element is a string.
+        case stringArray = "string_array"
+        /// An object.
+        case object
+    }
+
+    /// One top-level field of the payload.
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var kind: Kind
+        public var required: Bool
+
+        public init(_ name: String, _ kind: Kind, required: Bool = false) {
+            self.name = name
+            self.kind = kind
+            self.required = required
+        }
+    }
+
+    /// Checked in this order; the first refusal is the one reported.
+    public var fields: [Field]
+
+    public init(_ fields: [Field]) {
+        self.fields = fields
+    }
+
+    /// Refuses a payload that breaks a rule, with the field's path and what was found
+    /// (`payload.title must be a string, not number`).
+    public func check(_ payload: JSONValue) throws(AdapterError) {
+        for field in self.fields {
+            try Self.check(payload[field.name], field)
+        }
+    }
+
+    private static func check(_ value: JSONValue?, _ field: Field) throws(AdapterError) {
+        let path = "payload.\(field.name)"
+        if field.kind == .nonEmptyString {
+            switch value {
+            case .string(let s)? where !s.isEmpty: return
+            case nil, .null?: if !field.required { return }
+            default: break
+            }
+            throw .invalid("\(path) must be a non-empty string")
+        }
+        guard let value, value != .null else {
+            if field.required { throw .invalid("\(path) is required") }
+            return
+        }
+        switch (field.kind, value) {
+        case (.string, .string), (.object, .object):
+            return
+        case (.stringArray, .array(let items)):
+            for (i, item) in items.enumerated() {
+                guard case .string = item else { throw .invalid("\(path)[\(i)] must be a string, not \(item.typeName)") }
+            }
+        case (.string, _):
+            throw .invalid("\(path) must be a string, not \(value.typeName)")
+        case (.stringArray, _):
+            throw .invalid("\(path) must be an array of strings, not \(value.typeName)")
+        case (.object, _):
+            throw .invalid("\(path) must be an object, not \(value.typeName)")
+        case (.nonEmptyString, _):
+            return  // handled above
+        }
+    }
+
+    /// The schema as the ABI carries it: `[{"name": ..., "kind": ..., "required": true|false}, ...]`.
+    public var json: JSONValue {
+        .array(self.fields.map { field in
+            .object(["name": .string(field.name), "kind": .string(field.kind.rawValue), "required": .bool(field.required)])
+        })
+    }
+
+    /// Reads the ABI's form; the message says what is wrong.
+    public init(json: JSONValue) throws(AdapterError) {
+        guard case .array(let items) = json else { throw .invalid("the receive schema must be an array of fields") }
+        var fields: [Field] = []
+        for (i, item) in items.enumerated() {
+            guard case .string(let name)? = item["name"], !name.isEmpty,
+                  case .string(let kindName)? = item["kind"], let kind = Kind(rawValue: kindName) else {
+                let kinds = Kind.allCases.map(\.rawValue).joined(separator: ", ")
+                throw .invalid("receive schema field \(i) needs a non-empty \"name\" and a \"kind\" among \(kinds)")
+            }
+            var required = false
+            switch item["required"] {
+            case nil: break
+            case .bool(let flag)?: required = flag
+            default: throw .invalid("receive schema field \(i): \"required\" must be true or false")
+            }
+            fields.append(Field(name, kind, required: required))
+        }
+        self.fields = fields
+    }
+}
