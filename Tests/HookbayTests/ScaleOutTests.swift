@@ -22,11 +22,29 @@ struct ScaleOutTests {
         let ports = [first, second]
         var processes: [Process] = []
         defer { for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+        var gateways: [(process: Process, log: String)] = []
         for (i, port) in ports.enumerated() {
-            processes.append(try HookbayProcess.spawn(["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir,
-                                             "--redis-url", server.url, "--database", database, "--no-workers", "--log-level", "error"]))
+            // Each gateway's stderr kept, to say why one never answered.
+            let log = dir + "/serve-\(i).log"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let gateway = try HookbayProcess.spawn(["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir,
+                                                    "--redis-url", server.url, "--database", database, "--no-workers", "--log-level", "warning"],
+                                                   stderr: FileHandle(forWritingAtPath: log))
+            processes.append(gateway)
+            gateways.append((gateway, log))
             processes.append(try HookbayProcess.spawn(["worker", "--config-dir", dir, "--redis-url", server.url, "--database", database,
                                              "--consumer-name", "scale-\(i)", "--workers", "2", "--log-level", "error"]))
+        }
+
+        for (port, gateway) in zip(ports, gateways) {
+            let up = try await eventually(within: .seconds(30)) {
+                await HookbayProcess.get(port: port, path: "/healthz") != nil || !gateway.process.isRunning
+            }
+            guard up, gateway.process.isRunning else {
+                let log = (try? String(contentsOfFile: gateway.log, encoding: .utf8)) ?? ""
+                Issue.record("the gateway on port \(port) never answered (running: \(gateway.process.isRunning)); its stderr:\n\(log)")
+                return
+            }
         }
 
         let events = 300

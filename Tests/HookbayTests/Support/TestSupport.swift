@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -28,12 +29,16 @@ enum Fixtures {
     static func freePort() -> Int {
         while true {
             let port = Int.random(in: 20000...32000)
+            // Never the same port twice in one test run: two tests checking at once could both find it free.
+            guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             let bound = withLoopback(port) { bind(fd, $0, $1) }
             close(fd)
             if bound == 0 { return port }
         }
     }
+
+    private static let handedOutPorts = Mutex<Set<Int>>([])
 
     /// Calls `body` with the address 127.0.0.1:`port` as the socket calls take it.
     static func withLoopback<T>(_ port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
@@ -229,6 +234,16 @@ enum HookbayProcess {
         process.standardError = stderr ?? FileHandle.nullDevice
         try process.run()
         return process
+    }
+
+    /// GETs `127.0.0.1:port` + `path`; the status, or `nil` when nothing answered.
+    static func get(port: Int, path: String) async -> Int? {
+        let request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: 2)
+        return await withCheckedContinuation { continuation in
+            URLSession.shared.dataTask(with: request) { _, response, _ in
+                continuation.resume(returning: (response as? HTTPURLResponse)?.statusCode)
+            }.resume()
+        }
     }
 
     /// POSTs `body` to `127.0.0.1:port` + `path`; the status and body, or `nil` when nothing answered.
