@@ -144,7 +144,7 @@ import Testing
     }
 
     /// The Netflix plugin declares its rules: the gateway's check of them at receive and the plugin's `process`
-    /// (which reads the fields with checks of its own) must judge every payload alike, message for message.
+    /// must judge every payload alike, message for message.
     @Test func netflixSchemaAndProcessAgree() throws {
         let plugin = try PluginLoader.load(path: TestPlugins.real("NetflixAdapter"))
         #expect(plugin.receiveSchema != nil)

@@ -24,6 +24,7 @@ enum HTTPDate {
         }
     }
 
+    /// `seconds` since the Unix epoch as an IMF-fixdate.
     static func format(_ seconds: Int) -> String {
         var t = time_t(seconds)
         var parts = tm()
