@@ -143,8 +143,8 @@ struct RedisOutageTests {
             #expect(refused.headers[.retryAfter] != nil)
             #expect(try await client.execute(uri: "/readyz", method: .get).status == .serviceUnavailable)
 
-            // Redis comes back empty (no persistence): the gateway reconnects by itself, recreates the group, and the
-            // refused delivery's retry is accepted, not mistaken for a duplicate.
+            // Redis comes back empty (no persistence): the gateway reconnects by itself and the refused delivery's
+            // retry is accepted, not mistaken for a duplicate.
             try await server.start()
             var status: HTTPResponse.Status = .serviceUnavailable
             for _ in 0..<50 where status == .serviceUnavailable {
@@ -161,6 +161,14 @@ struct RedisOutageTests {
             #expect(ready == .ok)
             let keys = QueueKeys(platform: platform)
             #expect(try await redis.xlen(keys.incoming) == 1)
+            // The consumer group went with Redis's data: a worker's read finds it missing, creates it from id 0, and
+            // its next read hands over the entry accepted meanwhile.
+            let queue = RedisWebhookQueue(client: redis)
+            var read: [StreamEntry] = []
+            for _ in 0..<3 where read.isEmpty {
+                read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
+            }
+            #expect(read.map { $0.string("envelope") } == [body])
             #expect(try await redis.xinfoGroups(keys.incoming).map(\.name) == [QueueKeys.consumerGroup])
         }
     }

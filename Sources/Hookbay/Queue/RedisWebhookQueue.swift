@@ -4,34 +4,51 @@ import NIOCore
 
 /// The queue on Redis Streams.
 ///
-/// Deduplication and enqueueing are one Lua script, run with `EVALSHA` in one round trip: the stream entry is added
-/// *before* the dedup key is set, and both or neither happen, so a failed attempt is never remembered as a duplicate.
+/// Deduplication and enqueueing are one Lua script, run with `EVALSHA` in one round trip: each stream entry is added
+/// *before* its dedup key is set, and both or neither happen, so a failed attempt is never remembered as a duplicate.
+/// On the event-loop receive path, the deliveries an event loop admits in one turn share one call per platform
+/// (``EnqueueBatcher``).
 public struct RedisWebhookQueue: WebhookQueue {
-    /// KEYS: dedup key, stream. ARGV: ttl seconds, group, then the values of ``QueuedEvent/fields`` in their order
-    /// (the field names are the script's own constants: Redis then reads and Lua interns eight arguments, not sixteen).
-    /// Returns `{1, id}` for a new entry and `{0, id}` for a duplicate.
+    /// KEYS: the platform's stream, then one dedup key per event. ARGV: ttl seconds, then each event's values of
+    /// ``QueuedEvent/fields`` in their order (the field names are the script's own constants: Redis then reads and Lua
+    /// interns eight arguments per event, not sixteen). Returns a flag and an id per event: `1, <new entry id>`, or
+    /// `0, <the first copy's id>` for a duplicate (an event repeated within one call is a duplicate of its first copy).
+    ///
+    /// The consumer group is not the script's business: ``prepare(platforms:)`` creates it at start-up, and a worker
+    /// whose read finds it missing (Redis restarted without persistence) creates it from id `0`, which hands it every
+    /// entry added meanwhile.
     static let enqueueScript = RedisScript("""
-        local existing = redis.call('GET', KEYS[1])
-        if existing then return {0, existing} end
-        if redis.call('EXISTS', KEYS[2]) == 0 then
-          redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[2], '0', 'MKSTREAM')
+        local out = {}
+        for i = 2, #KEYS do
+          local existing = redis.call('GET', KEYS[i])
+          if existing then
+            out[#out + 1] = 0
+            out[#out + 1] = existing
+          else
+            local a = (i - 2) * 8 + 1
+            local id = redis.call('XADD', KEYS[1], '*', 'event_id', ARGV[a + 1], 'platform', ARGV[a + 2], 'event_type', ARGV[a + 3],
+              'source_event_type', ARGV[a + 4], 'received_at', ARGV[a + 5], 'payload_pointer', ARGV[a + 6], 'timestamp', ARGV[a + 7],
+              'envelope', ARGV[a + 8])
+            redis.call('SET', KEYS[i], id, 'EX', ARGV[1])
+            out[#out + 1] = 1
+            out[#out + 1] = id
+          end
         end
-        local id = redis.call('XADD', KEYS[2], '*', 'event_id', ARGV[3], 'platform', ARGV[4], 'event_type', ARGV[5],
-          'source_event_type', ARGV[6], 'received_at', ARGV[7], 'payload_pointer', ARGV[8], 'timestamp', ARGV[9], 'envelope', ARGV[10])
-        redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
-        return {1, id}
+        return out
         """)
 
     public let client: RedisClient
     /// Clients pinned to one event loop each, for the receive path served on the event loop: a delivery's command
     /// goes out on, and its reply comes back to, the thread that read the request.
     public let eventLoopClients: [RedisClient]
+    private let batchers: [EnqueueBatcher]
     public var isDurable: Bool { true }
     public var backendName: String { "redis" }
 
     public init(client: RedisClient, eventLoopClients: [RedisClient] = []) {
         self.client = client
         self.eventLoopClients = eventLoopClients
+        self.batchers = eventLoopClients.compactMap { client in client.eventLoop.map { EnqueueBatcher(client: client, eventLoop: $0) } }
     }
 
     public func prepare(platforms: [String]) async throws(QueueError) {
@@ -45,40 +62,60 @@ public struct RedisWebhookQueue: WebhookQueue {
 
     public func enqueue(_ event: QueuedEvent, ttlSeconds: Int) async throws(QueueError) -> EnqueueResult {
         try await Self.mapping { () async throws in
-            try await self.enqueue(event, ttlSeconds: ttlSeconds, client: self.client, on: self.client.eventLoopGroup.any()).get()
+            try await Self.enqueue([event], ttlSeconds: ttlSeconds, client: self.client, on: self.client.eventLoopGroup.any()).get()[0]
         }
     }
 
     public func enqueue(_ event: QueuedEvent, ttlSeconds: Int, on eventLoop: any EventLoop) -> EventLoopFuture<EnqueueResult> {
-        let client = self.eventLoopClients.first { $0.eventLoop === eventLoop } ?? self.client
-        return self.enqueue(event, ttlSeconds: ttlSeconds, client: client, on: eventLoop).hop(to: eventLoop)
+        if let batcher = self.batchers.first(where: { $0.eventLoop === eventLoop }) {
+            return batcher.enqueue(event, ttlSeconds: ttlSeconds)
+        }
+        return Self.enqueue([event], ttlSeconds: ttlSeconds, client: self.client, on: eventLoop).map { $0[0] }.hop(to: eventLoop)
     }
 
-    private func enqueue(_ event: QueuedEvent, ttlSeconds: Int, client: RedisClient, on eventLoop: any EventLoop) -> EventLoopFuture<EnqueueResult> {
-        let keys = QueueKeys(platform: event.platform)
-        // The values of `QueuedEvent.fields`, in its order, as the script names them.
-        let args: [RedisArgument] = [
-            .integer(ttlSeconds), .string(QueueKeys.consumerGroup),
-            .string(event.eventID), .string(event.platform), .string(event.eventType.rawValue), .string(event.sourceEventType),
-            .integer(Int(event.receivedAtMilliseconds)), .string(event.payloadPointer), .string(event.timestamp), .bytes(event.envelope),
-        ]
-        let reply = client.submitScript(
-            Self.enqueueScript, keys: [.string(keys.dedup(eventID: event.eventID)), .string(keys.incoming)], args: args, on: eventLoop
-        )
-        let promise = reply.eventLoop.makePromise(of: EnqueueResult.self)
+    /// One script call for `events`, all of one platform: their results in order, or a ``QueueError`` for them all.
+    static func enqueue(_ events: [QueuedEvent], ttlSeconds: Int, client: RedisClient, on eventLoop: any EventLoop) -> EventLoopFuture<[EnqueueResult]> {
+        let keys = QueueKeys(platform: events[0].platform)
+        var keyArgs: [RedisArgument] = [.string(keys.incoming)]
+        var args: [RedisArgument] = [.integer(ttlSeconds)]
+        keyArgs.reserveCapacity(1 + events.count)
+        args.reserveCapacity(1 + 8 * events.count)
+        for event in events {
+            precondition(event.platform == keys.platform, "one enqueue call holds one platform's events")
+            keyArgs.append(.string(keys.dedup(eventID: event.eventID)))
+            // The values of `QueuedEvent.fields`, in its order, as the script names them.
+            args += [
+                .string(event.eventID), .string(event.platform), .string(event.eventType.rawValue), .string(event.sourceEventType),
+                .integer(Int(event.receivedAtMilliseconds)), .string(event.payloadPointer), .string(event.timestamp), .bytes(event.envelope),
+            ]
+        }
+        let reply = client.submitScript(Self.enqueueScript, keys: keyArgs, args: args, on: eventLoop)
+        let promise = reply.eventLoop.makePromise(of: [EnqueueResult].self)
         reply.whenComplete { result in
             switch result {
             case .failure(let error):
                 promise.fail(QueueError("\(error)"))
             case .success(let reply):
-                guard let pair = reply.array, pair.count == 2, let flag = pair[0].int, let id = pair[1].string else {
-                    promise.fail(QueueError("the enqueue script answered \(reply)"))
-                    return
+                do {
+                    promise.succeed(try Self.enqueueResults(reply, count: events.count))
+                } catch {
+                    promise.fail(error)
                 }
-                promise.succeed(flag == 1 ? .accepted(streamID: id) : .duplicate(streamID: id))
             }
         }
         return promise.futureResult
+    }
+
+    /// The script's reply as one result per event.
+    static func enqueueResults(_ reply: RESPValue, count: Int) throws(QueueError) -> [EnqueueResult] {
+        guard let flat = reply.array, flat.count == 2 * count else { throw QueueError("the enqueue script answered \(reply)") }
+        var results: [EnqueueResult] = []
+        results.reserveCapacity(count)
+        for i in 0..<count {
+            guard let flag = flat[2 * i].int, let id = flat[2 * i + 1].string else { throw QueueError("the enqueue script answered \(reply)") }
+            results.append(flag == 1 ? .accepted(streamID: id) : .duplicate(streamID: id))
+        }
+        return results
     }
 
     public func stats(platform: String) async throws(QueueError) -> PlatformQueueStats {
