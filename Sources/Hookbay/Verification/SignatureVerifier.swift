@@ -151,12 +151,20 @@ public struct SignatureVerifier: Sendable {
 
     /// 64 lowercase hex digits as 32 bytes.
     static func hex(_ text: Substring) -> [UInt8]? {
-        guard text.utf8.count == 64 else { return nil }
-        var digits = text.utf8.makeIterator()
+        // A native string's bytes are read in place (stepping through `Substring.UTF8View` costs an index check
+        // per byte); a bridged one is copied first.
+        text.utf8.withContiguousStorageIfAvailable(Self.hex(digits:)) ?? Self.hex(digits: Array(text.utf8))
+    }
+
+    private static func hex(digits: some RandomAccessCollection<UInt8>) -> [UInt8]? {
+        guard digits.count == 64 else { return nil }
+        var at = digits.startIndex
         var bytes = [UInt8](repeating: 0, count: 32)
         for i in 0..<32 {
-            guard let high = digits.next().flatMap(Self.nibble), let low = digits.next().flatMap(Self.nibble) else { return nil }
+            let next = digits.index(after: at)
+            guard let high = Self.nibble(digits[at]), let low = Self.nibble(digits[next]) else { return nil }
             bytes[i] = high << 4 | low
+            at = digits.index(after: next)
         }
         return bytes
     }
