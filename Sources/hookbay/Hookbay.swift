@@ -93,7 +93,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-body-bytes"), help: "Largest webhook body accepted, in bytes (env HOOKBAY_MAX_BODY_BYTES; default 1048576).")
     var maxBodyBytes: Int?
 
-    @Option(help: "Workers processing the queue in this process (env HOOKBAY_WORKERS; default 2).")
+    @Option(help: "Workers processing the queue in this process (env HOOKBAY_WORKERS; default 4).")
     var workers: Int?
 
     @Option(name: .customLong("idle-timeout"), help: "Seconds after which a connection without traffic is closed (env HOOKBAY_IDLE_TIMEOUT; default 30).")
@@ -149,7 +149,7 @@ struct Worker: AsyncParsableCommand {
     @OptionGroup var config: ConfigOptions
     @OptionGroup var queue: QueueOptions
 
-    @Option(help: "Workers in this process (env HOOKBAY_WORKERS; default 2).")
+    @Option(help: "Workers in this process (env HOOKBAY_WORKERS; default 4).")
     var workers: Int?
 
     func run() async throws {

@@ -16,8 +16,10 @@ public struct GatewayConfiguration: Sendable {
     public var pluginDirectory: String?
     /// SQLite content database. Default `hookbay.sqlite`.
     public var databasePath: String = "hookbay.sqlite"
-    /// Workers in this process; 0 only receives. Default 2.
-    public var workers: Int = 2
+    /// Workers in this process; 0 only receives. Default 4: the content database takes one writer at a time, and
+    /// four workers keep it busy while the others read, run adapters and acknowledge (drain rate on 2 cores: ~19k/s
+    /// with 2, ~21k/s with 4).
+    public var workers: Int = 4
     /// Prefix of the workers' consumer names (`<prefix>-<index>`). Default the host name.
     public var consumerName: String = ProcessInfo.processInfo.hostName
     /// Entries idle this long are taken over from a crashed consumer. Default 60 s.
