@@ -122,6 +122,28 @@ struct EnqueueBatcherTests {
         #expect(try await setup.streamEventIDs(platform) == ["warm-up"] + ids)
     }
 
+    @Test func largeBodiesAreSplitByBytes() async throws {
+        let setup = try await Setup()
+        defer { setup.stop() }
+        let platform = Fixtures.uniqueID("p")
+        try await setup.queue.prepare(platforms: [platform])
+        _ = try await setup.queue.enqueue(Self.event("warm-up", platform: platform), ttlSeconds: 60)
+        _ = try await setup.admin.send(["CONFIG", "RESETSTAT"])
+        func event(_ id: String, bytes: Int) -> QueuedEvent {
+            var event = Self.event(id, platform: platform)
+            event.envelope = ByteBuffer(repeating: UInt8(ascii: "x"), count: bytes)
+            return event
+        }
+        // 400 KB each: two fit under the 1 MiB a call carries; the 1.5 MB one goes alone.
+        let events = (0..<5).map { event("e\($0)", bytes: 400_000) } + [event("big", bytes: 1_500_000)]
+
+        let results = try await setup.enqueueInOneTurn(events).map { try $0.get() }
+
+        #expect(results.allSatisfy { if case .accepted = $0 { true } else { false } })
+        #expect(try await setup.scriptCalls() == 4)
+        #expect(try await setup.streamEventIDs(platform) == ["warm-up", "e0", "e1", "e2", "e3", "e4", "big"])
+    }
+
     @Test func aFailedCallFailsEachDeliveryAndRemembersNone() async throws {
         let setup = try await Setup()
         defer { setup.stop() }

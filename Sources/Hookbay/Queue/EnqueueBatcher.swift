@@ -13,6 +13,9 @@ import NIOCore
 final class EnqueueBatcher: Sendable {
     /// Events per script call at most, so that one call never holds Redis for long (~0.4 ms).
     static let maxBatch = 64
+    /// Envelope bytes per script call at most (an event larger than this goes alone), so that a turn of large bodies
+    /// is not copied into one command of tens of megabytes.
+    static let maxBatchBytes = 1 << 20
 
     private struct Pending {
         var event: QueuedEvent
@@ -49,11 +52,15 @@ final class EnqueueBatcher: Sendable {
         while !rest.isEmpty {
             let first = rest[0]
             var batch: [Pending] = []
+            var bytes = 0
             var others: [Pending] = []
             batch.reserveCapacity(rest.count)
             for pending in rest {
-                if batch.count < Self.maxBatch, pending.event.platform == first.event.platform, pending.ttlSeconds == first.ttlSeconds {
+                let size = pending.event.envelope.readableBytes
+                if batch.isEmpty || (batch.count < Self.maxBatch && bytes + size <= Self.maxBatchBytes
+                                     && pending.event.platform == first.event.platform && pending.ttlSeconds == first.ttlSeconds) {
                     batch.append(pending)
+                    bytes += size
                 } else {
                     others.append(pending)
                 }
