@@ -122,6 +122,23 @@ struct EnqueueBatcherTests {
         #expect(try await setup.streamEventIDs(platform) == ["warm-up"] + ids)
     }
 
+    @Test func aCallFromAnotherThreadIsMovedToTheEventLoop() async throws {
+        let setup = try await Setup()
+        defer { setup.stop() }
+        let platform = Fixtures.uniqueID("p")
+        try await setup.queue.prepare(platforms: [platform])
+        // From the test's task, not the event loop: concurrent calls, each answered.
+        let results = try await withThrowingTaskGroup(of: EnqueueResult.self) { group in
+            for i in 0..<20 {
+                group.addTask { try await setup.queue.enqueue(Self.event("e\(i % 10)", platform: platform), ttlSeconds: 60, on: setup.eventLoop).get() }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.filter { if case .accepted = $0 { true } else { false } }.count == 10)
+        #expect(results.filter { if case .duplicate = $0 { true } else { false } }.count == 10)
+        #expect(try await setup.admin.xlen(QueueKeys(platform: platform).incoming) == 10)
+    }
+
     @Test func largeBodiesAreSplitByBytes() async throws {
         let setup = try await Setup()
         defer { setup.stop() }

@@ -9,7 +9,7 @@ import NIOCore
 /// command and completes one reply for the lot. A delivery alone still goes out in the turn that admitted it: batching
 /// adds no wait.
 ///
-/// Lives on its event loop: ``enqueue(_:ttlSeconds:)`` must be called there, and its futures complete there.
+/// Lives on its event loop: its futures complete there, and a call from another thread is moved there first.
 final class EnqueueBatcher: Sendable {
     /// Events per script call at most, so that one call never holds Redis for long (~0.4 ms).
     static let maxBatch = 64
@@ -34,8 +34,12 @@ final class EnqueueBatcher: Sendable {
         self.state = .makeBoxSendingValue(([], false), eventLoop: eventLoop)
     }
 
-    /// Adds `event` to this turn's batch; the future completes on this event loop with the event's own result.
+    /// Adds `event` to this turn's batch (the next turn's, when called from another thread); the future completes on
+    /// this event loop with the event's own result.
     func enqueue(_ event: QueuedEvent, ttlSeconds: Int) -> EventLoopFuture<EnqueueResult> {
+        guard self.eventLoop.inEventLoop else {
+            return self.eventLoop.flatSubmit { self.enqueue(event, ttlSeconds: ttlSeconds) }
+        }
         let promise = self.eventLoop.makePromise(of: EnqueueResult.self)
         self.state.value.pending.append(Pending(event: event, promise: promise, ttlSeconds: ttlSeconds))
         if !self.state.value.scheduled {

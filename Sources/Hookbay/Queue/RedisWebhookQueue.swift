@@ -14,22 +14,28 @@ public struct RedisWebhookQueue: WebhookQueue {
     /// interns eight arguments per event, not sixteen). Returns a flag and an id per event: `1, <new entry id>`, or
     /// `0, <the first copy's id>` for a duplicate (an event repeated within one call is a duplicate of its first copy).
     ///
+    /// Each event's entry is added first, then its dedup key set only if it does not exist (`SET NX GET`, which
+    /// answers the first copy's id when it does): a new event costs Redis two commands instead of a `GET` before
+    /// them (~1 µs less per event). A duplicate's entry is deleted again in the same script, so no reader ever sees
+    /// it. A script runs whole or not at all between other clients' commands, so the dedup key is never set
+    /// without its entry.
+    ///
     /// The consumer group is not the script's business: ``prepare(platforms:)`` creates it at start-up, and a worker
     /// whose read finds it missing (Redis restarted without persistence) creates it from id `0`, which hands it every
     /// entry added meanwhile.
     static let enqueueScript = RedisScript("""
         local out = {}
         for i = 2, #KEYS do
-          local existing = redis.call('GET', KEYS[i])
-          if existing then
+          local a = (i - 2) * 8 + 1
+          local id = redis.call('XADD', KEYS[1], '*', 'event_id', ARGV[a + 1], 'platform', ARGV[a + 2], 'event_type', ARGV[a + 3],
+            'source_event_type', ARGV[a + 4], 'received_at', ARGV[a + 5], 'payload_pointer', ARGV[a + 6], 'timestamp', ARGV[a + 7],
+            'envelope', ARGV[a + 8])
+          local first = redis.call('SET', KEYS[i], id, 'NX', 'GET', 'EX', ARGV[1])
+          if first then
+            redis.call('XDEL', KEYS[1], id)
             out[#out + 1] = 0
-            out[#out + 1] = existing
+            out[#out + 1] = first
           else
-            local a = (i - 2) * 8 + 1
-            local id = redis.call('XADD', KEYS[1], '*', 'event_id', ARGV[a + 1], 'platform', ARGV[a + 2], 'event_type', ARGV[a + 3],
-              'source_event_type', ARGV[a + 4], 'received_at', ARGV[a + 5], 'payload_pointer', ARGV[a + 6], 'timestamp', ARGV[a + 7],
-              'envelope', ARGV[a + 8])
-            redis.call('SET', KEYS[i], id, 'EX', ARGV[1])
             out[#out + 1] = 1
             out[#out + 1] = id
           end
