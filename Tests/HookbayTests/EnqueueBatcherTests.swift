@@ -47,6 +47,16 @@ struct EnqueueBatcherTests {
             return results
         }
 
+        /// A new platform whose stream holds one entry, `warm-up`, with the script loaded and the counts reset: every
+        /// call from here on is one `EVALSHA`.
+        func warmedUpPlatform() async throws -> String {
+            let platform = Fixtures.uniqueID("p")
+            try await self.queue.prepare(platforms: [platform])
+            _ = try await self.queue.enqueue(EnqueueBatcherTests.event("warm-up", platform: platform), ttlSeconds: 60)
+            _ = try await self.admin.send(["CONFIG", "RESETSTAT"])
+            return platform
+        }
+
         /// `EVALSHA` calls since the last `CONFIG RESETSTAT`.
         func scriptCalls() async throws -> Int {
             let info = try await self.admin.send(["INFO", "commandstats"]).string ?? ""
@@ -109,10 +119,7 @@ struct EnqueueBatcherTests {
     @Test func aTurnLargerThanOneCallIsSplitInOrder() async throws {
         let setup = try await Setup()
         defer { setup.stop() }
-        let platform = Fixtures.uniqueID("p")
-        try await setup.queue.prepare(platforms: [platform])
-        _ = try await setup.queue.enqueue(Self.event("warm-up", platform: platform), ttlSeconds: 60)
-        _ = try await setup.admin.send(["CONFIG", "RESETSTAT"])
+        let platform = try await setup.warmedUpPlatform()
         let ids = (0..<(2 * EnqueueBatcher.maxBatch + 10)).map { "e\($0)" }
 
         let results = try await setup.enqueueInOneTurn(ids.map { Self.event($0, platform: platform) }).map { try $0.get() }
@@ -142,10 +149,7 @@ struct EnqueueBatcherTests {
     @Test func largeBodiesAreSplitByBytes() async throws {
         let setup = try await Setup()
         defer { setup.stop() }
-        let platform = Fixtures.uniqueID("p")
-        try await setup.queue.prepare(platforms: [platform])
-        _ = try await setup.queue.enqueue(Self.event("warm-up", platform: platform), ttlSeconds: 60)
-        _ = try await setup.admin.send(["CONFIG", "RESETSTAT"])
+        let platform = try await setup.warmedUpPlatform()
         func event(_ id: String, bytes: Int) -> QueuedEvent {
             var event = Self.event(id, platform: platform)
             event.envelope = ByteBuffer(repeating: UInt8(ascii: "x"), count: bytes)
