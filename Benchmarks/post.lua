@@ -1,5 +1,7 @@
 -- wrk script: posts pre-generated, distinct, correctly signed webhooks (one "signature<TAB>body" per line of
 -- BENCH_BODIES), each thread its own slice; counts non-2xx answers and prints p50/p99/p99.9 in microseconds.
+-- Every request is formatted once, before the run: formatting one per request (wrk.format builds the request line
+-- and headers in Lua) cost the load generator ~4 µs of CPU per request, on the same two cores as the servers.
 local threads = {}
 local next_id = 0
 
@@ -12,25 +14,25 @@ end
 function init(args)
   nthreads = tonumber(os.getenv("BENCH_THREADS") or "2")
   path = os.getenv("BENCH_PATH") or "/api/v1/webhooks/bench"
-  sigs, bodies = {}, {}
+  requests = {}
   local n = 0
   local f = assert(io.open(os.getenv("BENCH_BODIES"), "r"))
   for line in f:lines() do
     if n % nthreads == id then
       local tab = line:find("\t", 1, true)
-      table.insert(sigs, line:sub(1, tab - 1))
-      table.insert(bodies, line:sub(tab + 1))
+      local headers = { ["Content-Type"] = "application/json", ["X-Webhook-Signature"] = line:sub(1, tab - 1) }
+      table.insert(requests, wrk.format("POST", path, headers, line:sub(tab + 1)))
     end
     n = n + 1
   end
   f:close()
-  i, non2xx, dup = 0, 0, 0
+  count, i, non2xx, dup = #requests, 0, 0, 0
 end
 
 function request()
   i = i + 1
-  local k = ((i - 1) % #bodies) + 1
-  return wrk.format("POST", path, { ["Content-Type"] = "application/json", ["X-Webhook-Signature"] = sigs[k] }, bodies[k])
+  if i > count then i = 1 end
+  return requests[i]
 end
 
 function response(status, headers, body)
