@@ -121,6 +121,28 @@ import Testing
         }
     }
 
+    /// An answer to `HEAD` ends with its head, between deliveries answered on the event loop: the router's body for it
+    /// is dropped and the answers after it stay in step.
+    @Test func headAnswersCarryNoBody() async throws {
+        let (app, _) = try ReceiveTests.app(files: Self.files)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let body = Fixtures.envelope(platform: "netflix", contentID: "head-1")
+            let requests = [
+                RawHTTP.post("/api/v1/webhooks/netflix", body: body),
+                "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                RawHTTP.post("/api/v1/webhooks/netflix", body: body),
+                "HEAD /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\n\r\n",
+                "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+            ]
+            let answers = try await RawHTTP.exchange(port: port, requests.joined(), bodiless: [false, true, false, true, false])
+            #expect(answers.map(\.status) == [202, 405, 200, 405, 200])
+            #expect(answers[1].headers["content-length"].flatMap { Int($0) } ?? 0 > 0, "a HEAD answer keeps the length a GET's would have")
+            #expect(answers[2].body.contains(#""status":"duplicate""#))
+            #expect(answers[4].body.contains("alive"))
+        }
+    }
+
     @Test func connectionCloseIsHonoured() async throws {
         let (app, _) = try ReceiveTests.app(files: Self.files)
         try await app.test(.live) { client in
@@ -237,12 +259,19 @@ enum RawHTTP {
         return answers
     }
 
+    /// Sends `requests` in one write and reads one answer per element of `bodiless`: when true, an answer to `HEAD`,
+    /// whose head ends it whatever its `Content-Length` says.
+    static func exchange(port: Int, _ requests: String, bodiless: [Bool]) async throws -> [Answer] {
+        let (answers, _) = try await self.talk(port: port, requests, count: bodiless.count, bodiless: bodiless)
+        return answers
+    }
+
     /// Sends `request` and reads until the server closes; the answers and whether it closed within 5 s.
     static func exchangeUntilClosed(port: Int, _ request: String) async throws -> ([Answer], Bool) {
         try await self.talk(port: port, request, count: nil)
     }
 
-    private static func talk(port: Int, _ requests: String, count: Int?) async throws -> ([Answer], Bool) {
+    private static func talk(port: Int, _ requests: String, count: Int?, bodiless: [Bool] = []) async throws -> ([Answer], Bool) {
         let fd = try ConnectionTests.connect(port)
         return await ConnectionTests.blocking {
             defer { close(fd) }
@@ -262,7 +291,7 @@ enum RawHTTP {
                 let n = recv(fd, &buffer, buffer.count, 0)
                 if n <= 0 { return (answers, n == 0) }
                 received += buffer[0..<n]
-                while let (answer, used) = parse(received) {
+                while let (answer, used) = parse(received, bodiless: answers.count < bodiless.count && bodiless[answers.count]) {
                     answers.append(answer)
                     received.removeFirst(used)
                 }
@@ -285,8 +314,9 @@ enum RawHTTP {
         }
     }
 
-    /// One answer from the front of `bytes` (which must carry a `Content-Length`), and how many bytes it took.
-    static func parse(_ bytes: [UInt8]) -> (Answer, Int)? {
+    /// One answer from the front of `bytes` (which must carry a `Content-Length`, or be `bodiless`), and how many bytes
+    /// it took.
+    static func parse(_ bytes: [UInt8], bodiless: Bool = false) -> (Answer, Int)? {
         let separator: [UInt8] = Array("\r\n\r\n".utf8)
         guard let end = bytes.indices.dropLast(3).first(where: { Array(bytes[$0..<$0 + 4]) == separator }) else { return nil }
         let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
@@ -296,7 +326,7 @@ enum RawHTTP {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        let length = Int(headers["content-length"] ?? "0") ?? 0
+        let length = bodiless ? 0 : Int(headers["content-length"] ?? "0") ?? 0
         let bodyStart = end + 4
         guard bytes.count >= bodyStart + length else { return nil }
         return (Answer(status: status, headers: headers, body: String(decoding: bytes[bodyStart..<bodyStart + length], as: UTF8.self)),

@@ -8,8 +8,8 @@ import NIOHTTPTypesHTTP1
 
 /// The gateway's HTTP/1.1 connection: NIO's HTTP/1 codec, then the connection's idle timeout and graceful shutdown
 /// (``ConnectionStateHandler``), the request deadline, the ``WebhookChannelHandler`` that serves deliveries on the
-/// event loop, and, for every other request, Hummingbird's conversion to HTTP types and its router (as Hummingbird's
-/// `HTTP1Channel` builds it).
+/// event loop, and, for every other request, the framing of its response (``RouterResponseFramingHandler``),
+/// Hummingbird's conversion to HTTP types and its router (as Hummingbird's `HTTP1Channel` builds it).
 ///
 /// The webhook handler works on NIO's HTTP/1 types, before the conversion, which it spares its deliveries; the
 /// handlers in front of it count them like any other request.
@@ -31,17 +31,19 @@ struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             limits.maxHeaderFieldSize = 80 * 1024
             limits.maxHeaderListSize = 80 * 1024
             limits.maxHeaderFieldCount = 1000
+            // NIO's HTTP/1 codec, with the encoder unpaired from the decoder and its automatic framing off: deliveries'
+            // answers are written already encoded, below it, and the router's responses framed before it.
+            var encoding = HTTPResponseEncoder.Configuration()
+            encoding.automaticallySetFramingHeaders = false
+            let encoder = HTTPResponseEncoder(configuration: encoding)
             let pipeline = channel.pipeline.syncOperations
-            try pipeline.configureHTTPServerPipeline(
-                withPipeliningAssistance: false,  // requests are answered in order by the handlers below
-                withErrorHandling: false,  // Hummingbird answers parse errors
-                withOutboundHeaderValidation: false,  // HTTPTypes validates
-                withEncoderConfiguration: .init(),
-                withDecoderLimitConfiguration: limits
-            )
-            try pipeline.addHandler(ConnectionStateHandler(idleTimeout: TimeAmount(self.idleTimeout)))
+            try pipeline.addHandler(encoder)
+            try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop,
+                                                                             limitConfiguration: limits)))
+            try pipeline.addHandler(ConnectionStateHandler(idleTimeout: TimeAmount(self.idleTimeout), encoder: encoder))
             try pipeline.addHandler(RequestDeadlineHandler(timeout: self.requestTimeout))
             try pipeline.addHandler(WebhookChannelHandler(routes: self.webhooks, reserved: self.reserved, serverName: self.serverName, logger: self.logger))
+            try pipeline.addHandler(RouterResponseFramingHandler())
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }

@@ -7,22 +7,38 @@ import NIOHTTP1
 /// Hummingbird's own `HTTPConnectionStateHandler` does this after its HTTP-types conversion, where it cannot see the
 /// deliveries ``WebhookChannelHandler`` answers before that conversion: it would take a connection busy with them for
 /// idle and close it mid-request. This one sits in front of both paths and counts every request: one starts with its
-/// head and ends with its response's end.
+/// head and ends with its response's end, or with an ``EncodedResponse``.
+///
+/// It also writes the ``EncodedResponse``s handlers behind it send as an outbound event: below `encoder`, which
+/// they have no need of, and counted here as the end of their request.
 final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    /// A whole response, already encoded as HTTP/1.1 bytes, answering the oldest request in progress; sent with
+    /// `triggerUserOutboundEvent`. It is written and flushed in one piece, and the connection closed after it when
+    /// `closeConnection` is set (its bytes then say `Connection: close`).
+    struct EncodedResponse {
+        var bytes: ByteBuffer
+        var closeConnection: Bool
+    }
+
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let idleTimeout: TimeAmount
+    /// The response encoder in front of this handler, and its context once looked up: encoded responses go out
+    /// from there.
+    private let encoder: HTTPResponseEncoder
+    private var encoderContext: ChannelHandlerContext?
     /// Requests whose head arrived and whose response has not ended.
     private var inProgress = 0
     private var lastActive = NIODeadline.now()
     private var closeWhenIdle = false
     private var timer: Scheduled<Void>?
 
-    init(idleTimeout: TimeAmount) {
+    init(idleTimeout: TimeAmount, encoder: HTTPResponseEncoder) {
         self.idleTimeout = idleTimeout
+        self.encoder = encoder
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -43,6 +59,7 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     func handlerRemoved(context: ChannelHandlerContext) {
         self.timer?.cancel()
         self.timer = nil
+        self.encoderContext = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -58,16 +75,46 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.write(data, promise: promise)
             return
         }
-        self.inProgress -= 1
-        self.lastActive = .now()
-        if self.closeWhenIdle, self.inProgress <= 0 {
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.writeAndFlush(data).whenComplete { result in
-                promise?.completeWith(result)
-                bound.value.close(promise: nil)
-            }
+        if self.requestEnded() {
+            self.flushAndClose(context.writeAndFlush(data), promise: promise, context: context)
         } else {
             context.write(data, promise: promise)
+        }
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard let response = event as? EncodedResponse else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        if self.encoderContext == nil {
+            self.encoderContext = try? context.pipeline.syncOperations.context(handler: self.encoder)
+        }
+        guard let encoderContext = self.encoderContext else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        let bytes = NIOAny(IOData.byteBuffer(response.bytes))
+        if self.requestEnded() || response.closeConnection {
+            self.flushAndClose(encoderContext.writeAndFlush(bytes), promise: promise, context: context)
+        } else {
+            encoderContext.writeAndFlush(bytes, promise: promise)
+        }
+    }
+
+    /// Counts a request's end; whether the connection is to close now (the server is shutting down and no other
+    /// request is in progress).
+    private func requestEnded() -> Bool {
+        self.inProgress -= 1
+        self.lastActive = .now()
+        return self.closeWhenIdle && self.inProgress <= 0
+    }
+
+    private func flushAndClose(_ written: EventLoopFuture<Void>, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        written.whenComplete { result in
+            promise?.completeWith(result)
+            bound.value.close(promise: nil)
         }
     }
 

@@ -229,27 +229,34 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.respond(status: answer.status, retryAfterSeconds: nil, body: buffer, close: close, context: context)
     }
 
-    /// Writes the answer with the headers the router's carry (`Connection: close` too when the request did not keep
-    /// the connection alive), then serves the requests held behind it.
+    /// Writes the answer, with the headers the router's carry (`Connection: close` too when the request did not keep
+    /// the connection alive), encoded here in one buffer (NIO's encoder would build and copy an `HTTPHeaders` per
+    /// answer, and the answer would take three writes), then serves the requests held behind it.
     private func respond(status: HTTPResponse.Status, retryAfterSeconds: Int?, body: ByteBuffer, close: Bool, context: ChannelHandlerContext) {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(6)
-        headers.add(name: "content-type", value: "application/json")
-        if let retryAfterSeconds { headers.add(name: "retry-after", value: String(retryAfterSeconds)) }
-        headers.add(name: "content-length", value: String(body.readableBytes))
-        headers.add(name: "date", value: self.date.now())
-        headers.add(name: "server", value: self.serverName)
-        if close { headers.add(name: "connection", value: "close") }
-        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: Int(status.code)), headers: headers)
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        var bytes = context.channel.allocator.buffer(capacity: 192 + self.serverName.utf8.count + body.readableBytes)
+        bytes.writeStaticString("HTTP/1.1 ")
+        bytes.writeString(String(status.code))
+        bytes.writeStaticString(" ")
+        bytes.writeString(HTTPResponseStatus(statusCode: Int(status.code)).reasonPhrase)
+        bytes.writeStaticString("\r\ncontent-type: application/json\r\n")
+        if let retryAfterSeconds {
+            bytes.writeStaticString("retry-after: ")
+            bytes.writeString(String(retryAfterSeconds))
+            bytes.writeStaticString("\r\n")
+        }
+        bytes.writeStaticString("content-length: ")
+        bytes.writeString(String(body.readableBytes))
+        bytes.writeStaticString("\r\ndate: ")
+        bytes.writeString(self.date.now())
+        bytes.writeStaticString("\r\nserver: ")
+        bytes.writeString(self.serverName)
+        bytes.writeStaticString(close ? "\r\nconnection: close\r\n\r\n" : "\r\n\r\n")
+        bytes.writeImmutableBuffer(body)
+        context.triggerUserOutboundEvent(ConnectionStateHandler.EncodedResponse(bytes: bytes, closeConnection: close), promise: nil)
         if close {
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
             self.held.removeAll()
             return
         }
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         self.becomeIdle(context: context)
     }
 
