@@ -45,6 +45,8 @@ public enum JSONValue: Sendable, Equatable {
 
     /// Follows a dotted path (`"a.b.c"`) through nested objects.
     public func value(atPath path: String) -> JSONValue? {
+        // One name (the common case): looked up as it is, without splitting or copying it.
+        guard path.utf8.contains(UInt8(ascii: ".")) else { return self[path] }
         var current = self
         for component in path.split(separator: ".", omittingEmptySubsequences: false) {
             guard let next = current[String(component)] else { return nil }

@@ -48,7 +48,8 @@ public struct PayloadSchema: Sendable, Equatable {
     }
 
     private static func check(_ value: JSONValue?, _ field: Field) throws(AdapterError) {
-        let path = "payload.\(field.name)"
+        // Named only in a refusal: building it for every field of every accepted payload cost an allocation each.
+        var path: String { "payload.\(field.name)" }
         if field.kind == .nonEmptyString {
             switch value {
             case .string(let s)? where !s.isEmpty: return

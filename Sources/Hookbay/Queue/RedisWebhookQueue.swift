@@ -90,10 +90,14 @@ public struct RedisWebhookQueue: WebhookQueue {
             precondition(event.platform == keys.platform, "one enqueue call holds one platform's events")
             keyArgs.append(.string(keys.dedup(eventID: event.eventID)))
             // The values of `QueuedEvent.fields`, in its order, as the script names them.
-            args += [
-                .string(event.eventID), .string(event.platform), .string(event.eventType.rawValue), .string(event.sourceEventType),
-                .integer(Int(event.receivedAtMilliseconds)), .string(event.payloadPointer), .string(event.timestamp), .bytes(event.envelope),
-            ]
+            args.append(.string(event.eventID))
+            args.append(.string(event.platform))
+            args.append(.string(event.eventType.rawValue))
+            args.append(.string(event.sourceEventType))
+            args.append(.integer(Int(event.receivedAtMilliseconds)))
+            args.append(.string(event.payloadPointer))
+            args.append(.string(event.timestamp))
+            args.append(.bytes(event.envelope))
         }
         let reply = client.submitScript(Self.enqueueScript, keys: keyArgs, args: args, on: eventLoop)
         let promise = reply.eventLoop.makePromise(of: [EnqueueResult].self)
