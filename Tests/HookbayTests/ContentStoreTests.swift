@@ -1,3 +1,4 @@
+import Foundation
 import HookbayJSON
 import HookbayPluginKit
 import Testing
@@ -59,5 +60,33 @@ import Testing
         _ = try await ContentStore(path: path).apply(platform: "p", eventID: "1", eventType: "content_added", eventTime: 1,
                                                      updates: [ContentUpdate(contentID: "c", action: .upsert)])
         #expect(try await ContentStore(path: path).appliedEventCount(platform: "p") == 1)
+    }
+
+    /// The log is copied into the database file beside the writer, long before the writer's own backstop: the file
+    /// grows while the store is open, and every event stays readable.
+    @Test func theLogIsCheckpointedBesideTheWriter() async throws {
+        let path = try Fixtures.configDirectory([:]) + "/content.sqlite"
+        let store = try ContentStore(path: path)
+        func fileSize() throws -> Int { try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0 }
+        let before = try fileSize()
+        let batch = 500
+        let batches = 2 * ContentStore.checkpointEvery / batch
+        for b in 0..<batches {
+            let events = (0..<batch).map { i in
+                ContentStore.Application(platform: "p", eventID: "event-\(b)-\(i)", eventType: "content_added", eventTime: 1,
+                                         updates: [ContentUpdate(contentID: "c-\(b)-\(i)", action: .upsert, title: String(repeating: "t", count: 200))])
+            }
+            _ = try await store.apply(events)
+        }
+        // Far below the writer's backstop: only the checkpointer copies the log into the file now.
+        #expect(batches * batch * 2 < ContentStore.writerCheckpointPages)
+        var grown = false
+        for _ in 0..<100 where !grown {
+            grown = try fileSize() > before + 1_000_000
+            if !grown { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let after = try fileSize()
+        #expect(grown, "the database file is still \(after) bytes (\(before) before)")
+        #expect(try await store.appliedEventCount(platform: "p") == batches * batch)
     }
 }
