@@ -12,6 +12,7 @@ public enum FuzzTargets {
         "signature": signature,
         "envelope": envelope,
         "yaml": yaml,
+        "timestamp": timestamp,
     ]
 
     static let secret = "fuzz-secret-0123456789abcdef"
@@ -79,7 +80,11 @@ public enum FuzzTargets {
             default: return nil
             }
         }
-        _ = try? verifier.verify(header: header, body: body, now: now)
+        // A fuzzed header can carry a valid MAC only by computing it with the secret: if one verifies, the verifier
+        // is broken (it accepts something it did not check).
+        if (try? verifier.verify(header: header, body: body, now: now)) != nil {
+            fatalError("a fuzzed signature header verified (\(platform.signature.scheme)): \(fields.prefix(3))")
+        }
         let signed = Dictionary(verifier.headers(for: body, now: now, deliveryID: "msg_fuzz").map { ($0.0.lowercased(), $0.1) }) { a, _ in a }
         do {
             try verifier.verify(header: { signed[$0.lowercased()] }, body: body, now: now)
@@ -98,10 +103,63 @@ public enum FuzzTargets {
         do {
             let envelope = try WebhookEnvelope(body: body, header: { $0 == "X-Event" ? eventHeader : nil }, platform: platform)
             precondition(platform.eventTypes.keys.contains(envelope.sourceEventType), "an unmapped event type got through")
+            // The replay window on the envelope's own timestamp, at the extremes of the clock: a refusal, never a trap.
+            if let sent = EventTime.milliseconds(rfc3339: envelope.timestamp) {
+                let verifier = SignatureVerifier(signature: timedPlatform.signature, secrets: timedPlatform.secrets)
+                for now in [Int64.min, -1, 0, 1_764_979_200_000, Int64.max] {
+                    _ = try? verifier.checkAge(sentMilliseconds: sent, nowMilliseconds: now)
+                }
+            }
         } catch {
             precondition(error.status.code == 400, "envelope refusal is not a 400: \(error)")
         }
     }
+
+    /// Timestamps as a sender writes them (a Stripe `t=`, a `webhook-timestamp`, an envelope's `timestamp`), and the
+    /// replay-window checks on them with any current time: never a trap, whatever the digits; a refusal says which
+    /// bound was crossed, and a value inside the window passes.
+    public static func timestamp(_ bytes: [UInt8]) {
+        let fields = parts(bytes[...], 2)
+        let text = String(decoding: fields[0], as: UTF8.self)
+        var nowBytes = Array(fields.count > 1 ? fields[1].prefix(8) : [])
+        nowBytes += [UInt8](repeating: 0, count: 8 - nowBytes.count)
+        let now = nowBytes.withUnsafeBytes { $0.loadUnaligned(as: Int64.self) }
+        let verifier = SignatureVerifier(signature: timedPlatform.signature, secrets: timedPlatform.secrets)
+        let tolerance = Int64(timedPlatform.signature.toleranceSeconds)
+        if let seconds = SignatureVerifier.unixSeconds(text) {
+            do {
+                try verifier.checkTimestamp(seconds, now: now)
+                precondition(seconds.subtractingReportingOverflow(now).partialValue.magnitude <= tolerance, "a timestamp outside the window passed")
+            } catch {
+                let (difference, overflow) = seconds.subtractingReportingOverflow(now)
+                precondition(overflow || difference.magnitude > tolerance, "a timestamp inside the window was refused: \(error)")
+            }
+        }
+        if let sent = EventTime.milliseconds(rfc3339: text) {
+            _ = try? verifier.checkAge(sentMilliseconds: sent, nowMilliseconds: now)
+            _ = try? verifier.checkAge(sentMilliseconds: now, nowMilliseconds: sent)
+        }
+        // Every header form the schemes parse, with the fuzzed text as their timestamp: refused or checked, never a trap.
+        let stripe = SignatureVerifier(signature: platforms[2].signature, secrets: platforms[2].secrets)
+        let standard = SignatureVerifier(signature: platforms[3].signature, secrets: platforms[3].secrets)
+        let zeros = String(repeating: "0", count: 64)
+        let stripeHeader = "t=\(text),v1=\(zeros)"
+        _ = try? stripe.verify(header: { $0 == "Stripe-Signature" ? stripeHeader : nil }, body: [], now: now)
+        _ = try? standard.verify(header: { name in
+            switch name {
+            case "webhook-id": return "msg_fuzz"
+            case "webhook-timestamp": return text
+            default: return "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+            }
+        }, body: [], now: now)
+    }
+
+    /// A platform whose envelopes must be recent: `max_age_seconds` on the envelope's timestamp.
+    static let timedPlatform = platform("""
+        platform: fuzz-timed
+        secret_env: FUZZ_SECRET
+        signature: { max_age_seconds: 600, tolerance_seconds: 300 }
+        """)
 
     /// Platform YAML: loads or names its problems; never crashes on any text.
     public static func yaml(_ bytes: [UInt8]) {

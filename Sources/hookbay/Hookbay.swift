@@ -102,6 +102,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("request-timeout"), help: "Seconds within which a request's body must arrive in full after its head, else the connection is closed (env HOOKBAY_REQUEST_TIMEOUT; default 30).")
     var requestTimeout: Int?
 
+    @Option(name: .customLong("max-connections"), help: "Connections served at once; more are answered 503 and closed (env HOOKBAY_MAX_CONNECTIONS; default 4096).")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("max-buffered-bytes"), help: "Bytes of request bodies held at once across all connections; past it deliveries are answered 503 (env HOOKBAY_MAX_BUFFERED_BYTES; default 268435456).")
+    var maxBufferedBytes: Int?
+
     @Flag(name: .customLong("no-workers"), help: "Only receive; leave processing to `hookbay worker` processes.")
     var noWorkers = false
 
@@ -120,6 +126,12 @@ struct Serve: AsyncParsableCommand {
         configuration.maxBodyBytes = try maxBodyBytes ?? env["HOOKBAY_MAX_BODY_BYTES"].map { try parseInt($0, "HOOKBAY_MAX_BODY_BYTES") } ?? configuration.maxBodyBytes
         configuration.workers = noWorkers ? 0 : try workers ?? env["HOOKBAY_WORKERS"].map { try parseInt($0, "HOOKBAY_WORKERS") } ?? configuration.workers
         guard configuration.maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+        configuration.maxConnections = try maxConnections ?? env["HOOKBAY_MAX_CONNECTIONS"].map { try parseInt($0, "HOOKBAY_MAX_CONNECTIONS") } ?? configuration.maxConnections
+        guard configuration.maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        configuration.maxBufferedBytes = try maxBufferedBytes ?? env["HOOKBAY_MAX_BUFFERED_BYTES"].map { try parseInt($0, "HOOKBAY_MAX_BUFFERED_BYTES") } ?? configuration.maxBufferedBytes
+        guard configuration.maxBufferedBytes >= configuration.maxBodyBytes else {
+            throw ValidationError("--max-buffered-bytes must be at least --max-body-bytes (\(configuration.maxBodyBytes))")
+        }
         guard (0...65535).contains(configuration.port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard configuration.workers >= 0 else { throw ValidationError("--workers must not be negative") }
         let interval = try reloadInterval ?? env["HOOKBAY_RELOAD_INTERVAL"].map { text in

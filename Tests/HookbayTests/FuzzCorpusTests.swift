@@ -7,7 +7,7 @@ import Testing
 @Suite struct FuzzCorpusTests {
     static let corpus = TestPlugins.packageRoot.appendingPathComponent("Tests/HookbayTests/Fixtures/fuzz-corpus")
 
-    @Test(arguments: ["json", "signature", "envelope", "yaml"])
+    @Test(arguments: ["json", "signature", "envelope", "yaml", "timestamp"])
     func corpusReplays(target name: String) throws {
         let target = try #require(FuzzTargets.all[name])
         let directory = Self.corpus.appendingPathComponent(name)

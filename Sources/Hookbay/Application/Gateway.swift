@@ -155,12 +155,13 @@ public func buildApplication(
     let router = buildRouter(gateway: gateway)
     let webhooks = gateway.webhooks
     let reserved = GatewayHTTPChannel.reservedSegments(of: router)
+    let limits = ReceiveLimits(maxConnections: configuration.maxConnections, maxBufferedBytes: configuration.maxBufferedBytes)
     var application = Application(
         router: GatewayResponder(router: router),
         server: HTTPServerBuilder { responder in
             GatewayHTTPChannel(
                 responder: responder, webhooks: webhooks, reserved: reserved, requestTimeout: TimeAmount(configuration.requestTimeout),
-                idleTimeout: configuration.idleTimeout, serverName: "hookbay", logger: logger
+                idleTimeout: configuration.idleTimeout, serverName: "hookbay", limits: limits, logger: logger
             )
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hookbay"),

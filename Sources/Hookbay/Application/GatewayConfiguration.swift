@@ -29,6 +29,11 @@ public struct GatewayConfiguration: Sendable {
     /// A request whose body has not arrived in full this long after its head is dropped and its connection closed
     /// (slow-trickle clients). Default 30 s.
     public var requestTimeout: Duration = .seconds(30)
+    /// Connections served at once; one more is answered `503 server_busy` and closed. Default 4096.
+    public var maxConnections: Int = 4096
+    /// Bytes of delivery bodies held at once across all connections (read, or waiting for the queue); a delivery past
+    /// it is answered `503 server_busy` before its body is read. Default 256 MiB.
+    public var maxBufferedBytes: Int = 256 << 20
     /// Bearer token of the admin endpoints; `nil` turns them off (403). Default none.
     public var adminToken: String?
     /// How often the config directory is checked for changes. Default 1 s.

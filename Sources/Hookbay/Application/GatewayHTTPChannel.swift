@@ -23,10 +23,17 @@ struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     let requestTimeout: TimeAmount
     let idleTimeout: Duration
     let serverName: String
+    let limits: ReceiveLimits
     let logger: Logger
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            guard self.limits.openConnection() else {
+                try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler())
+                return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+            }
+            let receiveLimits = self.limits
+            channel.closeFuture.whenComplete { _ in receiveLimits.closeConnection() }
             var limits = NIOHTTPDecoderLimitConfiguration()
             limits.maxHeaderFieldSize = 80 * 1024
             limits.maxHeaderListSize = 80 * 1024
@@ -42,7 +49,8 @@ struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                                                                              limitConfiguration: limits)))
             try pipeline.addHandler(ConnectionStateHandler(idleTimeout: TimeAmount(self.idleTimeout), encoder: encoder))
             try pipeline.addHandler(RequestDeadlineHandler(timeout: self.requestTimeout))
-            try pipeline.addHandler(WebhookChannelHandler(routes: self.webhooks, reserved: self.reserved, serverName: self.serverName, logger: self.logger))
+            try pipeline.addHandler(WebhookChannelHandler(routes: self.webhooks, reserved: self.reserved, serverName: self.serverName,
+                                                                 limits: self.limits, logger: self.logger))
             try pipeline.addHandler(RouterResponseFramingHandler())
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))

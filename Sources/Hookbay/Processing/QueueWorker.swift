@@ -44,6 +44,13 @@ public struct QueueWorker: Service, Sendable {
         var failures = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let platforms = self.processor.platforms.processingIDs
+            guard !platforms.isEmpty else {
+                // Nothing to read yet (an empty config directory, every file refused, every platform paused): wait
+                // for a reload or a registration to add one, without spinning.
+                try? await Task.sleep(for: self.configuration.blockFor)
+                resumed = false
+                continue
+            }
             do {
                 if !resumed {
                     try await self.queue.prepare(platforms: platforms)

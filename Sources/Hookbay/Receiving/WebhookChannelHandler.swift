@@ -16,6 +16,11 @@ import NIOHTTP1
 /// limit and neither `Transfer-Encoding` nor `Expect`. Everything else (other routes, chunked or oversized bodies,
 /// `100-continue`) is handed on to the router unchanged. Requests are answered in order: while one is being answered
 /// (here or by the router), the parts of pipelined requests behind it are held, and reads stop while any are held.
+///
+/// Backpressure: reads also stop while the channel is not writable (a client that does not read its answers fills
+/// the socket, then NIO's write buffer up to its high-water mark, and is read no further until it takes them), so a
+/// connection holds at most one answer being computed, one read's worth of held parts and a bounded write buffer. A
+/// delivery's body counts against the process-wide ``ReceiveLimits`` from its head until it is answered.
 final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -31,13 +36,18 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         case answering
         /// A request handed on to the router, until its end is read and its response's end written.
         case forwarding(requestRead: Bool, responseWritten: Bool)
+        /// Answered with `Connection: close`: whatever else arrives is dropped.
+        case closing
     }
 
     private let routes: WebhookRoutes
     /// Static path segments after `/api/v1/webhooks/` (`register`, `metrics`...): requests to them are the router's.
     private let reserved: Set<String>
     private let serverName: String
+    private let limits: ReceiveLimits
     private let logger: Logger
+    /// Bytes of the delivery being read or answered, reserved in `limits`.
+    private var reservedBytes = 0
     private var state = State.idle
     private var date = HTTPDate.Cache()
     /// The delivery being read.
@@ -51,10 +61,11 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Held parts handed to the router since the last read-complete, which the router's inbound stream waits for.
     private var forwardedHeld = false
 
-    init(routes: WebhookRoutes, reserved: Set<String>, serverName: String, logger: Logger) {
+    init(routes: WebhookRoutes, reserved: Set<String>, serverName: String, limits: ReceiveLimits, logger: Logger) {
         self.routes = routes
         self.reserved = reserved
         self.serverName = serverName
+        self.limits = limits
         self.logger = logger
     }
 
@@ -68,14 +79,22 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// Reads go on while a request is answered (stopping them costs two `epoll_ctl` calls per request), and stop
-    /// only once a pipelined request is held, so that a client sending faster than it is answered is not buffered
-    /// without bound.
+    /// once a pipelined request is held, or while the channel is not writable, so that a client sending faster than it
+    /// is answered, or not reading its answers at all, is not buffered without bound.
     func read(context: ChannelHandlerContext) {
-        if self.held.isEmpty {
+        if self.held.isEmpty, context.channel.isWritable {
             context.read()
         } else {
             self.readPending = true
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, self.held.isEmpty, self.readPending {
+            self.readPending = false
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -92,13 +111,30 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     func channelInactive(context: ChannelHandlerContext) {
         self.held.removeAll()
         self.body = nil
+        self.releaseReservedBytes()
         context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.releaseReservedBytes()
+    }
+
+    private func releaseReservedBytes() {
+        guard self.reservedBytes > 0 else { return }
+        self.limits.release(bytes: self.reservedBytes)
+        self.reservedBytes = 0
     }
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch self.state {
         case .idle:
-            if case .head(let head) = part, let platform = self.servedPlatform(head) {
+            if case .head(let head) = part, let (platform, length) = self.servedPlatform(head) {
+                guard self.limits.reserve(bytes: length) else {
+                    self.state = .closing
+                    self.respond(WebhookError.serverBusy, close: true, context: context)
+                    return
+                }
+                self.reservedBytes = length
                 self.state = .reading
                 self.platformID = platform
                 self.head = head
@@ -124,6 +160,8 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
         case .answering, .forwarding(requestRead: true, _):
             self.held.append(part)
+        case .closing:
+            break
         case .forwarding(requestRead: false, let responseWritten):
             context.fireChannelRead(self.wrapInboundOut(part))
             guard case .end = part else { return }
@@ -135,8 +173,9 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    /// The platform id when the request is a plain delivery this handler serves, `nil` to hand it to the router.
-    private func servedPlatform(_ head: HTTPRequestHead) -> String? {
+    /// The platform id and body length when the request is a plain delivery this handler serves, `nil` to hand it to
+    /// the router.
+    private func servedPlatform(_ head: HTTPRequestHead) -> (String, Int)? {
         guard head.method == .POST else { return nil }
         let prefix = "/api/v1/webhooks/"
         var id = head.uri.utf8.dropFirst(0)
@@ -147,9 +186,9 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         let platform = String(Substring(id))
         guard !self.reserved.contains(platform) else { return nil }
         let headers = head.headers
-        guard let length = headers.first(name: "content-length").flatMap({ Int($0) }), length <= self.routes.maxBodyBytes,
+        guard let length = headers.first(name: "content-length").flatMap({ Int($0) }), (0...self.routes.maxBodyBytes).contains(length),
               !headers.contains(name: "transfer-encoding"), !headers.contains(name: "expect") else { return nil }
-        return platform
+        return (platform, length)
     }
 
     private static func isPlainPathByte(_ byte: UInt8) -> Bool {
@@ -233,6 +272,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// the connection alive), encoded here in one buffer (NIO's encoder would build and copy an `HTTPHeaders` per
     /// answer, and the answer would take three writes), then serves the requests held behind it.
     private func respond(status: HTTPResponse.Status, retryAfterSeconds: Int?, body: ByteBuffer, close: Bool, context: ChannelHandlerContext) {
+        self.releaseReservedBytes()
         var bytes = context.channel.allocator.buffer(capacity: 192 + self.serverName.utf8.count + body.readableBytes)
         bytes.writeStaticString("HTTP/1.1 ")
         bytes.writeString(String(status.code))
@@ -254,6 +294,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         bytes.writeImmutableBuffer(body)
         context.triggerUserOutboundEvent(ConnectionStateHandler.EncodedResponse(bytes: bytes, closeConnection: close), promise: nil)
         if close {
+            self.state = .closing
             self.held.removeAll()
             return
         }

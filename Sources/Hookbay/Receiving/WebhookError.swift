@@ -16,6 +16,8 @@ public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomString
         case invalidPayload = "invalid_payload"
         case queueUnavailable = "queue_unavailable"
         case adapterUnavailable = "adapter_unavailable"
+        case serverBusy = "server_busy"
+        case secretUnavailable = "secret_unavailable"
         case notFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
         case unauthorized = "unauthorized"
@@ -86,6 +88,14 @@ public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomString
     }
     static func adapterUnavailable(_ message: String) -> WebhookError {
         .init(.serviceUnavailable, .adapterUnavailable, "the platform's adapter cannot check the event now: \(message)", retryAfterSeconds: 5)
+    }
+    static let serverBusy = WebhookError(
+        .serviceUnavailable, .serverBusy, "the server is holding its maximum of request bodies; retry later", retryAfterSeconds: 1
+    )
+    static func secretUnavailable(_ id: String) -> WebhookError {
+        .init(.serviceUnavailable, .secretUnavailable,
+              "platform '\(id)' has no usable secret (its secret file is missing or empty); deliveries cannot be authenticated",
+              retryAfterSeconds: 30)
     }
     static let queueUnavailable = WebhookError(
         .serviceUnavailable, .queueUnavailable, "the queue is unavailable; the webhook was not accepted, retry later", retryAfterSeconds: 5

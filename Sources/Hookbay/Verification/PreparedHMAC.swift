@@ -32,10 +32,10 @@ struct PreparedHMAC: Sendable {
         return outer.finalize()
     }
 
-    /// Whether `mac` is the MAC of `message`, compared in constant time.
-    func isValid(_ mac: [UInt8], _ message: (inout SHA256) -> Void) -> Bool {
+    /// Whether `mac` equals the computed `code`, compared in constant time (the time depends only on the length).
+    static func equal(_ code: SHA256Digest, _ mac: [UInt8]) -> Bool {
         guard mac.count == SHA256.byteCount else { return false }
-        return self.code(message).withUnsafeBytes { expected in
+        return code.withUnsafeBytes { expected in
             var difference: UInt8 = 0
             for i in 0..<SHA256.byteCount { difference |= expected[i] ^ mac[i] }
             return difference == 0

@@ -7,7 +7,17 @@ import Foundation
 /// Every MAC is compared in constant time (``PreparedHMAC``); a signature made with any of
 /// the platform's secrets passes, so a platform can rotate keys without downtime. Timestamped schemes refuse a
 /// timestamp more than `toleranceSeconds` away from now, in either direction.
+///
+/// Everything here runs before the sender is authenticated, so its work is bounded by the body alone: the signature
+/// header is at most ``maxHeaderBytes`` long and carries at most ``maxCandidates`` signatures, each key's MAC is
+/// computed once per delivery and compared against every candidate, and no arithmetic on a header's integers can
+/// overflow.
 public struct SignatureVerifier: Sendable {
+    /// The longest signature header read; a longer one is refused before it is parsed.
+    public static let maxHeaderBytes = 4096
+    /// The most signatures one header may carry (rotation needs two or three); more are refused.
+    public static let maxCandidates = 16
+
     /// The platform's signature settings.
     public let signature: PlatformConfig.Signature
     private let keys: [SymmetricKey]
@@ -39,14 +49,23 @@ public struct SignatureVerifier: Sendable {
     public func verify(header: (String) -> String?, body: some DataProtocol, now: Int64) throws(SignatureError) {
         switch signature.scheme {
         case .hmacSHA256, .github:
-            guard let value = header(signature.header) else { throw .missingHeader(signature.header) }
+            guard let value = try Self.bounded(signature.header, header) else { throw .missingHeader(signature.header) }
             try self.verifyHMAC(value, body: body)
         case .stripe:
-            guard let value = header(signature.header) else { throw .missingHeader(signature.header) }
+            guard let value = try Self.bounded(signature.header, header) else { throw .missingHeader(signature.header) }
             try self.verifyStripe(value, body: body, now: now)
         case .standardWebhooks:
             try self.verifyStandardWebhooks(header: header, body: body, now: now)
         }
+    }
+
+    /// A header's value, refused when it is longer than ``maxHeaderBytes``.
+    private static func bounded(_ name: String, _ header: (String) -> String?) throws(SignatureError) -> String? {
+        guard let value = header(name) else { return nil }
+        guard value.utf8.count <= Self.maxHeaderBytes else {
+            throw .malformed("\(name) is longer than \(Self.maxHeaderBytes) bytes")
+        }
+        return value
     }
 
     /// The seed's scheme (and GitHub's): one MAC in one header.
@@ -58,13 +77,23 @@ public struct SignatureVerifier: Sendable {
     private func verifyStripe(_ value: String, body: some DataProtocol, now: Int64) throws(SignatureError) {
         var timestamp: Int64?
         var signatures: [[UInt8]] = []
+        var entries = 0
         for part in value.split(separator: ",") {
+            entries += 1
+            guard entries <= Self.maxCandidates * 2 else {
+                throw .malformed("\(signature.header) has more than \(Self.maxCandidates * 2) entries")
+            }
             let pair = part.split(separator: "=", maxSplits: 1)
             guard pair.count == 2 else { throw .malformed("\(signature.header) must look like t=<unix time>,v1=<hex>") }
             let key = pair[0].trimmingCharacters(in: .whitespaces)
             let text = pair[1].trimmingCharacters(in: .whitespaces)
             switch key {
-            case "t": timestamp = Int64(text)
+            case "t":
+                guard timestamp == nil else { throw .malformed("\(signature.header) has more than one t=") }
+                guard let seconds = Self.unixSeconds(text) else {
+                    throw .malformed("\(signature.header) t= must be Unix seconds (at most 12 digits)")
+                }
+                timestamp = seconds
             case "v1":
                 // A v1 that is not 64 hex digits cannot match; it is skipped like Stripe's own libraries do.
                 if let mac = Self.hex(Substring(text)) { signatures.append(mac) }
@@ -73,57 +102,105 @@ public struct SignatureVerifier: Sendable {
         }
         guard let timestamp else { throw .malformed("\(signature.header) has no t=<unix time>") }
         guard !signatures.isEmpty else { throw .malformed("\(signature.header) has no v1=<64 hex digits> signature") }
+        guard signatures.count <= Self.maxCandidates else {
+            throw .malformed("\(signature.header) has more than \(Self.maxCandidates) v1 signatures")
+        }
         try self.checkTimestamp(timestamp, now: now)
         let prefix = Array("\(timestamp).".utf8)
-        for mac in signatures where self.matches(mac, prefix: prefix, body: body) { return }
-        throw .mismatch
+        guard self.matches(signatures, prefix: prefix, body: body) else { throw .mismatch }
     }
 
     private func verifyStandardWebhooks(header: (String) -> String?, body: some DataProtocol, now: Int64) throws(SignatureError) {
-        guard let id = header("webhook-id") else { throw .missingHeader("webhook-id") }
-        guard let timestampText = header("webhook-timestamp") else { throw .missingHeader("webhook-timestamp") }
-        guard let value = header(signature.header) else { throw .missingHeader(signature.header) }
-        guard let timestamp = Int64(timestampText) else { throw .malformed("webhook-timestamp must be Unix seconds") }
+        guard let id = try Self.bounded("webhook-id", header) else { throw .missingHeader("webhook-id") }
+        guard let timestampText = try Self.bounded("webhook-timestamp", header) else { throw .missingHeader("webhook-timestamp") }
+        guard let value = try Self.bounded(signature.header, header) else { throw .missingHeader(signature.header) }
+        guard let timestamp = Self.unixSeconds(Substring(timestampText)) else {
+            throw .malformed("webhook-timestamp must be Unix seconds (at most 12 digits)")
+        }
         var signatures: [[UInt8]] = []
+        var entries = 0
         for entry in value.split(separator: " ") {
+            entries += 1
+            guard entries <= Self.maxCandidates * 2 else {
+                throw .malformed("\(signature.header) has more than \(Self.maxCandidates * 2) entries")
+            }
             let pair = entry.split(separator: ",", maxSplits: 1)
             guard pair.count == 2, pair[0] == "v1" else { continue }  // other versions: not ours to check
             if let mac = Base64.decode(pair[1].utf8), mac.count == 32 { signatures.append(mac) }
         }
         guard !signatures.isEmpty else { throw .malformed("\(signature.header) has no v1,<base64> signature") }
+        guard signatures.count <= Self.maxCandidates else {
+            throw .malformed("\(signature.header) has more than \(Self.maxCandidates) v1 signatures")
+        }
         try self.checkTimestamp(timestamp, now: now)
         let prefix = Array("\(id).\(timestamp).".utf8)
-        for mac in signatures where self.matches(mac, prefix: prefix, body: body) { return }
-        throw .mismatch
+        guard self.matches(signatures, prefix: prefix, body: body) else { throw .mismatch }
     }
 
-    /// Refuses a timestamp outside the tolerance window.
-    public func checkTimestamp(_ timestamp: Int64, now: Int64) throws(SignatureError) {
-        let tolerance = Int64(signature.toleranceSeconds)
-        if timestamp < now - tolerance {
-            throw .timestampOutOfRange("timestamp is out of range: \(now - timestamp) s old, more than the \(tolerance) s tolerated")
+    /// Unix seconds written as at most 12 decimal digits (an optional leading `-` aside), so any tolerance
+    /// arithmetic on them stays far inside `Int64`; `nil` for anything else (`+5`, 20 digits, spaces).
+    static func unixSeconds(_ text: Substring) -> Int64? {
+        let digits = text.utf8.first == UInt8(ascii: "-") ? text.utf8.dropFirst() : text.utf8[...]
+        guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            return nil
         }
-        if timestamp > now + tolerance {
-            throw .timestampOutOfRange("timestamp is out of range: \(timestamp - now) s in the future, more than the \(tolerance) s tolerated")
+        return Int64(text)
+    }
+
+    /// Unix seconds as a signature header writes them (see ``unixSeconds(_:)-(Substring)``).
+    public static func unixSeconds(_ text: String) -> Int64? { Self.unixSeconds(Substring(text)) }
+
+    /// Refuses a timestamp outside the tolerance window. Any `Int64` is safe here: differences that would overflow
+    /// are out of range by definition.
+    public func checkTimestamp(_ timestamp: Int64, now: Int64) throws(SignatureError) {
+        let tolerance = Int64(clamping: max(0, signature.toleranceSeconds))
+        let (age, overflow) = now.subtractingReportingOverflow(timestamp)
+        if overflow || age > tolerance || age < -tolerance {
+            let old = overflow ? timestamp < now : age > 0
+            let distance = overflow ? "more than \(Int64.max)" : "\(age.magnitude)"
+            throw .timestampOutOfRange(old
+                ? "timestamp is out of range: \(distance) s old, more than the \(tolerance) s tolerated"
+                : "timestamp is out of range: \(distance) s in the future, more than the \(tolerance) s tolerated")
+        }
+    }
+
+    /// Refuses an envelope whose `timestamp` (Unix milliseconds, any `Int64`) is more than `signature.maxAgeSeconds`
+    /// old or more than the tolerance in the future; nothing when the platform sets no maximum age.
+    public func checkAge(sentMilliseconds sent: Int64, nowMilliseconds now: Int64) throws(SignatureError) {
+        guard let maxAge = signature.maxAgeSeconds else { return }
+        let (difference, overflow) = now.subtractingReportingOverflow(sent)
+        let age = overflow ? (sent < now ? Int64.max : Int64.min) : difference / 1000
+        if age > Int64(clamping: maxAge) {
+            throw .timestampOutOfRange("timestamp is out of range: \(overflow ? "over \(Int64.max / 1000)" : "\(age)") s old; deliveries older than \(maxAge) s are refused")
+        }
+        if age < 0, age.magnitude > UInt64(clamping: max(0, signature.toleranceSeconds)) {
+            throw .timestampOutOfRange("timestamp is out of range: \(overflow ? "over \(Int64.max / 1000)" : "\(age.magnitude)") s in the future, more than the \(signature.toleranceSeconds) s tolerated")
         }
     }
 
     /// Whether any key's MAC over `prefix` then `body` equals `mac` (each compare in constant time; every key is tried,
     /// so the time does not tell which one matched).
     private func matches(_ mac: [UInt8], prefix: [UInt8] = [], body: some DataProtocol) -> Bool {
-        let found = body.withContiguousStorageIfAvailable { body in
-            self.matches(mac, prefix: prefix, body: UnsafeRawBufferPointer(body))
-        }
-        return found ?? Array(body).withUnsafeBytes { self.matches(mac, prefix: prefix, body: $0) }
+        self.matches(CollectionOfOne(mac), prefix: prefix, body: body)
     }
 
-    private func matches(_ mac: [UInt8], prefix: [UInt8], body: UnsafeRawBufferPointer) -> Bool {
+    /// Whether any key's MAC over `prefix` then `body` equals any of `candidates`: one MAC per key, whatever the
+    /// number of candidates, each compared against every candidate in constant time.
+    private func matches(_ candidates: some Collection<[UInt8]>, prefix: [UInt8], body: some DataProtocol) -> Bool {
+        let found = body.withContiguousStorageIfAvailable { body in
+            self.matches(candidates, prefix: prefix, body: UnsafeRawBufferPointer(body))
+        }
+        return found ?? Array(body).withUnsafeBytes { self.matches(candidates, prefix: prefix, body: $0) }
+    }
+
+    private func matches(_ candidates: some Collection<[UInt8]>, prefix: [UInt8], body: UnsafeRawBufferPointer) -> Bool {
         var found = false
-        for key in keyed where key.isValid(mac, { hash in
-            if !prefix.isEmpty { prefix.withUnsafeBytes { hash.update(bufferPointer: $0) } }
-            hash.update(bufferPointer: body)
-        }) {
-            found = true
+        for key in keyed {
+            let code = key.code { hash in
+                if !prefix.isEmpty { prefix.withUnsafeBytes { hash.update(bufferPointer: $0) } }
+                hash.update(bufferPointer: body)
+            }
+            for mac in candidates where PreparedHMAC.equal(code, mac) { found = true }
         }
         return found
     }
