@@ -83,4 +83,61 @@ struct WorkerCrashTests {
             #expect(try await eventually { try await gateway.store.content(platform: platform, contentID: "after") != nil })
         }
     }
+
+    /// A poison event (its adapter aborts the process) is processed alone after the first crash, is dead-lettered once
+    /// it has been interrupted `retry.max_deliveries` times, and takes none of its batch mates with it: a supervising
+    /// loop restarts the worker, and the crashes stop.
+    @Test func poisonEventEndsInTheDeadLetterQueueAfterBoundedCrashes() async throws {
+        let server = try RedisServerProcess()
+        try await server.start()
+        defer { server.stop() }
+        let plugin = try TestPlugins.build(variant: nil)
+        let platform = Fixtures.uniqueID()
+        let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(
+            id: platform, extra: "adapter: test-plugin\nplugin_path: \(plugin)\nretry: { max_deliveries: 3 }")])
+        let database = try Fixtures.configDirectory([:]) + "/content.sqlite"
+
+        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: server.url, workers: 0)
+        configuration.databasePath = database
+        let (app, gateway) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
+        try await app.test(.live) { client in
+            var innocent: [String] = []
+            for i in 0..<20 {
+                let contentID = i == 7 ? "poison-pill" : "innocent-\(i)"
+                let response = try await ReceiveTests.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: contentID))
+                #expect(response.status == .accepted)
+                if i != 7 { innocent.append(contentID) }
+            }
+            // The supervising loop: a worker that dies is started again, up to a bound.
+            var crashes = 0
+            for _ in 0..<12 {
+                let worker = try Self.startWorker(configDir: dir, redisURL: server.url, database: database, consumer: "w",
+                                                  environment: ["HOOKBAY_TEST_CRASH_ON": "poison-pill"])
+                let settled = try await eventually(within: .seconds(20)) {
+                    if !worker.isRunning { return true }
+                    let stats = try await gateway.queue.stats(platform: platform)
+                    return stats.pending == 0 && stats.processing == 0
+                }
+                #expect(settled)
+                if worker.isRunning {
+                    kill(worker.processIdentifier, SIGKILL)
+                    worker.waitUntilExit()
+                    break
+                }
+                worker.waitUntilExit()
+                #expect(worker.terminationReason == .uncaughtSignal)
+                crashes += 1
+            }
+            // One crash in the first batch, then one per delivery of the poison alone, up to max_deliveries.
+            #expect(crashes == 4)
+            for contentID in innocent {
+                #expect(try await gateway.store.content(platform: platform, contentID: contentID) != nil, "\(contentID) was not applied")
+            }
+            #expect(try await gateway.store.content(platform: platform, contentID: "poison-pill") == nil)
+            let dead = try await gateway.queue.deadLetters(platform: platform, after: nil, count: 10)
+            #expect(dead.count == 1)
+            #expect(dead.first?.string("error")?.contains("interrupted 4 times") == true)
+            #expect(try await gateway.queue.stats(platform: platform) == PlatformQueueStats(pending: 0, processing: 0, deadLetter: 1, processed: 19))
+        }
+    }
 }

@@ -92,8 +92,18 @@ public struct PlatformConfig: Sendable, Equatable {
 
     /// Id in URLs and Redis keys: `[a-z0-9_-]{1,64}`.
     public var id: String
-    /// `false`: webhooks are answered 503 `platform_disabled`. Default `true`.
+    /// `false`: webhooks are answered 503 `platform_disabled` (receiving stops); events already accepted are still
+    /// processed. Default `true`.
     public var enabled: Bool = true
+    /// Whether workers process the platform's queue. `paused` leaves accepted events queued (receiving goes on) until it
+    /// is `active` again, e.g. while a poisonous adapter is fixed. Default `active`.
+    public var processing: Processing = .active
+
+    /// Whether the platform's queue is processed.
+    public enum Processing: String, Sendable, Equatable, CaseIterable {
+        case active
+        case paused
+    }
     /// Adapter plugin name. Default `generic`.
     public var adapter: String = "generic"
     /// A plugin file to load this platform's adapter from, before the plugin directories. Default none.

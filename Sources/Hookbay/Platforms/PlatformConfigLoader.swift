@@ -24,7 +24,7 @@ public struct PlatformConfigLoader: Sendable {
 
     static let topLevelKeys: Set<String> = [
         "platform", "enabled", "adapter", "adapter_config", "plugin_path", "secret_env", "secret_file", "signature", "rate_limit",
-        "dedup_ttl_hours", "required_fields", "event_types", "retry", "envelope", "subscribe", "url",
+        "dedup_ttl_hours", "required_fields", "event_types", "retry", "envelope", "subscribe", "url", "processing",
     ]
 
     /// Environment variables, for `secret_env`.
@@ -104,6 +104,11 @@ public struct PlatformConfigLoader: Sendable {
         var config = PlatformConfig(id: id, secrets: [], sourceFile: file)
 
         if let node = fields["enabled"], let value = problems.bool(node, key: "enabled") { config.enabled = value }
+        if let node = fields["processing"], let value = problems.string(node, key: "processing") {
+            if let processing = PlatformConfig.Processing(rawValue: value) { config.processing = processing } else {
+                problems.add("processing", node, "must be active or paused, not '\(value)'")
+            }
+        }
         if let node = fields["adapter"], let value = problems.string(node, key: "adapter") {
             if Self.isValidID(value) { config.adapter = value } else {
                 problems.add("adapter", node, "'\(value)' is not a valid adapter name: use 1 to 64 of a-z, 0-9, '_' and '-'")
@@ -182,8 +187,9 @@ public struct PlatformConfigLoader: Sendable {
         }
 
         if let node = fields["retry"], let sub = problems.mapping(node, key: "retry") {
-            let r = problems.fields(of: sub, allowed: ["max_attempts", "base_delay_ms", "max_delay_ms"], path: "retry")
+            let r = problems.fields(of: sub, allowed: ["max_attempts", "base_delay_ms", "max_delay_ms", "max_deliveries"], path: "retry")
             if let n = r["max_attempts"], let v = problems.int(n, key: "retry.max_attempts", range: 1...100) { config.retry.maxAttempts = v }
+            if let n = r["max_deliveries"], let v = problems.int(n, key: "retry.max_deliveries", range: 1...100) { config.retry.maxDeliveries = v }
             if let n = r["base_delay_ms"], let v = problems.int(n, key: "retry.base_delay_ms", range: 1...86_400_000) {
                 config.retry.baseDelayMilliseconds = Int64(v)
             }

@@ -33,9 +33,11 @@ public final class PlatformRegistry: Sendable {
         self.state.withLock { $0.served.values.sorted { $0.id < $1.id } }
     }
 
-    /// Ids whose streams the workers read: served and removed ones.
+    /// Ids whose streams the workers read: served and removed ones, except those whose processing is paused.
     public var processingIDs: [String] {
-        self.state.withLock { Set($0.served.keys).union($0.retired.keys).sorted() }
+        self.state.withLock { state in
+            Set(state.served.values.filter { $0.config.processing == .active }.map(\.id)).union(state.retired.keys).sorted()
+        }
     }
 
     /// The problems of the last load (files refused, or kept at their previous version).

@@ -73,6 +73,7 @@ public struct EventProcessor: Sendable {
                     }
                 }
             }
+            Failpoint.hit(.afterCommit)
             do {
                 try await self.queue.complete(applied.map { entries[$0.index] })
                 for (index, platform, outcome) in applied {
@@ -151,6 +152,20 @@ public struct EventProcessor: Sendable {
                 "attempt": .stringConvertible(attempts), "due_at": .stringConvertible(due), "error": .string(message),
             ])
             return .retryScheduled(attempt: attempts, dueAtMilliseconds: due)
+        }
+    }
+
+    /// Dead-letters an entry whose processing was interrupted `interruptions` times (its worker crashed, was killed or
+    /// hung each time), without handing it to its adapter again. A queue failure leaves it pending for the next try.
+    @discardableResult
+    public func deadLetterInterrupted(_ entry: StreamEntry, interruptions: Int) async -> Outcome {
+        let error = "processing was interrupted \(interruptions + 1) times without settling (the worker crashed, was killed or hung "
+            + "while processing this event); dead-lettered without reaching the adapter again"
+        do {
+            return try await self.deadLetter(entry, error: error, attempts: interruptions + 1, logger: self.logger(for: entry))
+        } catch {
+            self.logger(for: entry).error("queue unavailable while dead-lettering an entry; it stays pending", metadata: ["error": .string("\(error)")])
+            return .leftPending(reason: "\(error)")
         }
     }
 

@@ -58,7 +58,7 @@ public struct QueueWorker: Service, Sendable {
                     // left over are taken back by the idle claim.
                     let own = try await self.queue.read(platforms: platforms, consumer: self.configuration.consumerName,
                                                         count: self.configuration.batchSize * 16, pending: true, block: .zero)
-                    await self.settle(own)
+                    try await self.settleSuspects(own)
                     resumed = true
                 }
                 if ContinuousClock.now - lastClaim >= self.configuration.claimInterval {
@@ -76,7 +76,7 @@ public struct QueueWorker: Service, Sendable {
                                 "platform": .string(platform), "count": .stringConvertible(orphaned.count),
                             ])
                         }
-                        await self.settle(orphaned)
+                        try await self.settleSuspects(orphaned)
                     }
                 }
                 let fresh = try await self.queue.read(platforms: platforms, consumer: self.configuration.consumerName,
@@ -99,5 +99,27 @@ public struct QueueWorker: Service, Sendable {
     private func settle(_ entries: [StreamEntry]) async {
         guard !entries.isEmpty else { return }
         _ = await self.processor.handle(batch: entries)
+    }
+
+    /// Settles entries some consumer was given and never settled (its process crashed, was killed or hung), one at a
+    /// time: one of them may be what crashed it, and alone it takes no batch mate down with it again. Each is counted
+    /// as interrupted until it settles; the ones interrupted least go first (innocent batch mates before the likely
+    /// culprit), and one interrupted `retry.max_deliveries` times is dead-lettered without reaching its adapter again.
+    private func settleSuspects(_ entries: [StreamEntry]) async throws(QueueError) {
+        guard !entries.isEmpty else { return }
+        let counts = try await self.queue.interruptions(entries)
+        let ordered = zip(entries, counts).enumerated().sorted { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }.map(\.element)
+        for (entry, interrupted) in ordered {
+            guard !Task.isShuttingDownGracefully else { return }
+            let limit = self.processor.platforms.processingPlatform(entry.platform)?.config.retry.maxDeliveries ?? RetryPolicy().maxDeliveries
+            if interrupted >= limit {
+                await self.processor.deadLetterInterrupted(entry, interruptions: interrupted)
+                continue
+            }
+            try await self.queue.beginSuspectDelivery(entry)
+            if case .leftPending = await self.processor.handle(batch: [entry])[0] {
+                try await self.queue.clearInterruptions(entry)
+            }
+        }
     }
 }

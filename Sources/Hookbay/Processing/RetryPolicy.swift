@@ -7,6 +7,10 @@ public struct RetryPolicy: Sendable, Equatable {
     public var baseDelayMilliseconds: Int64
     /// Longest delay. Default 600,000 ms (10 minutes).
     public var maxDelayMilliseconds: Int64
+    /// Deliveries of an entry, processed alone after its worker stopped without settling it, that may end the same
+    /// way (the process crashed, was killed or hung) before the entry is dead-lettered unprocessed: a poison event
+    /// cannot crash workers for ever. Default 5.
+    public var maxDeliveries: Int = 5
 
     public init(maxAttempts: Int = 5, baseDelayMilliseconds: Int64 = 1000, maxDelayMilliseconds: Int64 = 600_000) {
         self.maxAttempts = maxAttempts

@@ -69,6 +69,7 @@ public final class InMemoryWebhookQueue: WebhookQueue {
         var processed: [String: Int] = [:]
         var attempts: [String: [StreamID: Int]] = [:]
         var retries: [String: [StreamID: Int64]] = [:]
+        var interrupted: [String: [StreamID: Int]] = [:]
         /// event key → (stream id, expiry in ms)
         var dedup: [String: (streamID: String, expiresAt: Int64)] = [:]
         var insertsSinceSweep = 0
@@ -206,6 +207,7 @@ public final class InMemoryWebhookQueue: WebhookQueue {
                 guard let id = StreamID(entry.id), state.streams[entry.platform]?.delete(id) == true else { continue }
                 state.attempts[entry.platform]?[id] = nil
                 state.retries[entry.platform]?[id] = nil
+                state.interrupted[entry.platform]?[id] = nil
                 state.processed[entry.platform, default: 0] += 1
             }
         }
@@ -222,7 +224,26 @@ public final class InMemoryWebhookQueue: WebhookQueue {
 
     public func scheduleRetry(_ entry: StreamEntry, dueAtMilliseconds: Int64) async throws(QueueError) {
         guard let id = StreamID(entry.id) else { return }
-        self.state.withLock { $0.retries[entry.platform, default: [:]][id] = dueAtMilliseconds }
+        self.state.withLock {
+            $0.retries[entry.platform, default: [:]][id] = dueAtMilliseconds
+            $0.interrupted[entry.platform]?[id] = nil
+        }
+    }
+
+    public func interruptions(_ entries: [StreamEntry]) async throws(QueueError) -> [Int] {
+        self.state.withLock { state in
+            entries.map { entry in StreamID(entry.id).flatMap { state.interrupted[entry.platform]?[$0] } ?? 0 }
+        }
+    }
+
+    public func beginSuspectDelivery(_ entry: StreamEntry) async throws(QueueError) {
+        guard let id = StreamID(entry.id) else { return }
+        self.state.withLock { $0.interrupted[entry.platform, default: [:]][id, default: 0] += 1 }
+    }
+
+    public func clearInterruptions(_ entry: StreamEntry) async throws(QueueError) {
+        guard let id = StreamID(entry.id) else { return }
+        self.state.withLock { _ = $0.interrupted[entry.platform]?.removeValue(forKey: id) }
     }
 
     public func deadLetter(_ entry: StreamEntry, error: String, attempts: Int) async throws(QueueError) {
@@ -234,6 +255,7 @@ public final class InMemoryWebhookQueue: WebhookQueue {
             state.streams[entry.platform]?.delete(id)
             state.attempts[entry.platform]?[id] = nil
             state.retries[entry.platform]?[id] = nil
+            state.interrupted[entry.platform]?[id] = nil
         }
     }
 

@@ -18,6 +18,9 @@ public struct QueueKeys: Sendable, Equatable {
     public var retrySchedule: String { "webhooks:retry:{\(platform)}" }
     /// `webhooks:attempts:{platform}`: hash of entry id → failed attempts so far.
     public var attempts: String { "webhooks:attempts:{\(platform)}" }
+    /// `webhooks:interrupted:{platform}`: hash of entry id → deliveries of it, processed alone after its consumer
+    /// stopped without settling it, that did not settle either (each crashed, was killed or hung its worker).
+    public var interrupted: String { "webhooks:interrupted:{\(platform)}" }
     /// `webhook:hash:{platform}:<event_id>`: dedup marker holding the stream id, with the platform's TTL.
     public func dedup(eventID: String) -> String { "webhook:hash:{\(platform)}:\(eventID)" }
 }

@@ -3,18 +3,20 @@ import NIOCore
 
 /// The consumer side of the Redis queue: reads, claims, retries, completion and dead-lettering.
 extension RedisWebhookQueue {
-    /// KEYS: stream, processed counter, attempts, retry schedule. ARGV: group, ids. Counts only what it acknowledged.
+    /// KEYS: stream, processed counter, attempts, retry schedule, interrupted. ARGV: group, ids. Counts only what it
+    /// acknowledged.
     static let completeScript = RedisScript("""
         local ids = {unpack(ARGV, 2)}
         local acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
         redis.call('XDEL', KEYS[1], unpack(ids))
         redis.call('HDEL', KEYS[3], unpack(ids))
         redis.call('ZREM', KEYS[4], unpack(ids))
+        redis.call('HDEL', KEYS[5], unpack(ids))
         if acked > 0 then redis.call('INCRBY', KEYS[2], acked) end
         return acked
         """)
 
-    /// KEYS: stream, dead-letter stream, attempts, retry schedule. ARGV: group, id, then field/value pairs.
+    /// KEYS: stream, dead-letter stream, attempts, retry schedule, interrupted. ARGV: group, id, then field/value pairs.
     /// The dead-letter entry is written first: a crash in between can duplicate, never lose.
     static let deadLetterScript = RedisScript("""
         local dlq = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
@@ -22,6 +24,7 @@ extension RedisWebhookQueue {
         redis.call('XDEL', KEYS[1], ARGV[2])
         redis.call('HDEL', KEYS[3], ARGV[2])
         redis.call('ZREM', KEYS[4], ARGV[2])
+        redis.call('HDEL', KEYS[5], ARGV[2])
         return dlq
         """)
 
@@ -113,7 +116,8 @@ extension RedisWebhookQueue {
             _ = try await Self.mapping { () async throws in
                 try await self.client.evalScript(
                     Self.completeScript,
-                    keys: [.string(keys.incoming), .string(keys.processedCounter), .string(keys.attempts), .string(keys.retrySchedule)],
+                    keys: [.string(keys.incoming), .string(keys.processedCounter), .string(keys.attempts), .string(keys.retrySchedule),
+                           .string(keys.interrupted)],
                     args: [.string(QueueKeys.consumerGroup)] + group.map { .string($0.id) }
                 )
             }
@@ -134,6 +138,30 @@ extension RedisWebhookQueue {
         _ = try await Self.mapping { () async throws in
             try await self.client.send(["ZADD", .string(keys.retrySchedule), .integer(Int(dueAtMilliseconds)), .string(entry.id)])
         }
+        try await self.clearInterruptions(entry)
+    }
+
+    public func interruptions(_ entries: [StreamEntry]) async throws(QueueError) -> [Int] {
+        var counts: [String: Int] = [:]
+        for (platform, group) in Dictionary(grouping: entries, by: \.platform) {
+            let reply = try await Self.mapping { () async throws in
+                try await self.client.send(["HMGET", .string(QueueKeys(platform: platform).interrupted)] + group.map { .string($0.id) })
+            }
+            for (entry, value) in zip(group, reply.array ?? []) { counts[platform + "\u{0}" + entry.id] = value.int ?? 0 }
+        }
+        return entries.map { counts[$0.platform + "\u{0}" + $0.id] ?? 0 }
+    }
+
+    public func beginSuspectDelivery(_ entry: StreamEntry) async throws(QueueError) {
+        _ = try await Self.mapping { () async throws in
+            try await self.client.send(["HINCRBY", .string(QueueKeys(platform: entry.platform).interrupted), .string(entry.id), "1"])
+        }
+    }
+
+    public func clearInterruptions(_ entry: StreamEntry) async throws(QueueError) {
+        _ = try await Self.mapping { () async throws in
+            try await self.client.send(["HDEL", .string(QueueKeys(platform: entry.platform).interrupted), .string(entry.id)])
+        }
     }
 
     public func deadLetter(_ entry: StreamEntry, error: String, attempts: Int) async throws(QueueError) {
@@ -146,7 +174,8 @@ extension RedisWebhookQueue {
         _ = try await Self.mapping { () async throws in
             try await self.client.evalScript(
                 Self.deadLetterScript,
-                keys: [.string(keys.incoming), .string(keys.deadLetter), .string(keys.attempts), .string(keys.retrySchedule)],
+                keys: [.string(keys.incoming), .string(keys.deadLetter), .string(keys.attempts), .string(keys.retrySchedule),
+                       .string(keys.interrupted)],
                 args: args
             )
         }

@@ -71,6 +71,13 @@ public protocol WebhookQueue: Sendable {
     func scheduleRetry(_ entry: StreamEntry, dueAtMilliseconds: Int64) async throws(QueueError)
     /// Atomically adds the entry to the dead-letter stream with its error, then acknowledges and deletes it.
     func deadLetter(_ entry: StreamEntry, error: String, attempts: Int) async throws(QueueError)
+    /// How many times each entry was processed alone as a suspect without being settled (see
+    /// ``beginSuspectDelivery(_:)``), in order. Settling an entry (completed, retry scheduled, dead-lettered) forgets it.
+    func interruptions(_ entries: [StreamEntry]) async throws(QueueError) -> [Int]
+    /// Counts a delivery of a suspect entry about to be processed alone, as interrupted until it settles.
+    func beginSuspectDelivery(_ entry: StreamEntry) async throws(QueueError)
+    /// Forgets an entry's interrupted deliveries (it was left pending on purpose, not interrupted).
+    func clearInterruptions(_ entry: StreamEntry) async throws(QueueError)
 
     // MARK: The dead-letter queue
 

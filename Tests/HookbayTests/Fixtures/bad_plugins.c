@@ -1,4 +1,5 @@
 /* Test-only plugins, compiled by the tests with gcc -shared -fPIC -DVARIANT_<NAME>. */
+#define _GNU_SOURCE
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ static int32_t process(void *ctx, const char *e, size_t n, char **out, size_t *o
     /* Lets a test hold a worker inside process() and kill it there. */
     const char *pause = getenv("HOOKBAY_TEST_PROCESS_SLEEP");
     if (pause) sleep((unsigned)atoi(pause));
+    /* A poison event: the process dies (SIGABRT) on any event whose text contains this marker. */
+    const char *poison = getenv("HOOKBAY_TEST_CRASH_ON");
+    if (poison && *poison && memmem(e, n, poison, strlen(poison))) abort();
 #if defined(VARIANT_PROCESS_RETRY)
     *err = copy_text("downstream is unavailable"); return HOOKBAY_STATUS_RETRY;
 #elif defined(VARIANT_PROCESS_INVALID)
