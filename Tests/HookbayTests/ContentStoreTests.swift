@@ -25,6 +25,34 @@ import Testing
         #expect(try await store.content(platform: "other", contentID: "c1") == nil)
     }
 
+    /// Idempotency is per accepted delivery: a redelivery of the same queue entry changes nothing; the same event
+    /// accepted again (after its dedup TTL, a new entry) is applied again. Every row records one write.
+    @Test func idempotencyIsKeyedByTheDelivery() async throws {
+        let store = try store()
+        func apply(_ delivery: String, title: String, time: Int64) async throws -> ContentStore.ApplyOutcome {
+            try await store.apply(platform: "p", deliveryID: delivery, eventID: "same-hash", eventType: "content_updated", eventTime: time,
+                                  updates: [ContentUpdate(contentID: "c", action: .upsert, title: title)])
+        }
+        #expect(try await apply("1000-0", title: "first", time: 1) == .applied)
+        #expect(try await apply("1000-0", title: "redelivered", time: 5) == .alreadyApplied)
+        #expect(try await store.content(platform: "p", contentID: "c")?.title == "first")
+        #expect(try await apply("9000-0", title: "accepted again", time: 5) == .applied)
+        #expect(try await store.content(platform: "p", contentID: "c")?.title == "accepted again")
+        #expect(try await store.applications(platform: "p") == ["1000-0": 1, "9000-0": 1])
+    }
+
+    @Test func oldDeliveriesArePruned() async throws {
+        let store = try store()
+        for delivery in ["1000000000000-0", "1000000000000-1", "1500000000000-0", "1764979200000-0"] {
+            _ = try await store.apply(platform: "p", deliveryID: delivery, eventID: delivery, eventType: "content_added", eventTime: 1, updates: [])
+        }
+        // applied_at is now: nothing is older than a cutoff in the past, whatever the ids.
+        #expect(try await store.pruneAppliedEvents(olderThanMilliseconds: 1, platforms: ["p"]) == 0)
+        let now = WallClock.milliseconds() + 1
+        #expect(try await store.pruneAppliedEvents(olderThanMilliseconds: now, platforms: ["p", "q"]) == 4)
+        #expect(try await store.appliedEventCount(platform: "p") == 0)
+    }
+
     @Test func olderEventsNeverOverwriteNewerOnes() async throws {
         let store = try store()
         _ = try await store.apply(platform: "p", eventID: "new", eventType: "content_updated", eventTime: 200,
@@ -73,7 +101,7 @@ import Testing
         let batches = 2 * ContentStore.checkpointEvery / batch
         for b in 0..<batches {
             let events = (0..<batch).map { i in
-                ContentStore.Application(platform: "p", eventID: "event-\(b)-\(i)", eventType: "content_added", eventTime: 1,
+                ContentStore.Application(platform: "p", deliveryID: "1-\(b)-\(i)", eventID: "event-\(b)-\(i)", eventType: "content_added", eventTime: 1,
                                          updates: [ContentUpdate(contentID: "c-\(b)-\(i)", action: .upsert, title: String(repeating: "t", count: 200))])
             }
             _ = try await store.apply(events)

@@ -119,7 +119,8 @@ public struct Gateway: Sendable {
             return QueueWorker(configuration: workerConfiguration, queue: workerQueue, processor: workerProcessor, logger: logger)
         }
         let monitor = QueueDepthMonitor(queue: queue, platforms: self.platforms, metrics: metrics, logger: logger)
-        self.services = services + [self.reloader, monitor] + self.workers.map { $0 as any Service }
+        let retention: [any Service] = self.workers.isEmpty ? [] : [AppliedEventsRetention(store: store, platforms: self.platforms, logger: logger)]
+        self.services = services + [self.reloader, monitor] + self.workers.map { $0 as any Service } + retention
         logger.info("platforms loaded", metadata: [
             "platforms": .string(self.platforms.all.map(\.id).joined(separator: ",")),
             "refused_files": .stringConvertible(report.problems.count),

@@ -117,7 +117,7 @@ public struct EventProcessor: Sendable {
         }
         do {
             let updates = try adapter.process(event)
-            return .success(ContentStore.Application(platform: event.platform, eventID: event.eventID, eventType: event.eventType,
+            return .success(ContentStore.Application(platform: event.platform, deliveryID: entry.id, eventID: event.eventID, eventType: event.eventType,
                                                      eventTime: Self.eventTime(event), updates: updates))
         } catch {
             return .failure(.adapter(error))

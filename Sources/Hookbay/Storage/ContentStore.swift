@@ -6,9 +6,13 @@ import HookbayPluginKit
 
 /// The content database: SQLite through GRDB, with migrations.
 ///
-/// Applying an event is idempotent and ordered: the event id is recorded in `applied_events` in the same transaction
-/// as its updates, so a redelivered event changes nothing; and an update carrying an older event time than the row's
-/// never overwrites it. All database work runs on GRDB's own queues, never on an event loop.
+/// Applying an event is idempotent and ordered: the accepted delivery (its queue entry id) is recorded in
+/// `applied_events` in the same transaction as its updates, so a redelivery of that entry changes nothing, while the
+/// same event accepted again after its dedup TTL is a new delivery and is applied again; and an update carrying an
+/// older event time than the row's never overwrites it. Each row counts the times its updates were written
+/// (`applications`, always 1 unless idempotency is broken: the fault-injection ledger checks it). Rows older than the
+/// retention (``pruneAppliedEvents(olderThanMilliseconds:platforms:)``) are pruned. All database work runs on GRDB's
+/// own queues, never on an event loop.
 ///
 /// Commits go to SQLite's write-ahead log; copying the log into the database file (a checkpoint) is done beside the
 /// writer, on a connection of its own, after every ``checkpointEvery`` events applied. Left to the writer (SQLite's
@@ -89,20 +93,39 @@ public final class ContentStore: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2: applied events keyed by the accepted delivery") { db in
+            // Rows keyed by the content hash cannot be mapped to deliveries; an entry pending across the upgrade is
+            // applied again, which its event time makes harmless.
+            try db.execute(sql: """
+                DROP TABLE applied_events;
+                CREATE TABLE applied_events (
+                    platform TEXT NOT NULL,
+                    delivery_id TEXT NOT NULL,
+                    event_id TEXT NOT NULL,
+                    applied_at INTEGER NOT NULL,
+                    updates INTEGER NOT NULL,
+                    applications INTEGER NOT NULL,
+                    PRIMARY KEY (platform, delivery_id)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 
     /// One event's updates, to apply.
     public struct Application: Sendable {
         public var platform: String
+        /// The accepted delivery: its queue entry id, unique per acceptance.
+        public var deliveryID: String
         public var eventID: String
         public var eventType: String
         /// Unix ms that orders this event against others for the same content.
         public var eventTime: Int64
         public var updates: [ContentUpdate]
 
-        public init(platform: String, eventID: String, eventType: String, eventTime: Int64, updates: [ContentUpdate]) {
+        public init(platform: String, deliveryID: String, eventID: String, eventType: String, eventTime: Int64, updates: [ContentUpdate]) {
             self.platform = platform
+            self.deliveryID = deliveryID
             self.eventID = eventID
             self.eventType = eventType
             self.eventTime = eventTime
@@ -110,12 +133,14 @@ public final class ContentStore: Sendable {
         }
     }
 
-    /// Applies `updates` derived from one event, once.
+    /// Applies `updates` derived from one event, once per delivery.
     /// - Parameters:
+    ///   - deliveryID: the accepted delivery; default `eventID`.
     ///   - eventTime: Unix ms that orders this event against others for the same content.
-    public func apply(platform: String, eventID: String, eventType: String, eventTime: Int64,
+    public func apply(platform: String, deliveryID: String? = nil, eventID: String, eventType: String, eventTime: Int64,
                       updates: [ContentUpdate]) async throws -> ApplyOutcome {
-        try await self.apply([Application(platform: platform, eventID: eventID, eventType: eventType, eventTime: eventTime, updates: updates)])[0]
+        try await self.apply([Application(platform: platform, deliveryID: deliveryID ?? eventID, eventID: eventID, eventType: eventType,
+                                          eventTime: eventTime, updates: updates)])[0]
     }
 
     /// Applies several events in one transaction (all or none), each once; the outcomes in the same order.
@@ -125,8 +150,12 @@ public final class ContentStore: Sendable {
         return try await self.pool.write { db in
             var outcomes: [ApplyOutcome] = []
             outcomes.reserveCapacity(events.count)
-            let record = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO applied_events (platform, event_id, applied_at, updates) VALUES (?, ?, ?, ?)")
+            let seen = try db.cachedStatement(sql: "SELECT 1 FROM applied_events WHERE platform = ? AND delivery_id = ?")
+            // Counts every write of a delivery's updates: a second one (idempotency broken) shows as applications 2.
+            let record = try db.cachedStatement(sql: """
+                INSERT INTO applied_events (platform, delivery_id, event_id, applied_at, updates, applications) VALUES (?, ?, ?, ?, ?, 1)
+                ON CONFLICT (platform, delivery_id) DO UPDATE SET applications = applications + 1
+                """)
             let upsert = try db.cachedStatement(sql: """
                 INSERT INTO content (platform, content_id, title, content_type, status, attributes, first_seen_at,
                                      updated_at, event_time, last_event_id, last_event_type)
@@ -143,11 +172,11 @@ public final class ContentStore: Sendable {
                 WHERE excluded.event_time >= content.event_time
                 """)
             for event in events {
-                try record.execute(arguments: [event.platform, event.eventID, now, event.updates.count])
-                guard db.changesCount == 1 else {
+                guard try Bool.fetchOne(seen, arguments: [event.platform, event.deliveryID]) == nil else {
                     outcomes.append(.alreadyApplied)
                     continue
                 }
+                try record.execute(arguments: [event.platform, event.deliveryID, event.eventID, now, event.updates.count])
                 for update in event.updates {
                     let attributes = update.attributes.map { String(decoding: CanonicalJSON.encode(.object($0)), as: UTF8.self) }
                     let status = update.action == .remove ? ContentRecord.Status.removed : .active
@@ -177,14 +206,43 @@ public final class ContentStore: Sendable {
         }
     }
 
-    /// How many events of `platform` were applied (each once).
+    /// Deletes the `applied_events` rows of `platforms` recorded before `cutoff` (Unix ms); returns how many. Delivery
+    /// ids are queue entry ids, which begin with their acceptance time in ms, so the deletion is a range of the
+    /// primary key.
+    @discardableResult
+    public func pruneAppliedEvents(olderThanMilliseconds cutoff: Int64, platforms: [String]) async throws -> Int {
+        try await self.pool.write { db in
+            var deleted = 0
+            let statement = try db.cachedStatement(sql: "DELETE FROM applied_events WHERE platform = ? AND delivery_id < ? AND applied_at < ?")
+            for platform in platforms {
+                // Entry ids are `<ms>-<seq>` with ms of 13 digits until the year 2286: ordered as text.
+                try statement.execute(arguments: [platform, "\(cutoff)-0", cutoff])
+                deleted += db.changesCount
+            }
+            return deleted
+        }
+    }
+
+    /// The number of times the updates of each of `platform`'s applied deliveries were written, by delivery id (each
+    /// should be 1).
+    public func applications(platform: String) async throws -> [String: Int] {
+        try await self.pool.read { db in
+            var result: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT delivery_id, applications FROM applied_events WHERE platform = ?", arguments: [platform]) {
+                result[row["delivery_id"]] = row["applications"]
+            }
+            return result
+        }
+    }
+
+    /// How many deliveries of `platform` were applied (each once).
     public func appliedEventCount(platform: String) async throws -> Int {
         try await self.pool.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM applied_events WHERE platform = ?", arguments: [platform]) ?? 0
         }
     }
 
-    /// Whether `eventID` of `platform` was applied.
+    /// Whether any delivery of `eventID` of `platform` was applied.
     public func wasApplied(platform: String, eventID: String) async throws -> Bool {
         try await self.pool.read { db in
             try Bool.fetchOne(db, sql: "SELECT 1 FROM applied_events WHERE platform = ? AND event_id = ?", arguments: [platform, eventID]) ?? false
