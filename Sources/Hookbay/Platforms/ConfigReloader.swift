@@ -20,6 +20,8 @@ public final class ConfigReloader: Service, Sendable {
 
     struct State {
         var fingerprint: [UInt8] = []
+        /// The secret files the platforms served name: their content is part of the fingerprint.
+        var secretFiles: [String] = []
         /// The last version of each file that loaded, by file name.
         var lastGood: [String: ServedPlatform] = [:]
         var reloads = 0
@@ -45,10 +47,12 @@ public final class ConfigReloader: Service, Sendable {
         self.interval = interval
         self.logger = logger
         let initial = Dictionary(registry.all.map { ($0.config.sourceFile, $0) }, uniquingKeysWith: { a, _ in a })
-        let fingerprint = (try? Self.fingerprint(of: directory)) ?? []
+        let secretFiles = Self.secretFiles(of: registry.all)
+        let fingerprint = (try? Self.fingerprint(of: directory, secretFiles: secretFiles)) ?? []
         self.state.withLock { state in
             state.lastGood = initial
             state.fingerprint = fingerprint
+            state.secretFiles = secretFiles
         }
     }
 
@@ -94,7 +98,7 @@ public final class ConfigReloader: Service, Sendable {
     private func reloadSerially(force: Bool) -> Report {
         let fingerprint: [UInt8]
         do {
-            fingerprint = try Self.fingerprint(of: self.directory)
+            fingerprint = try Self.fingerprint(of: self.directory, secretFiles: self.state.withLock { $0.secretFiles })
         } catch {
             let problem = ConfigProblem(file: self.directory, message: "cannot read the config directory: \(error)")
             self.logger.error("reload failed; platforms unchanged", metadata: ["problem": .string(problem.description)])
@@ -123,13 +127,18 @@ public final class ConfigReloader: Service, Sendable {
         let lastGood = self.state.withLock { $0.lastGood }
         // A refused file that loaded before keeps serving its previous version.
         let refusedFiles = Set(result.problems.map(\.file))
+        // Except when its secret is what is missing: then it serves without one (503 secret_unavailable), so that a
+        // deleted or emptied secret file revokes the old secret at once.
         for file in refusedFiles {
             guard let kept = lastGood[file], platforms[kept.id] == nil else { continue }
-            platforms[kept.id] = kept
+            let secretLost = result.problems.contains { $0.file == file && ($0.key == "secret_file" || $0.key == "secret_env") }
+            platforms[kept.id] = secretLost ? kept.withoutSecrets() : kept
             problems = problems.map { problem in
                 guard problem.file == file else { return problem }
                 var annotated = problem
-                annotated.message += " (the previous version keeps serving)"
+                annotated.message += secretLost
+                    ? " (the platform answers 503 secret_unavailable until its secret is back)"
+                    : " (the previous version keeps serving)"
                 return annotated
             }
         }
@@ -139,8 +148,12 @@ public final class ConfigReloader: Service, Sendable {
         let before = Set(previous.keys)
         let after = Set(platforms.keys)
         self.registry.replace(with: platforms, problems: problems)
+        let secretFiles = Self.secretFiles(of: Array(platforms.values))
+        // Taken again with the secret files now named, so that the next poll compares like with like.
+        let settled = (try? Self.fingerprint(of: self.directory, secretFiles: secretFiles)) ?? fingerprint
         self.state.withLock { state in
-            state.fingerprint = fingerprint
+            state.fingerprint = settled
+            state.secretFiles = secretFiles
             var good: [String: ServedPlatform] = [:]
             for platform in platforms.values { good[platform.config.sourceFile] = platform }
             state.lastGood = good
@@ -158,9 +171,23 @@ public final class ConfigReloader: Service, Sendable {
         return Report(platforms: after.sorted(), problems: problems, changed: true)
     }
 
-    /// A digest of every platform file's name and content (through symlinks), so any change is seen.
-    static func fingerprint(of directory: String) throws -> [UInt8] {
+    /// The secret files named by `platforms`, sorted, each once.
+    static func secretFiles(of platforms: [ServedPlatform]) -> [String] {
+        Array(Set(platforms.flatMap(\.config.secretFiles))).sorted()
+    }
+
+    /// A digest of every platform file's name and content (through symlinks), and of each secret file's content (or
+    /// its absence), so any change is seen: a rotated secret is used, and a deleted one revoked, within an interval.
+    static func fingerprint(of directory: String, secretFiles: [String] = []) throws -> [UInt8] {
         var hasher = SHA256()
+        for path in secretFiles {
+            hasher.update(data: Array(path.utf8) + [0])
+            if let data = FileManager.default.contents(atPath: path) {
+                hasher.update(data: SHA256.hash(data: data).withUnsafeBytes { Array($0) } + [1])
+            } else {
+                hasher.update(data: [2])
+            }
+        }
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         for name in names where !name.hasPrefix(".") && (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) {
             hasher.update(data: Array(name.utf8) + [0])

@@ -114,6 +114,8 @@ public struct PlatformConfig: Sendable, Equatable {
     public var envelope: Envelope?
     /// Active HMAC keys: a signature by any of them passes (rotation).
     public var secrets: [PlatformSecret]
+    /// The files `secret_file` names, as full paths: the reloader watches their content. Default none.
+    public var secretFiles: [String] = []
     /// Default: `hmac-sha256` in `X-Webhook-Signature` as `sha256=<lowercase hex>`.
     public var signature = Signature()
     /// Default 100/min, burst 100.

@@ -47,6 +47,11 @@ public struct PlatformConfigLoader: Sendable {
             let path = (directory as NSString).appendingPathComponent(name)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > Self.maxFileBytes {
+                report.problems.append(ConfigProblem(
+                    file: name, message: "the file is \(size) bytes; platform files are limited to \(Self.maxFileBytes)"))
+                continue
+            }
             do {
                 let text = try String(contentsOfFile: path, encoding: .utf8)
                 let platform = try self.parse(yaml: text, file: name, directory: directory)
@@ -74,11 +79,17 @@ public struct PlatformConfigLoader: Sendable {
     ///   - directory: where relative `secret_file` paths start.
     public func parse(yaml: String, file: String, directory: String = ".") throws(ConfigProblems) -> PlatformConfig {
         var problems = ProblemList(file: file)
+        if let problem = Self.sizeProblem(yaml) {
+            throw ConfigProblems([ConfigProblem(file: file, message: problem)])
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
         } catch {
             throw ConfigProblems([ConfigProblem(file: file, message: "not valid YAML: \(error)")])
+        }
+        if let root, let problem = Self.shapeProblem(root) {
+            throw ConfigProblems([ConfigProblem(file: file, message: problem)])
         }
         guard let root, case .mapping(let mapping) = root else {
             throw ConfigProblems([ConfigProblem(file: file, message: "must be a YAML mapping of keys such as platform, secret_env, rate_limit")])
@@ -123,7 +134,7 @@ public struct PlatformConfigLoader: Sendable {
             }
         }
 
-        config.secrets = self.secrets(fields, directory: directory, problems: &problems)
+        config.secrets = self.secrets(fields, directory: directory, files: &config.secretFiles, problems: &problems)
 
         if let node = fields["signature"], let sub = problems.mapping(node, key: "signature") {
             let s = problems.fields(of: sub, allowed: ["scheme", "header", "prefix", "encoding", "tolerance_seconds", "max_age_seconds"], path: "signature")
@@ -252,7 +263,7 @@ public struct PlatformConfigLoader: Sendable {
         return config
     }
 
-    private func secrets(_ fields: [String: Node], directory: String, problems: inout ProblemList) -> [PlatformSecret] {
+    private func secrets(_ fields: [String: Node], directory: String, files: inout [String], problems: inout ProblemList) -> [PlatformSecret] {
         switch (fields["secret_env"], fields["secret_file"]) {
         case (nil, nil):
             problems.add("secret_env", nil, "is required (or secret_file): every platform's webhooks are signed")
@@ -271,6 +282,7 @@ public struct PlatformConfigLoader: Sendable {
         case (nil, .some(let node)):
             return problems.stringOrList(node, key: "secret_file").compactMap { path in
                 let full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+                files.append(full)
                 guard let data = FileManager.default.contents(atPath: full) else {
                     problems.add("secret_file", node, "cannot read \(path)")
                     return nil
@@ -335,6 +347,83 @@ public struct PlatformConfigLoader: Sendable {
     }
 
     /// A YAML node as JSON, for `adapter_config`.
+    /// The largest platform file read, in bytes.
+    public static let maxFileBytes = 256 * 1024
+    /// The most YAML nodes a platform file may hold, aliases expanded (a 1 KB file of nested aliases can stand for
+    /// billions).
+    public static let maxNodes = 20_000
+    /// The deepest nesting of mappings and sequences a platform file may have.
+    public static let maxDepth = 32
+
+    /// Why the text is too large or too deeply nested to be composed at all, before YAML sees it: its size, its
+    /// indentation, and its flow nesting (`[[[[...`), each of which costs the composer memory or stack.
+    static func sizeProblem(_ yaml: String) -> String? {
+        let bytes = yaml.utf8
+        if bytes.count > Self.maxFileBytes {
+            return "the file is \(bytes.count) bytes; platform files are limited to \(Self.maxFileBytes)"
+        }
+        var flow = 0
+        var deepestFlow = 0
+        var indentation = 0
+        var atLineStart = true
+        var quote: UInt8? = nil
+        for byte in bytes {
+            if byte == UInt8(ascii: "\n") {
+                atLineStart = true
+                indentation = 0
+                continue
+            }
+            if atLineStart {
+                if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                    indentation += 1
+                    if indentation > 8 * Self.maxDepth { return "a line is indented by more than \(8 * Self.maxDepth) characters" }
+                    continue
+                }
+                atLineStart = false
+            }
+            if let open = quote {
+                if byte == open { quote = nil }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = byte
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                flow += 1
+                deepestFlow = max(deepestFlow, flow)
+                if deepestFlow > Self.maxDepth { return "nested more than \(Self.maxDepth) levels deep" }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): flow = max(0, flow - 1)
+            default: break
+            }
+        }
+        return nil
+    }
+
+    /// Why the composed document is too large (more than ``maxNodes`` nodes with aliases expanded) or too deep (more
+    /// than ``maxDepth`` levels); stops counting at the first bound passed.
+    static func shapeProblem(_ root: Node) -> String? {
+        var stack: [(Node, Int)] = [(root, 1)]
+        var count = 0
+        while let (node, depth) = stack.popLast() {
+            count += 1
+            if count > Self.maxNodes {
+                return "more than \(Self.maxNodes) YAML nodes once aliases are expanded; platform files are limited to \(Self.maxNodes)"
+            }
+            if depth > Self.maxDepth { return "nested more than \(Self.maxDepth) levels deep" }
+            switch node {
+            case .mapping(let mapping):
+                for (key, value) in mapping {
+                    stack.append((key, depth + 1))
+                    stack.append((value, depth + 1))
+                }
+            case .sequence(let sequence):
+                for item in sequence { stack.append((item, depth + 1)) }
+            case .scalar, .alias:
+                break
+            }
+        }
+        return nil
+    }
+
     static func json(from node: Node) -> JSONValue {
         switch node {
         case .mapping(let mapping):

@@ -14,4 +14,15 @@ public final class ServedPlatform: Sendable {
     }
 
     public var id: String { config.id }
+
+    /// This platform with no secret: it answers `503 secret_unavailable` until a reload finds its secret again (a
+    /// secret file that disappeared or was emptied must stop authenticating at once, never leave the old key serving).
+    public func withoutSecrets() -> ServedPlatform {
+        var config = self.config
+        config.secrets = []
+        return ServedPlatform(config: config, adapter: self.adapter)
+    }
+
+    /// Whether the platform has a key to check signatures with.
+    public var hasSecrets: Bool { !self.config.secrets.isEmpty }
 }

@@ -115,6 +115,7 @@ public struct WebhookReceiver: Sendable {
     private func check(platform served: ServedPlatform, body: ByteBuffer, header: (String) -> String?, logger: Logger) throws(WebhookError) -> Admission {
         let platform = served.config
         let bytes = body.readableBytesView
+        guard served.hasSecrets else { throw .secretUnavailable(platform.id) }
 
         // Signature first, over the raw bytes: a forged request must not consume the platform's rate tokens.
         let now = WallClock.milliseconds()

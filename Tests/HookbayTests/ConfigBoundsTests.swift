@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+@testable import Hookbay
+
+/// Platform files come from repositories and ConfigMaps other people write to: their size, their node count once
+/// aliases are expanded and their nesting are bounded, and each refusal names the file.
+@Suite struct ConfigBoundsTests {
+    let loader = PlatformConfigLoader(environment: Fixtures.environment)
+
+    func refusal(_ yaml: String) -> String? {
+        do {
+            _ = try loader.parse(yaml: yaml, file: "bomb.yaml")
+            return nil
+        } catch {
+            #expect(error.problems.allSatisfy { $0.file == "bomb.yaml" })
+            return error.problems.map(\.message).joined(separator: "; ")
+        }
+    }
+
+    /// Nine anchors of nine references each: about 1 KB standing for 9^9 strings.
+    static let billionLaughs: String = {
+        var yaml = "platform: bomb\nsecret_env: \(Fixtures.secretEnv)\nadapter_config:\n  a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        for level in 1...8 {
+            let refs = Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ",")
+            yaml += "  a\(level): &a\(level) [\(refs)]\n"
+        }
+        return yaml
+    }()
+
+    @Test func aliasBombIsRefusedQuickly() {
+        let started = ContinuousClock.now
+        let message = refusal(Self.billionLaughs)
+        #expect(message?.contains("more than 20000 YAML nodes") == true, "\(message ?? "loaded")")
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    @Test func deepNestingIsRefused() {
+        let flow = "platform: deep\nsecret_env: \(Fixtures.secretEnv)\nadapter_config: { a: " + String(repeating: "[", count: 10_000) + "\n"
+        #expect(refusal(flow)?.contains("nested more than 32 levels") == true)
+        var block = "platform: deep\nsecret_env: \(Fixtures.secretEnv)\nadapter_config:\n"
+        for depth in 1...40 { block += String(repeating: " ", count: depth) + "k\(depth):\n" }
+        #expect(refusal(block)?.contains("nested more than 32 levels") == true)
+    }
+
+    @Test func hugeFileIsRefused() {
+        let yaml = "platform: big\nsecret_env: \(Fixtures.secretEnv)\nurl: \"" + String(repeating: "a", count: PlatformConfigLoader.maxFileBytes) + "\"\n"
+        #expect(refusal(yaml)?.contains("platform files are limited to") == true)
+    }
+
+    @Test func ordinaryAliasesStillLoad() throws {
+        let config = try loader.parse(yaml: """
+            platform: aliased
+            secret_env: \(Fixtures.secretEnv)
+            adapter_config:
+              defaults: &defaults { region: us, tier: gold }
+              movies: *defaults
+            """, file: "ok.yaml")
+        #expect(config.adapterConfig?["movies"]?["tier"] == .string("gold"))
+    }
+
+    @Test func processingCanBePaused() throws {
+        let paused = try loader.parse(yaml: "platform: held\nsecret_env: \(Fixtures.secretEnv)\nprocessing: paused\n", file: "held.yaml")
+        #expect(paused.processing == .paused)
+        #expect(refusal("platform: held\nsecret_env: \(Fixtures.secretEnv)\nprocessing: stopped\n")?.contains("must be active or paused") == true)
+    }
+
+    /// A bomb dropped into a running server's directory is refused by the reloader with the file named, and the other
+    /// platforms keep serving.
+    @Test func reloaderRefusesABombAndKeepsServing() throws {
+        let dir = try Fixtures.configDirectory(["a.yaml": Fixtures.platformYAML(id: "alpha")])
+        let loader = PlatformLoader(environment: Fixtures.environment, pluginDirectories: PlatformLoader.searchDirectories(pluginDirectory: nil))
+        let registry = PlatformRegistry(platforms: try loader.load(directory: dir).platforms)
+        let reloader = ConfigReloader(directory: dir, loader: loader, registry: registry, logger: Fixtures.logger)
+        try Self.billionLaughs.write(toFile: dir + "/bomb.yaml", atomically: true, encoding: .utf8)
+        let report = reloader.reload(force: false)
+        #expect(report.problems.contains { $0.file == "bomb.yaml" && $0.message.contains("YAML nodes") })
+        #expect(registry.platform("alpha") != nil)
+    }
+}
