@@ -108,4 +108,52 @@ import Testing
             try ReceiveTests.expectError(try await Self.register(client, Self.request("z1"), token: "anything"), .forbidden, "forbidden", contains: "HOOKBAY_ADMIN_TOKEN")
         }
     }
+
+    /// Ids YAML would read as another type are written quoted and load as themselves.
+    @Test(arguments: ["null", "true", "123", "1e3", "no", "0x1f"])
+    func idsYAMLWouldMisreadRegister(platform: String) async throws {
+        let dir = try Fixtures.configDirectory([:])
+        let (app, _) = try Self.app(dir: dir)
+        try await app.test(.router) { client in
+            let registered = try await Self.register(client, Self.request(platform))
+            #expect(registered.status == .created)
+            let body = Fixtures.envelope(platform: platform)
+            let delivered = try await ReceiveTests.post(client, platform: platform, body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret))
+            #expect(delivered.status == .accepted)
+        }
+    }
+
+    /// A file it would write that exists, or a secret file another platform names: 409, and nothing overwritten.
+    @Test func refusesToOverwriteAnyFile() async throws {
+        let dir = try Fixtures.configDirectory([
+            "other.yaml": "platform: other\nsecret_file: shared.secret\n",
+            "shared.secret": "the-other-platforms-secret\n",
+            "twin.yml": Fixtures.platformYAML(id: "twin-elsewhere"),
+            "loose.secret": "someone-elses-secret\n",
+        ])
+        let (app, _) = try Self.app(dir: dir)
+        try await app.test(.router) { client in
+            for platform in ["shared", "twin", "loose"] {
+                let response = try await Self.register(client, Self.request(platform))
+                #expect(response.status == .conflict, "\(platform)")
+            }
+            #expect(try String(contentsOfFile: dir + "/shared.secret", encoding: .utf8) == "the-other-platforms-secret\n")
+            #expect(try String(contentsOfFile: dir + "/loose.secret", encoding: .utf8) == "someone-elses-secret\n")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/shared.yaml"))
+        }
+    }
+
+    /// Two registrations of one id at once: one 201, the other 409.
+    @Test func concurrentRegistrationsOfOneIDOneWins() async throws {
+        let dir = try Fixtures.configDirectory([:])
+        let (app, _) = try Self.app(dir: dir)
+        try await app.test(.live) { client in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<8 { group.addTask { try await Self.register(client, Self.request("racer")).status } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .created }.count == 1)
+            #expect(statuses.filter { $0 == .conflict }.count == 7)
+        }
+    }
 }

@@ -1,9 +1,18 @@
 import Foundation
 import HookbayJSON
+import Synchronization
 
 /// Registers a platform (the seed's `POST /api/v1/webhooks/register`): writes its secret to a file only the owner can
-/// read and its YAML file, each atomically (temporary file, then rename), then reloads so it is live at once.
+/// read and its YAML file, each atomically (temporary file, then rename, then the directory synced), then reloads so
+/// it is live at once.
+///
+/// One registration at a time (a lock in the process, and an exclusive `flock` on `.hookbay-register.lock` in the
+/// config directory for gateways sharing it). Refused with 409 when any file it would write exists (`<id>.yaml`,
+/// `<id>.yml`, `<id>.secret`) or another platform's `secret_file` names its secret file. Values are written quoted, so
+/// that an id such as `null` or `123` stays a string. Files written for a registration that does not load are removed.
 public struct PlatformRegistration: Sendable {
+    private static let inProcess = Mutex(())
+
     /// A validated registration request.
     public struct Request: Sendable, Equatable {
         public var platform: String
@@ -66,31 +75,74 @@ public struct PlatformRegistration: Sendable {
 
     /// Writes the files and reloads; the platform is served when this returns.
     public func register(_ request: Request) throws(WebhookError) {
-        let yamlPath = (directory as NSString).appendingPathComponent("\(request.platform).yaml")
+        try Self.inProcess.withLock { _ throws(WebhookError) in
+            let lockPath = (directory as NSString).appendingPathComponent(".hookbay-register.lock")
+            let lock = open(lockPath, O_RDWR | O_CREAT, 0o600)
+            guard lock >= 0 else {
+                throw WebhookError(.internalServerError, .internalError, "cannot lock the config directory for registration")
+            }
+            defer { close(lock) }
+            guard flock(lock, LOCK_EX) == 0 else {
+                throw WebhookError(.internalServerError, .internalError, "cannot lock the config directory for registration")
+            }
+            defer { flock(lock, LOCK_UN) }
+            try self.registerLocked(request)
+        }
+    }
+
+    private func registerLocked(_ request: Request) throws(WebhookError) {
+        let path = { (name: String) in (self.directory as NSString).appendingPathComponent(name) }
+        let yamlPath = path("\(request.platform).yaml")
         let secretName = "\(request.platform).secret"
-        let secretPath = (directory as NSString).appendingPathComponent(secretName)
-        if self.registry.platform(request.platform) != nil || FileManager.default.fileExists(atPath: yamlPath) {
+        let secretPath = path(secretName)
+        if self.registry.platform(request.platform) != nil {
             throw WebhookError(.conflict, .conflict, "platform '\(request.platform)' already exists")
+        }
+        for name in ["\(request.platform).yaml", "\(request.platform).yml", secretName] where FileManager.default.fileExists(atPath: path(name)) {
+            throw WebhookError(.conflict, .conflict, "platform '\(request.platform)' cannot be registered: \(name) already exists in the config directory")
+        }
+        let canonicalSecret = (secretPath as NSString).standardizingPath
+        if let owner = self.registry.all.first(where: { $0.config.secretFiles.contains { ($0 as NSString).standardizingPath == canonicalSecret } }) {
+            throw WebhookError(.conflict, .conflict, "platform '\(request.platform)' cannot be registered: platform '\(owner.id)' uses \(secretName)")
         }
         let yaml = """
             # Registered through POST /api/v1/webhooks/register.
-            platform: \(request.platform)
-            url: "\(request.url.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))"
-            secret_file: \(secretName)
-            subscribe: [\(request.eventTypes.joined(separator: ", "))]
+            platform: \(Self.quoted(request.platform))
+            url: \(Self.quoted(request.url))
+            secret_file: \(Self.quoted(secretName))
+            subscribe: [\(request.eventTypes.map(Self.quoted).joined(separator: ", "))]
 
             """
         do {
             try Self.writeAtomically(Array((request.secret + "\n").utf8), to: secretPath, mode: 0o600)
             try Self.writeAtomically(Array(yaml.utf8), to: yamlPath, mode: 0o644)
+            try Self.syncDirectory(self.directory)
         } catch {
+            unlink(yamlPath)
+            unlink(secretPath)
             throw WebhookError(.internalServerError, .internalError, "cannot write the platform's files in the config directory")
         }
         let report = self.reloader.reload(force: true)
         guard self.registry.platform(request.platform) != nil else {
+            unlink(yamlPath)
+            unlink(secretPath)
+            _ = self.reloader.reload(force: true)
             let reason = report.problems.filter { $0.file == "\(request.platform).yaml" }.map(\.description).joined(separator: "; ")
             throw WebhookError(.internalServerError, .internalError, "the registered platform did not load: \(reason)")
         }
+    }
+
+    /// A YAML double-quoted scalar: always a string, whatever the text (`null`, `123`, `true`).
+    static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// Flushes the directory's entries (the renames) to disk.
+    static func syncDirectory(_ directory: String) throws {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     }
 
     /// Writes `bytes` to a temporary file with `mode`, flushes it, and renames it over `path`.
