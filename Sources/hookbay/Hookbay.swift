@@ -174,6 +174,7 @@ struct Worker: AsyncParsableCommand {
         configuration.workers = try workers ?? env["HOOKBAY_WORKERS"].map { try parseInt($0, "HOOKBAY_WORKERS") } ?? configuration.workers
         guard configuration.workers > 0 else { throw ValidationError("--workers must be at least 1") }
         let gateway = try Gateway(configuration: configuration, environment: env, logger: logger)
+        try await gateway.requireSupportedQueue(logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: gateway.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         ))

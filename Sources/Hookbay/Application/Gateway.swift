@@ -129,9 +129,21 @@ public struct Gateway: Sendable {
 }
 
 extension Gateway {
+    /// Refuses to start against a Redis too old for the enqueue script, with a clear message; a Redis that cannot be
+    /// reached now is only logged (requests answer 503 until it is back).
+    public func requireSupportedQueue(logger: Logger) async throws {
+        guard let redis = self.queue as? RedisWebhookQueue else { return }
+        let check = await redis.checkVersion()
+        if let problem = RedisWebhookQueue.versionProblem(check) { throw GatewayStartupError(problem) }
+        if case .unreachable(let reason) = check {
+            logger.warning("cannot check the Redis version yet", metadata: ["error": .string(reason)])
+        }
+    }
+
     /// The receive, metrics, stats, content and health routes.
     public var webhooks: WebhookRoutes {
-        WebhookRoutes(receiver: self.receiver, store: self.store, maxBodyBytes: self.configuration.maxBodyBytes)
+        WebhookRoutes(receiver: self.receiver, store: self.store, maxBodyBytes: self.configuration.maxBodyBytes,
+                      authenticator: AdminAuthenticator(token: self.configuration.adminToken))
     }
 }
 
@@ -170,6 +182,7 @@ public func buildApplication(
         logger: logger
     )
     application.beforeServerStarts {
+        try await gateway.requireSupportedQueue(logger: logger)
         do {
             try await gateway.queue.prepare(platforms: gateway.platforms.all.map(\.id))
         } catch {

@@ -32,6 +32,8 @@ struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler())
                 return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
             }
+            // A client that half-closes after sending still gets its answers (the connection closes once they are out).
+            try channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             let receiveLimits = self.limits
             channel.closeFuture.whenComplete { _ in receiveLimits.closeConnection() }
             var limits = NIOHTTPDecoderLimitConfiguration()

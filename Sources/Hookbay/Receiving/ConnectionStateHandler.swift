@@ -20,6 +20,12 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
         var closeConnection: Bool
     }
 
+    /// An informational response (`100 Continue`), already encoded, for the request being read: written and flushed
+    /// below the encoder like an ``EncodedResponse``, without ending the request.
+    struct InterimResponse {
+        var bytes: ByteBuffer
+    }
+
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -83,12 +89,20 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if self.encoderContext == nil, event is EncodedResponse || event is InterimResponse {
+            self.encoderContext = try? context.pipeline.syncOperations.context(handler: self.encoder)
+        }
+        if let interim = event as? InterimResponse {
+            guard let encoderContext = self.encoderContext else {
+                promise?.fail(ChannelError.ioOnClosedChannel)
+                return
+            }
+            encoderContext.writeAndFlush(NIOAny(IOData.byteBuffer(interim.bytes)), promise: promise)
+            return
+        }
         guard let response = event as? EncodedResponse else {
             context.triggerUserOutboundEvent(event, promise: promise)
             return
-        }
-        if self.encoderContext == nil {
-            self.encoderContext = try? context.pipeline.syncOperations.context(handler: self.encoder)
         }
         guard let encoderContext = self.encoderContext else {
             promise?.fail(ChannelError.ioOnClosedChannel)

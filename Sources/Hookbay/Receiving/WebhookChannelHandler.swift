@@ -60,6 +60,11 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var draining = false
     /// Held parts handed to the router since the last read-complete, which the router's inbound stream waits for.
     private var forwardedHeld = false
+    /// A decoding error (bytes that are not HTTP) that arrived while earlier requests were still being answered: it is
+    /// passed on (and answered 400) only after their answers, so answers stay in order.
+    private var deferredError: (any Error)?
+    /// The client half-closed its side while requests were still being answered: passed on once they are.
+    private var deferredInputClosed = false
 
     init(routes: WebhookRoutes, reserved: Set<String>, serverName: String, limits: ReceiveLimits, logger: Logger) {
         self.routes = routes
@@ -108,6 +113,30 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if self.isBusy {
+            self.deferredError = self.deferredError ?? error
+        } else {
+            context.fireErrorCaught(error)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .some(.inputClosed) = event as? ChannelEvent, self.isBusy {
+            self.deferredInputClosed = true
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Whether an earlier request is still being answered (or held behind one).
+    private var isBusy: Bool {
+        switch self.state {
+        case .answering, .forwarding(requestRead: true, _): return true
+        case .idle, .reading, .forwarding(requestRead: false, _), .closing: return !self.held.isEmpty
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         self.held.removeAll()
         self.body = nil
@@ -128,6 +157,16 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch self.state {
         case .idle:
+            var part = part
+            if case .head(var head) = part, head.version == .http1_1,
+               head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                // The client waits for this before sending its body (curl: one second): say go on, now.
+                head.headers.remove(name: "expect")
+                part = .head(head)
+                context.triggerUserOutboundEvent(
+                    ConnectionStateHandler.InterimResponse(bytes: context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")),
+                    promise: nil)
+            }
             if case .head(let head) = part, let (platform, length) = self.servedPlatform(head) {
                 guard self.limits.reserve(bytes: length) else {
                     self.state = .closing
@@ -320,6 +359,18 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             // The router reads its parts when a read completes.
             self.forwardedHeld = false
             context.fireChannelReadComplete()
+        }
+        if !self.isBusy, case .idle = self.state {
+            if let error = self.deferredError {
+                self.deferredError = nil
+                context.fireErrorCaught(error)
+                return
+            }
+            if self.deferredInputClosed {
+                self.deferredInputClosed = false
+                context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+                return
+            }
         }
         guard self.held.isEmpty, self.readPending else { return }
         self.readPending = false

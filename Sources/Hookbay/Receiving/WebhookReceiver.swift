@@ -20,6 +20,8 @@ public struct WebhookReceiver: Sendable {
     public let queue: any WebhookQueue
     public let rateLimiter: RateLimiter
     public let metrics: WebhookMetrics
+    /// Refusals logged at debug each, summarised at info per interval.
+    public let refusals = RefusalLog()
 
     public init(platforms: PlatformRegistry, queue: any WebhookQueue, rateLimiter: RateLimiter, metrics: WebhookMetrics) {
         self.platforms = platforms
@@ -76,6 +78,7 @@ public struct WebhookReceiver: Sendable {
             return try self.check(platform: platform, body: body, header: header, logger: logger)
         } catch {
             self.countRefusal(error, platform: platform.id)
+            self.refusals.record(error, platform: platform.id, logger: logger)
             throw error
         }
     }
@@ -124,7 +127,6 @@ public struct WebhookReceiver: Sendable {
             Result { () throws(SignatureError) in try verifier.verify(header: header, body: raw, now: now / 1000) }
         }
         if case .failure(let error) = verdict {
-            logger.info("signature refused", metadata: ["platform": .string(platform.id), "reason": .string(error.description)])
             throw .invalidSignature(error)
         }
 

@@ -10,11 +10,14 @@ public struct WebhookRoutes: Sendable {
     public let store: ContentStore
     /// The largest body accepted, in bytes.
     public let maxBodyBytes: Int
+    /// Who may see why the queue is unreachable on `/readyz` (its address and error text are for operators only).
+    public let authenticator: AdminAuthenticator
 
-    public init(receiver: WebhookReceiver, store: ContentStore, maxBodyBytes: Int) {
+    public init(receiver: WebhookReceiver, store: ContentStore, maxBodyBytes: Int, authenticator: AdminAuthenticator = AdminAuthenticator(token: nil)) {
         self.receiver = receiver
         self.store = store
         self.maxBodyBytes = maxBodyBytes
+        self.authenticator = authenticator
     }
 
     /// Adds the routes to `router`.
@@ -32,7 +35,10 @@ public struct WebhookRoutes: Sendable {
                      body: .init(byteBuffer: ByteBuffer(bytes: self.receiver.metrics.prometheusText())))
         }
         router.get("/healthz") { _, _ in Self.json(#"{"status":"alive"}"#) }
-        router.get("/readyz") { _, _ in await self.ready() }
+        router.get("/readyz") { request, _ in
+            let detailed = (try? self.authenticator.authenticate(request)) != nil
+            return await self.ready(detailed: detailed)
+        }
     }
 
     /// `POST /api/v1/webhooks/{platform}`.
@@ -46,6 +52,9 @@ public struct WebhookRoutes: Sendable {
             var request = request
             body = try await request.collectBody(upTo: self.maxBodyBytes)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw WebhookError.payloadTooLarge(limit: self.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            // A chunked body passing the limit: the same JSON refusal as a declared length over it.
             throw WebhookError.payloadTooLarge(limit: self.maxBodyBytes)
         }
         // 2. – 7.
@@ -117,8 +126,8 @@ public struct WebhookRoutes: Sendable {
         return Self.json(String(decoding: CanonicalJSON.encode(record.json), as: UTF8.self))
     }
 
-    /// `GET /readyz`: 200 when the queue answers, 503 otherwise.
-    func ready() async -> Response {
+    /// `GET /readyz`: 200 when the queue answers, 503 otherwise; why only with `detailed` (the admin token).
+    func ready(detailed: Bool = false) async -> Response {
         let queue = self.receiver.queue
         let platforms = self.receiver.platforms.all.count
         do {
@@ -126,7 +135,7 @@ public struct WebhookRoutes: Sendable {
             return Self.json(#"{"status":"ready","queue":"\#(queue.backendName)","durable":\#(queue.isDurable),"platforms":\#(platforms)}"#)
         } catch {
             var body: [UInt8] = Array(#"{"status":"unavailable","queue":"\#(queue.backendName)","message":"#.utf8)
-            CanonicalJSON.writeString("queue unreachable: \(error)", into: &body)
+            CanonicalJSON.writeString(detailed ? "queue unreachable: \(error)" : "queue unreachable (details with the admin token)", into: &body)
             body.append(UInt8(ascii: "}"))
             return Self.json(String(decoding: body, as: UTF8.self), status: .serviceUnavailable)
         }

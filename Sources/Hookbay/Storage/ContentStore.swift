@@ -47,7 +47,16 @@ public final class ContentStore: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.writerCheckpointPages)")
         }
         self.pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(self.pool)
+        // Processes that open a new database at once (a gateway and its workers) race to migrate it: the loser's
+        // migration fails on the winner's rows, and its next try finds them applied.
+        for attempt in 1... {
+            do {
+                try Self.migrator.migrate(self.pool)
+                break
+            } catch where attempt < 10 {
+                usleep(UInt32(20_000 * attempt))
+            }
+        }
         var checkpointing = Configuration()
         checkpointing.busyMode = .timeout(10)
         self.checkpointer = try DatabaseQueue(path: path, configuration: checkpointing)

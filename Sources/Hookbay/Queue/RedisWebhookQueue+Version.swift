@@ -1,0 +1,38 @@
+import HookbayRedis
+
+extension RedisWebhookQueue {
+    /// The oldest Redis the queue works with: the enqueue script uses `SET ... NX GET` (Redis 7.0).
+    public static let minimumRedisMajorVersion = 7
+
+    /// What Redis answered about its version.
+    public enum VersionCheck: Sendable, Equatable {
+        case supported(String)
+        /// Reachable, and too old: every delivery would be stored and answered 503.
+        case tooOld(String)
+        /// Not reachable now (checked again when it is: a Redis that is down only makes requests answer 503).
+        case unreachable(String)
+    }
+
+    /// Asks Redis for its version (`INFO server`).
+    public func checkVersion() async -> VersionCheck {
+        let reply: RESPValue
+        do {
+            reply = try await self.client.send(["INFO", "server"])
+        } catch {
+            return .unreachable("\(error)")
+        }
+        let text = reply.string ?? ""
+        guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("redis_version:") }) else {
+            return .unreachable("INFO server has no redis_version")
+        }
+        let version = String(line.dropFirst("redis_version:".count))
+        let major = version.split(separator: ".").first.flatMap { Int($0) } ?? 0
+        return major >= Self.minimumRedisMajorVersion ? .supported(version) : .tooOld(version)
+    }
+
+    /// The start-up message for a Redis that is too old, or `nil`.
+    public static func versionProblem(_ check: VersionCheck) -> String? {
+        guard case .tooOld(let version) = check else { return nil }
+        return "Redis \(version) is too old: Hookbay needs Redis >= \(Self.minimumRedisMajorVersion).0 (its enqueue script uses SET NX GET); upgrade Redis"
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import Hookbay
+
+/// Clients that do what the author did not expect, against a live server: each still gets a fast, honest answer,
+/// and costs only its own connection.
+@Suite struct HostileClientTests {
+    static func app(maxConnections: Int = 4096, maxBufferedBytes: Int = 256 << 20) throws -> some ApplicationProtocol {
+        let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: "netflix")])
+        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil)
+        configuration.maxConnections = maxConnections
+        configuration.maxBufferedBytes = maxBufferedBytes
+        return try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger).application
+    }
+
+    static func send(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent <= 0 { return }
+            offset += sent
+        }
+    }
+
+    /// `Expect: 100-continue`: the interim answer comes at once (curl otherwise waits a second), then the final one.
+    @Test func expectContinueIsAnsweredAtOnce() async throws {
+        try await Self.app().test(.live) { client in
+            let port = try #require(client.port)
+            let body = Fixtures.envelope(platform: "netflix", contentID: "continue-1")
+            let fd = try ConnectionTests.connect(port)
+            defer { close(fd) }
+            let head = "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "X-Webhook-Signature: \(Fixtures.signature(body))\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            // Read before the body is sent: without the interim answer this read finds nothing (and gives up after 10 s).
+            let interim = await ConnectionTests.blocking { Self.send(fd, head); return RawHTTP.readAnswer(fd) }
+            #expect(interim?.status == 100)
+            let final = await ConnectionTests.blocking { Self.send(fd, body); return RawHTTP.readAnswer(fd) }
+            #expect(final?.status == 202)
+        }
+    }
+
+    /// Bytes that are not HTTP after a pipelined delivery: the delivery's answer first, then the 400.
+    @Test func garbageAfterADeliveryIsAnsweredInOrder() async throws {
+        try await Self.app().test(.live) { client in
+            let port = try #require(client.port)
+            let request = RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix", contentID: "order-1"))
+                + "GARBAGE \u{1} NOT HTTP\r\n\r\n"
+            let (answers, closed) = try await RawHTTP.exchangeUntilClosed(port: port, request)
+            #expect(answers.map(\.status) == [202, 400])
+            #expect(closed)
+        }
+    }
+
+    /// A client that half-closes right after sending still gets every answer.
+    @Test func halfClosedClientGetsItsAnswers() async throws {
+        try await Self.app().test(.live) { client in
+            let port = try #require(client.port)
+            let requests = (1...3).map { RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix", contentID: "half-\($0)")) }
+                .joined() + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            let fd = try ConnectionTests.connect(port)
+            defer { close(fd) }
+            let (answers, closed) = await ConnectionTests.blocking { () -> ([Int], Bool) in
+                Self.send(fd, requests)
+                shutdown(fd, Int32(SHUT_WR))
+                var timeout = timeval(tv_sec: 10, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                var received: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                var n = 0
+                repeat {
+                    n = recv(fd, &buffer, buffer.count, 0)
+                    if n > 0 { received += buffer[0..<n] }
+                } while n > 0
+                var statuses: [Int] = []
+                while let (answer, used) = RawHTTP.parse(received) {
+                    statuses.append(answer.status)
+                    received.removeFirst(used)
+                }
+                return (statuses, n == 0)
+            }
+            #expect(answers == [202, 202, 202, 200])
+            #expect(closed, "the server closes the connection once the answers are out")
+        }
+    }
+
+    /// A chunked body over the limit is refused with the same JSON as any other refusal.
+    @Test func chunkedBodyOverTheLimitIsAJSON413() async throws {
+        try await Self.app().test(.live) { client in
+            let port = try #require(client.port)
+            let chunk = String(repeating: "a", count: 65536)
+            let request = "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + String(repeating: "\(String(chunk.utf8.count, radix: 16))\r\n\(chunk)\r\n", count: 20) + "0\r\n\r\n"
+            let answers = try await RawHTTP.exchange(port: port, request, expecting: 1)
+            #expect(answers.first?.status == 413)
+            #expect(answers.first?.body.contains("payload_too_large") == true)
+        }
+    }
+
+    /// Past `max_connections`, a new connection is answered 503 server_busy and closed; the ones inside keep working.
+    @Test func connectionsPastTheCapAreRefused() async throws {
+        try await Self.app(maxConnections: 3).test(.live) { client in
+            let port = try #require(client.port)
+            let held = try (0..<3).map { _ in try ConnectionTests.connect(port) }
+            defer { held.forEach { close($0) } }
+            try await Task.sleep(for: .milliseconds(200))
+            // Answered and closed (reset, as the request it sent is never read).
+            let (answers, _) = try await RawHTTP.exchangeUntilClosed(port: port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(answers.first?.status == 503)
+            #expect(answers.first?.body.contains("server_busy") == true)
+            let inside = await ConnectionTests.blocking { Self.send(held[0], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); return RawHTTP.readAnswer(held[0]) }
+            #expect(inside?.status == 200)
+        }
+    }
+
+    /// Past the bytes held across connections, a delivery is refused before its body is read.
+    @Test func deliveriesPastTheBufferedBytesAreRefused() async throws {
+        try await Self.app(maxBufferedBytes: 1 << 20).test(.live) { client in
+            let port = try #require(client.port)
+            // One connection declares a 1 MiB body and sends none of it: the budget is spent.
+            let hog = try ConnectionTests.connect(port)
+            Self.send(hog, "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nContent-Length: \(1 << 20)\r\n\r\n")
+            try await Task.sleep(for: .milliseconds(200))
+            let answers = try await RawHTTP.exchange(port: port, RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix")), expecting: 1)
+            #expect(answers.first?.status == 503)
+            #expect(answers.first?.body.contains("server_busy") == true)
+            close(hog)
+            try await Task.sleep(for: .milliseconds(200))
+            let later = try await RawHTTP.exchange(port: port, RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix")), expecting: 1)
+            #expect(later.first?.status == 202)
+        }
+    }
+}
