@@ -355,45 +355,92 @@ public struct PlatformConfigLoader: Sendable {
     /// The deepest nesting of mappings and sequences a platform file may have.
     public static let maxDepth = 32
 
-    /// Why the text is too large or too deeply nested to be composed at all, before YAML sees it: its size, its
-    /// indentation, and its flow nesting (`[[[[...`), each of which costs the composer memory or stack.
+    /// Why the text cannot be composed safely, found before YAML sees it: its size, its indentation, its flow nesting
+    /// (`[[[[...`), and any anchor or alias (`&name`, `*name`). Anchors are refused outright: an alias can stand for a
+    /// whole subtree, so a kilobyte of them stands for billions of nodes, and aliases used as mapping keys cost the
+    /// YAML library exponential time while it checks keys for duplicates, whatever the node count.
+    ///
+    /// The scan follows YAML's token starts (after indentation, `- `, `: `, `? `, `[`, `{` and `,`), skips quoted
+    /// scalars that begin there and comments, so `Rock & Roll`, `*/5 * * * *` and `it's` inside plain values are fine.
     static func sizeProblem(_ yaml: String) -> String? {
-        let bytes = yaml.utf8
+        let bytes = Array(yaml.utf8)
         if bytes.count > Self.maxFileBytes {
             return "the file is \(bytes.count) bytes; platform files are limited to \(Self.maxFileBytes)"
         }
+        let newline = UInt8(ascii: "\n"), space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
+        func isBlank(_ byte: UInt8) -> Bool { byte == space || byte == tab || byte == UInt8(ascii: "\r") }
         var flow = 0
-        var deepestFlow = 0
         var indentation = 0
         var atLineStart = true
-        var quote: UInt8? = nil
-        for byte in bytes {
-            if byte == UInt8(ascii: "\n") {
+        // The last significant byte on the line (a newline at its start).
+        var last = newline
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte == newline {
                 atLineStart = true
                 indentation = 0
+                last = newline
+                i += 1
                 continue
             }
             if atLineStart {
-                if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                if byte == space || byte == tab {
                     indentation += 1
                     if indentation > 8 * Self.maxDepth { return "a line is indented by more than \(8 * Self.maxDepth) characters" }
+                    i += 1
                     continue
                 }
                 atLineStart = false
             }
-            if let open = quote {
-                if byte == open { quote = nil }
+            if isBlank(byte) {
+                i += 1
                 continue
             }
+            let afterBlank = i > 0 && (isBlank(bytes[i - 1]) || bytes[i - 1] == newline)
+            if byte == UInt8(ascii: "#"), afterBlank || i == 0 {
+                while i < bytes.count, bytes[i] != newline { i += 1 }
+                continue
+            }
+            let tokenStart = last == newline || last == UInt8(ascii: "[") || last == UInt8(ascii: "{") || last == UInt8(ascii: ",")
+                || (afterBlank && (last == UInt8(ascii: "-") || last == UInt8(ascii: ":") || last == UInt8(ascii: "?")))
+            if tokenStart {
+                switch byte {
+                case UInt8(ascii: "&"), UInt8(ascii: "*"):
+                    return "anchors and aliases (&name, *name) are not allowed in platform files; write the values out"
+                case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                    // A quoted scalar, to its closing quote (backslash escapes in double quotes, '' in single ones).
+                    i += 1
+                    while i < bytes.count {
+                        if byte == UInt8(ascii: "\""), bytes[i] == UInt8(ascii: "\\") { i += 2; continue }
+                        if bytes[i] == byte {
+                            if byte == UInt8(ascii: "'"), i + 1 < bytes.count, bytes[i + 1] == byte { i += 2; continue }
+                            break
+                        }
+                        i += 1
+                    }
+                    last = byte
+                    i += 1
+                    continue
+                case UInt8(ascii: "!"):
+                    // A tag: the node (and its anchor, if any) follows it.
+                    while i < bytes.count, !isBlank(bytes[i]), bytes[i] != newline { i += 1 }
+                    continue
+                default:
+                    break
+                }
+            }
             switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = byte
             case UInt8(ascii: "["), UInt8(ascii: "{"):
                 flow += 1
-                deepestFlow = max(deepestFlow, flow)
-                if deepestFlow > Self.maxDepth { return "nested more than \(Self.maxDepth) levels deep" }
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): flow = max(0, flow - 1)
-            default: break
+                if flow > Self.maxDepth { return "nested more than \(Self.maxDepth) levels deep" }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                flow = max(0, flow - 1)
+            default:
+                break
             }
+            last = byte
+            i += 1
         }
         return nil
     }

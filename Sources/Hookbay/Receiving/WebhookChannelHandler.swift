@@ -65,6 +65,12 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var deferredError: (any Error)?
     /// The client half-closed its side while requests were still being answered: passed on once they are.
     private var deferredInputClosed = false
+    /// Answers written since the event loop last ran other work; past ``answersPerTurn`` the next request waits for
+    /// the loop's next turn, so that one client pipelining thousands of requests per read cannot keep the loop from
+    /// the other connections on it.
+    private var answeredThisTurn = 0
+    private var yielding = false
+    static let answersPerTurn = 16
 
     init(routes: WebhookRoutes, reserved: Set<String>, serverName: String, limits: ReceiveLimits, logger: Logger) {
         self.routes = routes
@@ -76,10 +82,36 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = self.unwrapInboundIn(data)
-        if self.held.isEmpty {
+        if self.held.isEmpty, !self.mustYield {
             self.handle(part, context: context)
         } else {
             self.held.append(part)
+            if self.mustYield { self.yield(context: context) }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if !self.yielding { self.answeredThisTurn = 0 }
+        context.fireChannelReadComplete()
+    }
+
+    /// Whether a new request must wait for the event loop's next turn.
+    private var mustYield: Bool {
+        guard case .idle = self.state else { return false }
+        return self.yielding || self.answeredThisTurn >= Self.answersPerTurn
+    }
+
+    /// Serves the held requests on the event loop's next turn, after the other connections' work.
+    private func yield(context: ChannelHandlerContext) {
+        guard !self.yielding else { return }
+        self.yielding = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (handler, context) = bound.value
+            handler.yielding = false
+            handler.answeredThisTurn = 0
+            guard case .idle = handler.state, context.channel.isActive else { return }
+            handler.becomeIdle(context: context)
         }
     }
 
@@ -312,6 +344,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// answer, and the answer would take three writes), then serves the requests held behind it.
     private func respond(status: HTTPResponse.Status, retryAfterSeconds: Int?, body: ByteBuffer, close: Bool, context: ChannelHandlerContext) {
         self.releaseReservedBytes()
+        self.answeredThisTurn += 1
         var bytes = context.channel.allocator.buffer(capacity: 192 + self.serverName.utf8.count + body.readableBytes)
         bytes.writeStaticString("HTTP/1.1 ")
         bytes.writeString(String(status.code))
@@ -350,6 +383,9 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             switch self.state {
             case .answering, .forwarding(requestRead: true, _):
                 break drain
+            case .idle where self.mustYield:
+                self.yield(context: context)
+                break drain
             default:
                 self.handle(self.held.removeFirst(), context: context)
                 if case .forwarding = self.state { self.forwardedHeld = true }
@@ -372,7 +408,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
                 return
             }
         }
-        guard self.held.isEmpty, self.readPending else { return }
+        guard self.held.isEmpty, self.readPending, context.channel.isWritable else { return }
         self.readPending = false
         context.read()
     }
