@@ -8,9 +8,10 @@ import Testing
 /// Clients that do what the author did not expect, against a live server: each still gets a fast, honest answer,
 /// and costs only its own connection.
 @Suite struct HostileClientTests {
-    static func app(maxConnections: Int = 4096, maxBufferedBytes: Int = 256 << 20) throws -> some ApplicationProtocol {
+    static func app(maxConnections: Int = 4096, maxBufferedBytes: Int = 256 << 20, idleTimeout: Duration = .seconds(30)) throws -> some ApplicationProtocol {
         let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: "netflix")])
         var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil)
+        configuration.idleTimeout = idleTimeout
         configuration.maxConnections = maxConnections
         configuration.maxBufferedBytes = maxBufferedBytes
         return try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger).application
@@ -131,6 +132,34 @@ import Testing
             try await Task.sleep(for: .milliseconds(200))
             let later = try await RawHTTP.exchange(port: port, RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix")), expecting: 1)
             #expect(later.first?.status == 202)
+        }
+    }
+
+    /// A client that pipelines requests and never reads an answer stops being read once its answers back up, and is
+    /// closed after the idle timeout: it cannot hold a connection slot for ever.
+    @Test func aClientThatNeverReadsIsClosedAfterTheIdleTimeout() async throws {
+        try await Self.app(idleTimeout: .seconds(1)).test(.live) { client in
+            let port = try #require(client.port)
+            // A receive buffer of 4 KiB, set before connecting so that the window offered to the server stays small.
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var small: Int32 = 4096
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+            #expect(Fixtures.withLoopback(port) { Glibc.connect(fd, $0, $1) } == 0)
+            let closedAfter = await ConnectionTests.blocking { () -> Duration? in
+                var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+                setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                let request = Array(String(repeating: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", count: 256).utf8)
+                let started = ContinuousClock.now
+                while ContinuousClock.now - started < .seconds(60) {
+                    let sent = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    if sent < 0, errno != EAGAIN, errno != EWOULDBLOCK { return ContinuousClock.now - started }
+                    if sent < 0 { usleep(100_000) }
+                }
+                return nil
+            }
+            let after = try #require(closedAfter, "the server never closed a connection whose answers were not read")
+            #expect(after < .seconds(60))
         }
     }
 }

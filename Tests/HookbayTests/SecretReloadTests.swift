@@ -52,4 +52,29 @@ import Testing
             #expect(try await eventually(within: .seconds(3)) { try await Self.post(client, "rotating", secret: "third-secret").status == .serviceUnavailable })
         }
     }
+
+    /// A platform file refused for another reason keeps its previous version serving, but never its old secret: the
+    /// kept version follows its secret file, rotated or deleted.
+    @Test func aKeptVersionFollowsItsSecretFile() async throws {
+        let dir = try Fixtures.configDirectory([
+            "p.yaml": "platform: kept\nsecret_file: p.secret\nrequired_fields: [content_id]\n",
+            "p.secret": "first-secret\n",
+        ])
+        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil)
+        configuration.reloadInterval = .milliseconds(100)
+        let (app, _) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
+        try await app.test(.live) { client in
+            #expect(try await Self.post(client, "kept", secret: "first-secret").status == .accepted)
+            // The file breaks (a duplicate key) while the secret rotates.
+            try "platform: kept\nsecret_file: p.secret\nrate_limit: { per_minute: 5 }\nrate_limit: { per_minute: 6 }\n"
+                .write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+            try "second-secret\n".write(toFile: dir + "/p.secret", atomically: true, encoding: .utf8)
+            #expect(try await eventually(within: .seconds(3)) { try await Self.post(client, "kept", secret: "second-secret").status == .accepted })
+            let old = try await Self.post(client, "kept", secret: "first-secret")
+            #expect(old.status == .unauthorized)
+            // Still broken, and the secret deleted: nothing authenticates.
+            try FileManager.default.removeItem(atPath: dir + "/p.secret")
+            #expect(try await eventually(within: .seconds(3)) { try await Self.post(client, "kept", secret: "second-secret").status == .serviceUnavailable })
+        }
+    }
 }

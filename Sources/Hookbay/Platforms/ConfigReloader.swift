@@ -132,7 +132,7 @@ public final class ConfigReloader: Service, Sendable {
         for file in refusedFiles {
             guard let kept = lastGood[file], platforms[kept.id] == nil else { continue }
             let secretLost = result.problems.contains { $0.file == file && ($0.key == "secret_file" || $0.key == "secret_env") }
-            platforms[kept.id] = secretLost ? kept.withoutSecrets() : kept
+            platforms[kept.id] = secretLost ? kept.withoutSecrets() : kept.withSecretFilesReread()
             problems = problems.map { problem in
                 guard problem.file == file else { return problem }
                 var annotated = problem

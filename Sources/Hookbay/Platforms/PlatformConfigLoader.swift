@@ -283,19 +283,26 @@ public struct PlatformConfigLoader: Sendable {
             return problems.stringOrList(node, key: "secret_file").compactMap { path in
                 let full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
                 files.append(full)
-                guard let data = FileManager.default.contents(atPath: full) else {
+                switch Self.readSecretFile(full) {
+                case .none:
                     problems.add("secret_file", node, "cannot read \(path)")
                     return nil
-                }
-                var bytes = Array(data)
-                while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
-                guard !bytes.isEmpty else {
+                case .some(let bytes) where bytes.isEmpty:
                     problems.add("secret_file", node, "\(path) is empty")
                     return nil
+                case .some(let bytes):
+                    return PlatformSecret(bytes: bytes, source: "file:\(path)")
                 }
-                return PlatformSecret(bytes: bytes, source: "file:\(path)")
             }
         }
+    }
+
+    /// A secret file's bytes without trailing line ends (empty when that is all it holds); `nil` when it cannot be read.
+    public static func readSecretFile(_ path: String) -> [UInt8]? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        var bytes = Array(data)
+        while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+        return bytes
     }
 
     /// Why `url` is not an https URL without credentials, or `nil` when it is one.

@@ -23,6 +23,22 @@ public final class ServedPlatform: Sendable {
         return ServedPlatform(config: config, adapter: self.adapter)
     }
 
+    /// This platform with its secret files read again: a kept previous version (its file now refused) follows its
+    /// secrets all the same, rotated or revoked. Itself when nothing changed or it has no secret file.
+    public func withSecretFilesReread() -> ServedPlatform {
+        let files = self.config.secretFiles
+        guard !files.isEmpty else { return self }
+        var secrets: [PlatformSecret] = []
+        for (path, secret) in zip(files, self.config.secrets + Array(repeating: PlatformSecret(bytes: [], source: ""), count: files.count)) {
+            guard let bytes = PlatformConfigLoader.readSecretFile(path), !bytes.isEmpty else { return self.withoutSecrets() }
+            secrets.append(PlatformSecret(bytes: bytes, source: secret.source.isEmpty ? "file:\(path)" : secret.source))
+        }
+        guard secrets != self.config.secrets else { return self }
+        var config = self.config
+        config.secrets = secrets
+        return ServedPlatform(config: config, adapter: self.adapter)
+    }
+
     /// Whether the platform has a key to check signatures with.
     public var hasSecrets: Bool { !self.config.secrets.isEmpty }
 }

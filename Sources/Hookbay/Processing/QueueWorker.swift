@@ -105,6 +105,7 @@ public struct QueueWorker: Service, Sendable {
     /// time: one of them may be what crashed it, and alone it takes no batch mate down with it again. Each is counted
     /// as interrupted until it settles; the ones interrupted least go first (innocent batch mates before the likely
     /// culprit), and one interrupted `retry.max_deliveries` times is dead-lettered without reaching its adapter again.
+    /// Suspects take turns across the process's workers (``SuspectLane``): a crash interrupts one of them only.
     private func settleSuspects(_ entries: [StreamEntry]) async throws(QueueError) {
         guard !entries.isEmpty else { return }
         let counts = try await self.queue.interruptions(entries)
@@ -116,9 +117,12 @@ public struct QueueWorker: Service, Sendable {
                 await self.processor.deadLetterInterrupted(entry, interruptions: interrupted)
                 continue
             }
-            try await self.queue.beginSuspectDelivery(entry)
-            if case .leftPending = await self.processor.handle(batch: [entry])[0] {
-                try await self.queue.clearInterruptions(entry)
+            let (queue, processor) = (self.queue, self.processor)
+            try await SuspectLane.shared.run { () async throws(QueueError) in
+                try await queue.beginSuspectDelivery(entry)
+                if case .leftPending = await processor.handle(batch: [entry])[0] {
+                    try await queue.clearInterruptions(entry)
+                }
             }
         }
     }

@@ -151,10 +151,12 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.timer = context.eventLoop.scheduleTask(deadline: self.lastActive + self.idleTimeout) {
             let (handler, context) = bound.value
             handler.timer = nil
-            if handler.inProgress <= 0, NIODeadline.now() >= handler.lastActive + handler.idleTimeout {
+            // A connection with requests in progress is busy, not idle, unless its answers are not being taken (the
+            // channel stays unwritable): a client that never reads is closed after the idle timeout all the same.
+            if NIODeadline.now() >= handler.lastActive + handler.idleTimeout, handler.inProgress <= 0 || !context.channel.isWritable {
                 context.close(promise: nil)
             } else {
-                if handler.inProgress > 0 { handler.lastActive = .now() }
+                if handler.inProgress > 0, context.channel.isWritable { handler.lastActive = .now() }
                 handler.arm(context: context)
             }
         }

@@ -211,6 +211,18 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
                 self.head = head
                 self.body = nil
             } else {
+                // A POST the router reads (chunked, `Expect`, another path) counts against the same budget: its
+                // declared length, or the body limit when it declares none.
+                if case .head(let head) = part, head.method == .POST {
+                    let declared = head.headers.first(name: "content-length").flatMap { Int($0) }
+                    let length = declared.map { min(max($0, 0), self.routes.maxBodyBytes) } ?? self.routes.maxBodyBytes
+                    guard self.limits.reserve(bytes: length) else {
+                        self.state = .closing
+                        self.respond(WebhookError.serverBusy, close: true, context: context)
+                        return
+                    }
+                    self.reservedBytes = length
+                }
                 self.state = .forwarding(requestRead: false, responseWritten: false)
                 context.fireChannelRead(self.wrapInboundOut(part))
             }
@@ -375,6 +387,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// Ready for the next request: serves the parts held meanwhile, then lets reads go on.
     private func becomeIdle(context: ChannelHandlerContext) {
+        self.releaseReservedBytes()
         self.state = .idle
         guard !self.draining else { return }
         self.draining = true
