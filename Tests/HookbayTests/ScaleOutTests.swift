@@ -49,15 +49,15 @@ struct ScaleOutTests {
 
         let events = 300
         var accepted = Set<String>()
+        // Both gateways answered /healthz above: every delivery is answered 202 at the first try. A 5xx or 429 is a
+        // failure, not something to retry until it goes away.
+        var unexpected: [String] = []
         for i in 0..<events {
-            var answer: (status: Int, body: String)?
-            for _ in 0..<100 where answer?.status != 202 {
-                answer = await HookbayProcess.postSigned(port: ports[i % 2], platform: platform, contentID: "c\(i)")
-                if answer?.status != 202 { try await Task.sleep(for: .milliseconds(50)) }  // servers still starting
-            }
-            #expect(answer?.0 == 202)
+            let answer = await HookbayProcess.postSigned(port: ports[i % 2], platform: platform, contentID: "c\(i)")
+            if answer?.status != 202 { unexpected.append("c\(i): \(answer.map { "\($0.status) \($0.body)" } ?? "no answer")") }
             if let text = answer?.1, let id = try? JSONParser.parse(Array(text.utf8))["event_id"]?.stringValue { accepted.insert(id) }
         }
+        #expect(unexpected.isEmpty, "\(unexpected.count) of \(events) deliveries not accepted: \(unexpected.prefix(5))")
         #expect(accepted.count == events)
 
         let store = try ContentStore(path: database)

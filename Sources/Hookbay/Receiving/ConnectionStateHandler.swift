@@ -133,6 +133,14 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .some(.outputClosed) = event as? ChannelEvent {
+            // The server has said its last (Hummingbird half-closes its output after `Connection: close` or a parse
+            // error): with remote half-closure allowed the input would otherwise stay open, and a client still
+            // sending would be neither read nor refused.
+            context.fireUserInboundEventTriggered(event)
+            context.close(promise: nil)
+            return
+        }
         guard event is ChannelShouldQuiesceEvent else {
             context.fireUserInboundEventTriggered(event)
             return
