@@ -67,7 +67,10 @@ public struct QueueWorker: Service, Sendable {
                         let due = try await self.queue.claimDueRetries(
                             platform: platform, consumer: self.configuration.consumerName,
                             lease: self.configuration.claimIdle, count: self.configuration.batchSize)
-                        await self.settle(due)
+                        // Entries that already failed once are suspects too: one of them may crash its worker, and
+                        // under a new consumer name (a replaced container) it would otherwise take a batch down
+                        // every lease, uncounted.
+                        try await self.settleSuspects(due)
                         let orphaned = try await self.queue.claimIdle(
                             platform: platform, consumer: self.configuration.consumerName,
                             minIdle: self.configuration.claimIdle, count: self.configuration.batchSize)
