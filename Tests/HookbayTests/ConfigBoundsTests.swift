@@ -97,4 +97,21 @@ import Testing
         #expect(report.problems.contains { $0.file == "bomb.yaml" && $0.message.contains("anchors and aliases") })
         #expect(registry.platform("alpha") != nil)
     }
+
+    /// Files are read only when regular and within their limit: a platform file or a secret file that is a link to
+    /// an endless device is refused at once, not read for ever.
+    @Test func endlessFilesAreRefusedNotRead() throws {
+        let dir = try Fixtures.configDirectory([
+            "ok.yaml": Fixtures.platformYAML(id: "fine"),
+            "zero-secret.yaml": "platform: zero\nsecret_file: /dev/zero\n",
+        ])
+        try FileManager.default.createSymbolicLink(atPath: dir + "/endless.yaml", withDestinationPath: "/dev/zero")
+        let started = ContinuousClock.now
+        let report = try loader.load(directory: dir)
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(report.platforms["fine"] != nil)
+        #expect(report.problems.contains { $0.file == "endless.yaml" && $0.message.contains("regular files") })
+        #expect(report.problems.contains { $0.file == "zero-secret.yaml" && $0.key == "secret_file" })
+        #expect(try ConfigReloader.fingerprint(of: dir, secretFiles: ["/dev/zero"]).count == 32)
+    }
 }

@@ -182,8 +182,8 @@ public final class ConfigReloader: Service, Sendable {
         var hasher = SHA256()
         for path in secretFiles {
             hasher.update(data: Array(path.utf8) + [0])
-            if let data = FileManager.default.contents(atPath: path) {
-                hasher.update(data: SHA256.hash(data: data).withUnsafeBytes { Array($0) } + [1])
+            if let bytes = PlatformConfigLoader.readSecretFile(path) {
+                hasher.update(data: SHA256.hash(data: bytes).withUnsafeBytes { Array($0) } + [1])
             } else {
                 hasher.update(data: [2])
             }
@@ -192,10 +192,13 @@ public final class ConfigReloader: Service, Sendable {
         for name in names where !name.hasPrefix(".") && (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) {
             hasher.update(data: Array(name.utf8) + [0])
             let path = (directory as NSString).appendingPathComponent(name)
-            if let data = FileManager.default.contents(atPath: path) {
-                hasher.update(data: data)
+            // Read as the loader reads it (bounded, regular files only): a file past the limit is refused whatever its
+            // bytes, so only that it is too large counts.
+            switch BoundedFile.read(path, limit: PlatformConfigLoader.maxFileBytes) {
+            case .success(let bytes): hasher.update(data: bytes + [0])
+            case .failure(.tooLarge): hasher.update(data: [1])
+            case .failure(.unreadable): hasher.update(data: [2])
             }
-            hasher.update(data: [0])
         }
         return Array(hasher.finalize())
     }

@@ -47,13 +47,22 @@ public struct PlatformConfigLoader: Sendable {
             let path = (directory as NSString).appendingPathComponent(name)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-            if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > Self.maxFileBytes {
-                report.problems.append(ConfigProblem(
-                    file: name, message: "the file is \(size) bytes; platform files are limited to \(Self.maxFileBytes)"))
+            let text: String
+            switch BoundedFile.read(path, limit: Self.maxFileBytes) {
+            case .success(let bytes):
+                guard let decoded = String(validating: bytes, as: UTF8.self) else {
+                    report.problems.append(ConfigProblem(file: name, message: "cannot read the file: it is not UTF-8 text"))
+                    continue
+                }
+                text = decoded
+            case .failure(.tooLarge):
+                report.problems.append(ConfigProblem(file: name, message: "the file is larger than \(Self.maxFileBytes) bytes, the limit for platform files"))
+                continue
+            case .failure(.unreadable):
+                report.problems.append(ConfigProblem(file: name, message: "cannot read the file (platform files must be regular files)"))
                 continue
             }
             do {
-                let text = try String(contentsOfFile: path, encoding: .utf8)
                 let platform = try self.parse(yaml: text, file: name, directory: directory)
                 if let existing = report.platforms[platform.id] {
                     report.problems.append(ConfigProblem(
@@ -285,7 +294,7 @@ public struct PlatformConfigLoader: Sendable {
                 files.append(full)
                 switch Self.readSecretFile(full) {
                 case .none:
-                    problems.add("secret_file", node, "cannot read \(path)")
+                    problems.add("secret_file", node, "cannot read \(path) (a regular file of at most \(Self.maxSecretFileBytes) bytes)")
                     return nil
                 case .some(let bytes) where bytes.isEmpty:
                     problems.add("secret_file", node, "\(path) is empty")
@@ -299,8 +308,7 @@ public struct PlatformConfigLoader: Sendable {
 
     /// A secret file's bytes without trailing line ends (empty when that is all it holds); `nil` when it cannot be read.
     public static func readSecretFile(_ path: String) -> [UInt8]? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        var bytes = Array(data)
+        guard case .success(var bytes) = BoundedFile.read(path, limit: Self.maxSecretFileBytes) else { return nil }
         while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
         return bytes
     }
@@ -356,6 +364,8 @@ public struct PlatformConfigLoader: Sendable {
     /// A YAML node as JSON, for `adapter_config`.
     /// The largest platform file read, in bytes.
     public static let maxFileBytes = 256 * 1024
+    /// The largest secret file read, in bytes.
+    public static let maxSecretFileBytes = 64 * 1024
     /// The most YAML nodes a platform file may hold, aliases expanded (a 1 KB file of nested aliases can stand for
     /// billions).
     public static let maxNodes = 20_000

@@ -29,9 +29,11 @@ public final class ServedPlatform: Sendable {
         let files = self.config.secretFiles
         guard !files.isEmpty else { return self }
         var secrets: [PlatformSecret] = []
-        for (path, secret) in zip(files, self.config.secrets + Array(repeating: PlatformSecret(bytes: [], source: ""), count: files.count)) {
+        for (index, path) in files.enumerated() {
             guard let bytes = PlatformConfigLoader.readSecretFile(path), !bytes.isEmpty else { return self.withoutSecrets() }
-            secrets.append(PlatformSecret(bytes: bytes, source: secret.source.isEmpty ? "file:\(path)" : secret.source))
+            // The source as the file named it (a path relative to the config directory), when it is still known.
+            let source = index < self.config.secrets.count ? self.config.secrets[index].source : "file:\(path)"
+            secrets.append(PlatformSecret(bytes: bytes, source: source))
         }
         guard secrets != self.config.secrets else { return self }
         var config = self.config

@@ -34,8 +34,10 @@ public struct AppliedEventsRetention: Service, Sendable {
             }
             let served = self.platforms.all
             let cutoff = WallClock.milliseconds() - Self.retentionMilliseconds(platforms: served)
+            // Served (paused ones too) and removed platforms alike.
+            let ids = Set(self.platforms.processingIDs).union(served.map(\.id)).sorted()
             do {
-                let deleted = try await self.store.pruneAppliedEvents(olderThanMilliseconds: cutoff, platforms: self.platforms.processingIDs + served.map(\.id))
+                let deleted = try await self.store.pruneAppliedEvents(olderThanMilliseconds: cutoff, platforms: ids)
                 if deleted > 0 { self.logger.info("pruned applied events", metadata: ["rows": .stringConvertible(deleted)]) }
             } catch {
                 self.logger.warning("cannot prune applied events", metadata: ["error": .string("\(error)")])

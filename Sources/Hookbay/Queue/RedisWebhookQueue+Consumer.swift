@@ -142,14 +142,14 @@ extension RedisWebhookQueue {
     }
 
     public func interruptions(_ entries: [StreamEntry]) async throws(QueueError) -> [Int] {
-        var counts: [String: Int] = [:]
-        for (platform, group) in Dictionary(grouping: entries, by: \.platform) {
+        var counts = [Int](repeating: 0, count: entries.count)
+        for (platform, indices) in Dictionary(grouping: entries.indices, by: { entries[$0].platform }) {
             let reply = try await Self.mapping { () async throws in
-                try await self.client.send(["HMGET", .string(QueueKeys(platform: platform).interrupted)] + group.map { .string($0.id) })
+                try await self.client.send(["HMGET", .string(QueueKeys(platform: platform).interrupted)] + indices.map { .string(entries[$0].id) })
             }
-            for (entry, value) in zip(group, reply.array ?? []) { counts[platform + "\u{0}" + entry.id] = value.int ?? 0 }
+            for (index, value) in zip(indices, reply.array ?? []) { counts[index] = value.int ?? 0 }
         }
-        return entries.map { counts[$0.platform + "\u{0}" + $0.id] ?? 0 }
+        return counts
     }
 
     public func beginSuspectDelivery(_ entry: StreamEntry) async throws(QueueError) {

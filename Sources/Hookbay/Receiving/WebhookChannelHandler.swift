@@ -127,11 +127,15 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, self.held.isEmpty, self.readPending {
-            self.readPending = false
-            context.read()
-        }
+        self.resumeReads(context: context)
         context.fireChannelWritabilityChanged()
+    }
+
+    /// Lets a read held back go on, once nothing is held and the answers are being taken.
+    private func resumeReads(context: ChannelHandlerContext) {
+        guard self.readPending, self.held.isEmpty, context.channel.isWritable else { return }
+        self.readPending = false
+        context.read()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -180,6 +184,16 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.releaseReservedBytes()
     }
 
+    /// Reserves a request's body in the process-wide budget; past it, answers `503 server_busy` and closes.
+    private func reserve(_ length: Int, context: ChannelHandlerContext) -> Bool {
+        guard self.limits.reserve(bytes: length) else {
+            self.respond(WebhookError.serverBusy, close: true, context: context)
+            return false
+        }
+        self.reservedBytes = length
+        return true
+    }
+
     private func releaseReservedBytes() {
         guard self.reservedBytes > 0 else { return }
         self.limits.release(bytes: self.reservedBytes)
@@ -200,12 +214,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
                     promise: nil)
             }
             if case .head(let head) = part, let (platform, length) = self.servedPlatform(head) {
-                guard self.limits.reserve(bytes: length) else {
-                    self.state = .closing
-                    self.respond(WebhookError.serverBusy, close: true, context: context)
-                    return
-                }
-                self.reservedBytes = length
+                guard self.reserve(length, context: context) else { return }
                 self.state = .reading
                 self.platformID = platform
                 self.head = head
@@ -216,12 +225,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
                 if case .head(let head) = part, head.method == .POST {
                     let declared = head.headers.first(name: "content-length").flatMap { Int($0) }
                     let length = declared.map { min(max($0, 0), self.routes.maxBodyBytes) } ?? self.routes.maxBodyBytes
-                    guard self.limits.reserve(bytes: length) else {
-                        self.state = .closing
-                        self.respond(WebhookError.serverBusy, close: true, context: context)
-                        return
-                    }
-                    self.reservedBytes = length
+                    guard self.reserve(length, context: context) else { return }
                 }
                 self.state = .forwarding(requestRead: false, responseWritten: false)
                 context.fireChannelRead(self.wrapInboundOut(part))
@@ -421,9 +425,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
                 return
             }
         }
-        guard self.held.isEmpty, self.readPending, context.channel.isWritable else { return }
-        self.readPending = false
-        context.read()
+        self.resumeReads(context: context)
     }
 }
 

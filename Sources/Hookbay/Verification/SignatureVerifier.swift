@@ -154,28 +154,31 @@ public struct SignatureVerifier: Sendable {
     /// are out of range by definition.
     public func checkTimestamp(_ timestamp: Int64, now: Int64) throws(SignatureError) {
         let tolerance = Int64(clamping: max(0, signature.toleranceSeconds))
-        let (age, overflow) = now.subtractingReportingOverflow(timestamp)
-        if overflow || age > tolerance || age < -tolerance {
-            let old = overflow ? timestamp < now : age > 0
-            let distance = overflow ? "more than \(Int64.max)" : "\(age.magnitude)"
-            throw .timestampOutOfRange(old
-                ? "timestamp is out of range: \(distance) s old, more than the \(tolerance) s tolerated"
-                : "timestamp is out of range: \(distance) s in the future, more than the \(tolerance) s tolerated")
-        }
+        try Self.checkWindow(sent: timestamp, now: now, unit: 1, maxOld: tolerance, maxFuture: tolerance,
+                             oldRule: "more than the \(tolerance) s tolerated")
     }
 
     /// Refuses an envelope whose `timestamp` (Unix milliseconds, any `Int64`) is more than `signature.maxAgeSeconds`
     /// old or more than the tolerance in the future; nothing when the platform sets no maximum age.
     public func checkAge(sentMilliseconds sent: Int64, nowMilliseconds now: Int64) throws(SignatureError) {
         guard let maxAge = signature.maxAgeSeconds else { return }
+        try Self.checkWindow(sent: sent, now: now, unit: 1000, maxOld: Int64(clamping: maxAge),
+                             maxFuture: Int64(clamping: max(0, signature.toleranceSeconds)),
+                             oldRule: "deliveries older than \(maxAge) s are refused")
+    }
+
+    /// Refuses `sent` (in `unit`s of a second) more than `maxOld` seconds before `now` or more than `maxFuture` after
+    /// it. A difference that overflows `Int64` is out of range by definition, so no pair of values can trap.
+    private static func checkWindow(sent: Int64, now: Int64, unit: Int64, maxOld: Int64, maxFuture: Int64,
+                                    oldRule: String) throws(SignatureError) {
         let (difference, overflow) = now.subtractingReportingOverflow(sent)
-        let age = overflow ? (sent < now ? Int64.max : Int64.min) : difference / 1000
-        if age > Int64(clamping: maxAge) {
-            throw .timestampOutOfRange("timestamp is out of range: \(overflow ? "over \(Int64.max / 1000)" : "\(age)") s old; deliveries older than \(maxAge) s are refused")
-        }
-        if age < 0, age.magnitude > UInt64(clamping: max(0, signature.toleranceSeconds)) {
-            throw .timestampOutOfRange("timestamp is out of range: \(overflow ? "over \(Int64.max / 1000)" : "\(age.magnitude)") s in the future, more than the \(signature.toleranceSeconds) s tolerated")
-        }
+        let old = overflow ? sent < now : difference > 0
+        let seconds = (difference / unit).magnitude
+        guard overflow || (old ? seconds > maxOld.magnitude : seconds > maxFuture.magnitude) else { return }
+        let distance = overflow ? "more than \(Int64.max / unit)" : "\(seconds)"
+        throw .timestampOutOfRange(old
+            ? "timestamp is out of range: \(distance) s old, \(oldRule)"
+            : "timestamp is out of range: \(distance) s in the future, more than the \(maxFuture) s tolerated")
     }
 
     /// Whether any key's MAC over `prefix` then `body` equals `mac` (each compare in constant time; every key is tried,
