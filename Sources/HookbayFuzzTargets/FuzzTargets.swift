@@ -18,7 +18,7 @@ public enum FuzzTargets {
     static let secret = "fuzz-secret-0123456789abcdef"
     static let standardSecret = "whsec_" + Data("fuzz-secret-0123456789ab".utf8).base64EncodedString()
     static let environment = ["FUZZ_SECRET": secret, "FUZZ_STANDARD_SECRET": standardSecret]
-    static let loader = PlatformConfigLoader(environment: environment)
+    static let loader = PlatformFileParser(environment: environment)
 
     static func platform(_ yaml: String) -> PlatformConfig {
         do {
@@ -167,7 +167,7 @@ public enum FuzzTargets {
         let text = String(decoding: bytes, as: UTF8.self)
         do {
             let config = try loader.parse(yaml: text, file: "fuzz.yaml", directory: "/nonexistent-hookbay-fuzz")
-            precondition(PlatformConfigLoader.isValidID(config.id), "an invalid platform id loaded")
+            precondition(PlatformFileParser.isValidID(config.id), "an invalid platform id loaded")
         } catch {
             precondition(!error.problems.isEmpty, "a refusal without a problem")
         }

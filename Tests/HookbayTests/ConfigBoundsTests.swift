@@ -6,7 +6,7 @@ import Testing
 /// Platform files come from repositories and ConfigMaps other people write to: their size, their node count once
 /// aliases are expanded and their nesting are bounded, and each refusal names the file.
 @Suite struct ConfigBoundsTests {
-    let loader = PlatformConfigLoader(environment: Fixtures.environment)
+    let loader = PlatformFileParser(environment: Fixtures.environment)
 
     func refusal(_ yaml: String) -> String? {
         do {
@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func hugeFileIsRefused() {
-        let yaml = "platform: big\nsecret_env: \(Fixtures.secretEnv)\nurl: \"" + String(repeating: "a", count: PlatformConfigLoader.maxFileBytes) + "\"\n"
+        let yaml = "platform: big\nsecret_env: \(Fixtures.secretEnv)\nurl: \"" + String(repeating: "a", count: PlatformFileParser.maxFileBytes) + "\"\n"
         #expect(refusal(yaml)?.contains("platform files are limited to") == true)
     }
 
@@ -107,7 +107,7 @@ import Testing
         ])
         try FileManager.default.createSymbolicLink(atPath: dir + "/endless.yaml", withDestinationPath: "/dev/zero")
         let started = ContinuousClock.now
-        let report = try loader.load(directory: dir)
+        let report = try PlatformDirectory.read(dir, parser: loader)
         #expect(ContinuousClock.now - started < .seconds(2))
         #expect(report.platforms["fine"] != nil)
         #expect(report.problems.contains { $0.file == "endless.yaml" && $0.message.contains("regular files") })

@@ -137,7 +137,7 @@ import Testing
     }
 
     @Test func envelopeConfigRefusals() {
-        let loader = PlatformConfigLoader(environment: Fixtures.environment)
+        let loader = PlatformFileParser(environment: Fixtures.environment)
         for (extra, key, message) in [
             ("envelope: { event_type: { cookie: x } }", "envelope.event_type.cookie", "unknown key"),
             ("envelope: { event_type: { header: X, json: /a } }", "envelope.event_type", "exactly one of header or json"),
@@ -149,7 +149,7 @@ import Testing
             #expect {
                 try loader.parse(yaml: Fixtures.platformYAML(id: "a", extra: extra), file: "a.yaml")
             } throws: { error in
-                (error as? ConfigProblems)?.problems.contains { $0.key == key && $0.message.contains(message) } == true
+                (error as? PlatformFileError)?.problems.contains { $0.key == key && $0.message.contains(message) } == true
             }
         }
     }

@@ -218,11 +218,11 @@ func verify(_ verifier: SignatureVerifier, _ headers: [String: String], body: [U
     }
 
     @Test func configRefusesANonBase64Secret() {
-        let loader = PlatformConfigLoader(environment: ["SW": "whsec_not base64!"])
+        let loader = PlatformFileParser(environment: ["SW": "whsec_not base64!"])
         #expect {
             try loader.parse(yaml: "platform: sw\nsecret_env: SW\nsignature: { scheme: standard-webhooks }\n", file: "sw.yaml")
         } throws: { error in
-            (error as? ConfigProblems)?.problems.contains { $0.key == "secret_env" && $0.message.contains("not whsec_<base64>") } == true
+            (error as? PlatformFileError)?.problems.contains { $0.key == "secret_env" && $0.message.contains("not whsec_<base64>") } == true
         }
     }
 }

@@ -12,7 +12,7 @@ let body = Array("""
     """.utf8)
 
 let platform: PlatformConfig = {
-    let loader = PlatformConfigLoader(environment: ["BENCH_SECRET": "bench-secret-0123456789"])
+    let loader = PlatformFileParser(environment: ["BENCH_SECRET": "bench-secret-0123456789"])
     return try! loader.parse(yaml: "platform: bench\nsecret_env: BENCH_SECRET\nrequired_fields: [content_id]\n", file: "bench.yaml")
 }()
 

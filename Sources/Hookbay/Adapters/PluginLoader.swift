@@ -59,7 +59,7 @@ public enum PluginLoader {
             throw PluginLoadError(path: path, reason: .nullFunction(missing.0))
         }
         let name = String(cString: descriptor.name)
-        guard PlatformConfigLoader.isValidID(name) else {
+        guard PlatformFileParser.isValidID(name) else {
             throw PluginLoadError(path: path, reason: .invalidName(name))
         }
         var receiveSchema: PayloadSchema?

@@ -38,10 +38,7 @@ public struct Gateway: Sendable {
     /// start-up fail).
     public init(configuration: GatewayConfiguration, environment: [String: String], logger: Logger) throws {
         let report: PlatformLoader.Result
-        let loader = PlatformLoader(
-            environment: environment,
-            pluginDirectories: PlatformLoader.searchDirectories(pluginDirectory: configuration.pluginDirectory)
-        )
+        let loader = PlatformLoader(configuration: configuration, environment: environment)
         do {
             report = try loader.load(directory: configuration.configDirectory)
         } catch {
@@ -54,6 +51,9 @@ public struct Gateway: Sendable {
         }
         for problem in report.catalog.problems {
             logger.error("adapter plugin refused", metadata: ["problem": .string(problem.description)])
+        }
+        for notice in report.notices {
+            logger.notice("platform loaded without its secret", metadata: ["notice": .string(notice)])
         }
         for problem in report.problems {
             logger.error("platform file refused", metadata: ["file": .string(problem.file), "problem": .string(problem.description)])
@@ -191,4 +191,20 @@ public func buildApplication(
         }
     }
     return (application, gateway)
+}
+
+/// Builds the `hookbay worker` process: the same gateway as `serve` builds (platforms, queue, workers, reloader), its
+/// services in one `ServiceGroup` draining on SIGTERM/SIGINT, without an HTTP server. Like `serve` before its server
+/// starts, it refuses a Redis too old for the queue's scripts.
+public func buildWorkerGroup(
+    configuration: GatewayConfiguration,
+    environment: [String: String] = ProcessInfo.processInfo.environment,
+    logger: Logger
+) async throws -> (group: ServiceGroup, gateway: Gateway) {
+    let gateway = try Gateway(configuration: configuration, environment: environment, logger: logger)
+    try await gateway.requireSupportedQueue(logger: logger)
+    let group = ServiceGroup(configuration: .init(
+        services: gateway.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+    ))
+    return (group, gateway)
 }

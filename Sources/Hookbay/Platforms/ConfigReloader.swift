@@ -182,7 +182,7 @@ public final class ConfigReloader: Service, Sendable {
         var hasher = SHA256()
         for path in secretFiles {
             hasher.update(data: Array(path.utf8) + [0])
-            if let bytes = PlatformConfigLoader.readSecretFile(path) {
+            if let bytes = PlatformFileParser.readSecretFile(path) {
                 hasher.update(data: SHA256.hash(data: bytes).withUnsafeBytes { Array($0) } + [1])
             } else {
                 hasher.update(data: [2])
@@ -194,7 +194,7 @@ public final class ConfigReloader: Service, Sendable {
             let path = (directory as NSString).appendingPathComponent(name)
             // Read as the loader reads it (bounded, regular files only): a file past the limit is refused whatever its
             // bytes, so only that it is too large counts.
-            switch BoundedFile.read(path, limit: PlatformConfigLoader.maxFileBytes) {
+            switch BoundedFile.read(path, limit: PlatformFileParser.maxFileBytes) {
             case .success(let bytes): hasher.update(data: bytes + [0])
             case .failure(.tooLarge): hasher.update(data: [1])
             case .failure(.unreadable): hasher.update(data: [2])

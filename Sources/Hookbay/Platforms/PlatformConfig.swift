@@ -114,6 +114,8 @@ public struct PlatformConfig: Sendable, Equatable {
     public var envelope: Envelope?
     /// Active HMAC keys: a signature by any of them passes (rotation).
     public var secrets: [PlatformSecret]
+    /// Variables `secret_env` names that are unset; only a disabled platform loads with any. Default none.
+    public var unsetSecretVariables: [String] = []
     /// The files `secret_file` names, as full paths: the reloader watches their content. Default none.
     public var secretFiles: [String] = []
     /// Default: `hmac-sha256` in `X-Webhook-Signature` as `sha256=<lowercase hex>`.

@@ -9,6 +9,13 @@ public struct PlatformLoader: Sendable {
         /// Refused platform files and plugins, each naming its file.
         public var problems: [ConfigProblem]
         public var catalog: PluginCatalog
+
+        /// One line per loaded platform that is disabled with its `secret_env` unset: worth a notice, not an error.
+        public var notices: [String] {
+            self.platforms.values.map(\.config).filter { !$0.unsetSecretVariables.isEmpty }.sorted { $0.id < $1.id }.map { config in
+                "\(config.sourceFile): platform \(config.id) is disabled and \(config.unsetSecretVariables.joined(separator: ", ")) is not set; set it before enabling the platform"
+            }
+        }
     }
 
     public var environment: [String: String]
@@ -18,6 +25,11 @@ public struct PlatformLoader: Sendable {
     public init(environment: [String: String], pluginDirectories: [String]) {
         self.environment = environment
         self.pluginDirectories = pluginDirectories
+    }
+
+    /// The loader `serve`, `worker`, `check` and `sign` all use: `--plugin-dir` first, then the executable's directory.
+    public init(configuration: GatewayConfiguration, environment: [String: String]) {
+        self.init(environment: environment, pluginDirectories: Self.searchDirectories(pluginDirectory: configuration.pluginDirectory))
     }
 
     /// The plugin directories for `--plugin-dir` (if any) followed by the executable's own directory.
@@ -31,7 +43,7 @@ public struct PlatformLoader: Sendable {
     /// Loads every platform of `directory`. Throws only when the directory itself cannot be read.
     /// - Parameter reusing: platforms served now; one whose adapter settings did not change keeps its adapter context.
     public func load(directory: String, reusing previous: [String: ServedPlatform] = [:]) throws(ConfigProblem) -> Result {
-        let report = try PlatformConfigLoader(environment: environment).load(directory: directory)
+        let report = try PlatformDirectory.read(directory, parser: PlatformFileParser(environment: environment))
         let catalog = PluginLoader.discover(directories: pluginDirectories)
         var result = Result(platforms: [:], problems: report.problems, catalog: catalog)
         for config in report.platforms.values.sorted(by: { $0.id < $1.id }) {

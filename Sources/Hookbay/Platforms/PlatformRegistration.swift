@@ -30,14 +30,14 @@ public struct PlatformRegistration: Sendable {
                 throw .invalidPayload("field '\(unknown)' is not known; give platform, url, event_types and secret")
             }
             guard case .string(let platform)? = members["platform"] else { throw .invalidPayload("field 'platform' must be a string") }
-            guard PlatformConfigLoader.isValidID(platform) else {
+            guard PlatformFileParser.isValidID(platform) else {
                 throw .invalidPayload("field 'platform': '\(platform)' is not a valid id (1 to 64 of a-z, 0-9, '_' and '-')")
             }
-            guard !PlatformConfigLoader.reservedIDs.contains(platform) else {
+            guard !PlatformFileParser.reservedIDs.contains(platform) else {
                 throw .invalidPayload("field 'platform': '\(platform)' is reserved for Hookbay's own routes")
             }
             guard case .string(let url)? = members["url"] else { throw .invalidPayload("field 'url' must be a string") }
-            if let problem = PlatformConfigLoader.urlProblem(url) { throw .invalidPayload("field 'url' \(problem)") }
+            if let problem = PlatformFileParser.urlProblem(url) { throw .invalidPayload("field 'url' \(problem)") }
             guard case .array(let items)? = members["event_types"], !items.isEmpty else {
                 throw .invalidPayload("field 'event_types' must be a non-empty list")
             }

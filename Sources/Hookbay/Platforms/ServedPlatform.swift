@@ -30,7 +30,7 @@ public final class ServedPlatform: Sendable {
         guard !files.isEmpty else { return self }
         var secrets: [PlatformSecret] = []
         for (index, path) in files.enumerated() {
-            guard let bytes = PlatformConfigLoader.readSecretFile(path), !bytes.isEmpty else { return self.withoutSecrets() }
+            guard let bytes = PlatformFileParser.readSecretFile(path), !bytes.isEmpty else { return self.withoutSecrets() }
             // The source as the file named it (a path relative to the config directory), when it is still known.
             let source = index < self.config.secrets.count ? self.config.secrets[index].source : "file:\(path)"
             secrets.append(PlatformSecret(bytes: bytes, source: source))

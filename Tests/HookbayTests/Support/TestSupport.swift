@@ -79,8 +79,12 @@ enum Fixtures {
     /// A gateway configuration on a temporary database; no workers unless asked (the receive tests inspect the queue).
     static func gateway(configDirectory: String, redisURL: String?, maxBodyBytes: Int = 1 << 20, workers: Int = 0,
                         claimIdle: Duration = .seconds(60)) throws -> GatewayConfiguration {
-        var configuration = GatewayConfiguration(host: "127.0.0.1", port: 0, configDirectory: configDirectory,
-                                                 redisURL: redisURL, maxBodyBytes: maxBodyBytes)
+        var configuration = GatewayConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.configDirectory = configDirectory
+        configuration.redisURL = redisURL
+        configuration.maxBodyBytes = maxBodyBytes
         configuration.databasePath = try Fixtures.configDirectory(["README": "scratch"]) + "/content.sqlite"
         configuration.workers = workers
         configuration.consumerName = uniqueID("test-worker")

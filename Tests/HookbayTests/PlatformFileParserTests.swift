@@ -4,8 +4,8 @@ import Testing
 
 @testable import Hookbay
 
-@Suite struct PlatformConfigLoaderTests {
-    let loader = PlatformConfigLoader(environment: Fixtures.environment)
+@Suite struct PlatformFileParserTests {
+    let loader = PlatformFileParser(environment: Fixtures.environment)
 
     func problems(_ yaml: String, file: String = "x.yaml") -> [ConfigProblem] {
         do {
@@ -46,7 +46,7 @@ import Testing
               title.updated: content_updated
               added: content_added
             """
-        let loader = PlatformConfigLoader(environment: [Fixtures.secretEnv: "a", "OTHER_SECRET": "b"])
+        let loader = PlatformFileParser(environment: [Fixtures.secretEnv: "a", "OTHER_SECRET": "b"])
         let config = try loader.parse(yaml: yaml, file: "netflix.yaml")
         #expect(!config.enabled)
         #expect(config.adapter == "netflix")
@@ -114,7 +114,7 @@ import Testing
             "notes.txt": "ignored",
             ".hidden.yaml": "ignored: [",
         ])
-        let report = try loader.load(directory: dir)
+        let report = try PlatformDirectory.read(dir, parser: loader)
         #expect(Set(report.platforms.keys) == ["alpha", "beta"])
         #expect(report.problems.count == 2)
         #expect(report.problems.contains { $0.file == "c.yaml" && $0.key == "platform" && $0.message.contains("already defined in a.yaml") })
@@ -122,16 +122,16 @@ import Testing
     }
 
     @Test func missingDirectoryIsAnError() {
-        #expect(throws: ConfigProblem.self) { try loader.load(directory: "/nonexistent/platforms.d") }
+        #expect(throws: ConfigProblem.self) { try PlatformDirectory.read("/nonexistent/platforms.d", parser: loader) }
     }
 
     @Test func shippedPlatformFilesLoad() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let loader = PlatformConfigLoader(environment: [
+        let loader = PlatformFileParser(environment: [
             "NETFLIX_WEBHOOK_SECRET": "x", "GENERIC_EXAMPLE_WEBHOOK_SECRET": "y", "GITHUB_WEBHOOK_SECRET": "g",
             "STRIPE_WEBHOOK_SECRET": "whsec_s", "STANDARD_WEBHOOKS_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         ])
-        let report = try loader.load(directory: root.appendingPathComponent("platforms.d").path)
+        let report = try PlatformDirectory.read(root.appendingPathComponent("platforms.d").path, parser: loader)
         #expect(report.problems == [])
         #expect(report.platforms["netflix"]?.adapter == "netflix")
         #expect(report.platforms["generic-example"] != nil)

@@ -1,0 +1,21 @@
+import Yams
+
+extension PlatformFileParser {
+    /// `envelope:`: where a delivery's event type, id, payload and timestamp come from when it is not the seed's shape.
+    func readEnvelope(_ fields: [String: Node], into config: inout PlatformConfig, _ reader: inout YAMLFieldReader) {
+        if let node = fields["envelope"], let sub = reader.mapping(node, key: "envelope") {
+            let e = reader.fields(of: sub, allowed: ["event_type", "event_id", "payload", "timestamp"], path: "envelope")
+            var envelope = PlatformConfig.Envelope()
+            if let n = e["event_type"], let source = reader.source(n, key: "envelope.event_type") { envelope.eventType = source }
+            if let n = e["event_id"], let source = reader.source(n, key: "envelope.event_id") { envelope.eventID = source }
+            if let n = e["timestamp"], let source = reader.source(n, key: "envelope.timestamp") { envelope.timestamp = source }
+            if let n = e["payload"], let source = reader.source(n, key: "envelope.payload") {
+                if case .json(let pointer) = source { envelope.payload = pointer } else {
+                    reader.add("envelope.payload", n, "must come from the body: { json: <pointer> }")
+                }
+            }
+            config.envelope = envelope
+        }
+
+    }
+}

@@ -1,0 +1,33 @@
+import Yams
+
+extension PlatformFileParser {
+    /// `rate_limit:`, `retry:` and `dedup_ttl_hours`; what is not given keeps the model's default.
+    func readLimits(_ fields: [String: Node], into config: inout PlatformConfig, _ reader: inout YAMLFieldReader) {
+        if let node = fields["rate_limit"], let sub = reader.mapping(node, key: "rate_limit") {
+            let r = reader.fields(of: sub, allowed: ["per_minute", "burst"], path: "rate_limit")
+            var perMinute = PlatformConfig.RateLimit().perMinute
+            var burst: Int?
+            if let n = r["per_minute"], let v = reader.int(n, key: "rate_limit.per_minute", range: 1...60_000_000) { perMinute = v }
+            if let n = r["burst"], let v = reader.int(n, key: "rate_limit.burst", range: 1...60_000_000) { burst = v }
+            config.rateLimit = .init(perMinute: perMinute, burst: burst)
+        }
+
+        if let node = fields["retry"], let sub = reader.mapping(node, key: "retry") {
+            let r = reader.fields(of: sub, allowed: ["max_attempts", "base_delay_ms", "max_delay_ms", "max_deliveries"], path: "retry")
+            if let n = r["max_attempts"], let v = reader.int(n, key: "retry.max_attempts", range: 1...100) { config.retry.maxAttempts = v }
+            if let n = r["max_deliveries"], let v = reader.int(n, key: "retry.max_deliveries", range: 1...100) { config.retry.maxDeliveries = v }
+            if let n = r["base_delay_ms"], let v = reader.int(n, key: "retry.base_delay_ms", range: 1...86_400_000) {
+                config.retry.baseDelayMilliseconds = Int64(v)
+            }
+            if let n = r["max_delay_ms"], let v = reader.int(n, key: "retry.max_delay_ms", range: 1...86_400_000) {
+                config.retry.maxDelayMilliseconds = Int64(v)
+            }
+            if config.retry.maxDelayMilliseconds < config.retry.baseDelayMilliseconds {
+                reader.add("retry.max_delay_ms", node, "must not be smaller than retry.base_delay_ms")
+            }
+        }
+        if let node = fields["dedup_ttl_hours"], let v = reader.int(node, key: "dedup_ttl_hours", range: 1...8760) {
+            config.dedupTTLSeconds = v * 3600
+        }
+    }
+}

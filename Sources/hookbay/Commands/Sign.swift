@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Hookbay
+
+/// `hookbay sign`: the headers a platform would send, for testing with curl.
+struct Sign: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the headers a platform would send for a body, signed with its secret as the server reads it (for testing with curl)."
+    )
+
+    @OptionGroup var config: ConfigOptions
+
+    @Option(help: "The platform id.")
+    var platform: String
+
+    @Option(help: "File holding the body; standard input when absent.")
+    var file: String?
+
+    @Flag(help: "Print a ready curl command instead of the headers.")
+    var curl = false
+
+    @Option(help: "Base URL for --curl (default http://localhost:8080).")
+    var url: String = "http://localhost:8080"
+
+    func run() throws {
+        let configuration = try resolveConfiguration([config])
+        let environment = ProcessInfo.processInfo.environment
+        let report = try PlatformLoader(configuration: configuration, environment: environment).load(directory: configuration.configDirectory)
+        guard let platform = report.platforms[platform]?.config else {
+            let reason = report.problems.filter { $0.file.hasPrefix(platform) }.map(\.description).joined(separator: "; ")
+            throw ValidationError("platform '\(self.platform)' is not loaded from \(configuration.configDirectory)\(reason.isEmpty ? "" : ": \(reason)")")
+        }
+        guard !platform.secrets.isEmpty else {
+            throw ValidationError("platform '\(platform.id)' has no secret to sign with: \(platform.unsetSecretVariables.joined(separator: ", ")) is not set")
+        }
+        let body: [UInt8]
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            body = Array(data)
+        } else {
+            body = Array(FileHandle.standardInput.readDataToEndOfFile())
+        }
+        let verifier = SignatureVerifier(signature: platform.signature, secrets: platform.secrets)
+        let headers = verifier.headers(for: body, now: WallClock.milliseconds() / 1000,
+                                       deliveryID: "msg_\(UInt64.random(in: 0...UInt64.max))")
+        if curl {
+            let flags = headers.map { "-H '\($0.0): \($0.1)'" }.joined(separator: " ")
+            print("curl -i \(url)/api/v1/webhooks/\(platform.id) -H 'Content-Type: application/json' \(flags) --data-binary @\(file ?? "-")")
+        } else {
+            for (name, value) in headers { print("\(name): \(value)") }
+        }
+    }
+}
