@@ -54,7 +54,7 @@ public enum GatewaySettings {
         })
     public static let consumerName = GatewaySetting.text(
         "consumer-name", "HOOKBAY_CONSUMER_NAME",
-        "Consumer name prefix of this process's workers, stable across restarts; worker i is <name>-<i>.",
+        "Consumer name prefix of this process's workers, stable across restarts; worker i is `<name>-<i>`.",
         \.consumerName, defaultText: "the host name")
     public static let claimIdle = GatewaySetting.seconds(
         "claim-idle", "HOOKBAY_CLAIM_IDLE", "Seconds after which a crashed consumer's entries are taken over.",

@@ -6,6 +6,13 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
+/// `Receiving/HTTP/` is the gateway's own HTTP/1 transport, beside Hummingbird's router rather than inside it: the
+/// receive path is the hot path, and on the router each delivery would cost a task, an async body stream and four
+/// thread hops; here it is gathered, checked, queued and answered on its connection's event loop (see
+/// ``WebhookChannelHandler``). Every other route goes through Hummingbird unchanged. The folder holds the channel
+/// below, its handlers, their state machines as values (``ConnectionStateMachine``, ``DeliveryStateMachine``) and the
+/// process-wide ``ReceiveLimits``.
+///
 /// The gateway's HTTP/1.1 connection: NIO's HTTP/1 codec, then the connection's idle timeout and graceful shutdown
 /// (``ConnectionStateHandler``), the request deadline, the ``WebhookChannelHandler`` that serves deliveries on the
 /// event loop, and, for every other request, the framing of its response (``RouterResponseFramingHandler``),

@@ -13,9 +13,9 @@ import NIOHTTP1
 /// ``WebhookRoutes/answer(_:)``, ``WebhookError``), so both paths answer the same.
 ///
 /// Only plain deliveries take this path: a `POST` to `/api/v1/webhooks/<id>` with a `Content-Length` within the
-/// limit and neither `Transfer-Encoding` nor `Expect`. Everything else (other routes, chunked or oversized bodies,
-/// `100-continue`) is handed on to the router unchanged. Requests are answered in order: while one is being answered
-/// (here or by the router), the parts of pipelined requests behind it are held, and reads stop while any are held.
+/// limit, no `Transfer-Encoding`, and no `Expect` but `100-continue` (answered here at once). Everything else (other
+/// routes, chunked or oversized bodies, other expectations) is handed on to the router unchanged. Requests are
+/// answered in order: while one is being answered (here or by the router), the parts of pipelined requests behind it are held, and reads stop while any are held.
 ///
 /// Backpressure: reads also stop while the channel is not writable (a client that does not read its answers fills
 /// the socket, then NIO's write buffer up to its high-water mark, and is read no further until it takes them), so a
@@ -27,19 +27,6 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private enum State {
-        /// Between requests.
-        case idle
-        /// Gathering the body of a delivery served here.
-        case reading
-        /// The delivery is read; its answer is on its way (the queue is being asked).
-        case answering
-        /// A request handed on to the router, until its end is read and its response's end written.
-        case forwarding(requestRead: Bool, responseWritten: Bool)
-        /// Answered with `Connection: close`: whatever else arrives is dropped.
-        case closing
-    }
-
     private let routes: WebhookRoutes
     /// Static path segments after `/api/v1/webhooks/` (`register`, `metrics`...): requests to them are the router's.
     private let reserved: Set<String>
@@ -48,7 +35,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private let logger: Logger
     /// Bytes of the delivery being read or answered, reserved in `limits`.
     private var reservedBytes = 0
-    private var state = State.idle
+    private var state = DeliveryStateMachine()
     private var date = HTTPDate.Cache()
     /// The delivery being read.
     private var platformID = ""
@@ -65,12 +52,6 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var deferredError: (any Error)?
     /// The client half-closed its side while requests were still being answered: passed on once they are.
     private var deferredInputClosed = false
-    /// Answers written since the event loop last ran other work; past ``answersPerTurn`` the next request waits for
-    /// the loop's next turn, so that one client pipelining thousands of requests per read cannot keep the loop from
-    /// the other connections on it.
-    private var answeredThisTurn = 0
-    private var yielding = false
-    static let answersPerTurn = 16
 
     init(routes: WebhookRoutes, reserved: Set<String>, serverName: String, limits: ReceiveLimits, logger: Logger) {
         self.routes = routes
@@ -82,35 +63,26 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = self.unwrapInboundIn(data)
-        if self.held.isEmpty, !self.mustYield {
+        if self.held.isEmpty, !self.state.mustYield {
             self.handle(part, context: context)
         } else {
             self.held.append(part)
-            if self.mustYield { self.yield(context: context) }
+            if self.state.mustYield { self.yield(context: context) }
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if !self.yielding { self.answeredThisTurn = 0 }
+        self.state.readCompleted()
         context.fireChannelReadComplete()
-    }
-
-    /// Whether a new request must wait for the event loop's next turn.
-    private var mustYield: Bool {
-        guard case .idle = self.state else { return false }
-        return self.yielding || self.answeredThisTurn >= Self.answersPerTurn
     }
 
     /// Serves the held requests on the event loop's next turn, after the other connections' work.
     private func yield(context: ChannelHandlerContext) {
-        guard !self.yielding else { return }
-        self.yielding = true
+        guard self.state.startYielding() else { return }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.eventLoop.execute {
             let (handler, context) = bound.value
-            handler.yielding = false
-            handler.answeredThisTurn = 0
-            guard case .idle = handler.state, context.channel.isActive else { return }
+            guard handler.state.nextTurn(), context.channel.isActive else { return }
             handler.becomeIdle(context: context)
         }
     }
@@ -140,13 +112,8 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         context.write(data, promise: promise)
-        guard case .forwarding(let requestRead, responseWritten: false) = self.state, case .end = self.unwrapOutboundIn(data) else { return }
-        if requestRead {
-            self.becomeIdle(context: context)
-        } else {
-            // The router answered before reading the whole body (a refusal): the rest of the body still goes to it.
-            self.state = .forwarding(requestRead: false, responseWritten: true)
-        }
+        guard case .end = self.unwrapOutboundIn(data) else { return }
+        if self.state.routerResponseEnded() { self.becomeIdle(context: context) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -166,12 +133,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// Whether an earlier request is still being answered (or held behind one).
-    private var isBusy: Bool {
-        switch self.state {
-        case .answering, .forwarding(requestRead: true, _): return true
-        case .idle, .reading, .forwarding(requestRead: false, _), .closing: return !self.held.isEmpty
-        }
-    }
+    private var isBusy: Bool { self.state.isBusy(holding: !self.held.isEmpty) }
 
     func channelInactive(context: ChannelHandlerContext) {
         self.held.removeAll()
@@ -201,62 +163,64 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        switch self.state {
-        case .idle:
-            var part = part
-            if case .head(var head) = part, head.version == .http1_1,
-               head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-                // The client waits for this before sending its body (curl: one second): say go on, now.
-                head.headers.remove(name: "expect")
-                part = .head(head)
-                context.triggerUserOutboundEvent(
-                    ConnectionStateHandler.InterimResponse(bytes: context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")),
-                    promise: nil)
-            }
-            if case .head(let head) = part, let (platform, length) = self.servedPlatform(head) {
-                guard self.reserve(length, context: context) else { return }
-                self.state = .reading
-                self.platformID = platform
-                self.head = head
-                self.body = nil
+        let kind: DeliveryStateMachine.Part
+        switch part {
+        case .head: kind = .head
+        case .body: kind = .body
+        case .end: kind = .end
+        }
+        switch self.state.received(kind) {
+        case .startRequest:
+            self.start(part, context: context)
+        case .gather:
+            guard case .body(var chunk) = part else { return }
+            if self.body == nil {
+                self.body = chunk
             } else {
-                // A POST the router reads (chunked, `Expect`, another path) counts against the same budget: its
-                // declared length, or the body limit when it declares none.
-                if case .head(let head) = part, head.method == .POST {
-                    let declared = head.headers.first(name: "content-length").flatMap { Int($0) }
-                    let length = declared.map { min(max($0, 0), self.routes.maxBodyBytes) } ?? self.routes.maxBodyBytes
-                    guard self.reserve(length, context: context) else { return }
-                }
-                self.state = .forwarding(requestRead: false, responseWritten: false)
-                context.fireChannelRead(self.wrapInboundOut(part))
+                self.body!.writeBuffer(&chunk)
             }
-        case .reading:
-            switch part {
-            case .body(var chunk):
-                if self.body == nil {
-                    self.body = chunk
-                } else {
-                    self.body!.writeBuffer(&chunk)
-                }
-            case .end:
-                self.state = .answering
-                self.serve(context: context)
-            case .head:
-                // The decoder ends a request before the next head; nothing to do with one here.
-                break
-            }
-        case .answering, .forwarding(requestRead: true, _):
+        case .serve:
+            self.serve(context: context)
+        case .hold:
             self.held.append(part)
-        case .closing:
-            break
-        case .forwarding(requestRead: false, let responseWritten):
+        case .forward:
             context.fireChannelRead(self.wrapInboundOut(part))
-            guard case .end = part else { return }
-            if responseWritten {
-                self.becomeIdle(context: context)
-            } else {
-                self.state = .forwarding(requestRead: true, responseWritten: false)
+        case .forwardAndBecomeIdle:
+            context.fireChannelRead(self.wrapInboundOut(part))
+            self.becomeIdle(context: context)
+        case .drop:
+            break
+        }
+    }
+
+    /// A new request: a plain delivery is served here, anything else is handed on to the router.
+    private func start(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        var part = part
+        if case .head(var head) = part, head.version == .http1_1,
+           head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            // The client waits for this before sending its body (curl: one second): say go on, now.
+            head.headers.remove(name: "expect")
+            part = .head(head)
+            context.triggerUserOutboundEvent(
+                ConnectionStateHandler.InterimResponse(bytes: context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")),
+                promise: nil)
+        }
+        if case .head(let head) = part, let (platform, length) = self.servedPlatform(head) {
+            guard self.reserve(length, context: context) else { return }
+            self.state.startDelivery()
+            self.platformID = platform
+            self.head = head
+            self.body = nil
+        } else {
+            // A POST the router reads (chunked, `Expect`, another path) counts against the same budget: its
+            // declared length, or the body limit when it declares none.
+            if case .head(let head) = part, head.method == .POST {
+                let declared = head.headers.first(name: "content-length").flatMap { Int($0) }
+                let length = declared.map { min(max($0, 0), self.routes.maxBodyBytes) } ?? self.routes.maxBodyBytes
+                guard self.reserve(length, context: context) else { return }
             }
+            self.state.startForwarding()
+            context.fireChannelRead(self.wrapInboundOut(part))
         }
     }
 
@@ -360,7 +324,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// answer, and the answer would take three writes), then serves the requests held behind it.
     private func respond(status: HTTPResponse.Status, retryAfterSeconds: Int?, body: ByteBuffer, close: Bool, context: ChannelHandlerContext) {
         self.releaseReservedBytes()
-        self.answeredThisTurn += 1
+        self.state.answered(close: close)
         var bytes = context.channel.allocator.buffer(capacity: 192 + self.serverName.utf8.count + body.readableBytes)
         bytes.writeStaticString("HTTP/1.1 ")
         bytes.writeString(String(status.code))
@@ -382,7 +346,6 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         bytes.writeImmutableBuffer(body)
         context.triggerUserOutboundEvent(ConnectionStateHandler.EncodedResponse(bytes: bytes, closeConnection: close), promise: nil)
         if close {
-            self.state = .closing
             self.held.removeAll()
             return
         }
@@ -392,28 +355,24 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Ready for the next request: serves the parts held meanwhile, then lets reads go on.
     private func becomeIdle(context: ChannelHandlerContext) {
         self.releaseReservedBytes()
-        self.state = .idle
+        self.state.becomeIdle()
         guard !self.draining else { return }
         self.draining = true
         defer { self.draining = false }
-        drain: while !self.held.isEmpty {
-            switch self.state {
-            case .answering, .forwarding(requestRead: true, _):
-                break drain
-            case .idle where self.mustYield:
+        while !self.held.isEmpty, !self.state.awaitsAnswer {
+            if self.state.mustYield {
                 self.yield(context: context)
-                break drain
-            default:
-                self.handle(self.held.removeFirst(), context: context)
-                if case .forwarding = self.state { self.forwardedHeld = true }
+                break
             }
+            self.handle(self.held.removeFirst(), context: context)
+            if case .forwarding = self.state.state { self.forwardedHeld = true }
         }
         if self.forwardedHeld {
             // The router reads its parts when a read completes.
             self.forwardedHeld = false
             context.fireChannelReadComplete()
         }
-        if !self.isBusy, case .idle = self.state {
+        if !self.isBusy, self.state.state == .idle {
             if let error = self.deferredError {
                 self.deferredError = nil
                 context.fireErrorCaught(error)

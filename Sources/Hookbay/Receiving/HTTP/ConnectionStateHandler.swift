@@ -31,19 +31,15 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let idleTimeout: TimeAmount
+    private var state: ConnectionStateMachine
     /// The response encoder in front of this handler, and its context once looked up: encoded responses go out
     /// from there.
     private let encoder: HTTPResponseEncoder
     private var encoderContext: ChannelHandlerContext?
-    /// Requests whose head arrived and whose response has not ended.
-    private var inProgress = 0
-    private var lastActive = NIODeadline.now()
-    private var closeWhenIdle = false
     private var timer: Scheduled<Void>?
 
     init(idleTimeout: TimeAmount, encoder: HTTPResponseEncoder) {
-        self.idleTimeout = idleTimeout
+        self.state = ConnectionStateMachine(idleTimeout: idleTimeout, now: .now())
         self.encoder = encoder
     }
 
@@ -70,9 +66,10 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .head = self.unwrapInboundIn(data) {
-            self.inProgress += 1
+            self.state.read(startsRequest: true, now: .now())
+        } else {
+            self.state.read(startsRequest: false, now: .now())
         }
-        self.lastActive = .now()
         context.fireChannelRead(data)
     }
 
@@ -81,7 +78,7 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.write(data, promise: promise)
             return
         }
-        if self.requestEnded() {
+        if self.state.requestEnded(now: .now()) {
             self.flushAndClose(context.writeAndFlush(data), promise: promise, context: context)
         } else {
             context.write(data, promise: promise)
@@ -109,19 +106,11 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         let bytes = NIOAny(IOData.byteBuffer(response.bytes))
-        if self.requestEnded() || response.closeConnection {
+        if self.state.requestEnded(now: .now()) || response.closeConnection {
             self.flushAndClose(encoderContext.writeAndFlush(bytes), promise: promise, context: context)
         } else {
             encoderContext.writeAndFlush(bytes, promise: promise)
         }
-    }
-
-    /// Counts a request's end; whether the connection is to close now (the server is shutting down and no other
-    /// request is in progress).
-    private func requestEnded() -> Bool {
-        self.inProgress -= 1
-        self.lastActive = .now()
-        return self.closeWhenIdle && self.inProgress <= 0
     }
 
     private func flushAndClose(_ written: EventLoopFuture<Void>, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
@@ -145,10 +134,9 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.fireUserInboundEventTriggered(event)
             return
         }
-        if self.inProgress <= 0 {
-            context.close(promise: nil)
-        } else {
-            self.closeWhenIdle = true
+        switch self.state.quiesce() {
+        case .close: context.close(promise: nil)
+        case .closeWhenAnswered: break
         }
     }
 
@@ -156,16 +144,12 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func arm(context: ChannelHandlerContext) {
         guard self.timer == nil else { return }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        self.timer = context.eventLoop.scheduleTask(deadline: self.lastActive + self.idleTimeout) {
+        self.timer = context.eventLoop.scheduleTask(deadline: self.state.deadline) {
             let (handler, context) = bound.value
             handler.timer = nil
-            // A connection with requests in progress is busy, not idle, unless its answers are not being taken (the
-            // channel stays unwritable): a client that never reads is closed after the idle timeout all the same.
-            if NIODeadline.now() >= handler.lastActive + handler.idleTimeout, handler.inProgress <= 0 || !context.channel.isWritable {
-                context.close(promise: nil)
-            } else {
-                if handler.inProgress > 0, context.channel.isWritable { handler.lastActive = .now() }
-                handler.arm(context: context)
+            switch handler.state.timerFired(now: .now(), writable: context.channel.isWritable) {
+            case .close: context.close(promise: nil)
+            case .rearm: handler.arm(context: context)
             }
         }
     }
