@@ -125,6 +125,30 @@ let package = Package(
             name: "hookbay-plugin-exercise",
             dependencies: ["Hookbay"]
         ),
+        // Tests: one target per module (fast, no servers), and one for what needs Redis, processes or a compiler.
+        // Helpers shared by the gateway's two test targets (fixtures, a private redis-server, gcc-built plugins,
+        // `hookbay` processes). Fixtures shared with the scripts live in Tests/Fixtures.
+        .target(
+            name: "HookbayTestSupport",
+            dependencies: [
+                "Hookbay",
+                "HookbayRedis",
+                "HookbayJSON",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/HookbayTestSupport"
+        ),
+        .testTarget(name: "HookbayJSONTests", dependencies: ["HookbayJSON"]),
+        .testTarget(name: "HookbayPluginKitTests", dependencies: ["HookbayPluginKit", "HookbayJSON"]),
+        .testTarget(
+            name: "HookbayRedisTests",
+            dependencies: ["HookbayRedis", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(
             name: "HookbayTests",
             dependencies: [
@@ -133,15 +157,31 @@ let package = Package(
                 "HookbayJSON",
                 "HookbayPluginKit",
                 "HookbayFuzzTargets",
+                "HookbayTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ],
-            // C sources of test-only plugins, compiled by the tests themselves with gcc.
-            exclude: ["Fixtures"]
+            ]
+        ),
+        .testTarget(
+            name: "HookbayIntegrationTests",
+            dependencies: [
+                "Hookbay",
+                "HookbayRedis",
+                "HookbayJSON",
+                "HookbayPluginKit",
+                "HookbayTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
     ]
 )

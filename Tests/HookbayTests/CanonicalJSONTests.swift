@@ -4,6 +4,7 @@ import Testing
 
 @testable import Hookbay
 
+
 @Suite struct CanonicalJSONTests {
     func canonical(_ text: String) throws -> String {
         String(decoding: CanonicalJSON.encode(try JSONParser.parse(Array(text.utf8))), as: UTF8.self)

@@ -1,5 +1,6 @@
 @testable import Hookbay
 import NIOCore
+import HookbayTestSupport
 import Testing
 
 /// The connection's idle clock and shutdown, without a channel: every transition as a row.

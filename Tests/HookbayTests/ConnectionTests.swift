@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -8,14 +9,6 @@ import Testing
 /// Idle connections are closed after `idleTimeout`, many of them do not stop new requests from being served, and
 /// slow or oversized requests are cut off.
 @Suite struct ConnectionTests {
-    /// Opens a TCP connection to 127.0.0.1:port; returns the socket.
-    static func connect(_ port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        let result = Fixtures.withLoopback(port) { Glibc.connect(fd, $0, $1) }
-        guard result == 0 else { close(fd); throw TestSetupError("connect failed") }
-        return fd
-    }
-
     @Test func idleConnectionsAreClosedAndDoNotBlockOthers() async throws {
         let dir = try Fixtures.configDirectory(["n.yaml": Fixtures.platformYAML(id: "netflix")])
         var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil)
@@ -24,10 +17,10 @@ import Testing
         try await app.test(.live) { client in
             let port = try #require(client.port)
             // 2,000 idle connections (each costs this process two descriptors: the client's and the server's).
-            let count = Self.raiseDescriptorLimit(toAllow: 2000 * 2 + 256) >= 2000 * 2 + 256 ? 2000 : 500
+            let count = Sockets.raiseDescriptorLimit(toAllow: 2000 * 2 + 256) >= 2000 * 2 + 256 ? 2000 : 500
             var idle: [Int32] = []
             defer { for fd in idle { close(fd) } }
-            for _ in 0..<count { idle.append(try Self.connect(port)) }
+            for _ in 0..<count { idle.append(try Sockets.connect(port)) }
             // New requests are still served at once (on a new connection: the test client's own may have idled out
             // while the others were opened on a busy machine).
             let body = Fixtures.envelope(platform: "netflix")
@@ -46,77 +39,31 @@ import Testing
         }
     }
 
-    /// Raises this process's open-file limit towards `wanted` (up to the hard limit); returns the limit now.
-    static func raiseDescriptorLimit(toAllow wanted: Int) -> Int {
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        if limit.rlim_cur < rlim_t(wanted) {
-            limit.rlim_cur = min(rlim_t(wanted), limit.rlim_max)
-            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-            getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        }
-        return Int(limit.rlim_cur)
-    }
-
-    /// Runs blocking socket code off the concurrency pool.
-    static func blocking<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: body()) }
-        }
-    }
-
-    /// Sends `bytes` one chunk at a time, `pause` apart, until the server closes the connection; returns the seconds
-    /// that took, or `nil` if everything was sent and the connection stayed open.
-    static func trickle(_ fd: Int32, _ bytes: [UInt8], chunk: Int = 1, pause: useconds_t) -> Double? {
-        let start = Date()
-        var offset = 0
-        signal(SIGPIPE, SIG_IGN)
-        while offset < bytes.count {
-            let end = min(offset + chunk, bytes.count)
-            let sent = bytes[offset..<end].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent <= 0 { return Date().timeIntervalSince(start) }
-            offset = end
-            // A closed connection shows as end-of-file on a non-blocking peek.
-            var byte: UInt8 = 0
-            if recv(fd, &byte, 1, Int32(MSG_DONTWAIT) | Int32(MSG_PEEK)) == 0 { return Date().timeIntervalSince(start) }
-            usleep(pause)
-        }
-        return nil
-    }
-
-    static func slowApp(idle: Duration, request: Duration) throws -> some ApplicationProtocol {
-        let dir = try Fixtures.configDirectory(["n.yaml": Fixtures.platformYAML(id: "netflix")])
-        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil)
-        configuration.idleTimeout = idle
-        configuration.requestTimeout = request
-        return try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger).application
-    }
-
     @Test func bodyTrickledByteByByteIsCutOffAtTheRequestTimeout() async throws {
-        try await Self.slowApp(idle: .seconds(30), request: .seconds(1)).test(.live) { client in
+        try await Sockets.slowApp(idle: .seconds(30), request: .seconds(1)).test(.live) { client in
             let port = try #require(client.port)
             let body = Fixtures.envelope(platform: "netflix")
             let head = "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
                 "X-Webhook-Signature: \(Fixtures.signature(body))\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
-            let fd = try Self.connect(port)
+            let fd = try Sockets.connect(port)
             defer { close(fd) }
             _ = head.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
             // Ten bytes a second: the body would take ~10 s; the server closes after about one.
-            let closedAfter = await Self.blocking { Self.trickle(fd, Array(body.utf8), pause: 100_000) }
+            let closedAfter = await Sockets.blocking { Sockets.trickle(fd, Array(body.utf8), pause: 100_000) }
             let seconds = try #require(closedAfter, "the trickled request was never cut off")
             #expect(seconds < 5)
             // And the server still answers others.
-            #expect(try await ReceiveTests.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "after")).status == .accepted)
+            #expect(try await ReceiveClient.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "after")).status == .accepted)
         }
     }
 
     @Test func headersTrickledByteByByteAreCutOffAtTheIdleTimeout() async throws {
-        try await Self.slowApp(idle: .seconds(1), request: .seconds(30)).test(.live) { client in
+        try await Sockets.slowApp(idle: .seconds(1), request: .seconds(30)).test(.live) { client in
             let port = try #require(client.port)
             let head = "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nX-Padding: " + String(repeating: "a", count: 200) + "\r\n\r\n"
-            let fd = try Self.connect(port)
+            let fd = try Sockets.connect(port)
             defer { close(fd) }
-            let closedAfter = await Self.blocking { Self.trickle(fd, Array(head.utf8), pause: 50_000) }
+            let closedAfter = await Sockets.blocking { Sockets.trickle(fd, Array(head.utf8), pause: 50_000) }
             let seconds = try #require(closedAfter, "the trickled head was never cut off")
             #expect(seconds < 5)
         }
@@ -126,12 +73,12 @@ import Testing
     /// refusal is dropped, not buffered; what such an attack costs in memory is measured by `scripts/attack`, on a
     /// process of its own.
     @Test func tenMegabyteHeaderIsRefused() async throws {
-        try await Self.slowApp(idle: .seconds(30), request: .seconds(30)).test(.live) { client in
+        try await Sockets.slowApp(idle: .seconds(30), request: .seconds(30)).test(.live) { client in
             let port = try #require(client.port)
-            let fd = try Self.connect(port)
+            let fd = try Sockets.connect(port)
             defer { close(fd) }
             let head = Array(("POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nX-Huge: " + String(repeating: "h", count: 10 << 20) + "\r\n\r\n").utf8)
-            let answer: String = await Self.blocking {
+            let answer: String = await Sockets.blocking {
                 var offset = 0
                 while offset < head.count {
                     let sent = head[offset...].withUnsafeBytes { send(fd, $0.baseAddress, min($0.count, 65536), Int32(MSG_NOSIGNAL)) }
@@ -146,7 +93,7 @@ import Testing
             }
             // Either a 431 or a closed connection; never a 2xx, and the server lives on.
             #expect(answer.isEmpty || answer.hasPrefix("HTTP/1.1 4"))
-            #expect(try await ReceiveTests.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "after")).status == .accepted)
+            #expect(try await ReceiveClient.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "after")).status == .accepted)
         }
     }
 }

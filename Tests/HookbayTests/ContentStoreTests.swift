@@ -1,6 +1,7 @@
 import Foundation
 import HookbayJSON
 import HookbayPluginKit
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay

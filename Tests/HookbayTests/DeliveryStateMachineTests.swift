@@ -1,4 +1,5 @@
 @testable import Hookbay
+import HookbayTestSupport
 import Testing
 
 /// What the delivery handler does with each request part, and when it holds, yields and closes: rows of

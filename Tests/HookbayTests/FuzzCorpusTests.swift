@@ -1,11 +1,12 @@
 import Foundation
 import HookbayFuzzTargets
+import HookbayTestSupport
 import Testing
 
 /// Every input libFuzzer found interesting (`scripts/fuzz`, committed under `Fixtures/fuzz-corpus/TARGET`) replays
 /// through its fuzz target: no crash, and each target's invariant holds.
 @Suite struct FuzzCorpusTests {
-    static let corpus = TestPlugins.packageRoot.appendingPathComponent("Tests/HookbayTests/Fixtures/fuzz-corpus")
+    static let corpus = TestPlugins.packageRoot.appendingPathComponent("Tests/Fixtures/fuzz-corpus")
 
     @Test(arguments: ["json", "signature", "envelope", "yaml", "timestamp"])
     func corpusReplays(target name: String) throws {

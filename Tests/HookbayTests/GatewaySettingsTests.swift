@@ -1,5 +1,6 @@
 import Foundation
 import Hookbay
+import HookbayTestSupport
 import Testing
 
 /// The one table of settings: precedence, checks, defaults from ``GatewayConfiguration``, and the documentation.
@@ -28,6 +29,7 @@ import Testing
         (GatewaySettings.reloadInterval, "-1", "--reload-interval (HOOKBAY_RELOAD_INTERVAL) must be a number of seconds from 0 to 86400, not '-1'"),
         (GatewaySettings.reloadInterval, "nan", "--reload-interval (HOOKBAY_RELOAD_INTERVAL) must be a number of seconds from 0 to 86400, not 'nan'"),
         (GatewaySettings.reloadInterval, "1e300", "--reload-interval (HOOKBAY_RELOAD_INTERVAL) must be a number of seconds from 0 to 86400, not '1e300'"),
+        (GatewaySettings.reloadInterval, "0.001", "--reload-interval (HOOKBAY_RELOAD_INTERVAL) must be 0 (polling off) or at least 0.05 seconds"),
         (GatewaySettings.logLevel, "loud", "--log-level (LOG_LEVEL) must be one of trace, debug, info, notice, warning, error, critical, not 'loud'"),
         (GatewaySettings.host, "", "--host (HOOKBAY_HOST) must not be empty"),
     ])

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -32,14 +33,14 @@ import Testing
         try await Self.app().test(.live) { client in
             let port = try #require(client.port)
             let body = Fixtures.envelope(platform: "netflix", contentID: "continue-1")
-            let fd = try ConnectionTests.connect(port)
+            let fd = try Sockets.connect(port)
             defer { close(fd) }
             let head = "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 + "X-Webhook-Signature: \(Fixtures.signature(body))\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
             // Read before the body is sent: without the interim answer this read finds nothing (and gives up after 10 s).
-            let interim = await ConnectionTests.blocking { Self.send(fd, head); return RawHTTP.readAnswer(fd) }
+            let interim = await Sockets.blocking { Self.send(fd, head); return RawHTTP.readAnswer(fd) }
             #expect(interim?.status == 100)
-            let final = await ConnectionTests.blocking { Self.send(fd, body); return RawHTTP.readAnswer(fd) }
+            let final = await Sockets.blocking { Self.send(fd, body); return RawHTTP.readAnswer(fd) }
             #expect(final?.status == 202)
         }
     }
@@ -62,9 +63,9 @@ import Testing
             let port = try #require(client.port)
             let requests = (1...3).map { RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix", contentID: "half-\($0)")) }
                 .joined() + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-            let fd = try ConnectionTests.connect(port)
+            let fd = try Sockets.connect(port)
             defer { close(fd) }
-            let (answers, closed) = await ConnectionTests.blocking { () -> ([Int], Bool) in
+            let (answers, closed) = await Sockets.blocking { () -> ([Int], Bool) in
                 Self.send(fd, requests)
                 shutdown(fd, Int32(SHUT_WR))
                 var timeout = timeval(tv_sec: 10, tv_usec: 0)
@@ -105,14 +106,14 @@ import Testing
     @Test func connectionsPastTheCapAreRefused() async throws {
         try await Self.app(maxConnections: 3).test(.live) { client in
             let port = try #require(client.port)
-            let held = try (0..<3).map { _ in try ConnectionTests.connect(port) }
+            let held = try (0..<3).map { _ in try Sockets.connect(port) }
             defer { held.forEach { close($0) } }
             try await Task.sleep(for: .milliseconds(200))
             // Answered and closed (reset, as the request it sent is never read).
             let (answers, _) = try await RawHTTP.exchangeUntilClosed(port: port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(answers.first?.status == 503)
             #expect(answers.first?.body.contains("server_busy") == true)
-            let inside = await ConnectionTests.blocking { Self.send(held[0], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); return RawHTTP.readAnswer(held[0]) }
+            let inside = await Sockets.blocking { Self.send(held[0], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); return RawHTTP.readAnswer(held[0]) }
             #expect(inside?.status == 200)
         }
     }
@@ -122,7 +123,7 @@ import Testing
         try await Self.app(maxBufferedBytes: 1 << 20).test(.live) { client in
             let port = try #require(client.port)
             // One connection declares a 1 MiB body and sends none of it: the budget is spent.
-            let hog = try ConnectionTests.connect(port)
+            let hog = try Sockets.connect(port)
             Self.send(hog, "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nContent-Length: \(1 << 20)\r\n\r\n")
             try await Task.sleep(for: .milliseconds(200))
             let answers = try await RawHTTP.exchange(port: port, RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix")), expecting: 1)
@@ -146,7 +147,7 @@ import Testing
             var small: Int32 = 4096
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
             #expect(Fixtures.withLoopback(port) { Glibc.connect(fd, $0, $1) } == 0)
-            let closedAfter = await ConnectionTests.blocking { () -> Duration? in
+            let closedAfter = await Sockets.blocking { () -> Duration? in
                 var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
                 setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
                 let request = Array(String(repeating: "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", count: 256).utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HookbayTestSupport
 import Testing
 import Yams
 

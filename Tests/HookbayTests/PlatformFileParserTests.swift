@@ -1,5 +1,6 @@
 import HookbayJSON
 import Foundation
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay

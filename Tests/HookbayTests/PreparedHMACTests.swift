@@ -1,4 +1,5 @@
 import Crypto
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay

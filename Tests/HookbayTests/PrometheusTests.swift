@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -38,17 +39,17 @@ import Testing
     }
 
     @Test func metricsParseAndMove() async throws {
-        let (app, _) = try ReceiveTests.app(files: ["n.yaml": Fixtures.platformYAML(id: "netflix", extra: "rate_limit: { per_minute: 2, burst: 2 }")])
+        let (app, _) = try ReceiveClient.app(files: ["n.yaml": Fixtures.platformYAML(id: "netflix", extra: "rate_limit: { per_minute: 2, burst: 2 }")])
         try await app.test(.router) { client in
             let before = try Self.parse(String(buffer: try await client.execute(uri: "/metrics", method: .get).body))
             #expect(before["hookbay_webhooks_accepted_total{platform=\"netflix\"}"] == nil)
 
             let body = Fixtures.envelope(platform: "netflix")
-            _ = try await ReceiveTests.post(client, body: body)
-            _ = try await ReceiveTests.post(client, body: body)
-            _ = try await ReceiveTests.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "x"), headers: [:])
-            _ = try await ReceiveTests.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "y"))
-            _ = try await ReceiveTests.post(client, platform: "nope", body: body)
+            _ = try await ReceiveClient.post(client, body: body)
+            _ = try await ReceiveClient.post(client, body: body)
+            _ = try await ReceiveClient.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "x"), headers: [:])
+            _ = try await ReceiveClient.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "y"))
+            _ = try await ReceiveClient.post(client, platform: "nope", body: body)
 
             let response = try await client.execute(uri: "/metrics", method: .get)
             #expect(response.status == .ok)
@@ -68,9 +69,9 @@ import Testing
     }
 
     @Test func queueDepthGaugesAndProcessingCounters() async throws {
-        let (app, gateway, platform) = try ProcessingScenarios.app(extra: "", redisURL: nil, workers: 1)
+        let (app, gateway, platform) = try ReceiveClient.processingApp(extra: "", redisURL: nil, workers: 1)
         try await app.test(.live) { client in
-            #expect(try await ReceiveTests.post(client, platform: platform, body: Fixtures.envelope(platform: platform)).status == .accepted)
+            #expect(try await ReceiveClient.post(client, platform: platform, body: Fixtures.envelope(platform: platform)).status == .accepted)
             #expect(try await eventually { try await gateway.queue.stats(platform: platform).processed == 1 })
             gateway.metrics.setQueueDepth(platform: platform, try await gateway.queue.stats(platform: platform))
             let samples = try Self.parse(String(buffer: try await client.execute(uri: "/metrics", method: .get).body))

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay

@@ -4,6 +4,7 @@ import HookbayJSON
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -36,19 +37,19 @@ import Testing
         try await app.test(.router) { client in
             let response = try await Self.register(client, Self.request("hulu"))
             #expect(response.status == .created)
-            let json = try ReceiveTests.json(response)
+            let json = try ReceiveClient.json(response)
             #expect(json["webhook_url"]?.stringValue?.hasSuffix("/api/v1/webhooks/hulu") == true)
             #expect(!String(buffer: response.body).contains(Self.secret))
 
             // Live at once, with the registered secret.
             let body = Fixtures.envelope(platform: "hulu")
-            #expect(try await ReceiveTests.post(client, platform: "hulu", body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret)).status == .accepted)
+            #expect(try await ReceiveClient.post(client, platform: "hulu", body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret)).status == .accepted)
             // The subscription filter: an authentic event of another type is acknowledged and not queued.
             let removed = Fixtures.envelope(platform: "hulu", eventType: "content_removed", contentID: "9")
-            let ignored = try await ReceiveTests.post(client, platform: "hulu", body: removed, headers: Fixtures.signedHeaders(removed, secret: Self.secret))
+            let ignored = try await ReceiveClient.post(client, platform: "hulu", body: removed, headers: Fixtures.signedHeaders(removed, secret: Self.secret))
             #expect(ignored.status == .ok)
-            #expect(try ReceiveTests.json(ignored)["status"] == .string("ignored"))
-            let metrics = try ReceiveTests.json(try await client.execute(uri: "/api/v1/webhooks/metrics", method: .get))
+            #expect(try ReceiveClient.json(ignored)["status"] == .string("ignored"))
+            let metrics = try ReceiveClient.json(try await client.execute(uri: "/api/v1/webhooks/metrics", method: .get))
             #expect(metrics["platforms"]?["hulu"]?["ignored"] == .number("1"))
             #expect(metrics["platforms"]?["hulu"]?["accepted"] == .number("1"))
 
@@ -65,7 +66,7 @@ import Testing
         #expect(gateway.platforms.platform("hulu")?.config.subscribe == ["content_added", "content_updated"])
         try await again.test(.router) { client in
             let body = Fixtures.envelope(platform: "hulu", contentID: "after-restart")
-            let status = try await ReceiveTests.post(client, platform: "hulu", body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret)).status
+            let status = try await ReceiveClient.post(client, platform: "hulu", body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret)).status
             #expect(status == .accepted)
         }
     }
@@ -95,7 +96,7 @@ import Testing
                 (#"{"platform":"a8","url":"https://x.example","event_types":["content_added"],"secret":"0123456789abcdef","extra":1}"#, "extra"),
             ] {
                 let response = try await Self.register(client, body)
-                try ReceiveTests.expectError(response, .badRequest, "invalid_payload", contains: field)
+                try ReceiveClient.expectError(response, .badRequest, "invalid_payload", contains: field)
                 #expect(!String(buffer: response.body).contains(Self.secret))
             }
             #expect(!FileManager.default.fileExists(atPath: dir + "/a2.yaml"))
@@ -105,7 +106,7 @@ import Testing
     @Test func offWithoutAToken() async throws {
         let (app, _) = try Self.app(dir: try Fixtures.configDirectory([:]), token: nil)
         try await app.test(.router) { client in
-            try ReceiveTests.expectError(try await Self.register(client, Self.request("z1"), token: "anything"), .forbidden, "forbidden", contains: "HOOKBAY_ADMIN_TOKEN")
+            try ReceiveClient.expectError(try await Self.register(client, Self.request("z1"), token: "anything"), .forbidden, "forbidden", contains: "HOOKBAY_ADMIN_TOKEN")
         }
     }
 
@@ -118,7 +119,7 @@ import Testing
             let registered = try await Self.register(client, Self.request(platform))
             #expect(registered.status == .created)
             let body = Fixtures.envelope(platform: platform)
-            let delivered = try await ReceiveTests.post(client, platform: platform, body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret))
+            let delivered = try await ReceiveClient.post(client, platform: platform, body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret))
             #expect(delivered.status == .accepted)
         }
     }

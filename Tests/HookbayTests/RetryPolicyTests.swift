@@ -1,3 +1,4 @@
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay

@@ -1,4 +1,5 @@
 import Foundation
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay

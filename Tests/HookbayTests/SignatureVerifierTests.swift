@@ -1,24 +1,9 @@
 import Crypto
 import Foundation
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
-
-/// HMAC-SHA256 computed independently of the verifier.
-func hmacHex(_ parts: [UInt8], key: [UInt8]) -> String {
-    HMAC<SHA256>.authenticationCode(for: parts, using: SymmetricKey(data: key)).map { String(format: "%02x", $0) }.joined()
-}
-
-func hmacBase64(_ parts: [UInt8], key: [UInt8]) -> String {
-    Data(HMAC<SHA256>.authenticationCode(for: parts, using: SymmetricKey(data: key))).base64EncodedString()
-}
-
-func secret(_ text: String) -> PlatformSecret { PlatformSecret(bytes: Array(text.utf8), source: "test") }
-
-/// Verifies with the given headers (names matched case-insensitively, as HTTP does).
-func verify(_ verifier: SignatureVerifier, _ headers: [String: String], body: [UInt8], now: Int64 = 1_700_000_000) throws(SignatureError) {
-    try verifier.verify(header: { name in headers.first { $0.key.lowercased() == name.lowercased() }?.value }, body: body, now: now)
-}
 
 @Suite struct SignatureVerifierTests {
     let key = Array("s3cret".utf8)
@@ -177,7 +162,7 @@ func verify(_ verifier: SignatureVerifier, _ headers: [String: String], body: [U
 
 @Suite struct StandardWebhooksSignatureTests {
     /// The Standard Webhooks libraries' published test vector.
-    static let vectorSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    static let vectorSecret = Signing.standardWebhooksVectorSecret
     static let vectorID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
     static let vectorTimestamp: Int64 = 1_614_265_330
     static let vectorBody = Array(#"{"test": 2432232314}"#.utf8)

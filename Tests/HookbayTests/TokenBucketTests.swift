@@ -1,4 +1,5 @@
 import Synchronization
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay

@@ -136,11 +136,21 @@ public final class ConfigReloader: Service, Sendable {
             problems = problems.map { problem in
                 guard problem.file == file else { return problem }
                 var annotated = problem
-                annotated.message += secretLost
-                    ? " (the platform answers 503 secret_unavailable until its secret is back)"
-                    : " (the previous version keeps serving)"
+                if !kept.config.enabled {
+                    annotated.message += " (the previous version, disabled, stays)"
+                } else if secretLost {
+                    annotated.message += " (the platform answers 503 secret_unavailable until its secret is back)"
+                } else {
+                    annotated.message += " (the previous version keeps serving)"
+                }
+                if problem.key == "secret_env" {
+                    annotated.message += "; environment variables are read once, at start-up: restart with it set"
+                }
                 return annotated
             }
+        }
+        for notice in result.notices {
+            self.logger.notice("platform loaded without its secret", metadata: ["notice": .string(notice)])
         }
         for problem in problems {
             self.logger.error("platform file refused", metadata: ["file": .string(problem.file), "problem": .string(problem.description)])

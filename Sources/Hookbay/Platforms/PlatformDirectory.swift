@@ -42,9 +42,10 @@ public struct PlatformDirectory: Sendable {
             do {
                 let platform = try parser.parse(yaml: text, file: name, directory: path)
                 if let existing = directory.platforms[platform.id] {
+                    let placeholder = existing.unsetSecretVariables.isEmpty ? "" : " (disabled there, with its secret unset)"
                     directory.problems.append(ConfigProblem(
                         file: name, key: "platform",
-                        message: "platform id '\(platform.id)' is already defined in \(existing.sourceFile)"
+                        message: "platform id '\(platform.id)' is already defined in \(existing.sourceFile)\(placeholder)"
                     ))
                     continue
                 }

@@ -14,13 +14,14 @@ struct DLQ: AsyncParsableCommand {
 
     struct Target: ParsableArguments {
         @OptionGroup var queue: QueueOptions
+        @OptionGroup var log: LogOptions
 
         @Option(help: "The platform id.")
         var platform: String
 
         func connect() throws -> (RedisWebhookQueue, RedisClient) {
             guard PlatformFileParser.isValidID(platform) else { throw ValidationError("'\(platform)' is not a valid platform id") }
-            let configuration = try resolveConfiguration([queue])
+            let configuration = try resolveConfiguration([queue, log])
             guard let url = configuration.redisURL else {
                 throw ValidationError("dlq needs --redis-url or REDIS_URL (the embedded queue lives inside its `hookbay serve`: use its admin API)")
             }

@@ -4,7 +4,7 @@ import http.client, os, signal, subprocess, tempfile, time
 from .common import ROOT, SECRET, SECRET_ENV, free_port
 
 # The C source of the test plugins (its variants chosen by -DVARIANT_...), relative to the repository root.
-FIXTURE_PLUGIN_SOURCE = "Tests/HookbayTests/Fixtures/bad_plugins.c"
+FIXTURE_PLUGIN_SOURCE = "Tests/Fixtures/bad_plugins.c"
 
 
 class Hookbay:

@@ -90,6 +90,9 @@ public enum GatewaySettings {
                 throw SettingError(setting: setting.displayName, problem: problem)
             }
         }
+        if configuration.reloadInterval > .zero, configuration.reloadInterval < .milliseconds(50) {
+            throw SettingError(setting: reloadInterval.displayName, problem: "must be 0 (polling off) or at least 0.05 seconds")
+        }
         if configuration.maxBufferedBytes < configuration.maxBodyBytes {
             throw SettingError(setting: maxBufferedBytes.displayName,
                                problem: "must be at least --max-body-bytes (\(configuration.maxBodyBytes))")

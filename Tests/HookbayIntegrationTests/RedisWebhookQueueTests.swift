@@ -5,6 +5,7 @@ import HookbayRedis
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -36,9 +37,9 @@ struct RedisReceiveTests {
             #expect(try await redis.xinfoGroups(keys.incoming).map(\.name) == [QueueKeys.consumerGroup])
 
             let body = Fixtures.envelope(platform: platform)
-            let response = try await ReceiveTests.post(client, platform: platform, body: body)
+            let response = try await ReceiveClient.post(client, platform: platform, body: body)
             #expect(response.status == .accepted)
-            let eventID = try #require(try ReceiveTests.json(response)["event_id"]?.stringValue)
+            let eventID = try #require(try ReceiveClient.json(response)["event_id"]?.stringValue)
 
             let ttl = try await redis.ttl(keys.dedup(eventID: eventID))
             #expect((7100...7200).contains(ttl))
@@ -65,12 +66,12 @@ struct RedisReceiveTests {
             let receivedAt = try #require(Int64(fields["received_at"] ?? ""))
             #expect(abs(receivedAt - WallClock.milliseconds()) < 60_000)
 
-            let duplicate = try await ReceiveTests.post(client, platform: platform, body: body)
+            let duplicate = try await ReceiveClient.post(client, platform: platform, body: body)
             #expect(duplicate.status == .ok)
-            #expect(try ReceiveTests.json(duplicate)["status"] == .string("duplicate"))
+            #expect(try ReceiveClient.json(duplicate)["status"] == .string("duplicate"))
             #expect(try await redis.xlen(keys.incoming) == 1)
 
-            let stats = try ReceiveTests.json(try await client.execute(uri: "/api/v1/webhooks/stats", method: .get))
+            let stats = try ReceiveClient.json(try await client.execute(uri: "/api/v1/webhooks/stats", method: .get))
             #expect(stats["platforms"]?[platform]?["pending_count"] == .number("1"))
             #expect(stats["platforms"]?[platform]?["processing_count"] == .number("0"))
             _ = try await redis.send(["DEL", .string(keys.incoming), .string(keys.dedup(eventID: eventID))])
@@ -89,7 +90,7 @@ struct RedisReceiveTests {
             let body = Fixtures.envelope(platform: platform, contentID: "same")
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for _ in 0..<100 {
-                    group.addTask { try await ReceiveTests.post(client, platform: platform, body: body).status }
+                    group.addTask { try await ReceiveClient.post(client, platform: platform, body: body).status }
                 }
                 return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
             }
@@ -108,13 +109,13 @@ struct RedisReceiveTests {
         defer { redis.shutdown() }
         try await app.test(.live) { client in
             let body = Fixtures.envelope(platform: platform)
-            try ReceiveTests.expectError(try await ReceiveTests.post(client, platform: "unknown-x", body: body), .notFound, "unsupported_platform")
-            try ReceiveTests.expectError(try await ReceiveTests.post(client, platform: platform, body: body, headers: [:]), .unauthorized, "invalid_signature")
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, platform: "unknown-x", body: body), .notFound, "unsupported_platform")
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, platform: platform, body: body, headers: [:]), .unauthorized, "invalid_signature")
             let bad = #"{"event_type":"content_added","platform":"\#(platform)","timestamp":"t","payload":{}}"#
-            try ReceiveTests.expectError(try await ReceiveTests.post(client, platform: platform, body: bad), .badRequest, "invalid_payload", contains: "content_id")
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, platform: platform, body: bad), .badRequest, "invalid_payload", contains: "content_id")
             // The invalid one took the only token.
-            let limited = try await ReceiveTests.post(client, platform: platform, body: body)
-            try ReceiveTests.expectError(limited, .tooManyRequests, "rate_limit_exceeded")
+            let limited = try await ReceiveClient.post(client, platform: platform, body: body)
+            try ReceiveClient.expectError(limited, .tooManyRequests, "rate_limit_exceeded")
             #expect(Int(limited.headers[.retryAfter] ?? "") ?? 0 >= 1)
             #expect(try await redis.xlen(keys.incoming) == 0)
         }
@@ -134,12 +135,12 @@ struct RedisOutageTests {
         let redis = RedisClient(configuration: .init(port: server.port, reconnectBackoff: .milliseconds(50)), logger: Fixtures.logger)
         defer { redis.shutdown() }
         try await app.test(.live) { client in
-            #expect(try await ReceiveTests.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: "a")).status == .accepted)
+            #expect(try await ReceiveClient.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: "a")).status == .accepted)
 
             server.stop()
             let body = Fixtures.envelope(platform: platform, contentID: "b")
-            let refused = try await ReceiveTests.post(client, platform: platform, body: body)
-            try ReceiveTests.expectError(refused, .serviceUnavailable, "queue_unavailable")
+            let refused = try await ReceiveClient.post(client, platform: platform, body: body)
+            try ReceiveClient.expectError(refused, .serviceUnavailable, "queue_unavailable")
             #expect(refused.headers[.retryAfter] != nil)
             #expect(try await client.execute(uri: "/readyz", method: .get).status == .serviceUnavailable)
 
@@ -148,7 +149,7 @@ struct RedisOutageTests {
             try await server.start()
             var status: HTTPResponse.Status = .serviceUnavailable
             for _ in 0..<50 where status == .serviceUnavailable {
-                status = try await ReceiveTests.post(client, platform: platform, body: body).status
+                status = try await ReceiveClient.post(client, platform: platform, body: body).status
                 if status == .serviceUnavailable { try await Task.sleep(for: .milliseconds(100)) }
             }
             #expect(status == .accepted)

@@ -1,6 +1,7 @@
 import Foundation
 import HookbayRedis
 import HookbayJSON
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay

@@ -4,6 +4,7 @@ import HookbayJSON
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -25,7 +26,7 @@ import Testing
     }
 
     static func status(_ client: some TestClientProtocol, _ platform: String, contentID: String = UUID().uuidString) async throws -> HTTPResponse.Status {
-        try await ReceiveTests.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: contentID)).status
+        try await ReceiveClient.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: contentID)).status
     }
 
     @Test func addEditRemoveWithoutRestart() async throws {
@@ -80,14 +81,14 @@ import Testing
             try Self.write("platform: alpha\nsecret_env: \(Fixtures.secretEnv)\nrate_limit: { per_minute: ", to: dir + "/a.yaml")
             let auth: HTTPFields = [.authorization: "Bearer \(Self.token)"]
             #expect(try await eventually(within: .seconds(2)) {
-                let listed = try ReceiveTests.json(try await client.execute(uri: "/api/v1/admin/platforms", method: .get, headers: auth))
+                let listed = try ReceiveClient.json(try await client.execute(uri: "/api/v1/admin/platforms", method: .get, headers: auth))
                 return listed["platforms"].flatMap { platforms -> Bool? in
                     guard case .array(let items) = platforms, let alpha = items.first else { return nil }
                     return alpha["last_error"]?.stringValue?.contains("previous version keeps serving") == true
                 } ?? false
             })
             #expect(try await Self.status(client, "alpha") == .accepted)
-            let listed = try ReceiveTests.json(try await client.execute(uri: "/api/v1/admin/platforms", method: .get, headers: auth))
+            let listed = try ReceiveClient.json(try await client.execute(uri: "/api/v1/admin/platforms", method: .get, headers: auth))
             guard case .array(let items)? = listed["platforms"], let alpha = items.first else { Issue.record("\(listed)"); return }
             #expect(alpha["rate_limit"]?["per_minute"] == .number("1000"))
             #expect(alpha["source_file"] == .string("a.yaml"))
@@ -122,7 +123,7 @@ import Testing
             #expect(try await client.execute(uri: "/api/v1/admin/reload", method: .post).status == .unauthorized)
             let response = try await client.execute(uri: "/api/v1/admin/reload", method: .post, headers: [.authorization: "Bearer \(Self.token)"])
             #expect(response.status == .ok)
-            let report = try ReceiveTests.json(response)
+            let report = try ReceiveClient.json(response)
             #expect(report["platforms"] == .array([.string("alpha"), .string("gamma")]))
             guard case .array(let problems)? = report["problems"] else { Issue.record("\(report)"); return }
             #expect(problems.contains { $0["file"] == .string("x.yaml") && $0["key"] == .string("secret_env") })

@@ -2,6 +2,7 @@
 import HookbayRedis
 import NIOCore
 import NIOPosix
+import HookbayTestSupport
 import Testing
 
 /// The deliveries an event loop admits in one turn share one enqueue script call per platform, each getting its own

@@ -4,6 +4,7 @@ import HookbayJSON
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -39,7 +40,7 @@ enum DeadLetterScenarios {
         try await deadLetter(gateway, platform: platform, contentID: "back-again")
         try await deadLetter(gateway, platform: platform, contentID: "gone-for-good")
         try await app.test(.router) { client in
-            let listed = try ReceiveTests.json(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)?count=10", method: .get, headers: auth))
+            let listed = try ReceiveClient.json(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)?count=10", method: .get, headers: auth))
             guard case .array(let entries)? = listed["entries"] else { Issue.record("no entries: \(listed)"); return }
             #expect(entries.count == 2)
             #expect(entries[0]["error"] == .string("invalid: downstream said no"))
@@ -49,24 +50,24 @@ enum DeadLetterScenarios {
             let ids = entries.compactMap { $0["id"]?.stringValue }
 
             // Paging.
-            let page = try ReceiveTests.json(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)?count=1", method: .get, headers: auth))
+            let page = try ReceiveClient.json(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)?count=1", method: .get, headers: auth))
             #expect(page["next"] == .string(ids[0]))
 
             let replay = try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)/replay", method: .post, headers: auth,
                                                   body: ByteBuffer(string: #"{"ids":["\#(ids[0])","9-9"]}"#))
             #expect(replay.status == .ok)
-            #expect(try ReceiveTests.json(replay) == .object(["replayed": .number("1"), "missing": .array([.string("9-9")])]))
+            #expect(try ReceiveClient.json(replay) == .object(["replayed": .number("1"), "missing": .array([.string("9-9")])]))
             #expect(try await eventually { try await gateway.store.content(platform: platform, contentID: "back-again") != nil })
 
             let purge = try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)", method: .delete, headers: auth,
                                                  body: ByteBuffer(string: #"{"ids":["\#(ids[1])"]}"#))
-            #expect(try ReceiveTests.json(purge) == .object(["purged": .number("1")]))
+            #expect(try ReceiveClient.json(purge) == .object(["purged": .number("1")]))
             #expect(try await gateway.queue.stats(platform: platform).deadLetter == 0)
             #expect(try await gateway.store.content(platform: platform, contentID: "gone-for-good") == nil)
 
-            try ReceiveTests.expectError(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)", method: .delete, headers: auth),
+            try ReceiveClient.expectError(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)", method: .delete, headers: auth),
                                          .badRequest, "bad_request", contains: "ids")
-            try ReceiveTests.expectError(try await client.execute(uri: "/api/v1/webhooks/dlq/unknown-p", method: .get, headers: auth),
+            try ReceiveClient.expectError(try await client.execute(uri: "/api/v1/webhooks/dlq/unknown-p", method: .get, headers: auth),
                                          .notFound, "unsupported_platform")
         }
     }
@@ -80,7 +81,7 @@ enum DeadLetterScenarios {
         for i in 0..<3 { try await DeadLetterScenarios.deadLetter(gateway, platform: platform, contentID: "r\(i)") }
         try await app.test(.router) { client in
             let replay = try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)/replay", method: .post, headers: DeadLetterScenarios.auth)
-            #expect(try ReceiveTests.json(replay)["replayed"] == .number("3"))
+            #expect(try ReceiveClient.json(replay)["replayed"] == .number("3"))
             #expect(try await eventually { try await gateway.store.appliedEventCount(platform: platform) == 3 })
         }
     }
@@ -89,11 +90,11 @@ enum DeadLetterScenarios {
         let (app, _, platform) = try DeadLetterScenarios.app(redisURL: nil)
         try await app.test(.router) { client in
             let uri = "/api/v1/webhooks/dlq/\(platform)"
-            try ReceiveTests.expectError(try await client.execute(uri: uri, method: .get), .unauthorized, "unauthorized", contains: "missing")
-            try ReceiveTests.expectError(try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer wrong"]), .unauthorized, "unauthorized")
-            try ReceiveTests.expectError(try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(DeadLetterScenarios.token)x"]), .unauthorized, "unauthorized")
-            try ReceiveTests.expectError(try await client.execute(uri: uri, method: .get, headers: [.authorization: DeadLetterScenarios.token]), .unauthorized, "unauthorized")
-            try ReceiveTests.expectError(try await client.execute(uri: uri + "/replay", method: .post), .unauthorized, "unauthorized")
+            try ReceiveClient.expectError(try await client.execute(uri: uri, method: .get), .unauthorized, "unauthorized", contains: "missing")
+            try ReceiveClient.expectError(try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer wrong"]), .unauthorized, "unauthorized")
+            try ReceiveClient.expectError(try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(DeadLetterScenarios.token)x"]), .unauthorized, "unauthorized")
+            try ReceiveClient.expectError(try await client.execute(uri: uri, method: .get, headers: [.authorization: DeadLetterScenarios.token]), .unauthorized, "unauthorized")
+            try ReceiveClient.expectError(try await client.execute(uri: uri + "/replay", method: .post), .unauthorized, "unauthorized")
             #expect(try await client.execute(uri: uri, method: .get, headers: DeadLetterScenarios.auth).status == .ok)
         }
     }
@@ -103,14 +104,14 @@ enum DeadLetterScenarios {
         try await app.test(.router) { client in
             let uri = "/api/v1/webhooks/dlq/\(platform)"
             for query in ["after=%C2%81w5I", "after=1-", "after=-1", "after=99999999999999999999-0", "count=abc", "count=0", "count=1001"] {
-                try ReceiveTests.expectError(try await client.execute(uri: uri + "?" + query, method: .get, headers: DeadLetterScenarios.auth),
+                try ReceiveClient.expectError(try await client.execute(uri: uri + "?" + query, method: .get, headers: DeadLetterScenarios.auth),
                                              .badRequest, "bad_request")
             }
             #expect(try await client.execute(uri: uri + "?after=0-0&count=5", method: .get, headers: DeadLetterScenarios.auth).status == .ok)
             for body in [#"{"ids":[""]}"#, #"{"ids":["1-x"]}"#, #"{"ids":[]}"#, #"{"ids":[7]}"#] {
-                try ReceiveTests.expectError(try await client.execute(uri: uri + "/replay", method: .post, headers: DeadLetterScenarios.auth,
+                try ReceiveClient.expectError(try await client.execute(uri: uri + "/replay", method: .post, headers: DeadLetterScenarios.auth,
                                                                       body: ByteBuffer(string: body)), .badRequest, "bad_request", contains: "ids")
-                try ReceiveTests.expectError(try await client.execute(uri: uri, method: .delete, headers: DeadLetterScenarios.auth,
+                try ReceiveClient.expectError(try await client.execute(uri: uri, method: .delete, headers: DeadLetterScenarios.auth,
                                                                       body: ByteBuffer(string: body)), .badRequest, "bad_request", contains: "ids")
             }
         }
@@ -128,7 +129,7 @@ enum DeadLetterScenarios {
             ]
             for (uri, method, allow) in cases {
                 let response = try await client.execute(uri: uri, method: method)
-                try ReceiveTests.expectError(response, .methodNotAllowed, "method_not_allowed")
+                try ReceiveClient.expectError(response, .methodNotAllowed, "method_not_allowed")
                 #expect(response.headers[.allow] == allow, "\(method) \(uri)")
             }
             #expect(try await client.execute(uri: "/no/such/path", method: .get).status == .notFound)
@@ -138,7 +139,7 @@ enum DeadLetterScenarios {
     @Test func adminEndpointsAreOffWithoutAToken() async throws {
         let (app, _, platform) = try DeadLetterScenarios.app(redisURL: nil, adminToken: nil)
         try await app.test(.router) { client in
-            try ReceiveTests.expectError(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)", method: .get, headers: DeadLetterScenarios.auth),
+            try ReceiveClient.expectError(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)", method: .get, headers: DeadLetterScenarios.auth),
                                          .forbidden, "forbidden", contains: "set HOOKBAY_ADMIN_TOKEN")
         }
     }

@@ -1,5 +1,6 @@
 import HookbayRedis
 import NIOCore
+import HookbayTestSupport
 import Testing
 
 @Suite(.enabled(if: TestRedis.enabled, "set REDIS_URL (bash scripts/test does) to run the Redis tests"))

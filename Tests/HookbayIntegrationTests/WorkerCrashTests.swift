@@ -2,6 +2,7 @@ import Foundation
 import HookbayRedis
 import Hummingbird
 import HummingbirdTesting
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -40,9 +41,9 @@ struct WorkerCrashTests {
         let (app, gateway) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
         try await app.test(.live) { client in
             let body = Fixtures.envelope(platform: platform, contentID: "survivor")
-            let response = try await ReceiveTests.post(client, platform: platform, body: body)
+            let response = try await ReceiveClient.post(client, platform: platform, body: body)
             #expect(response.status == .accepted)
-            let eventID = try #require(try ReceiveTests.json(response)["event_id"]?.stringValue)
+            let eventID = try #require(try ReceiveClient.json(response)["event_id"]?.stringValue)
 
             // Read by the victim: pending under its consumer name, not acknowledged.
             #expect(try await eventually {
@@ -67,9 +68,9 @@ struct WorkerCrashTests {
         let server = try RedisServerProcess()
         try await server.start()
         defer { server.stop() }
-        let (app, gateway, platform) = try ProcessingScenarios.app(extra: "", redisURL: server.url, workers: 1)
+        let (app, gateway, platform) = try ReceiveClient.processingApp(extra: "", redisURL: server.url, workers: 1)
         try await app.test(.live) { client in
-            #expect(try await ReceiveTests.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: "before")).status == .accepted)
+            #expect(try await ReceiveClient.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: "before")).status == .accepted)
             #expect(try await eventually { try await gateway.store.content(platform: platform, contentID: "before") != nil })
 
             server.stop()
@@ -78,7 +79,7 @@ struct WorkerCrashTests {
 
             let body = Fixtures.envelope(platform: platform, contentID: "after")
             #expect(try await eventually {
-                try await ReceiveTests.post(client, platform: platform, body: body).status == .accepted
+                try await ReceiveClient.post(client, platform: platform, body: body).status == .accepted
             })
             #expect(try await eventually { try await gateway.store.content(platform: platform, contentID: "after") != nil })
         }
@@ -104,7 +105,7 @@ struct WorkerCrashTests {
             var innocent: [String] = []
             for i in 0..<20 {
                 let contentID = i == 7 ? "poison-pill" : "innocent-\(i)"
-                let response = try await ReceiveTests.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: contentID))
+                let response = try await ReceiveClient.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: contentID))
                 #expect(response.status == .accepted)
                 if i != 7 { innocent.append(contentID) }
             }

@@ -5,45 +5,22 @@ import HookbayRedis
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
 
-/// Waits (bounded) until `condition` holds; the bound is a safety net, not a speed assertion.
-func eventually(within limit: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}
-
 /// Receive → queue → worker → adapter → SQLite, on either queue backend.
 enum ProcessingScenarios {
-    static func app(extra: String, redisURL: String?, workers: Int = 1, plugin: String? = nil, claimIdle: Duration = .seconds(60))
-        throws -> (some ApplicationProtocol, Gateway, String)
-    {
-        let platform = Fixtures.uniqueID()
-        var yaml = Fixtures.platformYAML(id: platform, extra: extra)
-        if let plugin { yaml += "\nadapter: test-plugin\nplugin_path: \(plugin)\n" }
-        let dir = try Fixtures.configDirectory(["p.yaml": yaml])
-        let (app, gateway) = try buildApplication(
-            configuration: Fixtures.gateway(configDirectory: dir, redisURL: redisURL, workers: workers, claimIdle: claimIdle),
-            environment: Fixtures.environment, logger: Fixtures.logger
-        )
-        return (app, gateway, platform)
-    }
-
     static func stats(_ gateway: Gateway, _ platform: String) async throws -> PlatformQueueStats {
         try await gateway.queue.stats(platform: platform)
     }
 
     static func endToEnd(redisURL: String?) async throws {
-        let (app, gateway, platform) = try app(extra: "adapter: netflix", redisURL: redisURL)
+        let (app, gateway, platform) = try ReceiveClient.processingApp(extra: "adapter: netflix", redisURL: redisURL)
         try await app.test(.live) { client in
             let body = #"{"event_type":"content_added","platform":"\#(platform)","timestamp":"2025-12-06T00:00:00Z","payload":{"content_id":"m1","title":"Film","content_type":"movie","regions":["US"]}}"#
-            #expect(try await ReceiveTests.post(client, platform: platform, body: body).status == .accepted)
+            #expect(try await ReceiveClient.post(client, platform: platform, body: body).status == .accepted)
             #expect(try await eventually { try await stats(gateway, platform).processed == 1 })
             let row = try #require(try await gateway.store.content(platform: platform, contentID: "m1"))
             #expect(row.title == "Film")
@@ -53,20 +30,20 @@ enum ProcessingScenarios {
 
             let content = try await client.execute(uri: "/api/v1/content/\(platform)/m1", method: .get)
             #expect(content.status == .ok)
-            #expect(try ReceiveTests.json(content)["title"] == .string("Film"))
+            #expect(try ReceiveClient.json(content)["title"] == .string("Film"))
             #expect(try await client.execute(uri: "/api/v1/content/\(platform)/nope", method: .get).status == .notFound)
-            let json = try ReceiveTests.json(try await client.execute(uri: "/api/v1/webhooks/stats", method: .get))
+            let json = try ReceiveClient.json(try await client.execute(uri: "/api/v1/webhooks/stats", method: .get))
             #expect(json["platforms"]?[platform]?["total_processed"] == .number("1"))
         }
     }
 
     static func retriesWithBackoffThenDeadLetters(redisURL: String?) async throws -> [StreamEntry] {
         let plugin = try TestPlugins.build(variant: "PROCESS_RETRY")
-        let (app, gateway, platform) = try app(
+        let (app, gateway, platform) = try ReceiveClient.processingApp(
             extra: "retry: { max_attempts: 3, base_delay_ms: 200, max_delay_ms: 400 }", redisURL: redisURL, plugin: plugin)
         return try await app.test(.live) { client in
             let started = WallClock.milliseconds()
-            #expect(try await ReceiveTests.post(client, platform: platform, body: Fixtures.envelope(platform: platform)).status == .accepted)
+            #expect(try await ReceiveClient.post(client, platform: platform, body: Fixtures.envelope(platform: platform)).status == .accepted)
             #expect(try await eventually { try await stats(gateway, platform).deadLetter == 1 })
             let elapsed = WallClock.milliseconds() - started
             // Two waits between three attempts: at least half of 200 ms + 400 ms with jitter.
@@ -79,9 +56,9 @@ enum ProcessingScenarios {
 
     static func invalidIsDeadLetteredAtOnce(redisURL: String?) async throws -> [StreamEntry] {
         let plugin = try TestPlugins.build(variant: "PROCESS_INVALID")
-        let (app, gateway, platform) = try app(extra: "", redisURL: redisURL, plugin: plugin)
+        let (app, gateway, platform) = try ReceiveClient.processingApp(extra: "", redisURL: redisURL, plugin: plugin)
         return try await app.test(.live) { client in
-            #expect(try await ReceiveTests.post(client, platform: platform, body: Fixtures.envelope(platform: platform)).status == .accepted)
+            #expect(try await ReceiveClient.post(client, platform: platform, body: Fixtures.envelope(platform: platform)).status == .accepted)
             #expect(try await eventually { try await stats(gateway, platform).deadLetter == 1 })
             #expect(try await stats(gateway, platform).processing == 0)
             return try await deadLetters(gateway, platform)
@@ -89,13 +66,13 @@ enum ProcessingScenarios {
     }
 
     static func twoWorkersApplyEveryEventOnce(redisURL: String?, events: Int = 200) async throws {
-        let (app, gateway, platform) = try app(extra: "rate_limit: { per_minute: 100000 }", redisURL: redisURL, workers: 2)
+        let (app, gateway, platform) = try ReceiveClient.processingApp(extra: "rate_limit: { per_minute: 100000 }", redisURL: redisURL, workers: 2)
         try await app.test(.router) { client in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<events {
                     group.addTask {
                         let body = Fixtures.envelope(platform: platform, contentID: "c\(i)")
-                        let status = try await ReceiveTests.post(client, platform: platform, body: body).status
+                        let status = try await ReceiveClient.post(client, platform: platform, body: body).status
                         #expect(status == .accepted)
                     }
                 }
@@ -116,7 +93,7 @@ enum ProcessingScenarios {
     @Test func endToEnd() async throws { try await ProcessingScenarios.endToEnd(redisURL: nil) }
 
     @Test func anEventTheDatabaseRefusesDoesNotFailItsBatchMates() async throws {
-        let (app, gateway, platform) = try ProcessingScenarios.app(extra: "adapter: netflix", redisURL: nil, workers: 0)
+        let (app, gateway, platform) = try ReceiveClient.processingApp(extra: "adapter: netflix", redisURL: nil, workers: 0)
         // SQLite itself refuses one content id.
         try await DatabaseQueue(path: gateway.configuration.databasePath).write { db in
             try db.execute(sql: """
@@ -127,7 +104,7 @@ enum ProcessingScenarios {
         let ids = ["a", "b", "poison", "c", "d"]
         try await app.test(.router) { client in
             for id in ids {
-                let response = try await ReceiveTests.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: id))
+                let response = try await ReceiveClient.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: id))
                 #expect(response.status == .accepted)
             }
         }

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -70,9 +71,9 @@ import Testing
 
     @Test func answersAsTheRouterDoes() async throws {
         let steps = Self.steps
-        let (routed, _) = try ReceiveTests.app(files: Self.files)
+        let (routed, _) = try ReceiveClient.app(files: Self.files)
         let viaRouter = try await routed.test(.router) { client in try await Self.run(steps, on: client) }
-        let (live, _) = try ReceiveTests.app(files: Self.files)
+        let (live, _) = try ReceiveClient.app(files: Self.files)
         let viaEventLoop = try await live.test(.live) { client in
             // Each answer carries the headers the router's do.
             let response = try await client.execute(uri: "/api/v1/webhooks/nope", method: .post, body: ByteBuffer(string: "{}"))
@@ -94,7 +95,7 @@ import Testing
 
     /// Pipelined requests, some served on the event loop and some by the router, are answered in the order sent.
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
-        let (app, gateway) = try ReceiveTests.app(files: Self.files)
+        let (app, gateway) = try ReceiveClient.app(files: Self.files)
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let first = Fixtures.envelope(platform: "netflix", contentID: "pipe-1")
@@ -124,7 +125,7 @@ import Testing
     /// An answer to `HEAD` ends with its head, between deliveries answered on the event loop: the router's body for it
     /// is dropped and the answers after it stay in step.
     @Test func headAnswersCarryNoBody() async throws {
-        let (app, _) = try ReceiveTests.app(files: Self.files)
+        let (app, _) = try ReceiveClient.app(files: Self.files)
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let body = Fixtures.envelope(platform: "netflix", contentID: "head-1")
@@ -144,7 +145,7 @@ import Testing
     }
 
     @Test func connectionCloseIsHonoured() async throws {
-        let (app, _) = try ReceiveTests.app(files: Self.files)
+        let (app, _) = try ReceiveClient.app(files: Self.files)
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let body = Fixtures.envelope(platform: "netflix", contentID: "close-1")
@@ -164,9 +165,9 @@ import Testing
         let (app, _) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let fd = try ConnectionTests.connect(port)
+            let fd = try Sockets.connect(port)
             defer { close(fd) }
-            let (statuses, closedWhenIdle) = await ConnectionTests.blocking { () -> ([Int], Bool) in
+            let (statuses, closedWhenIdle) = await Sockets.blocking { () -> ([Int], Bool) in
                 var statuses: [Int] = []
                 // A delivery every 250 ms for 2.5 s on one connection: two and a half idle timeouts.
                 for i in 0..<10 {
@@ -235,101 +236,5 @@ import Testing
             #expect(answers.first?.headers["retry-after"] == "5")
             #expect(answers.first?.body.contains("queue_unavailable") == true)
         }
-    }
-}
-
-/// HTTP/1.1 over a plain socket, for what a test client hides: pipelining, chunked bodies, `Connection: close`.
-enum RawHTTP {
-    struct Answer {
-        var status: Int
-        var headers: [String: String]
-        var body: String
-    }
-
-    /// A POST with a `Content-Length`, signed with the test secret unless `signed` is false.
-    static func post(_ path: String, body: String, signed: Bool = true, extra: String = "") -> String {
-        let signature = signed ? "X-Webhook-Signature: \(Fixtures.signature(body))\r\n" : ""
-        return "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\(signature)\(extra)"
-            + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
-    }
-
-    /// Sends `requests` in one write and reads `count` answers.
-    static func exchange(port: Int, _ requests: String, expecting count: Int) async throws -> [Answer] {
-        let (answers, _) = try await self.talk(port: port, requests, count: count)
-        return answers
-    }
-
-    /// Sends `requests` in one write and reads one answer per element of `bodiless`: when true, an answer to `HEAD`,
-    /// whose head ends it whatever its `Content-Length` says.
-    static func exchange(port: Int, _ requests: String, bodiless: [Bool]) async throws -> [Answer] {
-        let (answers, _) = try await self.talk(port: port, requests, count: bodiless.count, bodiless: bodiless)
-        return answers
-    }
-
-    /// Sends `request` and reads until the server closes; the answers and whether it closed within 5 s.
-    static func exchangeUntilClosed(port: Int, _ request: String) async throws -> ([Answer], Bool) {
-        try await self.talk(port: port, request, count: nil)
-    }
-
-    private static func talk(port: Int, _ requests: String, count: Int?, bodiless: [Bool] = []) async throws -> ([Answer], Bool) {
-        let fd = try ConnectionTests.connect(port)
-        return await ConnectionTests.blocking {
-            defer { close(fd) }
-            let bytes = Array(requests.utf8)
-            var offset = 0
-            while offset < bytes.count {
-                let sent = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if sent <= 0 { break }
-                offset += sent
-            }
-            var timeout = timeval(tv_sec: 10, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var received: [UInt8] = []
-            var answers: [Answer] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while count.map({ answers.count < $0 }) ?? true {
-                let n = recv(fd, &buffer, buffer.count, 0)
-                if n <= 0 { return (answers, n == 0) }
-                received += buffer[0..<n]
-                while let (answer, used) = parse(received, bodiless: answers.count < bodiless.count && bodiless[answers.count]) {
-                    answers.append(answer)
-                    received.removeFirst(used)
-                }
-            }
-            return (answers, false)
-        }
-    }
-
-    /// Reads one answer from `fd` (blocking, 10 s at most).
-    static func readAnswer(_ fd: Int32) -> Answer? {
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            if let (answer, _) = parse(received) { return answer }
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { return nil }
-            received += buffer[0..<n]
-        }
-    }
-
-    /// One answer from the front of `bytes` (which must carry a `Content-Length`, or be `bodiless`), and how many bytes
-    /// it took.
-    static func parse(_ bytes: [UInt8], bodiless: Bool = false) -> (Answer, Int)? {
-        let separator: [UInt8] = Array("\r\n\r\n".utf8)
-        guard let end = bytes.indices.dropLast(3).first(where: { Array(bytes[$0..<$0 + 4]) == separator }) else { return nil }
-        let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
-        guard let status = lines.first?.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
-        var headers: [String: String] = [:]
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        let length = bodiless ? 0 : Int(headers["content-length"] ?? "0") ?? 0
-        let bodyStart = end + 4
-        guard bytes.count >= bodyStart + length else { return nil }
-        return (Answer(status: status, headers: headers, body: String(decoding: bytes[bodyStart..<bodyStart + length], as: UTF8.self)),
-                bodyStart + length)
     }
 }

@@ -5,50 +5,20 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
 
 /// The receive path over the embedded queue, through the real router: every status code and error body.
-@Suite struct ReceiveTests {
-    static func app(
-        files: [String: String]? = nil, maxBodyBytes: Int = 1 << 20, platform: String = "netflix"
-    ) throws -> (some ApplicationProtocol, Gateway) {
-        let dir = try Fixtures.configDirectory(files ?? ["p.yaml": Fixtures.platformYAML(id: platform)])
-        return try buildApplication(
-            configuration: Fixtures.gateway(configDirectory: dir, redisURL: nil, maxBodyBytes: maxBodyBytes),
-            environment: Fixtures.environment,
-            logger: Fixtures.logger
-        )
-    }
-
-    static func post(_ client: some TestClientProtocol, platform: String = "netflix", body: String,
-                     headers: HTTPFields? = nil) async throws -> TestResponse {
-        try await client.execute(uri: "/api/v1/webhooks/\(platform)", method: .post,
-                                 headers: headers ?? Fixtures.signedHeaders(body), body: ByteBuffer(string: body))
-    }
-
-    static func json(_ response: TestResponse) throws -> JSONValue {
-        try JSONParser.parse(Array(response.body.readableBytesView))
-    }
-
-    static func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, _ code: String, contains text: String = "",
-                            sourceLocation: SourceLocation = #_sourceLocation) throws {
-        #expect(response.status == status, sourceLocation: sourceLocation)
-        let body = try json(response)
-        #expect(body["error"] == .string(code), sourceLocation: sourceLocation)
-        let message = body["message"]?.stringValue ?? ""
-        #expect(!message.isEmpty && (text.isEmpty || message.contains(text)), "\(body)", sourceLocation: sourceLocation)
-        #expect(response.headers[.contentType] == "application/json", sourceLocation: sourceLocation)
-    }
-
+@Suite struct WebhookRoutesTests {
     @Test func acceptsThenDetectsDuplicate() async throws {
-        let (app, gateway) = try Self.app()
+        let (app, gateway) = try ReceiveClient.app()
         try await app.test(.router) { client in
             let body = Fixtures.envelope(platform: "netflix")
-            let first = try await Self.post(client, body: body)
+            let first = try await ReceiveClient.post(client, body: body)
             #expect(first.status == .accepted)
-            let accepted = try Self.json(first)
+            let accepted = try ReceiveClient.json(first)
             #expect(accepted["status"] == .string("accepted"))
             let eventID = try #require(accepted["event_id"]?.stringValue)
             #expect(eventID.count == 64)
@@ -58,9 +28,9 @@ import Testing
                 { "payload": { "title": "New Movie", "content_id": "12345" }, "timestamp": "2026-01-01T00:00:00Z",
                   "platform": "netflix", "event_type": "content_added", "signature": "ignored" }
                 """
-            let second = try await Self.post(client, body: again)
+            let second = try await ReceiveClient.post(client, body: again)
             #expect(second.status == .ok)
-            #expect(try Self.json(second) == .object(["event_id": .string(eventID), "status": .string("duplicate")]))
+            #expect(try ReceiveClient.json(second) == .object(["event_id": .string(eventID), "status": .string("duplicate")]))
 
             let entries = (gateway.queue as! InMemoryWebhookQueue).entries(platform: "netflix")
             #expect(entries.count == 1)
@@ -75,9 +45,9 @@ import Testing
 
     @Test func mappedEventTypeIsCanonical() async throws {
         let yaml = Fixtures.platformYAML(id: "netflix", extra: "event_types: { title.updated: content_updated }")
-        let (app, gateway) = try Self.app(files: ["n.yaml": yaml])
+        let (app, gateway) = try ReceiveClient.app(files: ["n.yaml": yaml])
         try await app.test(.router) { client in
-            let response = try await Self.post(client, body: Fixtures.envelope(platform: "netflix", eventType: "title.updated"))
+            let response = try await ReceiveClient.post(client, body: Fixtures.envelope(platform: "netflix", eventType: "title.updated"))
             #expect(response.status == .accepted)
             let fields = (gateway.queue as! InMemoryWebhookQueue).entries(platform: "netflix")[0].fields
             #expect(fields.first { $0.0 == "event_type" }.map { String(buffer: $0.1) } == "content_updated")
@@ -86,68 +56,68 @@ import Testing
     }
 
     @Test func tooLargeDeclared() async throws {
-        let (app, _) = try Self.app(maxBodyBytes: 100)
+        let (app, _) = try ReceiveClient.app(maxBodyBytes: 100)
         try await app.test(.router) { client in
             let body = Fixtures.envelope(platform: "netflix", title: String(repeating: "x", count: 200))
-            try Self.expectError(try await Self.post(client, body: body), .contentTooLarge, "payload_too_large", contains: "100 bytes")
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: body), .contentTooLarge, "payload_too_large", contains: "100 bytes")
         }
     }
 
     @Test func tooLargeStreamedWithoutLength() async throws {
-        let (app, _) = try Self.app(maxBodyBytes: 1000)
+        let (app, _) = try ReceiveClient.app(maxBodyBytes: 1000)
         try await app.test(.live) { client in
             // A chunked body that never declares its length is cut off at the limit.
             let body = Fixtures.envelope(platform: "netflix", title: String(repeating: "x", count: 5000))
             var headers = Fixtures.signedHeaders(body)
             headers[.transferEncoding] = "chunked"
             let response = try await client.execute(uri: "/api/v1/webhooks/netflix", method: .post, headers: headers, body: ByteBuffer(string: body))
-            try Self.expectError(response, .contentTooLarge, "payload_too_large")
+            try ReceiveClient.expectError(response, .contentTooLarge, "payload_too_large")
         }
     }
 
     @Test func unknownPlatform() async throws {
-        let (app, _) = try Self.app()
+        let (app, _) = try ReceiveClient.app()
         try await app.test(.router) { client in
             let body = Fixtures.envelope(platform: "hulu")
-            try Self.expectError(try await Self.post(client, platform: "hulu", body: body), .notFound, "unsupported_platform", contains: "'hulu'")
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, platform: "hulu", body: body), .notFound, "unsupported_platform", contains: "'hulu'")
         }
     }
 
     @Test func disabledPlatform() async throws {
-        let (app, _) = try Self.app(files: ["n.yaml": Fixtures.platformYAML(id: "netflix", extra: "enabled: false")])
+        let (app, _) = try ReceiveClient.app(files: ["n.yaml": Fixtures.platformYAML(id: "netflix", extra: "enabled: false")])
         try await app.test(.router) { client in
-            let response = try await Self.post(client, body: Fixtures.envelope(platform: "netflix"))
-            try Self.expectError(response, .serviceUnavailable, "platform_disabled")
+            let response = try await ReceiveClient.post(client, body: Fixtures.envelope(platform: "netflix"))
+            try ReceiveClient.expectError(response, .serviceUnavailable, "platform_disabled")
             #expect(response.headers[.retryAfter] != nil)
         }
     }
 
     @Test func invalidSignatures() async throws {
-        let (app, gateway) = try Self.app()
+        let (app, gateway) = try ReceiveClient.app()
         try await app.test(.router) { client in
             let body = Fixtures.envelope(platform: "netflix")
             let sigName = HTTPField.Name("X-Webhook-Signature")!
-            try Self.expectError(try await Self.post(client, body: body, headers: [:]), .unauthorized, "invalid_signature", contains: "missing X-Webhook-Signature")
-            try Self.expectError(try await Self.post(client, body: body, headers: [sigName: "abc"]), .unauthorized, "invalid_signature", contains: "prefix")
-            try Self.expectError(try await Self.post(client, body: body, headers: Fixtures.signedHeaders(body, secret: "wrong")), .unauthorized, "invalid_signature", contains: "does not match")
-            try Self.expectError(try await Self.post(client, body: body + " ", headers: Fixtures.signedHeaders(body)), .unauthorized, "invalid_signature")
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: body, headers: [:]), .unauthorized, "invalid_signature", contains: "missing X-Webhook-Signature")
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: body, headers: [sigName: "abc"]), .unauthorized, "invalid_signature", contains: "prefix")
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: body, headers: Fixtures.signedHeaders(body, secret: "wrong")), .unauthorized, "invalid_signature", contains: "does not match")
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: body + " ", headers: Fixtures.signedHeaders(body)), .unauthorized, "invalid_signature")
             #expect((gateway.queue as! InMemoryWebhookQueue).entries(platform: "netflix").isEmpty)
         }
     }
 
     @Test func rateLimitWithRetryAfterAndForgeriesDoNotSpendTokens() async throws {
         let yaml = Fixtures.platformYAML(id: "netflix", extra: "rate_limit: { per_minute: 2, burst: 2 }")
-        let (app, gateway) = try Self.app(files: ["n.yaml": yaml])
+        let (app, gateway) = try ReceiveClient.app(files: ["n.yaml": yaml])
         try await app.test(.router) { client in
             // Forged requests first: they must not consume the bucket.
             for i in 0..<5 {
                 let body = Fixtures.envelope(platform: "netflix", contentID: "forged-\(i)")
-                #expect(try await Self.post(client, body: body, headers: Fixtures.signedHeaders(body, secret: "nope")).status == .unauthorized)
+                #expect(try await ReceiveClient.post(client, body: body, headers: Fixtures.signedHeaders(body, secret: "nope")).status == .unauthorized)
             }
-            #expect(try await Self.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "1")).status == .accepted)
-            #expect(try await Self.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "2")).status == .accepted)
-            let limited = try await Self.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "3"))
-            try Self.expectError(limited, .tooManyRequests, "rate_limit_exceeded")
+            #expect(try await ReceiveClient.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "1")).status == .accepted)
+            #expect(try await ReceiveClient.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "2")).status == .accepted)
+            let limited = try await ReceiveClient.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "3"))
+            try ReceiveClient.expectError(limited, .tooManyRequests, "rate_limit_exceeded")
             // 2 per minute: a token is back within 30 s (the exact figure is pinned by TokenBucketTests' injected clock;
             // here the real clock runs while the test does).
             let retryAfter = try #require(limited.headers[.retryAfter].flatMap { Int($0) })
@@ -176,32 +146,32 @@ import Testing
         ("", "empty body"),
     ])
     func invalidPayloads(body: String, message: String) async throws {
-        let (app, _) = try Self.app()
+        let (app, _) = try ReceiveClient.app()
         try await app.test(.router) { client in
-            try Self.expectError(try await Self.post(client, body: body), .badRequest, "invalid_payload", contains: message)
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: body), .badRequest, "invalid_payload", contains: message)
         }
     }
 
     @Test func nestedRequiredField() async throws {
-        let (app, _) = try Self.app(files: ["n.yaml": "platform: netflix\nsecret_env: \(Fixtures.secretEnv)\nrequired_fields: [meta.rating]\n"])
+        let (app, _) = try ReceiveClient.app(files: ["n.yaml": "platform: netflix\nsecret_env: \(Fixtures.secretEnv)\nrequired_fields: [meta.rating]\n"])
         try await app.test(.router) { client in
             let good = #"{"event_type":"content_added","platform":"netflix","timestamp":"t","payload":{"content_id":"c1","meta":{"rating":"PG"}}}"#
-            #expect(try await Self.post(client, body: good).status == .accepted)
+            #expect(try await ReceiveClient.post(client, body: good).status == .accepted)
             let bad = #"{"event_type":"content_added","platform":"netflix","timestamp":"t","payload":{"content_id":"c1","meta":{}}}"#
-            try Self.expectError(try await Self.post(client, body: bad), .badRequest, "invalid_payload", contains: "payload.meta.rating")
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: bad), .badRequest, "invalid_payload", contains: "payload.meta.rating")
         }
     }
 
     @Test func metricsAndStatsShapes() async throws {
-        let (app, _) = try Self.app()
+        let (app, _) = try ReceiveClient.app()
         try await app.test(.router) { client in
             let body = Fixtures.envelope(platform: "netflix")
-            _ = try await Self.post(client, body: body)
-            _ = try await Self.post(client, body: body)
-            _ = try await Self.post(client, body: body, headers: [:])
-            _ = try await Self.post(client, platform: "nope", body: body)
+            _ = try await ReceiveClient.post(client, body: body)
+            _ = try await ReceiveClient.post(client, body: body)
+            _ = try await ReceiveClient.post(client, body: body, headers: [:])
+            _ = try await ReceiveClient.post(client, platform: "nope", body: body)
 
-            let metrics = try Self.json(try await client.execute(uri: "/api/v1/webhooks/metrics", method: .get))
+            let metrics = try ReceiveClient.json(try await client.execute(uri: "/api/v1/webhooks/metrics", method: .get))
             #expect(metrics["received"] == .number("4"))
             #expect(metrics["accepted"] == .number("1"))
             #expect(metrics["duplicates"] == .number("1"))
@@ -214,7 +184,7 @@ import Testing
             #expect(netflix["received"] == .number("3"))
             #expect(netflix["failure_rate"] == .number("33.33"))
 
-            let stats = try Self.json(try await client.execute(uri: "/api/v1/webhooks/stats", method: .get))
+            let stats = try ReceiveClient.json(try await client.execute(uri: "/api/v1/webhooks/stats", method: .get))
             #expect(stats["pending_count"] == .number("1"))
             #expect(stats["processing_count"] == .number("0"))
             #expect(stats["dead_letter_count"] == .number("0"))
@@ -224,21 +194,21 @@ import Testing
     }
 
     @Test func metricsAreZeroWhenNothingReceived() async throws {
-        let (app, _) = try Self.app()
+        let (app, _) = try ReceiveClient.app()
         try await app.test(.router) { client in
-            let metrics = try Self.json(try await client.execute(uri: "/api/v1/webhooks/metrics", method: .get))
+            let metrics = try ReceiveClient.json(try await client.execute(uri: "/api/v1/webhooks/metrics", method: .get))
             #expect(metrics["success_rate"] == .number("0"))
             #expect(metrics["failure_rate"] == .number("0"))
         }
     }
 
     @Test func healthAndReadiness() async throws {
-        let (app, _) = try Self.app()
+        let (app, _) = try ReceiveClient.app()
         try await app.test(.router) { client in
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
             let ready = try await client.execute(uri: "/readyz", method: .get)
             #expect(ready.status == .ok)
-            #expect(try Self.json(ready)["durable"] == .bool(false))
+            #expect(try ReceiveClient.json(ready)["durable"] == .bool(false))
         }
     }
 }
@@ -246,23 +216,23 @@ import Testing
 /// The adapter's `validate` in the request path.
 @Suite struct AdapterReceiveTests {
     @Test func adapterRefusalIs400WithItsMessage() async throws {
-        let (app, gateway) = try ReceiveTests.app(files: ["n.yaml": Fixtures.platformYAML(id: "netflix", extra: "adapter: netflix")])
+        let (app, gateway) = try ReceiveClient.app(files: ["n.yaml": Fixtures.platformYAML(id: "netflix", extra: "adapter: netflix")])
         try await app.test(.router) { client in
             let bad = #"{"event_type":"content_added","platform":"netflix","timestamp":"t","payload":{"content_id":"1","regions":"US"}}"#
-            try ReceiveTests.expectError(try await ReceiveTests.post(client, body: bad), .badRequest, "invalid_payload",
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: bad), .badRequest, "invalid_payload",
                                          contains: "payload.regions must be an array of strings")
             let good = #"{"event_type":"content_added","platform":"netflix","timestamp":"t","payload":{"content_id":"1","regions":["US"]}}"#
-            #expect(try await ReceiveTests.post(client, body: good).status == .accepted)
+            #expect(try await ReceiveClient.post(client, body: good).status == .accepted)
             #expect((gateway.queue as! InMemoryWebhookQueue).entries(platform: "netflix").count == 1)
         }
     }
 
     @Test func adapterAskingToRetryIs503() async throws {
         let plugin = try TestPlugins.build(variant: "RETRY", name: "warming")
-        let (app, gateway) = try ReceiveTests.app(files: ["n.yaml": Fixtures.platformYAML(id: "netflix", extra: "adapter: warming\nplugin_path: \(plugin)")])
+        let (app, gateway) = try ReceiveClient.app(files: ["n.yaml": Fixtures.platformYAML(id: "netflix", extra: "adapter: warming\nplugin_path: \(plugin)")])
         try await app.test(.router) { client in
-            let response = try await ReceiveTests.post(client, body: Fixtures.envelope(platform: "netflix"))
-            try ReceiveTests.expectError(response, .serviceUnavailable, "adapter_unavailable", contains: "backend is warming up")
+            let response = try await ReceiveClient.post(client, body: Fixtures.envelope(platform: "netflix"))
+            try ReceiveClient.expectError(response, .serviceUnavailable, "adapter_unavailable", contains: "backend is warming up")
             #expect(response.headers[.retryAfter] == "5")
             #expect((gateway.queue as! InMemoryWebhookQueue).entries(platform: "netflix").isEmpty)
         }

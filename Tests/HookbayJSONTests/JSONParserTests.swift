@@ -1,7 +1,7 @@
 import HookbayJSON
 import Testing
 
-@testable import Hookbay
+
 
 @Suite struct JSONParserTests {
     func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }

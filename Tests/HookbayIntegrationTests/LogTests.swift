@@ -1,5 +1,6 @@
 import Foundation
 import HookbayJSON
+import HookbayTestSupport
 import Testing
 
 /// A real `hookbay serve` with JSON logs at trace level: every line is JSON, requests carry their id, and no secret

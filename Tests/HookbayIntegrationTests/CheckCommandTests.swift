@@ -1,17 +1,12 @@
 import Foundation
+import HookbayTestSupport
 import Testing
 
 /// `hookbay check`, run as the real executable that `swift build` puts beside the test bundle.
 @Suite struct CheckCommandTests {
-    static var executable: URL {
-        // .build/<triple>/debug/HookbayPackageTests.xctest → .build/<triple>/debug/hookbay
-        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("hookbay")
-    }
-
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = Self.executable
+        process.executableURL = HookbayProcess.executable
         process.arguments = arguments
         process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
         let pipe = Pipe()

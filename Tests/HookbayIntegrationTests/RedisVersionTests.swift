@@ -1,4 +1,5 @@
 import HookbayRedis
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay

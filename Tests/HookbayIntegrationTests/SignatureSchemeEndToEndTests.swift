@@ -4,6 +4,7 @@ import HookbayJSON
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -50,13 +51,13 @@ import Testing
             let again = try await Self.post(client, "gh", body: reserialised, headers: [headers[0], headers[1],
                 ("X-Hub-Signature-256", "sha256=" + hmacHex(Array(reserialised.utf8), key: Array("gh-secret".utf8)))])
             #expect(again.status == .ok)
-            #expect(try ReceiveTests.json(again)["event_id"] == ReceiveTests.json(first)["event_id"])
+            #expect(try ReceiveClient.json(again)["event_id"] == ReceiveClient.json(first)["event_id"])
             // Unknown event type, missing event header, bad signature.
-            try ReceiveTests.expectError(try await Self.post(client, "gh", body: body, headers: [("X-GitHub-Event", "star"), headers[1], headers[2]]),
+            try ReceiveClient.expectError(try await Self.post(client, "gh", body: body, headers: [("X-GitHub-Event", "star"), headers[1], headers[2]]),
                                          .badRequest, "invalid_payload", contains: "event type 'star'")
-            try ReceiveTests.expectError(try await Self.post(client, "gh", body: body, headers: [headers[1], headers[2]]),
+            try ReceiveClient.expectError(try await Self.post(client, "gh", body: body, headers: [headers[1], headers[2]]),
                                          .badRequest, "invalid_payload", contains: "X-GitHub-Event is missing")
-            try ReceiveTests.expectError(try await Self.post(client, "gh", body: body, headers: [headers[0], headers[1], ("X-Hub-Signature-256", "sha256=" + String(repeating: "0", count: 64))]),
+            try ReceiveClient.expectError(try await Self.post(client, "gh", body: body, headers: [headers[0], headers[1], ("X-Hub-Signature-256", "sha256=" + String(repeating: "0", count: 64))]),
                                          .unauthorized, "invalid_signature")
             #expect(try await eventually { try await gateway.store.content(platform: "gh", contentID: "acme/site")?.title == "The site" })
         }
@@ -86,7 +87,7 @@ import Testing
             // Signed with the old secret during rotation: accepted.
             #expect(try await Self.post(client, "stripe", body: body, headers: [header(now, "whsec_old")]).status == .accepted)
             // A replay outside the window.
-            try ReceiveTests.expectError(try await Self.post(client, "stripe", body: body, headers: [header(now - 3600, "whsec_new")]),
+            try ReceiveClient.expectError(try await Self.post(client, "stripe", body: body, headers: [header(now - 3600, "whsec_new")]),
                                          .unauthorized, "invalid_signature", contains: "timestamp is out of range")
             #expect(try await Self.post(client, "stripe", body: body, headers: [header(now, "whsec_wrong")]).status == .unauthorized)
             #expect(try await eventually { try await gateway.store.content(platform: "stripe", contentID: "prod_9")?.title == "Plan" })
@@ -109,7 +110,7 @@ import Testing
               timestamp: { header: webhook-timestamp }
             event_types: { content.created: content_added }
             """
-        let secretText = StandardWebhooksSignatureTests.vectorSecret
+        let secretText = Signing.standardWebhooksVectorSecret
         let (app, gateway) = try Self.app(yaml, environment: ["SW_SECRET": secretText])
         try await app.test(.live) { client in
             let body = #"{"type":"content.created","data":{"id":"sw-1"}}"#
@@ -118,7 +119,7 @@ import Testing
             #expect(try await Self.post(client, "sw", body: body, headers: headers).status == .accepted)
             #expect(try await Self.post(client, "sw", body: body, headers: headers).status == .ok)
             let stale = verifier.headers(for: Array(body.utf8), now: Self.now - 1000, deliveryID: "msg_live_2")
-            try ReceiveTests.expectError(try await Self.post(client, "sw", body: body, headers: stale), .unauthorized, "invalid_signature", contains: "out of range")
+            try ReceiveClient.expectError(try await Self.post(client, "sw", body: body, headers: stale), .unauthorized, "invalid_signature", contains: "out of range")
             #expect(try await eventually { try await gateway.store.content(platform: "sw", contentID: "sw-1") != nil })
         }
     }
@@ -128,11 +129,11 @@ import Testing
         let (app, _) = try Self.app(yaml, environment: Fixtures.environment, workers: 0)
         try await app.test(.router) { client in
             let fresh = Fixtures.envelope(platform: "netflix", timestamp: ISO8601DateFormatter().string(from: Date()))
-            #expect(try await ReceiveTests.post(client, body: fresh).status == .accepted)
+            #expect(try await ReceiveClient.post(client, body: fresh).status == .accepted)
             let old = Fixtures.envelope(platform: "netflix", contentID: "2", timestamp: "2020-01-01T00:00:00Z")
-            try ReceiveTests.expectError(try await ReceiveTests.post(client, body: old), .unauthorized, "invalid_signature", contains: "timestamp is out of range")
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: old), .unauthorized, "invalid_signature", contains: "timestamp is out of range")
             let garbled = Fixtures.envelope(platform: "netflix", contentID: "3", timestamp: "yesterday")
-            try ReceiveTests.expectError(try await ReceiveTests.post(client, body: garbled), .badRequest, "invalid_payload", contains: "RFC 3339")
+            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: garbled), .badRequest, "invalid_payload", contains: "RFC 3339")
         }
     }
 
@@ -172,14 +173,14 @@ import Testing
             signature: { scheme: standard-webhooks }
             """, "body.json": #"{"x":1}"#])
         let result = try CheckCommandTests().run(["sign", "--config-dir", dir, "--platform", "sw", "--file", dir + "/body.json"],
-                                                 environment: ["SW_SECRET": StandardWebhooksSignatureTests.vectorSecret])
+                                                 environment: ["SW_SECRET": Signing.standardWebhooksVectorSecret])
         #expect(result.status == 0, "\(result.output)")
         var headers: [String: String] = [:]
         for line in result.output.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             if parts.count == 2 { headers[parts[0]] = parts[1] }
         }
-        let verifier = SignatureVerifier(signature: .init(scheme: .standardWebhooks), secrets: [secret(StandardWebhooksSignatureTests.vectorSecret)])
+        let verifier = SignatureVerifier(signature: .init(scheme: .standardWebhooks), secrets: [secret(Signing.standardWebhooksVectorSecret)])
         try verify(verifier, headers, body: Array(#"{"x":1}"#.utf8), now: WallClock.milliseconds() / 1000)
         #expect(!result.output.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
     }

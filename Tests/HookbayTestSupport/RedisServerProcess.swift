@@ -1,0 +1,57 @@
+import Foundation
+import Synchronization
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HTTPTypes
+import HookbayRedis
+import Logging
+import NIOCore
+import Testing
+
+@testable import Hookbay
+
+/// A private `redis-server` on a free loopback port, for tests that stop and restart Redis.
+public final class RedisServerProcess: @unchecked Sendable {
+    // @unchecked: `process` is only replaced by start()/stop(), which a test calls from one task at a time.
+    public let port: Int
+    private var process: Process?
+
+    public var url: String { "redis://127.0.0.1:\(port)" }
+
+    public init() throws {
+        guard TestRedis.serverBinary != nil else {
+            throw TestSetupError("redis-server is not installed (apt-get install -y redis-server)")
+        }
+        self.port = Fixtures.freePort()
+    }
+
+    public func start() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestRedis.serverBinary!)
+        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", FileManager.default.temporaryDirectory.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        // Wait until it answers.
+        let client = RedisClient(configuration: .init(port: port, reconnectBackoff: .zero), logger: Fixtures.logger)
+        defer { client.shutdown() }
+        for _ in 0..<100 {
+            if (try? await client.ping()) != nil { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSetupError("redis-server on port \(port) did not start")
+    }
+
+    public func stop() {
+        guard let process else { return }
+        // SIGKILL: a test process that ran a ServiceGroup ignores SIGTERM, and children inherit that.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    deinit { stop() }
+}
