@@ -95,6 +95,15 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            // The queue's Lua scripts, compiled into the binary (PackageResources.<name>_lua): one file each, read by
+            // scripts/bench too.
+            resources: [
+                .embedInCode("Queue/Scripts/enqueue.lua"),
+                .embedInCode("Queue/Scripts/complete.lua"),
+                .embedInCode("Queue/Scripts/dead_letter.lua"),
+                .embedInCode("Queue/Scripts/lease_due.lua"),
+                .embedInCode("Queue/Scripts/replay.lua"),
             ]
         ),
         // The executable: argument parsing and wiring only.

@@ -31,13 +31,15 @@ struct NetflixAdapter: HookbayAdapter {
         var attributes: [String: JSONValue] = [:]
         if case .array(let regions)? = payload["regions"] { attributes["regions"] = .array(regions) }
         if case .object(let metadata)? = payload["metadata"] { attributes["metadata"] = .object(metadata) }
-        return [ContentUpdate(
-            contentID: payload["content_id"]?.stringValue ?? "",
-            action: event.eventType == "content_removed" ? .remove : .upsert,
-            title: payload["title"]?.stringValue,
-            contentType: payload["content_type"]?.stringValue,
-            attributes: attributes.isEmpty ? nil : attributes
-        )]
+        return [
+            ContentUpdate(
+                contentID: payload["content_id"]?.stringValue ?? "",
+                action: event.eventType == "content_removed" ? .remove : .upsert,
+                title: payload["title"]?.stringValue,
+                contentType: payload["content_type"]?.stringValue,
+                attributes: attributes.isEmpty ? nil : attributes
+            )
+        ]
     }
 }
 

@@ -34,7 +34,8 @@ public enum FuzzTargets {
         platform("platform: fuzz-github\nsecret_env: FUZZ_SECRET\nsignature: { scheme: github }\n"),
         platform("platform: fuzz-stripe\nsecret_env: FUZZ_SECRET\nsignature: { scheme: stripe }\n"),
         platform("platform: fuzz-std\nsecret_env: FUZZ_STANDARD_SECRET\nsignature: { scheme: standard-webhooks }\n"),
-        platform("""
+        platform(
+            """
             platform: fuzz-mapped
             secret_env: FUZZ_SECRET
             envelope:
@@ -145,17 +146,19 @@ public enum FuzzTargets {
         let zeros = String(repeating: "0", count: 64)
         let stripeHeader = "t=\(text),v1=\(zeros)"
         _ = try? stripe.verify(header: { $0 == "Stripe-Signature" ? stripeHeader : nil }, body: [], now: now)
-        _ = try? standard.verify(header: { name in
-            switch name {
-            case "webhook-id": return "msg_fuzz"
-            case "webhook-timestamp": return text
-            default: return "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-            }
-        }, body: [], now: now)
+        _ = try? standard.verify(
+            header: { name in
+                switch name {
+                case "webhook-id": return "msg_fuzz"
+                case "webhook-timestamp": return text
+                default: return "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+                }
+            }, body: [], now: now)
     }
 
     /// A platform whose envelopes must be recent: `max_age_seconds` on the envelope's timestamp.
-    static let timedPlatform = platform("""
+    static let timedPlatform = platform(
+        """
         platform: fuzz-timed
         secret_env: FUZZ_SECRET
         signature: { max_age_seconds: 600, tolerance_seconds: 300 }

@@ -71,9 +71,15 @@ public struct JSONParser {
         case UInt8(ascii: "{"): return try self.parseObject(depth: depth + 1)
         case UInt8(ascii: "["): return try self.parseArray(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try self.parseString())
-        case UInt8(ascii: "t"): try self.expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try self.expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try self.expectLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try self.expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try self.expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try self.expectLiteral("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try self.parseNumber())
         default: throw self.error("unexpected character '\(Self.printable(self.current))'")
         }
@@ -112,19 +118,12 @@ public struct JSONParser {
             self.index += 1
             self.skipWhitespace()
             members.append((key, keyOffset, try self.parseValue(depth: depth)))
-            self.skipWhitespace()
-            guard !self.atEnd else { throw self.error("unterminated object") }
-            switch self.current {
-            case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "}"):
-                self.index += 1
-                var object = [String: JSONValue](minimumCapacity: members.count)
-                for member in members where object.updateValue(member.value, forKey: member.key) != nil {
-                    throw JSONParseError(message: "duplicate key \"\(member.key)\"", offset: member.offset)
-                }
-                return .object(object)
-            default: throw self.error("expected ',' or '}' in object")
+            guard try self.separatorOrEnd(UInt8(ascii: "}"), in: "object") else { continue }
+            var object = [String: JSONValue](minimumCapacity: members.count)
+            for member in members where object.updateValue(member.value, forKey: member.key) != nil {
+                throw JSONParseError(message: "duplicate key \"\(member.key)\"", offset: member.offset)
             }
+            return .object(object)
         }
     }
 
@@ -140,14 +139,21 @@ public struct JSONParser {
         while true {
             self.skipWhitespace()
             elements.append(try self.parseValue(depth: depth))
-            self.skipWhitespace()
-            guard !self.atEnd else { throw self.error("unterminated array") }
-            switch self.current {
-            case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "]"): self.index += 1; return .array(elements)
-            default: throw self.error("expected ',' or ']' in array")
-            }
+            if try self.separatorOrEnd(UInt8(ascii: "]"), in: "array") { return .array(elements) }
         }
+    }
+
+    /// After an object's member or an array's element: `false` past a `,` (another follows), `true` past `end`.
+    @inline(__always)
+    private mutating func separatorOrEnd(_ end: UInt8, in container: String) throws(JSONParseError) -> Bool {
+        self.skipWhitespace()
+        guard !self.atEnd else { throw self.error("unterminated \(container)") }
+        let byte = self.current
+        guard byte == UInt8(ascii: ",") || byte == end else {
+            throw self.error("expected ',' or '\(Character(Unicode.Scalar(end)))' in \(container)")
+        }
+        self.index += 1
+        return byte == end
     }
 
     private mutating func parseNumber() throws(JSONParseError) -> String {
@@ -225,7 +231,8 @@ public struct JSONParser {
                     var scalar = try self.parseHex4()
                     if (0xD800...0xDBFF).contains(scalar) {
                         guard self.index + 1 < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\\"),
-                              self.bytes[self.index + 1] == UInt8(ascii: "u") else {
+                            self.bytes[self.index + 1] == UInt8(ascii: "u")
+                        else {
                             throw self.error("unpaired UTF-16 surrogate in \\u escape")
                         }
                         self.index += 2

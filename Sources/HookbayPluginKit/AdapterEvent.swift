@@ -15,8 +15,10 @@ public struct AdapterEvent: Sendable, Equatable {
     /// The `payload` object.
     public var payload: JSONValue
 
-    public init(platform: String, eventType: String, sourceEventType: String, eventID: String, receivedAt: Int64,
-                timestamp: String, payload: JSONValue) {
+    public init(
+        platform: String, eventType: String, sourceEventType: String, eventID: String, receivedAt: Int64,
+        timestamp: String, payload: JSONValue
+    ) {
         self.platform = platform
         self.eventType = eventType
         self.sourceEventType = sourceEventType
@@ -39,14 +41,20 @@ public struct AdapterEvent: Sendable, Equatable {
             out.append(contentsOf: "\":".utf8)
         }
         // Keys in canonical (UTF-8 byte) order.
-        key("event_id"); CanonicalJSON.writeString(eventID, into: &out)
-        key("event_type"); CanonicalJSON.writeString(eventType, into: &out)
+        key("event_id")
+        CanonicalJSON.writeString(eventID, into: &out)
+        key("event_type")
+        CanonicalJSON.writeString(eventType, into: &out)
         key("payload")
         if let payloadJSON { out.append(contentsOf: payloadJSON) } else { CanonicalJSON.write(payload, into: &out) }
-        key("platform"); CanonicalJSON.writeString(platform, into: &out)
-        key("received_at"); out.append(contentsOf: String(receivedAt).utf8)
-        key("source_event_type"); CanonicalJSON.writeString(sourceEventType, into: &out)
-        key("timestamp"); CanonicalJSON.writeString(timestamp, into: &out)
+        key("platform")
+        CanonicalJSON.writeString(platform, into: &out)
+        key("received_at")
+        out.append(contentsOf: String(receivedAt).utf8)
+        key("source_event_type")
+        CanonicalJSON.writeString(sourceEventType, into: &out)
+        key("timestamp")
+        CanonicalJSON.writeString(timestamp, into: &out)
         out.append(UInt8(ascii: "}"))
         return out
     }

@@ -3,11 +3,11 @@ import HookbayPluginABI
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Exposes a ``HookbayAdapter`` through the C descriptor of `hookbay_plugin.h`.
@@ -30,20 +30,21 @@ public enum AdapterExport {
         exported.withLock { exported in
             if let existing = exported { return UnsafeRawPointer(existing.descriptor) }
             let descriptor = UnsafeMutablePointer<hookbay_adapter>.allocate(capacity: 1)
-            descriptor.initialize(to: hookbay_adapter(
-                abi_version: HOOKBAY_ABI_VERSION,
-                struct_size: UInt32(MemoryLayout<hookbay_adapter>.size),
-                name: UnsafePointer(strdup(Adapter.name)),
-                version: UnsafePointer(strdup(Adapter.version)),
-                create: createThunk,
-                destroy: destroyThunk,
-                validate: validateThunk,
-                process: processThunk,
-                free_buf: freeThunk,
-                receive_schema: Adapter.receiveSchema.map { schema in
-                    UnsafePointer(strdup(String(decoding: CanonicalJSON.encode(schema.json), as: UTF8.self)))
-                } ?? nil
-            ))
+            descriptor.initialize(
+                to: hookbay_adapter(
+                    abi_version: HOOKBAY_ABI_VERSION,
+                    struct_size: UInt32(MemoryLayout<hookbay_adapter>.size),
+                    name: UnsafePointer(strdup(Adapter.name)),
+                    version: UnsafePointer(strdup(Adapter.version)),
+                    create: createThunk,
+                    destroy: destroyThunk,
+                    validate: validateThunk,
+                    process: processThunk,
+                    free_buf: freeThunk,
+                    receive_schema: Adapter.receiveSchema.map { schema in
+                        UnsafePointer(strdup(String(decoding: CanonicalJSON.encode(schema.json), as: UTF8.self)))
+                    } ?? nil
+                ))
             exported = Exported(descriptor: descriptor, make: { config throws(AdapterError) in try Adapter(configuration: config) })
             return UnsafeRawPointer(descriptor)
         }
@@ -70,55 +71,69 @@ public enum AdapterExport {
         }
     }
 
-    private static let createThunk: @convention(c) (UnsafePointer<CChar>?, Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutableRawPointer? = { json, count, err in
-        guard let make = AdapterExport.exported.withLock({ $0?.make }) else {
-            AdapterExport.setError(err, "adapter is not exported")
-            return nil
+    private static let createThunk:
+        @convention(c) (UnsafePointer<CChar>?, Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutableRawPointer? = {
+            json, count, err in
+            guard let make = AdapterExport.exported.withLock({ $0?.make }) else {
+                AdapterExport.setError(err, "adapter is not exported")
+                return nil
+            }
+            do throws(AdapterError) {
+                let adapter = try make(try AdapterExport.parse(json, count))
+                return Unmanaged.passRetained(Box(adapter)).toOpaque()
+            } catch {
+                AdapterExport.setError(err, error.message)
+                return nil
+            }
         }
-        do throws(AdapterError) {
-            let adapter = try make(try AdapterExport.parse(json, count))
-            return Unmanaged.passRetained(Box(adapter)).toOpaque()
-        } catch {
-            AdapterExport.setError(err, error.message)
-            return nil
-        }
-    }
 
     private static let destroyThunk: @convention(c) (UnsafeMutableRawPointer?) -> Void = { ctx in
         guard let ctx else { return }
         Unmanaged<Box>.fromOpaque(ctx).release()
     }
 
-    private static let validateThunk: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 = { ctx, json, count, err in
-        guard let ctx else { AdapterExport.setError(err, "no context"); return Int32(HOOKBAY_STATUS_INVALID.rawValue) }
-        let adapter = Unmanaged<Box>.fromOpaque(ctx).takeUnretainedValue().adapter
-        do throws(AdapterError) {
-            try adapter.validate(try AdapterEvent(json: try AdapterExport.parse(json, count)))
-            return Int32(HOOKBAY_STATUS_OK.rawValue)
-        } catch {
-            AdapterExport.setError(err, error.message)
-            return AdapterExport.status(error)
-        }
-    }
-
-    private static let processThunk: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 = { ctx, json, count, out, outCount, err in
-        guard let ctx else { AdapterExport.setError(err, "no context"); return Int32(HOOKBAY_STATUS_INVALID.rawValue) }
-        let adapter = Unmanaged<Box>.fromOpaque(ctx).takeUnretainedValue().adapter
-        do throws(AdapterError) {
-            let updates = try adapter.process(try AdapterEvent(json: try AdapterExport.parse(json, count)))
-            let bytes = CanonicalJSON.encode(.array(updates.map(\.json)))
-            let buffer = malloc(max(bytes.count, 1))!.assumingMemoryBound(to: CChar.self)
-            bytes.withUnsafeBytes { raw in
-                if let base = raw.baseAddress { memcpy(buffer, base, bytes.count) }
+    private static let validateThunk:
+        @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 = {
+            ctx, json, count, err in
+            guard let ctx else {
+                AdapterExport.setError(err, "no context")
+                return Int32(HOOKBAY_STATUS_INVALID.rawValue)
             }
-            out?.pointee = buffer
-            outCount?.pointee = bytes.count
-            return Int32(HOOKBAY_STATUS_OK.rawValue)
-        } catch {
-            AdapterExport.setError(err, error.message)
-            return AdapterExport.status(error)
+            let adapter = Unmanaged<Box>.fromOpaque(ctx).takeUnretainedValue().adapter
+            do throws(AdapterError) {
+                try adapter.validate(try AdapterEvent(json: try AdapterExport.parse(json, count)))
+                return Int32(HOOKBAY_STATUS_OK.rawValue)
+            } catch {
+                AdapterExport.setError(err, error.message)
+                return AdapterExport.status(error)
+            }
         }
-    }
+
+    private static let processThunk:
+        @convention(c) (
+            UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, UnsafeMutablePointer<Int>?,
+            UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+        ) -> Int32 = { ctx, json, count, out, outCount, err in
+            guard let ctx else {
+                AdapterExport.setError(err, "no context")
+                return Int32(HOOKBAY_STATUS_INVALID.rawValue)
+            }
+            let adapter = Unmanaged<Box>.fromOpaque(ctx).takeUnretainedValue().adapter
+            do throws(AdapterError) {
+                let updates = try adapter.process(try AdapterEvent(json: try AdapterExport.parse(json, count)))
+                let bytes = CanonicalJSON.encode(.array(updates.map(\.json)))
+                let buffer = malloc(max(bytes.count, 1))!.assumingMemoryBound(to: CChar.self)
+                bytes.withUnsafeBytes { raw in
+                    if let base = raw.baseAddress { memcpy(buffer, base, bytes.count) }
+                }
+                out?.pointee = buffer
+                outCount?.pointee = bytes.count
+                return Int32(HOOKBAY_STATUS_OK.rawValue)
+            } catch {
+                AdapterExport.setError(err, error.message)
+                return AdapterExport.status(error)
+            }
+        }
 
     private static let freeThunk: @convention(c) (UnsafeMutablePointer<CChar>?) -> Void = { buffer in
         free(buffer)

@@ -14,8 +14,10 @@ public struct ContentUpdate: Sendable, Equatable {
     /// Anything else worth keeping, as a JSON object.
     public var attributes: [String: JSONValue]?
 
-    public init(contentID: String, action: Action, title: String? = nil, contentType: String? = nil,
-                attributes: [String: JSONValue]? = nil) {
+    public init(
+        contentID: String, action: Action, title: String? = nil, contentType: String? = nil,
+        attributes: [String: JSONValue]? = nil
+    ) {
         self.contentID = contentID
         self.action = action
         self.title = title
@@ -58,8 +60,9 @@ public struct ContentUpdate: Sendable, Equatable {
         case .object(let a)?: attributes = a
         case let other?: throw .invalid("content update field 'attributes' must be an object, not \(other.typeName)")
         }
-        self.init(contentID: id, action: action, title: try optionalString("title"),
-                  contentType: try optionalString("content_type"), attributes: attributes)
+        self.init(
+            contentID: id, action: action, title: try optionalString("title"),
+            contentType: try optionalString("content_type"), attributes: attributes)
     }
 
     /// Reads a plugin's whole output: a JSON array of updates.

@@ -76,15 +76,16 @@ public struct PayloadSchema: Sendable, Equatable {
         case (.object, _):
             throw .invalid("\(path) must be an object, not \(value.typeName)")
         case (.nonEmptyString, _):
-            return  // handled above
+            return // handled above
         }
     }
 
     /// The schema as the ABI carries it: `[{"name": ..., "kind": ..., "required": true|false}, ...]`.
     public var json: JSONValue {
-        .array(self.fields.map { field in
-            .object(["name": .string(field.name), "kind": .string(field.kind.rawValue), "required": .bool(field.required)])
-        })
+        .array(
+            self.fields.map { field in
+                .object(["name": .string(field.name), "kind": .string(field.kind.rawValue), "required": .bool(field.required)])
+            })
     }
 
     /// Reads the ABI's form; the message says what is wrong.
@@ -93,7 +94,8 @@ public struct PayloadSchema: Sendable, Equatable {
         var fields: [Field] = []
         for (i, item) in items.enumerated() {
             guard case .string(let name)? = item["name"], !name.isEmpty,
-                  case .string(let kindName)? = item["kind"], let kind = Kind(rawValue: kindName) else {
+                case .string(let kindName)? = item["kind"], let kind = Kind(rawValue: kindName)
+            else {
                 let kinds = Kind.allCases.map(\.rawValue).joined(separator: ", ")
                 throw .invalid("receive schema field \(i) needs a non-empty \"name\" and a \"kind\" among \(kinds)")
             }

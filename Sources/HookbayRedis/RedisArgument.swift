@@ -11,7 +11,8 @@ public enum RedisArgument: Sendable, ExpressibleByStringLiteral {
 
 extension ByteBuffer {
     /// Appends `args` as one RESP command (`*N\r\n$len\r\narg\r\n...`), in one pass over memory reserved once
-    /// (writing it piece by piece through `ByteBuffer`'s checked writes cost ~2.5 µs for a delivery's 20 arguments).
+    /// (writing it piece by piece through `ByteBuffer`'s checked writes costs a bounds check and a possible growth per
+    /// piece; docs/performance.md has the figures).
     mutating func writeRedisCommand(_ args: [RedisArgument]) {
         self.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.redisCommandBound(args)) { out in
             var writer = RESPWriter(base: out.baseAddress!.assumingMemoryBound(to: UInt8.self))

@@ -19,7 +19,7 @@ extension RedisClient {
         do {
             _ = try await self.send(["XGROUP", "CREATE", .string(stream), .string(group), .string(id), "MKSTREAM"])
             return true
-        } catch where error.serverErrorCode == "BUSYGROUP" {
+        } catch  where error.serverErrorCode == "BUSYGROUP" {
             return false
         }
     }
@@ -53,7 +53,7 @@ extension RedisClient {
         let reply: RESPValue
         do {
             reply = try await self.send(["XINFO", "GROUPS", .string(key)])
-        } catch where error.serverErrorCode == "ERR" && error.description.contains("no such key") {
+        } catch  where error.serverErrorCode == "ERR" && error.description.contains("no such key") {
             return []
         }
         guard let groups = reply.array else { throw .unexpectedReply("XINFO GROUPS is not an array") }
@@ -87,8 +87,10 @@ extension RedisClient {
     }
 
     /// ``evalScript(_:keys:args:)`` without a task, for code running on an event loop (see ``submit(_:on:)``).
-    public func submitScript(_ script: RedisScript, keys: [RedisArgument], args: [RedisArgument],
-                             on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
+    public func submitScript(
+        _ script: RedisScript, keys: [RedisArgument], args: [RedisArgument],
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RESPValue> {
         var command: [RedisArgument] = ["EVALSHA", .string(script.sha1), .integer(keys.count)]
         command.reserveCapacity(3 + keys.count + args.count)
         command.append(contentsOf: keys)

@@ -140,8 +140,9 @@ public final class RedisClient: Sendable, Service {
             return true
         }
         if wasCurrent {
-            self.logger.warning("Redis connection closed; the next command reconnects",
-                                metadata: ["redis": .string(self.configuration.displayAddress)])
+            self.logger.warning(
+                "Redis connection closed; the next command reconnects",
+                metadata: ["redis": .string(self.configuration.displayAddress)])
         }
     }
 

@@ -109,7 +109,8 @@ public struct RedisConfiguration: Sendable, Equatable {
         var iterator = Array(text.utf8).makeIterator()
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%"), let h = iterator.next(), let l = iterator.next(),
-               let value = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16) {
+                let value = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16)
+            {
                 bytes.append(value)
             } else {
                 bytes.append(byte)

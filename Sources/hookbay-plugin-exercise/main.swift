@@ -18,5 +18,8 @@ for plugin in catalog.all {
         failed = true
     }
 }
-if catalog.all.isEmpty { print("no plugins found in \(directories)"); failed = true }
+if catalog.all.isEmpty {
+    print("no plugins found in \(directories)")
+    failed = true
+}
 exit(failed ? 1 : 0)

@@ -58,8 +58,9 @@ import Testing
     /// The shipped examples start clean: with the one secret the README sets, nothing is refused.
     @Test func theShippedPlatformsLoadCleanly() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let result = try run(["check", "--config-dir", root.appendingPathComponent("platforms.d").path],
-                             environment: ["NETFLIX_WEBHOOK_SECRET": "change-me"])
+        let result = try run(
+            ["check", "--config-dir", root.appendingPathComponent("platforms.d").path],
+            environment: ["NETFLIX_WEBHOOK_SECRET": "change-me"])
         #expect(result.status == 0, "\(result.output)")
         #expect(!result.output.contains("error:"))
     }

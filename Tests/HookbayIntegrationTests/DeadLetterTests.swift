@@ -1,10 +1,10 @@
 import Foundation
 import HTTPTypes
 import HookbayJSON
+import HookbayTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -25,11 +25,13 @@ enum DeadLetterScenarios {
     /// Puts a valid event straight into the dead-letter stream, as a failed processing would.
     static func deadLetter(_ gateway: Gateway, platform: String, contentID: String) async throws {
         let body = Fixtures.envelope(platform: platform, contentID: contentID)
-        let event = QueuedEvent(eventID: Fixtures.uniqueID("e"), platform: platform, eventType: .contentAdded,
-                                sourceEventType: "content_added", receivedAtMilliseconds: WallClock.milliseconds(),
-                                envelope: ByteBuffer(string: body))
-        let entry = StreamEntry(platform: platform, id: "1-\(Int.random(in: 1...1_000_000))",
-                                fields: Dictionary(uniqueKeysWithValues: event.fields))
+        let event = QueuedEvent(
+            eventID: Fixtures.uniqueID("e"), platform: platform, eventType: .contentAdded,
+            sourceEventType: "content_added", receivedAtMilliseconds: WallClock.milliseconds(),
+            envelope: ByteBuffer(string: body))
+        let entry = StreamEntry(
+            platform: platform, id: "1-\(Int.random(in: 1...1_000_000))",
+            fields: Dictionary(uniqueKeysWithValues: event.fields))
         try await gateway.queue.deadLetter(entry, error: "invalid: downstream said no", attempts: 5)
     }
 
@@ -40,8 +42,12 @@ enum DeadLetterScenarios {
         try await deadLetter(gateway, platform: platform, contentID: "back-again")
         try await deadLetter(gateway, platform: platform, contentID: "gone-for-good")
         try await app.test(.router) { client in
-            let listed = try ReceiveClient.json(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)?count=10", method: .get, headers: auth))
-            guard case .array(let entries)? = listed["entries"] else { Issue.record("no entries: \(listed)"); return }
+            let listed = try ReceiveClient.json(
+                try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)?count=10", method: .get, headers: auth))
+            guard case .array(let entries)? = listed["entries"] else {
+                Issue.record("no entries: \(listed)")
+                return
+            }
             #expect(entries.count == 2)
             #expect(entries[0]["error"] == .string("invalid: downstream said no"))
             #expect(entries[0]["attempts"] == .string("5"))
@@ -53,22 +59,26 @@ enum DeadLetterScenarios {
             let page = try ReceiveClient.json(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)?count=1", method: .get, headers: auth))
             #expect(page["next"] == .string(ids[0]))
 
-            let replay = try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)/replay", method: .post, headers: auth,
-                                                  body: ByteBuffer(string: #"{"ids":["\#(ids[0])","9-9"]}"#))
+            let replay = try await client.execute(
+                uri: "/api/v1/webhooks/dlq/\(platform)/replay", method: .post, headers: auth,
+                body: ByteBuffer(string: #"{"ids":["\#(ids[0])","9-9"]}"#))
             #expect(replay.status == .ok)
             #expect(try ReceiveClient.json(replay) == .object(["replayed": .number("1"), "missing": .array([.string("9-9")])]))
             #expect(try await eventually { try await gateway.store.content(platform: platform, contentID: "back-again") != nil })
 
-            let purge = try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)", method: .delete, headers: auth,
-                                                 body: ByteBuffer(string: #"{"ids":["\#(ids[1])"]}"#))
+            let purge = try await client.execute(
+                uri: "/api/v1/webhooks/dlq/\(platform)", method: .delete, headers: auth,
+                body: ByteBuffer(string: #"{"ids":["\#(ids[1])"]}"#))
             #expect(try ReceiveClient.json(purge) == .object(["purged": .number("1")]))
             #expect(try await gateway.queue.stats(platform: platform).deadLetter == 0)
             #expect(try await gateway.store.content(platform: platform, contentID: "gone-for-good") == nil)
 
-            try ReceiveClient.expectError(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)", method: .delete, headers: auth),
-                                         .badRequest, "bad_request", contains: "ids")
-            try ReceiveClient.expectError(try await client.execute(uri: "/api/v1/webhooks/dlq/unknown-p", method: .get, headers: auth),
-                                         .notFound, "unsupported_platform")
+            try ReceiveClient.expectError(
+                try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)", method: .delete, headers: auth),
+                .badRequest, "bad_request", contains: "ids")
+            try ReceiveClient.expectError(
+                try await client.execute(uri: "/api/v1/webhooks/dlq/unknown-p", method: .get, headers: auth),
+                .notFound, "unsupported_platform")
         }
     }
 }
@@ -91,9 +101,13 @@ enum DeadLetterScenarios {
         try await app.test(.router) { client in
             let uri = "/api/v1/webhooks/dlq/\(platform)"
             try ReceiveClient.expectError(try await client.execute(uri: uri, method: .get), .unauthorized, "unauthorized", contains: "missing")
-            try ReceiveClient.expectError(try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer wrong"]), .unauthorized, "unauthorized")
-            try ReceiveClient.expectError(try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(DeadLetterScenarios.token)x"]), .unauthorized, "unauthorized")
-            try ReceiveClient.expectError(try await client.execute(uri: uri, method: .get, headers: [.authorization: DeadLetterScenarios.token]), .unauthorized, "unauthorized")
+            try ReceiveClient.expectError(
+                try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer wrong"]), .unauthorized, "unauthorized")
+            try ReceiveClient.expectError(
+                try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(DeadLetterScenarios.token)x"]), .unauthorized,
+                "unauthorized")
+            try ReceiveClient.expectError(
+                try await client.execute(uri: uri, method: .get, headers: [.authorization: DeadLetterScenarios.token]), .unauthorized, "unauthorized")
             try ReceiveClient.expectError(try await client.execute(uri: uri + "/replay", method: .post), .unauthorized, "unauthorized")
             #expect(try await client.execute(uri: uri, method: .get, headers: DeadLetterScenarios.auth).status == .ok)
         }
@@ -104,15 +118,20 @@ enum DeadLetterScenarios {
         try await app.test(.router) { client in
             let uri = "/api/v1/webhooks/dlq/\(platform)"
             for query in ["after=%C2%81w5I", "after=1-", "after=-1", "after=99999999999999999999-0", "count=abc", "count=0", "count=1001"] {
-                try ReceiveClient.expectError(try await client.execute(uri: uri + "?" + query, method: .get, headers: DeadLetterScenarios.auth),
-                                             .badRequest, "bad_request")
+                try ReceiveClient.expectError(
+                    try await client.execute(uri: uri + "?" + query, method: .get, headers: DeadLetterScenarios.auth),
+                    .badRequest, "bad_request")
             }
             #expect(try await client.execute(uri: uri + "?after=0-0&count=5", method: .get, headers: DeadLetterScenarios.auth).status == .ok)
             for body in [#"{"ids":[""]}"#, #"{"ids":["1-x"]}"#, #"{"ids":[]}"#, #"{"ids":[7]}"#] {
-                try ReceiveClient.expectError(try await client.execute(uri: uri + "/replay", method: .post, headers: DeadLetterScenarios.auth,
-                                                                      body: ByteBuffer(string: body)), .badRequest, "bad_request", contains: "ids")
-                try ReceiveClient.expectError(try await client.execute(uri: uri, method: .delete, headers: DeadLetterScenarios.auth,
-                                                                      body: ByteBuffer(string: body)), .badRequest, "bad_request", contains: "ids")
+                try ReceiveClient.expectError(
+                    try await client.execute(
+                        uri: uri + "/replay", method: .post, headers: DeadLetterScenarios.auth,
+                        body: ByteBuffer(string: body)), .badRequest, "bad_request", contains: "ids")
+                try ReceiveClient.expectError(
+                    try await client.execute(
+                        uri: uri, method: .delete, headers: DeadLetterScenarios.auth,
+                        body: ByteBuffer(string: body)), .badRequest, "bad_request", contains: "ids")
             }
         }
     }
@@ -124,7 +143,7 @@ enum DeadLetterScenarios {
                 ("/healthz", .post, "GET"),
                 ("/api/v1/webhooks/\(platform)", .get, "POST"),
                 ("/api/v1/webhooks/dlq/\(platform)", .put, "DELETE, GET"),
-                ("/api/v1/webhooks/metrics", .delete, "GET"),  // the static route wins over /api/v1/webhooks/{platform}
+                ("/api/v1/webhooks/metrics", .delete, "GET"), // the static route wins over /api/v1/webhooks/{platform}
                 ("/metrics", .init("TRACE")!, "GET"),
             ]
             for (uri, method, allow) in cases {
@@ -139,8 +158,9 @@ enum DeadLetterScenarios {
     @Test func adminEndpointsAreOffWithoutAToken() async throws {
         let (app, _, platform) = try DeadLetterScenarios.app(redisURL: nil, adminToken: nil)
         try await app.test(.router) { client in
-            try ReceiveClient.expectError(try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)", method: .get, headers: DeadLetterScenarios.auth),
-                                         .forbidden, "forbidden", contains: "set HOOKBAY_ADMIN_TOKEN")
+            try ReceiveClient.expectError(
+                try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)", method: .get, headers: DeadLetterScenarios.auth),
+                .forbidden, "forbidden", contains: "set HOOKBAY_ADMIN_TOKEN")
         }
     }
 }

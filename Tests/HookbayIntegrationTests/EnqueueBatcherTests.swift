@@ -1,9 +1,10 @@
-@testable import Hookbay
 import HookbayRedis
+import HookbayTestSupport
 import NIOCore
 import NIOPosix
-import HookbayTestSupport
 import Testing
+
+@testable import Hookbay
 
 /// The deliveries an event loop admits in one turn share one enqueue script call per platform, each getting its own
 /// answer. A private `redis-server`, so that its command counts are this test's alone.
@@ -62,7 +63,8 @@ struct EnqueueBatcherTests {
         func scriptCalls() async throws -> Int {
             let info = try await self.admin.send(["INFO", "commandstats"]).string ?? ""
             guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_evalsha:") }),
-                  let calls = line.split(separator: ",").first?.split(separator: "=").last else { return 0 }
+                let calls = line.split(separator: ",").first?.split(separator: "=").last
+            else { return 0 }
             return Int(calls) ?? -1
         }
 
@@ -76,8 +78,9 @@ struct EnqueueBatcherTests {
     }
 
     static func event(_ id: String, platform: String) -> QueuedEvent {
-        QueuedEvent(eventID: id, platform: platform, eventType: .contentAdded, sourceEventType: "content_added",
-                    receivedAtMilliseconds: 1_764_979_200_000, envelope: ByteBuffer(string: #"{"id":"\#(id)"}"#))
+        QueuedEvent(
+            eventID: id, platform: platform, eventType: .contentAdded, sourceEventType: "content_added",
+            receivedAtMilliseconds: 1_764_979_200_000, envelope: ByteBuffer(string: #"{"id":"\#(id)"}"#))
     }
 
     @Test func oneTurnSharesOneCallPerPlatformAndEachDeliveryGetsItsOwnAnswer() async throws {
@@ -138,7 +141,9 @@ struct EnqueueBatcherTests {
         // From the test's task, not the event loop: concurrent calls, each answered.
         let results = try await withThrowingTaskGroup(of: EnqueueResult.self) { group in
             for i in 0..<20 {
-                group.addTask { try await setup.queue.enqueue(Self.event("e\(i % 10)", platform: platform), ttlSeconds: 60, on: setup.eventLoop).get() }
+                group.addTask {
+                    try await setup.queue.enqueue(Self.event("e\(i % 10)", platform: platform), ttlSeconds: 60, on: setup.eventLoop).get()
+                }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }

@@ -18,18 +18,22 @@ import Testing
         let adminToken = "log-test-admin-token-91"
         let registeredSecret = "registered-secret-for-log-test"
         let process = try HookbayProcess.spawn(
-            ["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir, "--database", dir + "/c.sqlite",
-             "--log-format", "json", "--log-level", "trace"],
+            [
+                "serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir, "--database", dir + "/c.sqlite",
+                "--log-format", "json", "--log-level", "trace",
+            ],
             environment: ["HOOKBAY_ADMIN_TOKEN": adminToken], stderr: try FileHandle(forWritingTo: URL(fileURLWithPath: logFile)))
 
         let body = Fixtures.envelope(platform: "alpha")
         let signature = Fixtures.signature(body)
-        #expect(try await eventually { await Self.send(port, "/api/v1/webhooks/alpha", body: body, headers: ["X-Webhook-Signature": signature]) == 202 })
+        #expect(
+            try await eventually { await Self.send(port, "/api/v1/webhooks/alpha", body: body, headers: ["X-Webhook-Signature": signature]) == 202 })
         let forged = Fixtures.signature(body, secret: "attacker")
         #expect(await Self.send(port, "/api/v1/webhooks/alpha", body: body, headers: ["X-Webhook-Signature": forged]) == 401)
         let registration = #"{"platform":"beta","url":"https://b.example/hook","event_types":["content_added"],"secret":"\#(registeredSecret)"}"#
         #expect(await Self.send(port, "/api/v1/webhooks/register", body: registration, headers: ["Authorization": "Bearer \(adminToken)"]) == 201)
-        #expect(await Self.send(port, "/api/v1/webhooks/register", body: registration, headers: ["Authorization": "Bearer wrong-\(adminToken)"]) == 401)
+        #expect(
+            await Self.send(port, "/api/v1/webhooks/register", body: registration, headers: ["Authorization": "Bearer wrong-\(adminToken)"]) == 401)
         try await Task.sleep(for: .milliseconds(500))
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()

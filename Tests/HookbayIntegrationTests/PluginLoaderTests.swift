@@ -8,8 +8,9 @@ import Testing
 
 @Suite struct PluginLoaderTests {
     static func event(_ payload: JSONValue, type: String = "content_added") -> AdapterEvent {
-        AdapterEvent(platform: "netflix", eventType: type, sourceEventType: type, eventID: String(repeating: "a", count: 64),
-                     receivedAt: 1_700_000_000_000, timestamp: "2025-12-06T00:00:00Z", payload: payload)
+        AdapterEvent(
+            platform: "netflix", eventType: type, sourceEventType: type, eventID: String(repeating: "a", count: 64),
+            receivedAt: 1_700_000_000_000, timestamp: "2025-12-06T00:00:00Z", payload: payload)
     }
 
     @Test func discoversTheReferencePlugins() throws {
@@ -28,12 +29,16 @@ import Testing
             "regions": .array([.string("US"), .string("DE")]), "metadata": .object(["rating": .string("TV-MA")]),
         ])
         try adapter.validate(Self.event(payload))
-        #expect(try adapter.process(Self.event(payload)) == [ContentUpdate(
-            contentID: "81234", action: .upsert, title: "Dark", contentType: "series",
-            attributes: ["regions": .array([.string("US"), .string("DE")]), "metadata": .object(["rating": .string("TV-MA")])]
-        )])
-        #expect(try adapter.process(Self.event(.object(["content_id": .string("81234")]), type: "content_removed"))
-            == [ContentUpdate(contentID: "81234", action: .remove)])
+        #expect(
+            try adapter.process(Self.event(payload)) == [
+                ContentUpdate(
+                    contentID: "81234", action: .upsert, title: "Dark", contentType: "series",
+                    attributes: ["regions": .array([.string("US"), .string("DE")]), "metadata": .object(["rating": .string("TV-MA")])]
+                )
+            ])
+        #expect(
+            try adapter.process(Self.event(.object(["content_id": .string("81234")]), type: "content_removed"))
+                == [ContentUpdate(contentID: "81234", action: .remove)])
     }
 
     @Test(arguments: [
@@ -69,17 +74,24 @@ import Testing
             "attributes": .array([.string("item.genres"), .string("missing.path")]),
         ])
         let adapter = try AdapterInstance(plugin: PluginLoader.load(path: TestPlugins.real("GenericAdapter")), configuration: config)
-        let payload: JSONValue = .object(["item": .object([
-            "id": .string("x9"), "name": .string("Show"), "genres": .array([.string("drama")]),
-        ])])
-        #expect(try adapter.process(Self.event(payload, type: "content_updated")) == [ContentUpdate(
-            contentID: "x9", action: .upsert, title: "Show", attributes: ["item.genres": .array([.string("drama")])]
-        )])
+        let payload: JSONValue = .object([
+            "item": .object([
+                "id": .string("x9"), "name": .string("Show"), "genres": .array([.string("drama")]),
+            ])
+        ])
+        #expect(
+            try adapter.process(Self.event(payload, type: "content_updated")) == [
+                ContentUpdate(
+                    contentID: "x9", action: .upsert, title: "Show", attributes: ["item.genres": .array([.string("drama")])]
+                )
+            ])
         #expect(throws: AdapterError.invalid("payload.item.name must be a string, not number")) {
             try adapter.validate(Self.event(.object(["item": .object(["id": .string("1"), "name": .number("3")])])))
         }
-        #expect { try AdapterInstance(plugin: PluginLoader.load(path: TestPlugins.real("GenericAdapter")), configuration: .object(["colour": .string("red")])) }
-            throws: { "\($0)".contains("adapter_config.colour: unknown key") }
+        #expect {
+            try AdapterInstance(
+                plugin: PluginLoader.load(path: TestPlugins.real("GenericAdapter")), configuration: .object(["colour": .string("red")]))
+        } throws: { "\($0)".contains("adapter_config.colour: unknown key") }
     }
 
     @Test func cAdapterThroughTheSameABI() throws {
@@ -88,13 +100,17 @@ import Testing
         let adapter = try AdapterInstance(plugin: plugin, configuration: .object(["content_type": .string("movie")]))
         let payload: JSONValue = .object(["content_id": .string("c-7"), "title": .string("Quote \"me\"")])
         try adapter.validate(Self.event(payload))
-        #expect(try adapter.process(Self.event(payload)) == [ContentUpdate(contentID: "c-7", action: .upsert, title: "Quote \"me\"", contentType: "movie")])
+        #expect(
+            try adapter.process(Self.event(payload)) == [
+                ContentUpdate(contentID: "c-7", action: .upsert, title: "Quote \"me\"", contentType: "movie")
+            ])
         #expect(try adapter.process(Self.event(payload, type: "content_removed")).first?.action == .remove)
         #expect(throws: AdapterError.invalid("payload.content_id must be a non-empty string")) {
             try adapter.validate(Self.event(.object(["title": .string("x")])))
         }
-        #expect { try AdapterInstance(plugin: plugin, configuration: .object(["content_type": .number("5")])) }
-            throws: { "\($0)".contains("adapter_config.content_type must be a string") }
+        #expect { try AdapterInstance(plugin: plugin, configuration: .object(["content_type": .number("5")])) } throws: {
+            "\($0)".contains("adapter_config.content_type must be a string")
+        }
     }
 
     @Test func refusesAMissingFile() {
@@ -150,8 +166,10 @@ import Testing
         let plugin = try PluginLoader.load(path: TestPlugins.real("NetflixAdapter"))
         #expect(plugin.receiveSchema != nil)
         let adapter = try AdapterInstance(plugin: plugin, configuration: .object([:]))
-        let values: [JSONValue?] = [nil, .null, .string(""), .string("x"), .number("1"), .bool(false), .array([]),
-                                    .array([.string("US")]), .array([.string("US"), .number("2")]), .object([:])]
+        let values: [JSONValue?] = [
+            nil, .null, .string(""), .string("x"), .number("1"), .bool(false), .array([]),
+            .array([.string("US")]), .array([.string("US"), .number("2")]), .object([:]),
+        ]
         var payloads: [JSONValue] = []
         for field in ["content_id", "title", "content_type", "regions", "metadata"] {
             for value in values {
@@ -166,7 +184,10 @@ import Testing
         payloads.append(.object(["content_id": .string("1"), "content_type": .number("2"), "title": .array([])]))
         for payload in payloads {
             func outcome(_ check: () throws(AdapterError) -> Void) -> String {
-                do { try check(); return "ok" } catch { return error.message }
+                do {
+                    try check()
+                    return "ok"
+                } catch { return error.message }
             }
             let event = Self.event(payload)
             let atReceive = outcome { () throws(AdapterError) in try adapter.validate(event) }
@@ -177,8 +198,9 @@ import Testing
 
     @Test func refusesAFailingCreate() throws {
         let plugin = try PluginLoader.load(path: TestPlugins.build(variant: "CREATE_FAILS", name: "refuser"))
-        #expect { try AdapterInstance(plugin: plugin, configuration: .object([:])) }
-            throws: { "\($0)".contains("adapter 'refuser' refused its configuration: this plugin refuses every configuration") }
+        #expect { try AdapterInstance(plugin: plugin, configuration: .object([:])) } throws: {
+            "\($0)".contains("adapter 'refuser' refused its configuration: this plugin refuses every configuration")
+        }
     }
 
     @Test func reportsNameClashesAndBrokenFilesButKeepsTheRest() throws {
@@ -197,8 +219,9 @@ import Testing
     @Test func malformedOutputIsAnInvalidResult() throws {
         let plugin = try PluginLoader.load(path: TestPlugins.build(variant: "BAD_OUTPUT", name: "bad-output"))
         let adapter = try AdapterInstance(plugin: plugin, configuration: .object([:]))
-        #expect { try adapter.process(Self.event(.object(["content_id": .string("1")]))) }
-            throws: { "\($0)".contains("content update #0: content update field 'content_id' must be a non-empty string") }
+        #expect { try adapter.process(Self.event(.object(["content_id": .string("1")]))) } throws: {
+            "\($0)".contains("content update #0: content update field 'content_id' must be a non-empty string")
+        }
     }
 
     @Test func platformWithMissingOrBrokenAdapterDoesNotLoad() throws {
@@ -215,7 +238,9 @@ import Testing
         let messages = result.problems.map(\.description)
         #expect(messages.contains { $0.hasPrefix("a.yaml: adapter: no adapter plugin named 'no-such-adapter'") }, "\(messages)")
         #expect(messages.contains { $0.hasPrefix("b.yaml: plugin_path: \(broken): plugin ABI version 99") }, "\(messages)")
-        #expect(messages.contains { $0.hasPrefix("c.yaml: adapter_config: ") && $0.contains("adapter_config.content_id must be a dotted path") }, "\(messages)")
+        #expect(
+            messages.contains { $0.hasPrefix("c.yaml: adapter_config: ") && $0.contains("adapter_config.content_id must be a dotted path") },
+            "\(messages)")
         #expect(messages.contains { $0.contains("provides adapter 'generic', but the platform asks for 'netflix'") }, "\(messages)")
     }
 }
@@ -226,9 +251,11 @@ import Testing
         let output = "\(dir)/libminimal.so"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gcc", "-shared", "-fPIC", "-Wall", "-Werror",
-                             "-I", TestPlugins.packageRoot.appendingPathComponent("Sources/HookbayPluginABI/include").path,
-                             "-o", output, TestPlugins.packageRoot.appendingPathComponent("Plugins/Examples/minimal_adapter.c").path]
+        process.arguments = [
+            "gcc", "-shared", "-fPIC", "-Wall", "-Werror",
+            "-I", TestPlugins.packageRoot.appendingPathComponent("Sources/HookbayPluginABI/include").path,
+            "-o", output, TestPlugins.packageRoot.appendingPathComponent("Plugins/Examples/minimal_adapter.c").path,
+        ]
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)

@@ -2,10 +2,10 @@ import Foundation
 import GRDB
 import HookbayJSON
 import HookbayRedis
+import HookbayTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -19,7 +19,8 @@ enum ProcessingScenarios {
     static func endToEnd(redisURL: String?) async throws {
         let (app, gateway, platform) = try ReceiveClient.processingApp(extra: "adapter: netflix", redisURL: redisURL)
         try await app.test(.live) { client in
-            let body = #"{"event_type":"content_added","platform":"\#(platform)","timestamp":"2025-12-06T00:00:00Z","payload":{"content_id":"m1","title":"Film","content_type":"movie","regions":["US"]}}"#
+            let body =
+                #"{"event_type":"content_added","platform":"\#(platform)","timestamp":"2025-12-06T00:00:00Z","payload":{"content_id":"m1","title":"Film","content_type":"movie","regions":["US"]}}"#
             #expect(try await ReceiveClient.post(client, platform: platform, body: body).status == .accepted)
             #expect(try await eventually { try await stats(gateway, platform).processed == 1 })
             let row = try #require(try await gateway.store.content(platform: platform, contentID: "m1"))
@@ -96,10 +97,11 @@ enum ProcessingScenarios {
         let (app, gateway, platform) = try ReceiveClient.processingApp(extra: "adapter: netflix", redisURL: nil, workers: 0)
         // SQLite itself refuses one content id.
         try await DatabaseQueue(path: gateway.configuration.databasePath).write { db in
-            try db.execute(sql: """
-                CREATE TRIGGER poison BEFORE INSERT ON content WHEN NEW.content_id = 'poison'
-                BEGIN SELECT RAISE(ABORT, 'poisoned content'); END
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER poison BEFORE INSERT ON content WHEN NEW.content_id = 'poison'
+                    BEGIN SELECT RAISE(ABORT, 'poisoned content'); END
+                    """)
         }
         let ids = ["a", "b", "poison", "c", "d"]
         try await app.test(.router) { client in
@@ -110,12 +112,16 @@ enum ProcessingScenarios {
         }
         let entries = try await gateway.queue.read(platforms: [platform], consumer: "batch", count: 10, pending: false, block: .zero)
         #expect(entries.count == 5)
-        let processor = EventProcessor(platforms: gateway.platforms, queue: gateway.queue, store: gateway.store,
-                                       metrics: gateway.metrics, logger: Fixtures.logger)
+        let processor = EventProcessor(
+            platforms: gateway.platforms, queue: gateway.queue, store: gateway.store,
+            metrics: gateway.metrics, logger: Fixtures.logger)
         let outcomes = await processor.handle(batch: entries)
         for (id, outcome) in zip(ids, outcomes) {
             if id == "poison" {
-                guard case .retryScheduled(attempt: 1, _) = outcome else { Issue.record("poison: \(outcome)"); continue }
+                guard case .retryScheduled(attempt: 1, _) = outcome else {
+                    Issue.record("poison: \(outcome)")
+                    continue
+                }
             } else {
                 #expect(outcome == .applied, "\(id)")
                 let row = try await gateway.store.content(platform: platform, contentID: id)

@@ -1,6 +1,6 @@
 import HookbayRedis
-import NIOCore
 import HookbayTestSupport
+import NIOCore
 import Testing
 
 @Suite(.enabled(if: TestRedis.enabled, "set REDIS_URL (bash scripts/test does) to run the Redis tests"))
@@ -40,7 +40,8 @@ struct RedisClientTests {
         let bytes: [UInt8] = [0, 13, 10, 255, 36, 42]
         _ = try await redis.send(["SET", .string(key), .bytes(ByteBuffer(bytes: bytes)), "EX", "60"])
         guard case .bulkString(let value) = try await redis.send(["GET", .string(key)]) else {
-            Issue.record("not a bulk string"); return
+            Issue.record("not a bulk string")
+            return
         }
         #expect(Array(value.readableBytesView) == bytes)
     }
@@ -103,7 +104,10 @@ struct RedisReconnectTests {
             configuration: .init(port: server.port, connectTimeout: .seconds(1), reconnectBackoff: .milliseconds(50)),
             logger: Fixtures.logger
         )
-        defer { redis.shutdown(); server.stop() }
+        defer {
+            redis.shutdown()
+            server.stop()
+        }
         try await redis.ping()
         server.stop()
         await #expect(throws: RedisError.self) { try await redis.ping() }
@@ -121,7 +125,10 @@ struct RedisReconnectTests {
         let server = try RedisServerProcess()
         try await server.start()
         let redis = RedisClient(configuration: .init(port: server.port, commandTimeout: .milliseconds(300)), logger: Fixtures.logger)
-        defer { redis.shutdown(); server.stop() }
+        defer {
+            redis.shutdown()
+            server.stop()
+        }
         // A blocking pop that waits longer than the command timeout.
         await #expect(throws: RedisError.timeout) { try await redis.send(["BLPOP", .string(Fixtures.uniqueID()), "2"]) }
         try await redis.ping()

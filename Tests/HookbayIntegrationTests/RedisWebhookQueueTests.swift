@@ -1,11 +1,11 @@
-import HookbayJSON
 import Foundation
 import HTTPTypes
+import HookbayJSON
 import HookbayRedis
+import HookbayTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -60,8 +60,9 @@ struct RedisReceiveTests {
             // The enqueue script names the fields itself: the names and order of `QueuedEvent.fields`, as the
             // embedded queue writes them.
             let names = stride(from: 0, to: flat.count, by: 2).map { flat[$0] }
-            let sample = QueuedEvent(eventID: "e", platform: "p", eventType: .contentAdded, sourceEventType: "s",
-                                     receivedAtMilliseconds: 0, envelope: ByteBuffer())
+            let sample = QueuedEvent(
+                eventID: "e", platform: "p", eventType: .contentAdded, sourceEventType: "s",
+                receivedAtMilliseconds: 0, envelope: ByteBuffer())
             #expect(names == sample.fields.map(\.0))
             let receivedAt = try #require(Int64(fields["received_at"] ?? ""))
             #expect(abs(receivedAt - WallClock.milliseconds()) < 60_000)
@@ -110,9 +111,11 @@ struct RedisReceiveTests {
         try await app.test(.live) { client in
             let body = Fixtures.envelope(platform: platform)
             try ReceiveClient.expectError(try await ReceiveClient.post(client, platform: "unknown-x", body: body), .notFound, "unsupported_platform")
-            try ReceiveClient.expectError(try await ReceiveClient.post(client, platform: platform, body: body, headers: [:]), .unauthorized, "invalid_signature")
+            try ReceiveClient.expectError(
+                try await ReceiveClient.post(client, platform: platform, body: body, headers: [:]), .unauthorized, "invalid_signature")
             let bad = #"{"event_type":"content_added","platform":"\#(platform)","timestamp":"t","payload":{}}"#
-            try ReceiveClient.expectError(try await ReceiveClient.post(client, platform: platform, body: bad), .badRequest, "invalid_payload", contains: "content_id")
+            try ReceiveClient.expectError(
+                try await ReceiveClient.post(client, platform: platform, body: bad), .badRequest, "invalid_payload", contains: "content_id")
             // The invalid one took the only token.
             let limited = try await ReceiveClient.post(client, platform: platform, body: body)
             try ReceiveClient.expectError(limited, .tooManyRequests, "rate_limit_exceeded")
@@ -135,7 +138,9 @@ struct RedisOutageTests {
         let redis = RedisClient(configuration: .init(port: server.port, reconnectBackoff: .milliseconds(50)), logger: Fixtures.logger)
         defer { redis.shutdown() }
         try await app.test(.live) { client in
-            #expect(try await ReceiveClient.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: "a")).status == .accepted)
+            #expect(
+                try await ReceiveClient.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: "a")).status
+                    == .accepted)
 
             server.stop()
             let body = Fixtures.envelope(platform: platform, contentID: "b")

@@ -1,10 +1,10 @@
 import Foundation
 import HTTPTypes
 import HookbayJSON
+import HookbayTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -25,7 +25,9 @@ import Testing
         try text.write(toFile: path, atomically: false, encoding: .utf8)
     }
 
-    static func status(_ client: some TestClientProtocol, _ platform: String, contentID: String = UUID().uuidString) async throws -> HTTPResponse.Status {
+    static func status(_ client: some TestClientProtocol, _ platform: String, contentID: String = UUID().uuidString) async throws
+        -> HTTPResponse.Status
+    {
         try await ReceiveClient.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: contentID)).status
     }
 
@@ -80,16 +82,20 @@ import Testing
             // Half-written: the file is cut mid-way.
             try Self.write("platform: alpha\nsecret_env: \(Fixtures.secretEnv)\nrate_limit: { per_minute: ", to: dir + "/a.yaml")
             let auth: HTTPFields = [.authorization: "Bearer \(Self.token)"]
-            #expect(try await eventually(within: .seconds(2)) {
-                let listed = try ReceiveClient.json(try await client.execute(uri: "/api/v1/admin/platforms", method: .get, headers: auth))
-                return listed["platforms"].flatMap { platforms -> Bool? in
-                    guard case .array(let items) = platforms, let alpha = items.first else { return nil }
-                    return alpha["last_error"]?.stringValue?.contains("previous version keeps serving") == true
-                } ?? false
-            })
+            #expect(
+                try await eventually(within: .seconds(2)) {
+                    let listed = try ReceiveClient.json(try await client.execute(uri: "/api/v1/admin/platforms", method: .get, headers: auth))
+                    return listed["platforms"].flatMap { platforms -> Bool? in
+                        guard case .array(let items) = platforms, let alpha = items.first else { return nil }
+                        return alpha["last_error"]?.stringValue?.contains("previous version keeps serving") == true
+                    } ?? false
+                })
             #expect(try await Self.status(client, "alpha") == .accepted)
             let listed = try ReceiveClient.json(try await client.execute(uri: "/api/v1/admin/platforms", method: .get, headers: auth))
-            guard case .array(let items)? = listed["platforms"], let alpha = items.first else { Issue.record("\(listed)"); return }
+            guard case .array(let items)? = listed["platforms"], let alpha = items.first else {
+                Issue.record("\(listed)")
+                return
+            }
             #expect(alpha["rate_limit"]?["per_minute"] == .number("1000"))
             #expect(alpha["source_file"] == .string("a.yaml"))
             #expect(alpha["secrets"] == .array([.string("env:\(Fixtures.secretEnv)")]))
@@ -125,7 +131,10 @@ import Testing
             #expect(response.status == .ok)
             let report = try ReceiveClient.json(response)
             #expect(report["platforms"] == .array([.string("alpha"), .string("gamma")]))
-            guard case .array(let problems)? = report["problems"] else { Issue.record("\(report)"); return }
+            guard case .array(let problems)? = report["problems"] else {
+                Issue.record("\(report)")
+                return
+            }
             #expect(problems.contains { $0["file"] == .string("x.yaml") && $0["key"] == .string("secret_env") })
             #expect(try await Self.status(client, "gamma") == .accepted)
         }
@@ -138,9 +147,14 @@ import Testing
         let dir = try Fixtures.configDirectory(["a.yaml": Fixtures.platformYAML(id: "alpha")])
         let port = Fixtures.freePort()
         let database = try Fixtures.configDirectory([:]) + "/c.sqlite"
-        let process = try HookbayProcess.spawn(["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir,
-                                                "--database", database, "--reload-interval", "0", "--no-workers", "--log-level", "error"])
-        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        let process = try HookbayProcess.spawn([
+            "serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir,
+            "--database", database, "--reload-interval", "0", "--no-workers", "--log-level", "error",
+        ])
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
 
         func status(_ platform: String) async -> Int? {
             await HookbayProcess.postSigned(port: port, platform: platform)?.status

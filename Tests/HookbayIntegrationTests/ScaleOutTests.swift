@@ -1,6 +1,6 @@
 import Foundation
-import HookbayRedis
 import HookbayJSON
+import HookbayRedis
 import HookbayTestSupport
 import Testing
 
@@ -15,26 +15,39 @@ struct ScaleOutTests {
         try await server.start()
         defer { server.stop() }
         let platform = Fixtures.uniqueID()
-        let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: platform, extra: "adapter: netflix\nrate_limit: { per_minute: 600000 }")])
+        let dir = try Fixtures.configDirectory([
+            "p.yaml": Fixtures.platformYAML(id: platform, extra: "adapter: netflix\nrate_limit: { per_minute: 600000 }")
+        ])
         let database = dir + "/content.sqlite"
         let first = Fixtures.freePort()
         var second = Fixtures.freePort()
         while second == first { second = Fixtures.freePort() }
         let ports = [first, second]
         var processes: [Process] = []
-        defer { for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+        defer {
+            for p in processes where p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+                p.waitUntilExit()
+            }
+        }
         var gateways: [(process: Process, log: String)] = []
         for (i, port) in ports.enumerated() {
             // Each gateway's stderr kept, to say why one never answered.
             let log = dir + "/serve-\(i).log"
             FileManager.default.createFile(atPath: log, contents: nil)
-            let gateway = try HookbayProcess.spawn(["serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir,
-                                                    "--redis-url", server.url, "--database", database, "--no-workers", "--log-level", "warning"],
-                                                   stderr: FileHandle(forWritingAtPath: log))
+            let gateway = try HookbayProcess.spawn(
+                [
+                    "serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir,
+                    "--redis-url", server.url, "--database", database, "--no-workers", "--log-level", "warning",
+                ],
+                stderr: FileHandle(forWritingAtPath: log))
             processes.append(gateway)
             gateways.append((gateway, log))
-            processes.append(try HookbayProcess.spawn(["worker", "--config-dir", dir, "--redis-url", server.url, "--database", database,
-                                             "--consumer-name", "scale-\(i)", "--workers", "2", "--log-level", "error"]))
+            processes.append(
+                try HookbayProcess.spawn([
+                    "worker", "--config-dir", dir, "--redis-url", server.url, "--database", database,
+                    "--consumer-name", "scale-\(i)", "--workers", "2", "--log-level", "error",
+                ]))
         }
 
         for (port, gateway) in zip(ports, gateways) {

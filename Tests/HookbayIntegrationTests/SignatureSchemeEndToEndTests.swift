@@ -1,10 +1,10 @@
 import Foundation
 import HTTPTypes
 import HookbayJSON
+import HookbayTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -14,8 +14,9 @@ import Testing
 @Suite struct SchemeReceiveTests {
     static func app(_ yaml: String, environment: [String: String], workers: Int = 1) throws -> (some ApplicationProtocol, Gateway) {
         let dir = try Fixtures.configDirectory(["p.yaml": yaml])
-        return try buildApplication(configuration: Fixtures.gateway(configDirectory: dir, redisURL: nil, workers: workers),
-                                    environment: environment, logger: Fixtures.logger)
+        return try buildApplication(
+            configuration: Fixtures.gateway(configDirectory: dir, redisURL: nil, workers: workers),
+            environment: environment, logger: Fixtures.logger)
     }
 
     static func post(_ client: some TestClientProtocol, _ platform: String, body: String, headers: [(String, String)]) async throws -> TestResponse {
@@ -43,22 +44,33 @@ import Testing
         try await app.test(.live) { client in
             let body = #"{"ref":"refs/heads/main","repository":{"full_name":"acme/site","description":"The site"}}"#
             let signature = "sha256=" + hmacHex(Array(body.utf8), key: Array("gh-secret".utf8))
-            let headers = [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"), ("X-Hub-Signature-256", signature)]
+            let headers = [
+                ("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"), ("X-Hub-Signature-256", signature),
+            ]
             let first = try await Self.post(client, "gh", body: body, headers: headers)
             #expect(first.status == .accepted)
             // GitHub re-serialises a redelivery: other bytes, same delivery id → a duplicate.
             let reserialised = #"{"repository":{"description":"The site","full_name":"acme/site"},"ref":"refs/heads/main"}"#
-            let again = try await Self.post(client, "gh", body: reserialised, headers: [headers[0], headers[1],
-                ("X-Hub-Signature-256", "sha256=" + hmacHex(Array(reserialised.utf8), key: Array("gh-secret".utf8)))])
+            let again = try await Self.post(
+                client, "gh", body: reserialised,
+                headers: [
+                    headers[0], headers[1],
+                    ("X-Hub-Signature-256", "sha256=" + hmacHex(Array(reserialised.utf8), key: Array("gh-secret".utf8))),
+                ])
             #expect(again.status == .ok)
             #expect(try ReceiveClient.json(again)["event_id"] == ReceiveClient.json(first)["event_id"])
             // Unknown event type, missing event header, bad signature.
-            try ReceiveClient.expectError(try await Self.post(client, "gh", body: body, headers: [("X-GitHub-Event", "star"), headers[1], headers[2]]),
-                                         .badRequest, "invalid_payload", contains: "event type 'star'")
-            try ReceiveClient.expectError(try await Self.post(client, "gh", body: body, headers: [headers[1], headers[2]]),
-                                         .badRequest, "invalid_payload", contains: "X-GitHub-Event is missing")
-            try ReceiveClient.expectError(try await Self.post(client, "gh", body: body, headers: [headers[0], headers[1], ("X-Hub-Signature-256", "sha256=" + String(repeating: "0", count: 64))]),
-                                         .unauthorized, "invalid_signature")
+            try ReceiveClient.expectError(
+                try await Self.post(client, "gh", body: body, headers: [("X-GitHub-Event", "star"), headers[1], headers[2]]),
+                .badRequest, "invalid_payload", contains: "event type 'star'")
+            try ReceiveClient.expectError(
+                try await Self.post(client, "gh", body: body, headers: [headers[1], headers[2]]),
+                .badRequest, "invalid_payload", contains: "X-GitHub-Event is missing")
+            try ReceiveClient.expectError(
+                try await Self.post(
+                    client, "gh", body: body,
+                    headers: [headers[0], headers[1], ("X-Hub-Signature-256", "sha256=" + String(repeating: "0", count: 64))]),
+                .unauthorized, "invalid_signature")
             #expect(try await eventually { try await gateway.store.content(platform: "gh", contentID: "acme/site")?.title == "The site" })
         }
     }
@@ -87,8 +99,9 @@ import Testing
             // Signed with the old secret during rotation: accepted.
             #expect(try await Self.post(client, "stripe", body: body, headers: [header(now, "whsec_old")]).status == .accepted)
             // A replay outside the window.
-            try ReceiveClient.expectError(try await Self.post(client, "stripe", body: body, headers: [header(now - 3600, "whsec_new")]),
-                                         .unauthorized, "invalid_signature", contains: "timestamp is out of range")
+            try ReceiveClient.expectError(
+                try await Self.post(client, "stripe", body: body, headers: [header(now - 3600, "whsec_new")]),
+                .unauthorized, "invalid_signature", contains: "timestamp is out of range")
             #expect(try await Self.post(client, "stripe", body: body, headers: [header(now, "whsec_wrong")]).status == .unauthorized)
             #expect(try await eventually { try await gateway.store.content(platform: "stripe", contentID: "prod_9")?.title == "Plan" })
             let row = try #require(try await gateway.store.content(platform: "stripe", contentID: "prod_9"))
@@ -119,7 +132,8 @@ import Testing
             #expect(try await Self.post(client, "sw", body: body, headers: headers).status == .accepted)
             #expect(try await Self.post(client, "sw", body: body, headers: headers).status == .ok)
             let stale = verifier.headers(for: Array(body.utf8), now: Self.now - 1000, deliveryID: "msg_live_2")
-            try ReceiveClient.expectError(try await Self.post(client, "sw", body: body, headers: stale), .unauthorized, "invalid_signature", contains: "out of range")
+            try ReceiveClient.expectError(
+                try await Self.post(client, "sw", body: body, headers: stale), .unauthorized, "invalid_signature", contains: "out of range")
             #expect(try await eventually { try await gateway.store.content(platform: "sw", contentID: "sw-1") != nil })
         }
     }
@@ -131,7 +145,8 @@ import Testing
             let fresh = Fixtures.envelope(platform: "netflix", timestamp: ISO8601DateFormatter().string(from: Date()))
             #expect(try await ReceiveClient.post(client, body: fresh).status == .accepted)
             let old = Fixtures.envelope(platform: "netflix", contentID: "2", timestamp: "2020-01-01T00:00:00Z")
-            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: old), .unauthorized, "invalid_signature", contains: "timestamp is out of range")
+            try ReceiveClient.expectError(
+                try await ReceiveClient.post(client, body: old), .unauthorized, "invalid_signature", contains: "timestamp is out of range")
             let garbled = Fixtures.envelope(platform: "netflix", contentID: "3", timestamp: "yesterday")
             try ReceiveClient.expectError(try await ReceiveClient.post(client, body: garbled), .badRequest, "invalid_payload", contains: "RFC 3339")
         }
@@ -167,13 +182,16 @@ import Testing
     }
 
     @Test func signCommandPrintsWorkingHeaders() throws {
-        let dir = try Fixtures.configDirectory(["sw.yaml": """
+        let dir = try Fixtures.configDirectory([
+            "sw.yaml": """
             platform: sw
             secret_env: SW_SECRET
             signature: { scheme: standard-webhooks }
-            """, "body.json": #"{"x":1}"#])
-        let result = try CheckCommandTests().run(["sign", "--config-dir", dir, "--platform", "sw", "--file", dir + "/body.json"],
-                                                 environment: ["SW_SECRET": Signing.standardWebhooksVectorSecret])
+            """, "body.json": #"{"x":1}"#,
+        ])
+        let result = try CheckCommandTests().run(
+            ["sign", "--config-dir", dir, "--platform", "sw", "--file", dir + "/body.json"],
+            environment: ["SW_SECRET": Signing.standardWebhooksVectorSecret])
         #expect(result.status == 0, "\(result.output)")
         var headers: [String: String] = [:]
         for line in result.output.split(separator: "\n") {

@@ -1,11 +1,11 @@
 import Foundation
+import HTTPTypes
 import HookbayJSON
 import HookbayRedis
-import HTTPTypes
+import HookbayTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -61,10 +61,13 @@ import Testing
     static func run(_ steps: [Step], on client: some TestClientProtocol) async throws -> [Answer] {
         var answers: [Answer] = []
         for step in steps {
-            let response = try await client.execute(uri: "/api/v1/webhooks/\(step.platform)", method: .post, headers: step.headers,
-                                                    body: ByteBuffer(string: step.body))
-            answers.append(Answer(status: Int(response.status.code), contentType: response.headers[.contentType],
-                                  retryAfter: response.headers[.retryAfter], body: String(buffer: response.body)))
+            let response = try await client.execute(
+                uri: "/api/v1/webhooks/\(step.platform)", method: .post, headers: step.headers,
+                body: ByteBuffer(string: step.body))
+            answers.append(
+                Answer(
+                    status: Int(response.status.code), contentType: response.headers[.contentType],
+                    retryAfter: response.headers[.retryAfter], body: String(buffer: response.body)))
         }
         return answers
     }
@@ -171,8 +174,11 @@ import Testing
                 var statuses: [Int] = []
                 // A delivery every 250 ms for 2.5 s on one connection: two and a half idle timeouts.
                 for i in 0..<10 {
-                    let request = Array(RawHTTP.post("/api/v1/webhooks/netflix",
-                                                     body: Fixtures.envelope(platform: "netflix", contentID: "busy-\(i)")).utf8)
+                    let request = Array(
+                        RawHTTP.post(
+                            "/api/v1/webhooks/netflix",
+                            body: Fixtures.envelope(platform: "netflix", contentID: "busy-\(i)")
+                        ).utf8)
                     guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { break }
                     guard let answer = RawHTTP.readAnswer(fd) else { break }
                     statuses.append(answer.status)
@@ -200,7 +206,8 @@ import Testing
         defer { redis.shutdown() }
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let connections = 8, perConnection = 25
+            let connections = 8
+            let perConnection = 25
             let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
                 for c in 0..<connections {
                     group.addTask {
@@ -216,9 +223,11 @@ import Testing
             #expect(statuses.allSatisfy { $0 == 202 })
             #expect(try await redis.xlen(keys.incoming) == connections * perConnection)
             // A second round of the same deliveries: all duplicates, nothing added.
-            let again = try await RawHTTP.exchange(port: port, (0..<perConnection).map { i in
-                RawHTTP.post("/api/v1/webhooks/\(platform)", body: Fixtures.envelope(platform: platform, contentID: "c0-\(i)"))
-            }.joined(), expecting: perConnection)
+            let again = try await RawHTTP.exchange(
+                port: port,
+                (0..<perConnection).map { i in
+                    RawHTTP.post("/api/v1/webhooks/\(platform)", body: Fixtures.envelope(platform: platform, contentID: "c0-\(i)"))
+                }.joined(), expecting: perConnection)
             #expect(again.allSatisfy { $0.status == 200 && $0.body.contains("duplicate") })
             #expect(try await redis.xlen(keys.incoming) == connections * perConnection)
             _ = try await redis.send(["DEL", .string(keys.incoming)])

@@ -1,8 +1,6 @@
 import HookbayJSON
 import Testing
 
-
-
 @Suite struct JSONParserTests {
     func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }
 

@@ -23,8 +23,12 @@ import Testing
     @Test func acceptsWhatItDescribes() {
         #expect(refusal(.object(["id": .string("1"), "name": .string("")])) == nil)
         #expect(refusal(.object(["id": .string("1"), "name": .string("n"), "tags": .null, "extra": .null, "note": .null])) == nil)
-        #expect(refusal(.object(["id": .string("1"), "name": .string("n"), "tags": .array([]), "extra": .object([:]),
-                                 "note": .string("x"), "unknown": .number("1")])) == nil)
+        #expect(
+            refusal(
+                .object([
+                    "id": .string("1"), "name": .string("n"), "tags": .array([]), "extra": .object([:]),
+                    "note": .string("x"), "unknown": .number("1"),
+                ])) == nil)
     }
 
     @Test(arguments: [
@@ -35,7 +39,10 @@ import Testing
         (.object(["id": .string("1"), "name": .null]), "payload.name is required"),
         (.object(["id": .string("1"), "name": .number("1")]), "payload.name must be a string, not number"),
         (.object(["id": .string("1"), "name": .string("n"), "tags": .object([:])]), "payload.tags must be an array of strings, not object"),
-        (.object(["id": .string("1"), "name": .string("n"), "tags": .array([.string("a"), .bool(true)])]), "payload.tags[1] must be a string, not boolean"),
+        (
+            .object(["id": .string("1"), "name": .string("n"), "tags": .array([.string("a"), .bool(true)])]),
+            "payload.tags[1] must be a string, not boolean"
+        ),
         (.object(["id": .string("1"), "name": .string("n"), "extra": .array([])]), "payload.extra must be an object, not array"),
         (.object(["id": .string("1"), "name": .string("n"), "note": .string("")]), "payload.note must be a non-empty string"),
         (.array([]), "payload.id must be a non-empty string"),
@@ -52,7 +59,10 @@ import Testing
 
     @Test(arguments: [
         (#"{}"#, "the receive schema must be an array of fields"),
-        (#"[{"kind":"string"}]"#, #"receive schema field 0 needs a non-empty "name" and a "kind" among string, non_empty_string, string_array, object"#),
+        (
+            #"[{"kind":"string"}]"#,
+            #"receive schema field 0 needs a non-empty "name" and a "kind" among string, non_empty_string, string_array, object"#
+        ),
         (#"[{"name":"a","kind":"string"},{"name":"b","kind":"integer"}]"#, #"receive schema field 1 needs a non-empty "name""#),
         (#"[{"name":"a","kind":"string","required":"yes"}]"#, #"receive schema field 0: "required" must be true or false"#),
     ])

@@ -39,10 +39,13 @@ import Testing
 @Suite struct RedisCommandEncodingTests {
     @Test func encodesStringsBytesAndIntegers() {
         var buffer = ByteBuffer()
-        buffer.writeRedisCommand(["SET", .string("k€y"), .bytes(ByteBuffer(string: "v\r\n")), .integer(0), .integer(-1),
-                                  .integer(Int.max), .integer(Int.min), .integer(1_000_000)])
-        let expected = "*8\r\n$3\r\nSET\r\n$5\r\nk€y\r\n$3\r\nv\r\n\r\n$1\r\n0\r\n$2\r\n-1\r\n$19\r\n9223372036854775807\r\n" +
-            "$20\r\n-9223372036854775808\r\n$7\r\n1000000\r\n"
+        buffer.writeRedisCommand([
+            "SET", .string("k€y"), .bytes(ByteBuffer(string: "v\r\n")), .integer(0), .integer(-1),
+            .integer(Int.max), .integer(Int.min), .integer(1_000_000),
+        ])
+        let expected =
+            "*8\r\n$3\r\nSET\r\n$5\r\nk€y\r\n$3\r\nv\r\n\r\n$1\r\n0\r\n$2\r\n-1\r\n$19\r\n9223372036854775807\r\n"
+            + "$20\r\n-9223372036854775808\r\n$7\r\n1000000\r\n"
         #expect(String(buffer: buffer) == expected)
     }
 
@@ -52,7 +55,8 @@ import Testing
         var slice = ByteBuffer(string: "--payload--")
         slice.moveReaderIndex(forwardBy: 2)
         buffer.writeRedisCommand(["XADD", .string(""), .string(large), .bytes(slice), .bytes(ByteBuffer()), .integer(9), .integer(10)])
-        let expected = "*1\r\n$4\r\nPING\r\n*7\r\n$4\r\nXADD\r\n$0\r\n\r\n$70000\r\n\(large)\r\n$9\r\npayload--\r\n$0\r\n\r\n"
+        let expected =
+            "*1\r\n$4\r\nPING\r\n*7\r\n$4\r\nXADD\r\n$0\r\n\r\n$70000\r\n\(large)\r\n$9\r\npayload--\r\n$0\r\n\r\n"
             + "$1\r\n9\r\n$2\r\n10\r\n"
         #expect(String(buffer: buffer) == expected)
     }

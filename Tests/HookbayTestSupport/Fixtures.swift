@@ -1,15 +1,16 @@
 import Foundation
-import Synchronization
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HTTPTypes
 import HookbayRedis
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import Hookbay
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Platform files, envelopes and signatures for tests.
 public enum Fixtures {
@@ -77,8 +78,10 @@ public enum Fixtures {
     }
 
     /// A gateway configuration on a temporary database; no workers unless asked (the receive tests inspect the queue).
-    public static func gateway(configDirectory: String, redisURL: String?, maxBodyBytes: Int = 1 << 20, workers: Int = 0,
-                        claimIdle: Duration = .seconds(60)) throws -> GatewayConfiguration {
+    public static func gateway(
+        configDirectory: String, redisURL: String?, maxBodyBytes: Int = 1 << 20, workers: Int = 0,
+        claimIdle: Duration = .seconds(60)
+    ) throws -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
@@ -95,8 +98,10 @@ public enum Fixtures {
     }
 
     /// The seed's envelope as JSON text.
-    public static func envelope(platform: String, eventType: String = "content_added", contentID: String = "12345",
-                         title: String = "New Movie", timestamp: String = "2025-12-06T00:00:00Z") -> String {
+    public static func envelope(
+        platform: String, eventType: String = "content_added", contentID: String = "12345",
+        title: String = "New Movie", timestamp: String = "2025-12-06T00:00:00Z"
+    ) -> String {
         """
         {"event_type":"\(eventType)","platform":"\(platform)","timestamp":"\(timestamp)",\
         "payload":{"content_id":"\(contentID)","title":"\(title)"}}

@@ -93,7 +93,9 @@ public enum RawHTTP {
         let length = bodiless ? 0 : Int(headers["content-length"] ?? "0") ?? 0
         let bodyStart = end + 4
         guard bytes.count >= bodyStart + length else { return nil }
-        return (Answer(status: status, headers: headers, body: String(decoding: bytes[bodyStart..<bodyStart + length], as: UTF8.self)),
-                bodyStart + length)
+        return (
+            Answer(status: status, headers: headers, body: String(decoding: bytes[bodyStart..<bodyStart + length], as: UTF8.self)),
+            bodyStart + length
+        )
     }
 }

@@ -19,18 +19,23 @@ public enum ReceiveClient {
         )
     }
 
-    public static func post(_ client: some TestClientProtocol, platform: String = "netflix", body: String,
-                     headers: HTTPFields? = nil) async throws -> TestResponse {
-        try await client.execute(uri: "/api/v1/webhooks/\(platform)", method: .post,
-                                 headers: headers ?? Fixtures.signedHeaders(body), body: ByteBuffer(string: body))
+    public static func post(
+        _ client: some TestClientProtocol, platform: String = "netflix", body: String,
+        headers: HTTPFields? = nil
+    ) async throws -> TestResponse {
+        try await client.execute(
+            uri: "/api/v1/webhooks/\(platform)", method: .post,
+            headers: headers ?? Fixtures.signedHeaders(body), body: ByteBuffer(string: body))
     }
 
     public static func json(_ response: TestResponse) throws -> JSONValue {
         try JSONParser.parse(Array(response.body.readableBytesView))
     }
 
-    public static func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, _ code: String, contains text: String = "",
-                            sourceLocation: SourceLocation = #_sourceLocation) throws {
+    public static func expectError(
+        _ response: TestResponse, _ status: HTTPResponse.Status, _ code: String, contains text: String = "",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         #expect(response.status == status, sourceLocation: sourceLocation)
         let body = try json(response)
         #expect(body["error"] == .string(code), sourceLocation: sourceLocation)

@@ -1,15 +1,16 @@
 import Foundation
-import Synchronization
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HTTPTypes
 import HookbayRedis
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import Hookbay
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// A private `redis-server` on a free loopback port, for tests that stop and restart Redis.
 public final class RedisServerProcess: @unchecked Sendable {
@@ -29,8 +30,10 @@ public final class RedisServerProcess: @unchecked Sendable {
     public func start() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestRedis.serverBinary!)
-        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", FileManager.default.temporaryDirectory.path]
+        process.arguments = [
+            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", FileManager.default.temporaryDirectory.path,
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -9,7 +9,10 @@ public enum Sockets {
     public static func connect(_ port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         let result = Fixtures.withLoopback(port) { Glibc.connect(fd, $0, $1) }
-        guard result == 0 else { close(fd); throw TestSetupError("connect failed") }
+        guard result == 0 else {
+            close(fd)
+            throw TestSetupError("connect failed")
+        }
         return fd
     }
 

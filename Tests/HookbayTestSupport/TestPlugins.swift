@@ -1,15 +1,16 @@
 import Foundation
-import Synchronization
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HTTPTypes
 import HookbayRedis
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import Hookbay
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Builds test-only C plugins from `Fixtures/bad_plugins.c` with gcc, and finds the package's real ones.
 public enum TestPlugins {
@@ -27,9 +28,11 @@ public enum TestPlugins {
         let output = "\(dir)/lib\(variant ?? "ok")-\(name).so"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var arguments = ["gcc", "-shared", "-fPIC", "-O1", "-o", output,
-                         "-I", packageRoot.appendingPathComponent("Sources/HookbayPluginABI/include").path,
-                         "-DNAME=\"\(name)\""]
+        var arguments = [
+            "gcc", "-shared", "-fPIC", "-O1", "-o", output,
+            "-I", packageRoot.appendingPathComponent("Sources/HookbayPluginABI/include").path,
+            "-DNAME=\"\(name)\"",
+        ]
         if let variant { arguments.append("-DVARIANT_\(variant)") }
         arguments.append(packageRoot.appendingPathComponent("Tests/Fixtures/bad_plugins.c").path)
         process.arguments = arguments

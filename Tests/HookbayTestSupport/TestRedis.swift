@@ -1,15 +1,16 @@
 import Foundation
-import Synchronization
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HTTPTypes
 import HookbayRedis
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import Hookbay
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Where the Redis-backed tests find Redis: `REDIS_URL` (set by `scripts/test` and `.ci/run`).
 public enum TestRedis {

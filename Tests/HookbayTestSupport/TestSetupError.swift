@@ -1,15 +1,16 @@
 import Foundation
-import Synchronization
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HTTPTypes
 import HookbayRedis
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import Hookbay
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 public struct TestSetupError: Error, CustomStringConvertible {
     public var description: String

@@ -4,7 +4,6 @@ import Testing
 
 @testable import Hookbay
 
-
 @Suite struct CanonicalJSONTests {
     func canonical(_ text: String) throws -> String {
         String(decoding: CanonicalJSON.encode(try JSONParser.parse(Array(text.utf8))), as: UTF8.self)
@@ -42,8 +41,9 @@ import Testing
     @Test(arguments: [#"{"content_id":"1","title":"Quote \" back\\slash \n tab\t ctl\u0001 é 😀","n":[1,2.5e3,{"z":null,"a":true}]}"#, "{}"])
     func encodedIsCanonical(payloadText: String) throws {
         let payload = try JSONParser.parse(Array(payloadText.utf8))
-        let event = AdapterEvent(platform: "p-1", eventType: "content_added", sourceEventType: "title.\"odd\"", eventID: "e\\1",
-                                 receivedAt: 1_764_979_200_123, timestamp: "2025-12-06T00:00:00Z", payload: payload)
+        let event = AdapterEvent(
+            platform: "p-1", eventType: "content_added", sourceEventType: "title.\"odd\"", eventID: "e\\1",
+            receivedAt: 1_764_979_200_123, timestamp: "2025-12-06T00:00:00Z", payload: payload)
         let canonical = CanonicalJSON.encode(event.json)
         #expect(event.encoded() == canonical)
         #expect(event.encoded(payloadJSON: CanonicalJSON.encode(payload)) == canonical)

@@ -21,7 +21,8 @@ import Testing
 
     /// Nine anchors of nine references each: about 1 KB standing for 9^9 strings.
     static let billionLaughs: String = {
-        var yaml = "platform: bomb\nsecret_env: \(Fixtures.secretEnv)\nadapter_config:\n  a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        var yaml =
+            "platform: bomb\nsecret_env: \(Fixtures.secretEnv)\nadapter_config:\n  a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
         for level in 1...8 {
             let refs = Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ",")
             yaml += "  a\(level): &a\(level) [\(refs)]\n"
@@ -47,23 +48,25 @@ import Testing
     /// Only what YAML reads as anchors is refused: ampersands, asterisks and apostrophes inside plain values and quoted
     /// strings are values.
     @Test func valuesThatLookLikeIndicatorsStillLoad() throws {
-        let config = try loader.parse(yaml: """
-            platform: plain
-            secret_env: \(Fixtures.secretEnv)
-            adapter_config:
-              title: Rock & Roll
-              schedule: 0 */5 * * *
-              note: it's [fine]
-              quoted: "*not an alias* and &not an anchor"
-              single: '&also ''fine'''
-              link: https://example.com/?a=1&b=2 # a comment with *stars
-            """, file: "ok.yaml")
+        let config = try loader.parse(
+            yaml: """
+                platform: plain
+                secret_env: \(Fixtures.secretEnv)
+                adapter_config:
+                  title: Rock & Roll
+                  schedule: 0 */5 * * *
+                  note: it's [fine]
+                  quoted: "*not an alias* and &not an anchor"
+                  single: '&also ''fine'''
+                  link: https://example.com/?a=1&b=2 # a comment with *stars
+                """, file: "ok.yaml")
         #expect(config.adapterConfig?["schedule"] == .string("0 */5 * * *"))
         #expect(config.adapterConfig?["single"] == .string("&also 'fine'"))
     }
 
     @Test func anApostropheDoesNotHideFlowNesting() {
-        let yaml = "platform: deep\nsecret_env: \(Fixtures.secretEnv)\nnote: it's\nadapter_config: { a: " + String(repeating: "[", count: 10_000) + "\n"
+        let yaml =
+            "platform: deep\nsecret_env: \(Fixtures.secretEnv)\nnote: it's\nadapter_config: { a: " + String(repeating: "[", count: 10_000) + "\n"
         #expect(refusal(yaml)?.contains("nested more than 32 levels") == true)
     }
 
@@ -76,7 +79,8 @@ import Testing
     }
 
     @Test func hugeFileIsRefused() {
-        let yaml = "platform: big\nsecret_env: \(Fixtures.secretEnv)\nurl: \"" + String(repeating: "a", count: PlatformFileParser.maxFileBytes) + "\"\n"
+        let yaml =
+            "platform: big\nsecret_env: \(Fixtures.secretEnv)\nurl: \"" + String(repeating: "a", count: PlatformFileParser.maxFileBytes) + "\"\n"
         #expect(refusal(yaml)?.contains("platform files are limited to") == true)
     }
 

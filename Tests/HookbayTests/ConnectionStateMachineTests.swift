@@ -1,7 +1,8 @@
-@testable import Hookbay
-import NIOCore
 import HookbayTestSupport
+import NIOCore
 import Testing
+
+@testable import Hookbay
 
 /// The connection's idle clock and shutdown, without a channel: every transition as a row.
 @Suite struct ConnectionStateMachineTests {

@@ -1,7 +1,7 @@
 import Foundation
+import HookbayTestSupport
 import Hummingbird
 import HummingbirdTesting
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -24,8 +24,9 @@ import Testing
             // New requests are still served at once (on a new connection: the test client's own may have idled out
             // while the others were opened on a busy machine).
             let body = Fixtures.envelope(platform: "netflix")
-            let answer = await HookbayProcess.post(port: port, path: "/api/v1/webhooks/netflix", body: body,
-                                                   headers: ["X-Webhook-Signature": Fixtures.signature(body)])
+            let answer = await HookbayProcess.post(
+                port: port, path: "/api/v1/webhooks/netflix", body: body,
+                headers: ["X-Webhook-Signature": Fixtures.signature(body)])
             #expect(answer?.status == 202)
             // Each idle connection is closed by the server: a read returns end-of-file.
             var timeout = timeval(tv_sec: 5, tv_usec: 0)
@@ -43,8 +44,9 @@ import Testing
         try await Sockets.slowApp(idle: .seconds(30), request: .seconds(1)).test(.live) { client in
             let port = try #require(client.port)
             let body = Fixtures.envelope(platform: "netflix")
-            let head = "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
-                "X-Webhook-Signature: \(Fixtures.signature(body))\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            let head =
+                "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "X-Webhook-Signature: \(Fixtures.signature(body))\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
             let fd = try Sockets.connect(port)
             defer { close(fd) }
             _ = head.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
@@ -77,12 +79,13 @@ import Testing
             let port = try #require(client.port)
             let fd = try Sockets.connect(port)
             defer { close(fd) }
-            let head = Array(("POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nX-Huge: " + String(repeating: "h", count: 10 << 20) + "\r\n\r\n").utf8)
+            let head = Array(
+                ("POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nX-Huge: " + String(repeating: "h", count: 10 << 20) + "\r\n\r\n").utf8)
             let answer: String = await Sockets.blocking {
                 var offset = 0
                 while offset < head.count {
                     let sent = head[offset...].withUnsafeBytes { send(fd, $0.baseAddress, min($0.count, 65536), Int32(MSG_NOSIGNAL)) }
-                    if sent <= 0 { break }  // the server closed the connection part-way: the rest is never read
+                    if sent <= 0 { break } // the server closed the connection part-way: the rest is never read
                     offset += sent
                 }
                 var timeout = timeval(tv_sec: 5, tv_usec: 0)

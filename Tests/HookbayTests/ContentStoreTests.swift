@@ -31,8 +31,9 @@ import Testing
     @Test func idempotencyIsKeyedByTheDelivery() async throws {
         let store = try store()
         func apply(_ delivery: String, title: String, time: Int64) async throws -> ContentStore.ApplyOutcome {
-            try await store.apply(platform: "p", deliveryID: delivery, eventID: "same-hash", eventType: "content_updated", eventTime: time,
-                                  updates: [ContentUpdate(contentID: "c", action: .upsert, title: title)])
+            try await store.apply(
+                platform: "p", deliveryID: delivery, eventID: "same-hash", eventType: "content_updated", eventTime: time,
+                updates: [ContentUpdate(contentID: "c", action: .upsert, title: title)])
         }
         #expect(try await apply("1000-0", title: "first", time: 1) == .applied)
         #expect(try await apply("1000-0", title: "redelivered", time: 5) == .alreadyApplied)
@@ -56,10 +57,11 @@ import Testing
 
     @Test func olderEventsNeverOverwriteNewerOnes() async throws {
         let store = try store()
-        _ = try await store.apply(platform: "p", eventID: "new", eventType: "content_updated", eventTime: 200,
-                                  updates: [ContentUpdate(contentID: "c", action: .upsert, title: "New")])
-        _ = try await store.apply(platform: "p", eventID: "old", eventType: "content_updated", eventTime: 100,
-                                  updates: [ContentUpdate(contentID: "c", action: .upsert, title: "Old")])
+        for (eventID, time, title) in [("new", 200, "New"), ("old", 100, "Old")] as [(String, Int64, String)] {
+            _ = try await store.apply(
+                platform: "p", eventID: eventID, eventType: "content_updated", eventTime: time,
+                updates: [ContentUpdate(contentID: "c", action: .upsert, title: title)])
+        }
         let row = try #require(try await store.content(platform: "p", contentID: "c"))
         #expect(row.title == "New")
         #expect(row.lastEventID == "new")
@@ -69,15 +71,18 @@ import Testing
 
     @Test func removeKeepsTheRowAndPartialUpdatesKeepFields() async throws {
         let store = try store()
-        _ = try await store.apply(platform: "p", eventID: "1", eventType: "content_added", eventTime: 1,
-                                  updates: [ContentUpdate(contentID: "c", action: .upsert, title: "T", contentType: "series")])
-        _ = try await store.apply(platform: "p", eventID: "2", eventType: "content_updated", eventTime: 2,
-                                  updates: [ContentUpdate(contentID: "c", action: .upsert, title: "T2")])
+        _ = try await store.apply(
+            platform: "p", eventID: "1", eventType: "content_added", eventTime: 1,
+            updates: [ContentUpdate(contentID: "c", action: .upsert, title: "T", contentType: "series")])
+        _ = try await store.apply(
+            platform: "p", eventID: "2", eventType: "content_updated", eventTime: 2,
+            updates: [ContentUpdate(contentID: "c", action: .upsert, title: "T2")])
         var row = try #require(try await store.content(platform: "p", contentID: "c"))
         #expect(row.title == "T2")
         #expect(row.contentType == "series")
-        _ = try await store.apply(platform: "p", eventID: "3", eventType: "content_removed", eventTime: 3,
-                                  updates: [ContentUpdate(contentID: "c", action: .remove)])
+        _ = try await store.apply(
+            platform: "p", eventID: "3", eventType: "content_removed", eventTime: 3,
+            updates: [ContentUpdate(contentID: "c", action: .remove)])
         row = try #require(try await store.content(platform: "p", contentID: "c"))
         #expect(row.status == .removed)
         #expect(row.title == "T2")
@@ -86,8 +91,9 @@ import Testing
 
     @Test func reopensWithMigrationsApplied() async throws {
         let path = try Fixtures.configDirectory([:]) + "/content.sqlite"
-        _ = try await ContentStore(path: path).apply(platform: "p", eventID: "1", eventType: "content_added", eventTime: 1,
-                                                     updates: [ContentUpdate(contentID: "c", action: .upsert)])
+        _ = try await ContentStore(path: path).apply(
+            platform: "p", eventID: "1", eventType: "content_added", eventTime: 1,
+            updates: [ContentUpdate(contentID: "c", action: .upsert)])
         #expect(try await ContentStore(path: path).appliedEventCount(platform: "p") == 1)
     }
 
@@ -102,8 +108,9 @@ import Testing
         let batches = 2 * ContentStore.checkpointEvery / batch
         for b in 0..<batches {
             let events = (0..<batch).map { i in
-                ContentStore.Application(platform: "p", deliveryID: "1-\(b)-\(i)", eventID: "event-\(b)-\(i)", eventType: "content_added", eventTime: 1,
-                                         updates: [ContentUpdate(contentID: "c-\(b)-\(i)", action: .upsert, title: String(repeating: "t", count: 200))])
+                ContentStore.Application(
+                    platform: "p", deliveryID: "1-\(b)-\(i)", eventID: "event-\(b)-\(i)", eventType: "content_added", eventTime: 1,
+                    updates: [ContentUpdate(contentID: "c-\(b)-\(i)", action: .upsert, title: String(repeating: "t", count: 200))])
             }
             _ = try await store.apply(events)
         }

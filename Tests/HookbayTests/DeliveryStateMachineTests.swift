@@ -1,6 +1,7 @@
-@testable import Hookbay
 import HookbayTestSupport
 import Testing
+
+@testable import Hookbay
 
 /// What the delivery handler does with each request part, and when it holds, yields and closes: rows of
 /// (state set-up, events, expected actions and state), without a channel.
@@ -21,11 +22,15 @@ import Testing
         var machine = Machine()
         for step in steps {
             switch step {
-            case .part(let part, let action): let result1 = machine.received(part); #expect(result1 == action, "\(part) in \(machine.state)")
+            case .part(let part, let action):
+                let result1 = machine.received(part)
+                #expect(result1 == action, "\(part) in \(machine.state)")
             case .deliver: machine.startDelivery()
             case .forward: machine.startForwarding()
             case .answer(let close): machine.answered(close: close)
-            case .routerEnded(let idle): let result2 = machine.routerResponseEnded(); #expect(result2 == idle, "router end in \(machine.state)")
+            case .routerEnded(let idle):
+                let result2 = machine.routerResponseEnded()
+                #expect(result2 == idle, "router end in \(machine.state)")
             case .idle: machine.becomeIdle()
             }
         }
@@ -40,33 +45,51 @@ import Testing
     }
 
     @Test(arguments: [
-        Row(name: "a delivery is gathered, then served", steps: [
-            .part(.head, .startRequest), .deliver, .part(.body, .gather), .part(.body, .gather), .part(.end, .serve),
-        ], state: .answering),
-        Row(name: "parts behind a delivery being answered are held", steps: [
-            .part(.head, .startRequest), .deliver, .part(.end, .serve), .part(.head, .hold), .part(.body, .hold), .part(.end, .hold),
-        ], state: .answering),
-        Row(name: "an answer keeping the connection makes it idle", steps: [
-            .part(.head, .startRequest), .deliver, .part(.end, .serve), .answer(close: false), .idle, .part(.head, .startRequest),
-        ], state: .idle),
-        Row(name: "after a closing answer everything is dropped", steps: [
-            .part(.head, .startRequest), .deliver, .part(.end, .serve), .answer(close: true), .part(.head, .drop), .part(.end, .drop),
-        ], state: .closing),
-        Row(name: "a routed request is forwarded to its end, then waits for the router's answer", steps: [
-            .part(.head, .startRequest), .forward, .part(.body, .forward), .part(.end, .forward), .part(.head, .hold),
-        ], state: .forwarding(requestRead: true, responseWritten: false)),
-        Row(name: "the router's answer after the whole request makes the connection idle", steps: [
-            .part(.head, .startRequest), .forward, .part(.end, .forward), .routerEnded(idle: true),
-        ], state: .forwarding(requestRead: true, responseWritten: false)),
-        Row(name: "a refusal before the body is read: the rest of the body still goes to the router", steps: [
-            .part(.head, .startRequest), .forward, .routerEnded(idle: false), .part(.body, .forward), .part(.end, .forwardAndBecomeIdle),
-        ], state: .forwarding(requestRead: false, responseWritten: true)),
-        Row(name: "a router write's end outside forwarding changes nothing", steps: [
-            .part(.head, .startRequest), .deliver, .routerEnded(idle: false),
-        ], state: .reading),
-        Row(name: "a stray head while reading is dropped", steps: [
-            .part(.head, .startRequest), .deliver, .part(.head, .drop),
-        ], state: .reading),
+        Row(
+            name: "a delivery is gathered, then served",
+            steps: [
+                .part(.head, .startRequest), .deliver, .part(.body, .gather), .part(.body, .gather), .part(.end, .serve),
+            ], state: .answering),
+        Row(
+            name: "parts behind a delivery being answered are held",
+            steps: [
+                .part(.head, .startRequest), .deliver, .part(.end, .serve), .part(.head, .hold), .part(.body, .hold), .part(.end, .hold),
+            ], state: .answering),
+        Row(
+            name: "an answer keeping the connection makes it idle",
+            steps: [
+                .part(.head, .startRequest), .deliver, .part(.end, .serve), .answer(close: false), .idle, .part(.head, .startRequest),
+            ], state: .idle),
+        Row(
+            name: "after a closing answer everything is dropped",
+            steps: [
+                .part(.head, .startRequest), .deliver, .part(.end, .serve), .answer(close: true), .part(.head, .drop), .part(.end, .drop),
+            ], state: .closing),
+        Row(
+            name: "a routed request is forwarded to its end, then waits for the router's answer",
+            steps: [
+                .part(.head, .startRequest), .forward, .part(.body, .forward), .part(.end, .forward), .part(.head, .hold),
+            ], state: .forwarding(requestRead: true, responseWritten: false)),
+        Row(
+            name: "the router's answer after the whole request makes the connection idle",
+            steps: [
+                .part(.head, .startRequest), .forward, .part(.end, .forward), .routerEnded(idle: true),
+            ], state: .forwarding(requestRead: true, responseWritten: false)),
+        Row(
+            name: "a refusal before the body is read: the rest of the body still goes to the router",
+            steps: [
+                .part(.head, .startRequest), .forward, .routerEnded(idle: false), .part(.body, .forward), .part(.end, .forwardAndBecomeIdle),
+            ], state: .forwarding(requestRead: false, responseWritten: true)),
+        Row(
+            name: "a router write's end outside forwarding changes nothing",
+            steps: [
+                .part(.head, .startRequest), .deliver, .routerEnded(idle: false),
+            ], state: .reading),
+        Row(
+            name: "a stray head while reading is dropped",
+            steps: [
+                .part(.head, .startRequest), .deliver, .part(.head, .drop),
+            ], state: .reading),
     ])
     func transitions(row: Row) {
         #expect(Self.run(row.steps).state == row.state)
@@ -82,7 +105,9 @@ import Testing
         switch state {
         case .idle: break
         case .reading: machine.startDelivery()
-        case .answering: machine.startDelivery(); _ = machine.received(.end)
+        case .answering:
+            machine.startDelivery()
+            _ = machine.received(.end)
         case .closing: machine.answered(close: true)
         case .forwarding(let read, let written):
             machine.startForwarding()

@@ -28,7 +28,10 @@ import Testing
         (GatewaySettings.idleTimeout, "1.5", "--idle-timeout (HOOKBAY_IDLE_TIMEOUT) must be a whole number of seconds from 1 to 31536000, not '1.5'"),
         (GatewaySettings.reloadInterval, "-1", "--reload-interval (HOOKBAY_RELOAD_INTERVAL) must be a number of seconds from 0 to 86400, not '-1'"),
         (GatewaySettings.reloadInterval, "nan", "--reload-interval (HOOKBAY_RELOAD_INTERVAL) must be a number of seconds from 0 to 86400, not 'nan'"),
-        (GatewaySettings.reloadInterval, "1e300", "--reload-interval (HOOKBAY_RELOAD_INTERVAL) must be a number of seconds from 0 to 86400, not '1e300'"),
+        (
+            GatewaySettings.reloadInterval, "1e300",
+            "--reload-interval (HOOKBAY_RELOAD_INTERVAL) must be a number of seconds from 0 to 86400, not '1e300'"
+        ),
         (GatewaySettings.reloadInterval, "0.001", "--reload-interval (HOOKBAY_RELOAD_INTERVAL) must be 0 (polling off) or at least 0.05 seconds"),
         (GatewaySettings.logLevel, "loud", "--log-level (LOG_LEVEL) must be one of trace, debug, info, notice, warning, error, critical, not 'loud'"),
         (GatewaySettings.host, "", "--host (HOOKBAY_HOST) must not be empty"),
@@ -45,10 +48,12 @@ import Testing
     }
 
     @Test func valuesAreApplied() throws {
-        let configuration = try GatewaySettings.configuration(GatewaySettings.all, flags: [
-            "reload-interval": "0.25", "claim-idle": "5", "log-level": "DEBUG", "log-format": "json", "redis-url": "",
-            "max-body-bytes": "10", "max-buffered-bytes": "10",
-        ], environment: ["HOOKBAY_ADMIN_TOKEN": "t0ken", "REDIS_URL": "redis://127.0.0.1:1"])
+        let configuration = try GatewaySettings.configuration(
+            GatewaySettings.all,
+            flags: [
+                "reload-interval": "0.25", "claim-idle": "5", "log-level": "DEBUG", "log-format": "json", "redis-url": "",
+                "max-body-bytes": "10", "max-buffered-bytes": "10",
+            ], environment: ["HOOKBAY_ADMIN_TOKEN": "t0ken", "REDIS_URL": "redis://127.0.0.1:1"])
         #expect(configuration.reloadInterval == .milliseconds(250))
         #expect(configuration.claimIdle == .seconds(5))
         #expect(configuration.logLevel == .debug)
@@ -65,7 +70,9 @@ import Testing
     }
 
     @Test func bufferedBytesMustHoldOneBody() {
-        #expect(throws: SettingError(setting: "--max-buffered-bytes (HOOKBAY_MAX_BUFFERED_BYTES)", problem: "must be at least --max-body-bytes (2048)")) {
+        #expect(
+            throws: SettingError(setting: "--max-buffered-bytes (HOOKBAY_MAX_BUFFERED_BYTES)", problem: "must be at least --max-body-bytes (2048)")
+        ) {
             try GatewaySettings.configuration(GatewaySettings.all, flags: ["max-body-bytes": "2048", "max-buffered-bytes": "1024"], environment: [:])
         }
     }

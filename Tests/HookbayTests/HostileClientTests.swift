@@ -1,7 +1,7 @@
 import Foundation
+import HookbayTestSupport
 import Hummingbird
 import HummingbirdTesting
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -9,7 +9,9 @@ import Testing
 /// Clients that do what the author did not expect, against a live server: each still gets a fast, honest answer,
 /// and costs only its own connection.
 @Suite struct HostileClientTests {
-    static func app(maxConnections: Int = 4096, maxBufferedBytes: Int = 256 << 20, idleTimeout: Duration = .seconds(30)) throws -> some ApplicationProtocol {
+    static func app(maxConnections: Int = 4096, maxBufferedBytes: Int = 256 << 20, idleTimeout: Duration = .seconds(30)) throws
+        -> some ApplicationProtocol
+    {
         let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: "netflix")])
         var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil)
         configuration.idleTimeout = idleTimeout
@@ -35,12 +37,19 @@ import Testing
             let body = Fixtures.envelope(platform: "netflix", contentID: "continue-1")
             let fd = try Sockets.connect(port)
             defer { close(fd) }
-            let head = "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            let head =
+                "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 + "X-Webhook-Signature: \(Fixtures.signature(body))\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
             // Read before the body is sent: without the interim answer this read finds nothing (and gives up after 10 s).
-            let interim = await Sockets.blocking { Self.send(fd, head); return RawHTTP.readAnswer(fd) }
+            let interim = await Sockets.blocking {
+                Self.send(fd, head)
+                return RawHTTP.readAnswer(fd)
+            }
             #expect(interim?.status == 100)
-            let final = await Sockets.blocking { Self.send(fd, body); return RawHTTP.readAnswer(fd) }
+            let final = await Sockets.blocking {
+                Self.send(fd, body)
+                return RawHTTP.readAnswer(fd)
+            }
             #expect(final?.status == 202)
         }
     }
@@ -49,7 +58,8 @@ import Testing
     @Test func garbageAfterADeliveryIsAnsweredInOrder() async throws {
         try await Self.app().test(.live) { client in
             let port = try #require(client.port)
-            let request = RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix", contentID: "order-1"))
+            let request =
+                RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix", contentID: "order-1"))
                 + "GARBAGE \u{1} NOT HTTP\r\n\r\n"
             let (answers, closed) = try await RawHTTP.exchangeUntilClosed(port: port, request)
             #expect(answers.map(\.status) == [202, 400])
@@ -61,7 +71,8 @@ import Testing
     @Test func halfClosedClientGetsItsAnswers() async throws {
         try await Self.app().test(.live) { client in
             let port = try #require(client.port)
-            let requests = (1...3).map { RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix", contentID: "half-\($0)")) }
+            let requests =
+                (1...3).map { RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix", contentID: "half-\($0)")) }
                 .joined() + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
             let fd = try Sockets.connect(port)
             defer { close(fd) }
@@ -94,7 +105,8 @@ import Testing
         try await Self.app().test(.live) { client in
             let port = try #require(client.port)
             let chunk = String(repeating: "a", count: 65536)
-            let request = "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            let request =
+                "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + String(repeating: "\(String(chunk.utf8.count, radix: 16))\r\n\(chunk)\r\n", count: 20) + "0\r\n\r\n"
             let answers = try await RawHTTP.exchange(port: port, request, expecting: 1)
             #expect(answers.first?.status == 413)
@@ -107,13 +119,16 @@ import Testing
         try await Self.app(maxConnections: 3).test(.live) { client in
             let port = try #require(client.port)
             let held = try (0..<3).map { _ in try Sockets.connect(port) }
-            defer { held.forEach { close($0) } }
+            defer { for fd in held { close(fd) } }
             try await Task.sleep(for: .milliseconds(200))
             // Answered and closed (reset, as the request it sent is never read).
             let (answers, _) = try await RawHTTP.exchangeUntilClosed(port: port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(answers.first?.status == 503)
             #expect(answers.first?.body.contains("server_busy") == true)
-            let inside = await Sockets.blocking { Self.send(held[0], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); return RawHTTP.readAnswer(held[0]) }
+            let inside = await Sockets.blocking {
+                Self.send(held[0], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                return RawHTTP.readAnswer(held[0])
+            }
             #expect(inside?.status == 200)
         }
     }
@@ -126,12 +141,14 @@ import Testing
             let hog = try Sockets.connect(port)
             Self.send(hog, "POST /api/v1/webhooks/netflix HTTP/1.1\r\nHost: x\r\nContent-Length: \(1 << 20)\r\n\r\n")
             try await Task.sleep(for: .milliseconds(200))
-            let answers = try await RawHTTP.exchange(port: port, RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix")), expecting: 1)
+            let answers = try await RawHTTP.exchange(
+                port: port, RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix")), expecting: 1)
             #expect(answers.first?.status == 503)
             #expect(answers.first?.body.contains("server_busy") == true)
             close(hog)
             try await Task.sleep(for: .milliseconds(200))
-            let later = try await RawHTTP.exchange(port: port, RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix")), expecting: 1)
+            let later = try await RawHTTP.exchange(
+                port: port, RawHTTP.post("/api/v1/webhooks/netflix", body: Fixtures.envelope(platform: "netflix")), expecting: 1)
             #expect(later.first?.status == 202)
         }
     }

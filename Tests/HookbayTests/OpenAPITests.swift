@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HookbayTestSupport
+import Hummingbird
 import Testing
 import Yams
 
@@ -37,13 +37,14 @@ import Yams
         let dir = try Fixtures.configDirectory([:])
         let gateway = try Gateway(configuration: Fixtures.gateway(configDirectory: dir, redisURL: nil), environment: [:], logger: Fixtures.logger)
         let router = buildRouter(gateway: gateway)
-        let served = Set(router.routes.map { route in
-            // Hummingbird prints parameters as `:name` or `{name}`; OpenAPI uses `{name}`.
-            let path = "\(route.path)".split(separator: "/").map { segment in
-                segment.hasPrefix(":") ? "{\(segment.dropFirst())}" : String(segment)
-            }.joined(separator: "/")
-            return "\(route.method) /\(path)"
-        })
+        let served = Set(
+            router.routes.map { route in
+                // Hummingbird prints parameters as `:name` or `{name}`; OpenAPI uses `{name}`.
+                let path = "\(route.path)".split(separator: "/").map { segment in
+                    segment.hasPrefix(":") ? "{\(segment.dropFirst())}" : String(segment)
+                }.joined(separator: "/")
+                return "\(route.method) /\(path)"
+            })
         let documented = try Self.documented()
         #expect(served.subtracting(documented).isEmpty, "served but not documented: \(served.subtracting(documented).sorted())")
         #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")

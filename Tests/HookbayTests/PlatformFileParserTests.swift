@@ -1,5 +1,5 @@
-import HookbayJSON
 import Foundation
+import HookbayJSON
 import HookbayTestSupport
 import Testing
 
@@ -51,7 +51,8 @@ import Testing
         let config = try loader.parse(yaml: yaml, file: "netflix.yaml")
         #expect(!config.enabled)
         #expect(config.adapter == "netflix")
-        #expect(config.adapterConfig == .object(["region": .string("eu"), "weights": .array([.number("1"), .number("2.5")]), "strict": .bool(true)]))
+        #expect(
+            config.adapterConfig == .object(["region": .string("eu"), "weights": .array([.number("1"), .number("2.5")]), "strict": .bool(true)]))
         #expect(config.secrets.map(\.bytes) == [Array("a".utf8), Array("b".utf8)])
         #expect(config.signature.header == "X-Sig")
         #expect(config.signature.prefix == "")

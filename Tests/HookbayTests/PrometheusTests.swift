@@ -1,9 +1,9 @@
 import Foundation
 import HTTPTypes
+import HookbayTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -39,7 +39,8 @@ import Testing
     }
 
     @Test func metricsParseAndMove() async throws {
-        let (app, _) = try ReceiveClient.app(files: ["n.yaml": Fixtures.platformYAML(id: "netflix", extra: "rate_limit: { per_minute: 2, burst: 2 }")])
+        let (app, _) = try ReceiveClient.app(files: ["n.yaml": Fixtures.platformYAML(id: "netflix", extra: "rate_limit: { per_minute: 2, burst: 2 }")]
+        )
         try await app.test(.router) { client in
             let before = try Self.parse(String(buffer: try await client.execute(uri: "/metrics", method: .get).body))
             #expect(before["hookbay_webhooks_accepted_total{platform=\"netflix\"}"] == nil)

@@ -1,6 +1,6 @@
+import HookbayTestSupport
 import Logging
 import Synchronization
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay

@@ -1,10 +1,10 @@
 import Foundation
 import HTTPTypes
 import HookbayJSON
+import HookbayTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -26,8 +26,10 @@ import Testing
         return try await client.execute(uri: "/api/v1/webhooks/register", method: .post, headers: headers, body: ByteBuffer(string: body))
     }
 
-    static func request(_ platform: String, url: String = "https://platform.example.com/webhook",
-                        types: String = #"["content_added","content_updated"]"#, secret: String = secret) -> String {
+    static func request(
+        _ platform: String, url: String = "https://platform.example.com/webhook",
+        types: String = #"["content_added","content_updated"]"#, secret: String = secret
+    ) -> String {
         #"{"platform":"\#(platform)","url":"\#(url)","event_types":\#(types),"secret":"\#(secret)"}"#
     }
 
@@ -43,10 +45,13 @@ import Testing
 
             // Live at once, with the registered secret.
             let body = Fixtures.envelope(platform: "hulu")
-            #expect(try await ReceiveClient.post(client, platform: "hulu", body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret)).status == .accepted)
+            #expect(
+                try await ReceiveClient.post(client, platform: "hulu", body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret)).status
+                    == .accepted)
             // The subscription filter: an authentic event of another type is acknowledged and not queued.
             let removed = Fixtures.envelope(platform: "hulu", eventType: "content_removed", contentID: "9")
-            let ignored = try await ReceiveClient.post(client, platform: "hulu", body: removed, headers: Fixtures.signedHeaders(removed, secret: Self.secret))
+            let ignored = try await ReceiveClient.post(
+                client, platform: "hulu", body: removed, headers: Fixtures.signedHeaders(removed, secret: Self.secret))
             #expect(ignored.status == .ok)
             #expect(try ReceiveClient.json(ignored)["status"] == .string("ignored"))
             let metrics = try ReceiveClient.json(try await client.execute(uri: "/api/v1/webhooks/metrics", method: .get))
@@ -66,7 +71,9 @@ import Testing
         #expect(gateway.platforms.platform("hulu")?.config.subscribe == ["content_added", "content_updated"])
         try await again.test(.router) { client in
             let body = Fixtures.envelope(platform: "hulu", contentID: "after-restart")
-            let status = try await ReceiveClient.post(client, platform: "hulu", body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret)).status
+            let status = try await ReceiveClient.post(
+                client, platform: "hulu", body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret)
+            ).status
             #expect(status == .accepted)
         }
     }
@@ -106,7 +113,8 @@ import Testing
     @Test func offWithoutAToken() async throws {
         let (app, _) = try Self.app(dir: try Fixtures.configDirectory([:]), token: nil)
         try await app.test(.router) { client in
-            try ReceiveClient.expectError(try await Self.register(client, Self.request("z1"), token: "anything"), .forbidden, "forbidden", contains: "HOOKBAY_ADMIN_TOKEN")
+            try ReceiveClient.expectError(
+                try await Self.register(client, Self.request("z1"), token: "anything"), .forbidden, "forbidden", contains: "HOOKBAY_ADMIN_TOKEN")
         }
     }
 
@@ -119,7 +127,8 @@ import Testing
             let registered = try await Self.register(client, Self.request(platform))
             #expect(registered.status == .created)
             let body = Fixtures.envelope(platform: platform)
-            let delivered = try await ReceiveClient.post(client, platform: platform, body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret))
+            let delivered = try await ReceiveClient.post(
+                client, platform: platform, body: body, headers: Fixtures.signedHeaders(body, secret: Self.secret))
             #expect(delivered.status == .accepted)
         }
     }

@@ -30,7 +30,8 @@ import Testing
 
     @Test func parsedFromYAML() throws {
         let loader = PlatformFileParser(environment: Fixtures.environment)
-        let config = try loader.parse(yaml: Fixtures.platformYAML(id: "a", extra: "retry: { max_attempts: 3, base_delay_ms: 50, max_delay_ms: 200 }"), file: "a.yaml")
+        let config = try loader.parse(
+            yaml: Fixtures.platformYAML(id: "a", extra: "retry: { max_attempts: 3, base_delay_ms: 50, max_delay_ms: 200 }"), file: "a.yaml")
         #expect(config.retry == RetryPolicy(maxAttempts: 3, baseDelayMilliseconds: 50, maxDelayMilliseconds: 200))
         #expect(throws: PlatformFileError.self) {
             try loader.parse(yaml: Fixtures.platformYAML(id: "a", extra: "retry: { base_delay_ms: 500, max_delay_ms: 200 }"), file: "a.yaml")

@@ -1,7 +1,7 @@
+import HookbayTestSupport
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -9,8 +9,10 @@ import Testing
 /// The router's responses are framed as NIO's paired server encoder frames them, and a response to `HEAD` or
 /// `CONNECT` carries no body.
 @Suite struct RouterResponseFramingTests {
-    static func framed(_ status: HTTPResponseStatus, _ headers: [(String, String)], method: HTTPMethod?,
-                       version: HTTPVersion = .http1_1) -> [String: String] {
+    static func framed(
+        _ status: HTTPResponseStatus, _ headers: [(String, String)], method: HTTPMethod?,
+        version: HTTPVersion = .http1_1
+    ) -> [String: String] {
         var head = HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(headers))
         RouterResponseFramingHandler.frame(&head, method: method)
         return Dictionary(head.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { $1 })
@@ -44,7 +46,7 @@ import Testing
             try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
             let body = channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: "ok"))))
             try channel.writeOutbound(HTTPServerResponsePart.end(nil))
-            try body.wait()  // dropped, not failed: the router is not told of an error
+            try body.wait() // dropped, not failed: the router is not told of an error
         }
         var written: [String] = []
         while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) {

@@ -1,9 +1,9 @@
 import Foundation
 import HTTPTypes
+import HookbayTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -14,8 +14,9 @@ import Testing
 @Suite struct SecretReloadTests {
     static func post(_ client: some TestClientProtocol, _ platform: String, secret: String) async throws -> TestResponse {
         let body = Fixtures.envelope(platform: platform, contentID: UUID().uuidString)
-        return try await client.execute(uri: "/api/v1/webhooks/\(platform)", method: .post,
-                                        headers: Fixtures.signedHeaders(body, secret: secret), body: ByteBuffer(string: body))
+        return try await client.execute(
+            uri: "/api/v1/webhooks/\(platform)", method: .post,
+            headers: Fixtures.signedHeaders(body, secret: secret), body: ByteBuffer(string: body))
     }
 
     @Test func rotatedDeletedEmptiedAndRestoredSecretFiles() async throws {
@@ -33,14 +34,18 @@ import Testing
             // Rotated in place: the new secret works and the old one stops, within the interval.
             try "second-secret\n".write(toFile: secretPath, atomically: true, encoding: .utf8)
             var started = ContinuousClock.now
-            #expect(try await eventually(within: .seconds(3)) { try await Self.post(client, "rotating", secret: "second-secret").status == .accepted })
+            #expect(
+                try await eventually(within: .seconds(3)) { try await Self.post(client, "rotating", secret: "second-secret").status == .accepted })
             print("secret rotation took effect after \(ContinuousClock.now - started)")
             #expect(try await Self.post(client, "rotating", secret: "first-secret").status == .unauthorized)
 
             // Deleted: nothing authenticates, the old secret least of all.
             try FileManager.default.removeItem(atPath: secretPath)
             started = ContinuousClock.now
-            #expect(try await eventually(within: .seconds(3)) { try await Self.post(client, "rotating", secret: "second-secret").status == .serviceUnavailable })
+            #expect(
+                try await eventually(within: .seconds(3)) {
+                    try await Self.post(client, "rotating", secret: "second-secret").status == .serviceUnavailable
+                })
             print("secret revocation took effect after \(ContinuousClock.now - started)")
             let refused = try await Self.post(client, "rotating", secret: "second-secret")
             #expect(String(buffer: refused.body).contains("secret_unavailable"))
@@ -50,7 +55,10 @@ import Testing
             try "third-secret".write(toFile: secretPath, atomically: true, encoding: .utf8)
             #expect(try await eventually(within: .seconds(3)) { try await Self.post(client, "rotating", secret: "third-secret").status == .accepted })
             try "\n".write(toFile: secretPath, atomically: true, encoding: .utf8)
-            #expect(try await eventually(within: .seconds(3)) { try await Self.post(client, "rotating", secret: "third-secret").status == .serviceUnavailable })
+            #expect(
+                try await eventually(within: .seconds(3)) {
+                    try await Self.post(client, "rotating", secret: "third-secret").status == .serviceUnavailable
+                })
         }
     }
 
@@ -75,7 +83,10 @@ import Testing
             #expect(old.status == .unauthorized)
             // Still broken, and the secret deleted: nothing authenticates.
             try FileManager.default.removeItem(atPath: dir + "/p.secret")
-            #expect(try await eventually(within: .seconds(3)) { try await Self.post(client, "kept", secret: "second-secret").status == .serviceUnavailable })
+            #expect(
+                try await eventually(within: .seconds(3)) {
+                    try await Self.post(client, "kept", secret: "second-secret").status == .serviceUnavailable
+                })
         }
     }
 }

@@ -40,7 +40,8 @@ import Testing
             try verify(stripe, ["Stripe-Signature": "t=99999999999999999999,v1=\(zeros)"], body: [], now: now)
         } throws: { "\($0)".contains("t= must be Unix seconds") }
         #expect {
-            try verify(standard, ["webhook-id": "m", "webhook-timestamp": "-9223372036854775808", "webhook-signature": zeroBase64], body: [], now: now)
+            try verify(
+                standard, ["webhook-id": "m", "webhook-timestamp": "-9223372036854775808", "webhook-signature": zeroBase64], body: [], now: now)
         } throws: { "\($0)".contains("webhook-timestamp must be Unix seconds") }
     }
 
@@ -61,7 +62,12 @@ import Testing
     }
 
     @Test func theEnvelopeAgeCheckTakesAnyInt64() throws {
-        let verifier = SignatureVerifier(signature: { var s = PlatformConfig.Signature(); s.maxAgeSeconds = 600; return s }(), secrets: [secret("k")])
+        let verifier = SignatureVerifier(
+            signature: {
+                var s = PlatformConfig.Signature()
+                s.maxAgeSeconds = 600
+                return s
+            }(), secrets: [secret("k")])
         let nowMilliseconds = now * 1000
         try verifier.checkAge(sentMilliseconds: nowMilliseconds - 599_000, nowMilliseconds: nowMilliseconds)
         for sent in [Int64.min, Int64.min / 1000 * 1000, -1, 0] {
@@ -101,8 +107,9 @@ import Testing
         let huge = String(repeating: "a", count: SignatureVerifier.maxHeaderBytes + 1)
         let github = SignatureVerifier(signature: .init(scheme: .github), secrets: [secret("k")])
         #expect { try verify(github, ["X-Hub-Signature-256": huge], body: [], now: now) } throws: { "\($0)".contains("longer than 4096 bytes") }
-        #expect { try verify(standard, ["webhook-id": huge, "webhook-timestamp": "1", "webhook-signature": "v1,x"], body: [], now: now) }
-            throws: { "\($0)".contains("webhook-id is longer") }
+        #expect { try verify(standard, ["webhook-id": huge, "webhook-timestamp": "1", "webhook-signature": "v1,x"], body: [], now: now) } throws: {
+            "\($0)".contains("webhook-id is longer")
+        }
     }
 
     /// Random headers over an alphabet rich in the separators, digits and signs the parsers look for: never a trap,

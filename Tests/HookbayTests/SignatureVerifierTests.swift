@@ -108,16 +108,19 @@ import Testing
 
     /// GitHub's documentation example.
     @Test func publishedExample() throws {
-        try verify(verifier, ["X-Hub-Signature-256": "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"],
-                   body: Array("Hello, World!".utf8))
-        #expect(verifier.headers(for: Array("Hello, World!".utf8), now: 0, deliveryID: "").first?.1
-            == "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
+        try verify(
+            verifier, ["X-Hub-Signature-256": "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"],
+            body: Array("Hello, World!".utf8))
+        #expect(
+            verifier.headers(for: Array("Hello, World!".utf8), now: 0, deliveryID: "").first?.1
+                == "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
     }
 
     @Test func refusesTamperedBodyAndMissingHeader() {
         #expect(throws: SignatureError.mismatch) {
-            try verify(verifier, ["X-Hub-Signature-256": "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"],
-                       body: Array("Hello, World?".utf8))
+            try verify(
+                verifier, ["X-Hub-Signature-256": "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"],
+                body: Array("Hello, World?".utf8))
         }
         #expect(throws: SignatureError.missingHeader("X-Hub-Signature-256")) { try verify(verifier, [:], body: []) }
     }
@@ -138,17 +141,23 @@ import Testing
     }
 
     @Test func wrongSecretTamperedBodyOrOtherTimestamp() {
-        #expect(throws: SignatureError.mismatch) { try verify(verifier, ["Stripe-Signature": "t=\(now),v1=\(v1(now, key: "x"))"], body: body, now: now) }
-        #expect(throws: SignatureError.mismatch) { try verify(verifier, ["Stripe-Signature": "t=\(now),v1=\(v1(now))"], body: body + [0x20], now: now) }
+        #expect(throws: SignatureError.mismatch) {
+            try verify(verifier, ["Stripe-Signature": "t=\(now),v1=\(v1(now, key: "x"))"], body: body, now: now)
+        }
+        #expect(throws: SignatureError.mismatch) {
+            try verify(verifier, ["Stripe-Signature": "t=\(now),v1=\(v1(now))"], body: body + [0x20], now: now)
+        }
         #expect(throws: SignatureError.mismatch) { try verify(verifier, ["Stripe-Signature": "t=\(now + 1),v1=\(v1(now))"], body: body, now: now) }
     }
 
     @Test func timestampTolerance() throws {
         try verify(verifier, ["Stripe-Signature": "t=\(now - 300),v1=\(v1(now - 300))"], body: body, now: now)
-        #expect { try verify(verifier, ["Stripe-Signature": "t=\(now - 301),v1=\(v1(now - 301))"], body: body, now: now) }
-            throws: { "\($0)".contains("timestamp is out of range: 301 s old") }
-        #expect { try verify(verifier, ["Stripe-Signature": "t=\(now + 301),v1=\(v1(now + 301))"], body: body, now: now) }
-            throws: { "\($0)".contains("in the future") }
+        #expect { try verify(verifier, ["Stripe-Signature": "t=\(now - 301),v1=\(v1(now - 301))"], body: body, now: now) } throws: {
+            "\($0)".contains("timestamp is out of range: 301 s old")
+        }
+        #expect { try verify(verifier, ["Stripe-Signature": "t=\(now + 301),v1=\(v1(now + 301))"], body: body, now: now) } throws: {
+            "\($0)".contains("in the future")
+        }
     }
 
     @Test func garbledHeaders() {
@@ -156,7 +165,9 @@ import Testing
         #expect { try verify(verifier, ["Stripe-Signature": "v1=\(v1(now))"], body: body, now: now) } throws: { "\($0)".contains("no t=") }
         #expect { try verify(verifier, ["Stripe-Signature": "t=\(now)"], body: body, now: now) } throws: { "\($0)".contains("no v1=") }
         #expect { try verify(verifier, ["Stripe-Signature": "garbage"], body: body, now: now) } throws: { "\($0)".contains("must look like") }
-        #expect { try verify(verifier, ["Stripe-Signature": "t=\(now),v1=\(v1(now).dropLast(2))"], body: body, now: now) } throws: { "\($0)".contains("no v1=") }
+        #expect { try verify(verifier, ["Stripe-Signature": "t=\(now),v1=\(v1(now).dropLast(2))"], body: body, now: now) } throws: {
+            "\($0)".contains("no v1=")
+        }
     }
 }
 
@@ -187,16 +198,21 @@ import Testing
     }
 
     @Test func severalSignaturesOneValid() throws {
-        try verify(verifier(), headers("v1,bm9wZQ== v2,abc v1,\(String(repeating: "A", count: 43))= \(Self.vectorSignature)"),
-                   body: Self.vectorBody, now: Self.vectorTimestamp)
+        try verify(
+            verifier(), headers("v1,bm9wZQ== v2,abc v1,\(String(repeating: "A", count: 43))= \(Self.vectorSignature)"),
+            body: Self.vectorBody, now: Self.vectorTimestamp)
     }
 
     @Test func refusals() {
         let now = Self.vectorTimestamp
-        #expect(throws: SignatureError.mismatch) { try verify(verifier("whsec_" + Data("other-key".utf8).base64EncodedString()), headers(), body: Self.vectorBody, now: now) }
+        #expect(throws: SignatureError.mismatch) {
+            try verify(verifier("whsec_" + Data("other-key".utf8).base64EncodedString()), headers(), body: Self.vectorBody, now: now)
+        }
         #expect(throws: SignatureError.mismatch) { try verify(verifier(), headers(), body: Self.vectorBody + [0x20], now: now) }
         #expect(throws: SignatureError.mismatch) { try verify(verifier(), headers(id: "msg_other"), body: Self.vectorBody, now: now) }
-        #expect(throws: SignatureError.missingHeader("webhook-id")) { try verify(verifier(), ["webhook-timestamp": "1", "webhook-signature": "v1,x"], body: [], now: now) }
+        #expect(throws: SignatureError.missingHeader("webhook-id")) {
+            try verify(verifier(), ["webhook-timestamp": "1", "webhook-signature": "v1,x"], body: [], now: now)
+        }
         #expect { try verify(verifier(), headers("v2,abc"), body: Self.vectorBody, now: now) } throws: { "\($0)".contains("no v1,") }
         #expect { try verify(verifier(), headers(), body: Self.vectorBody, now: now + 301) } throws: { "\($0)".contains("301 s old") }
         #expect { try verify(verifier(), headers(), body: Self.vectorBody, now: now - 301) } throws: { "\($0)".contains("in the future") }

@@ -1,5 +1,5 @@
-import Synchronization
 import HookbayTestSupport
+import Synchronization
 import Testing
 
 @testable import Hookbay
@@ -32,8 +32,11 @@ import Testing
     @Test func hundredPerMinuteDefault() {
         var bucket = TokenBucket(PlatformConfig.RateLimit(), now: 0)
         for _ in 0..<100 { #expect(bucket.take(now: 0) == .allowed) }
-        guard case .denied(let wait) = bucket.take(now: 0) else { Issue.record("101st allowed"); return }
-        #expect(wait == 600_000_000)  // 60 s / 100
+        guard case .denied(let wait) = bucket.take(now: 0) else {
+            Issue.record("101st allowed")
+            return
+        }
+        #expect(wait == 600_000_000) // 60 s / 100
     }
 
     @Test func limiterKeepsBucketUntilSettingsChange() {

@@ -1,11 +1,11 @@
-import HookbayJSON
 import Foundation
 import HTTPTypes
+import HookbayJSON
+import HookbayTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -59,7 +59,8 @@ import Testing
         let (app, _) = try ReceiveClient.app(maxBodyBytes: 100)
         try await app.test(.router) { client in
             let body = Fixtures.envelope(platform: "netflix", title: String(repeating: "x", count: 200))
-            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: body), .contentTooLarge, "payload_too_large", contains: "100 bytes")
+            try ReceiveClient.expectError(
+                try await ReceiveClient.post(client, body: body), .contentTooLarge, "payload_too_large", contains: "100 bytes")
         }
     }
 
@@ -79,7 +80,8 @@ import Testing
         let (app, _) = try ReceiveClient.app()
         try await app.test(.router) { client in
             let body = Fixtures.envelope(platform: "hulu")
-            try ReceiveClient.expectError(try await ReceiveClient.post(client, platform: "hulu", body: body), .notFound, "unsupported_platform", contains: "'hulu'")
+            try ReceiveClient.expectError(
+                try await ReceiveClient.post(client, platform: "hulu", body: body), .notFound, "unsupported_platform", contains: "'hulu'")
         }
     }
 
@@ -97,10 +99,16 @@ import Testing
         try await app.test(.router) { client in
             let body = Fixtures.envelope(platform: "netflix")
             let sigName = HTTPField.Name("X-Webhook-Signature")!
-            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: body, headers: [:]), .unauthorized, "invalid_signature", contains: "missing X-Webhook-Signature")
-            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: body, headers: [sigName: "abc"]), .unauthorized, "invalid_signature", contains: "prefix")
-            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: body, headers: Fixtures.signedHeaders(body, secret: "wrong")), .unauthorized, "invalid_signature", contains: "does not match")
-            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: body + " ", headers: Fixtures.signedHeaders(body)), .unauthorized, "invalid_signature")
+            try ReceiveClient.expectError(
+                try await ReceiveClient.post(client, body: body, headers: [:]), .unauthorized, "invalid_signature",
+                contains: "missing X-Webhook-Signature")
+            try ReceiveClient.expectError(
+                try await ReceiveClient.post(client, body: body, headers: [sigName: "abc"]), .unauthorized, "invalid_signature", contains: "prefix")
+            try ReceiveClient.expectError(
+                try await ReceiveClient.post(client, body: body, headers: Fixtures.signedHeaders(body, secret: "wrong")), .unauthorized,
+                "invalid_signature", contains: "does not match")
+            try ReceiveClient.expectError(
+                try await ReceiveClient.post(client, body: body + " ", headers: Fixtures.signedHeaders(body)), .unauthorized, "invalid_signature")
             #expect((gateway.queue as! InMemoryWebhookQueue).entries(platform: "netflix").isEmpty)
         }
     }
@@ -112,7 +120,8 @@ import Testing
             // Forged requests first: they must not consume the bucket.
             for i in 0..<5 {
                 let body = Fixtures.envelope(platform: "netflix", contentID: "forged-\(i)")
-                #expect(try await ReceiveClient.post(client, body: body, headers: Fixtures.signedHeaders(body, secret: "nope")).status == .unauthorized)
+                #expect(
+                    try await ReceiveClient.post(client, body: body, headers: Fixtures.signedHeaders(body, secret: "nope")).status == .unauthorized)
             }
             #expect(try await ReceiveClient.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "1")).status == .accepted)
             #expect(try await ReceiveClient.post(client, body: Fixtures.envelope(platform: "netflix", contentID: "2")).status == .accepted)
@@ -153,12 +162,15 @@ import Testing
     }
 
     @Test func nestedRequiredField() async throws {
-        let (app, _) = try ReceiveClient.app(files: ["n.yaml": "platform: netflix\nsecret_env: \(Fixtures.secretEnv)\nrequired_fields: [meta.rating]\n"])
+        let (app, _) = try ReceiveClient.app(files: [
+            "n.yaml": "platform: netflix\nsecret_env: \(Fixtures.secretEnv)\nrequired_fields: [meta.rating]\n"
+        ])
         try await app.test(.router) { client in
             let good = #"{"event_type":"content_added","platform":"netflix","timestamp":"t","payload":{"content_id":"c1","meta":{"rating":"PG"}}}"#
             #expect(try await ReceiveClient.post(client, body: good).status == .accepted)
             let bad = #"{"event_type":"content_added","platform":"netflix","timestamp":"t","payload":{"content_id":"c1","meta":{}}}"#
-            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: bad), .badRequest, "invalid_payload", contains: "payload.meta.rating")
+            try ReceiveClient.expectError(
+                try await ReceiveClient.post(client, body: bad), .badRequest, "invalid_payload", contains: "payload.meta.rating")
         }
     }
 
@@ -219,8 +231,9 @@ import Testing
         let (app, gateway) = try ReceiveClient.app(files: ["n.yaml": Fixtures.platformYAML(id: "netflix", extra: "adapter: netflix")])
         try await app.test(.router) { client in
             let bad = #"{"event_type":"content_added","platform":"netflix","timestamp":"t","payload":{"content_id":"1","regions":"US"}}"#
-            try ReceiveClient.expectError(try await ReceiveClient.post(client, body: bad), .badRequest, "invalid_payload",
-                                         contains: "payload.regions must be an array of strings")
+            try ReceiveClient.expectError(
+                try await ReceiveClient.post(client, body: bad), .badRequest, "invalid_payload",
+                contains: "payload.regions must be an array of strings")
             let good = #"{"event_type":"content_added","platform":"netflix","timestamp":"t","payload":{"content_id":"1","regions":["US"]}}"#
             #expect(try await ReceiveClient.post(client, body: good).status == .accepted)
             #expect((gateway.queue as! InMemoryWebhookQueue).entries(platform: "netflix").count == 1)
@@ -229,7 +242,9 @@ import Testing
 
     @Test func adapterAskingToRetryIs503() async throws {
         let plugin = try TestPlugins.build(variant: "RETRY", name: "warming")
-        let (app, gateway) = try ReceiveClient.app(files: ["n.yaml": Fixtures.platformYAML(id: "netflix", extra: "adapter: warming\nplugin_path: \(plugin)")])
+        let (app, gateway) = try ReceiveClient.app(files: [
+            "n.yaml": Fixtures.platformYAML(id: "netflix", extra: "adapter: warming\nplugin_path: \(plugin)")
+        ])
         try await app.test(.router) { client in
             let response = try await ReceiveClient.post(client, body: Fixtures.envelope(platform: "netflix"))
             try ReceiveClient.expectError(response, .serviceUnavailable, "adapter_unavailable", contains: "backend is warming up")

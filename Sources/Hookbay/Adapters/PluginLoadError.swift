@@ -31,7 +31,8 @@ public struct PluginLoadError: Error, Sendable, Equatable, CustomStringConvertib
         case .dlopenFailed(let message): return "\(path): cannot load: \(message)"
         case .missingEntrySymbol: return "\(path): does not export hookbay_adapter_entry; is it a Hookbay adapter plugin?"
         case .abiVersionMismatch(let found, let expected):
-            return "\(path): plugin ABI version \(found), this Hookbay speaks version \(expected); rebuild the plugin against this Hookbay's hookbay_plugin.h"
+            return
+                "\(path): plugin ABI version \(found), this Hookbay speaks version \(expected); rebuild the plugin against this Hookbay's hookbay_plugin.h"
         case .structTooSmall(let found, let expected):
             return "\(path): descriptor struct_size \(found) is smaller than the \(expected) bytes ABI version 1 requires"
         case .nullFunction(let name): return "\(path): descriptor function '\(name)' is NULL"

@@ -4,9 +4,9 @@ import HookbayPluginABI
 import HookbayPluginKit
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Loads adapter plugins with `dlopen` and checks their descriptors before anything is called.
@@ -96,7 +96,7 @@ public enum PluginLoader {
                 let path = (directory as NSString).appendingPathComponent(name)
                 do {
                     catalog.add(try load(path: path))
-                } catch where error.reason == .missingEntrySymbol {
+                } catch  where error.reason == .missingEntrySymbol {
                     continue
                 } catch {
                     catalog.problems.append(error)

@@ -1,5 +1,5 @@
-import HookbayJSON
 import Crypto
+import HookbayJSON
 
 /// The deduplication identity of an event: hex SHA-256 over the platform id, the canonical event type and the
 /// payload in canonical JSON.
@@ -19,8 +19,9 @@ public enum EventIdentity {
             bytes.append(contentsOf: deliveryID.utf8)
             return Hex.encode(SHA256.hash(data: bytes))
         }
-        return eventID(platform: platform, eventType: envelope.eventType,
-                       payloadJSON: payloadJSON ?? CanonicalJSON.encode(envelope.payload))
+        return eventID(
+            platform: platform, eventType: envelope.eventType,
+            payloadJSON: payloadJSON ?? CanonicalJSON.encode(envelope.payload))
     }
 
     /// The event id for `payload`.

@@ -45,9 +45,11 @@ public struct Gateway: Sendable {
             throw GatewayStartupError(error.description)
         }
         for plugin in report.catalog.all {
-            logger.info("adapter plugin loaded", metadata: [
-                "adapter": .string(plugin.name), "version": .string(plugin.version), "path": .string(plugin.path),
-            ])
+            logger.info(
+                "adapter plugin loaded",
+                metadata: [
+                    "adapter": .string(plugin.name), "version": .string(plugin.version), "path": .string(plugin.path),
+                ])
         }
         for problem in report.catalog.problems {
             logger.error("adapter plugin refused", metadata: ["problem": .string(problem.description)])
@@ -78,7 +80,8 @@ public struct Gateway: Sendable {
             logger.info("queue: Redis", metadata: ["redis": .string(redisConfiguration.displayAddress)])
         } else {
             queue = InMemoryWebhookQueue()
-            logger.warning("""
+            logger.warning(
+                """
                 NO REDIS CONFIGURED: using the embedded in-process queue. Accepted events are NOT durable and are lost \
                 when this process stops. Set --redis-url or REDIS_URL for production.
                 """)
@@ -94,8 +97,9 @@ public struct Gateway: Sendable {
         let metrics = WebhookMetrics()
         metrics.recordPluginErrors(report.catalog.problems.count)
         self.platforms = PlatformRegistry(platforms: report.platforms, problems: report.problems)
-        self.reloader = ConfigReloader(directory: configuration.configDirectory, loader: loader, registry: self.platforms,
-                                       interval: configuration.reloadInterval, metrics: metrics, logger: logger)
+        self.reloader = ConfigReloader(
+            directory: configuration.configDirectory, loader: loader, registry: self.platforms,
+            interval: configuration.reloadInterval, metrics: metrics, logger: logger)
         self.queue = queue
         self.metrics = metrics
         self.receiver = WebhookReceiver(platforms: self.platforms, queue: queue, rateLimiter: RateLimiter(), metrics: self.metrics)
@@ -121,10 +125,12 @@ public struct Gateway: Sendable {
         let monitor = QueueDepthMonitor(queue: queue, platforms: self.platforms, metrics: metrics, logger: logger)
         let retention: [any Service] = self.workers.isEmpty ? [] : [AppliedEventsRetention(store: store, platforms: self.platforms, logger: logger)]
         self.services = services + [self.reloader, monitor] + self.workers.map { $0 as any Service } + retention
-        logger.info("platforms loaded", metadata: [
-            "platforms": .string(self.platforms.all.map(\.id).joined(separator: ",")),
-            "refused_files": .stringConvertible(report.problems.count),
-        ])
+        logger.info(
+            "platforms loaded",
+            metadata: [
+                "platforms": .string(self.platforms.all.map(\.id).joined(separator: ",")),
+                "refused_files": .stringConvertible(report.problems.count),
+            ])
     }
 }
 
@@ -142,8 +148,9 @@ extension Gateway {
 
     /// The receive, metrics, stats, content and health routes.
     public var webhooks: WebhookRoutes {
-        WebhookRoutes(receiver: self.receiver, store: self.store, maxBodyBytes: self.configuration.maxBodyBytes,
-                      authenticator: AdminAuthenticator(token: self.configuration.adminToken))
+        WebhookRoutes(
+            receiver: self.receiver, store: self.store, maxBodyBytes: self.configuration.maxBodyBytes,
+            authenticator: AdminAuthenticator(token: self.configuration.adminToken))
     }
 }
 
@@ -203,8 +210,9 @@ public func buildWorkerGroup(
 ) async throws -> (group: ServiceGroup, gateway: Gateway) {
     let gateway = try Gateway(configuration: configuration, environment: environment, logger: logger)
     try await gateway.requireSupportedQueue(logger: logger)
-    let group = ServiceGroup(configuration: .init(
-        services: gateway.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
-    ))
+    let group = ServiceGroup(
+        configuration: .init(
+            services: gateway.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ))
     return (group, gateway)
 }

@@ -36,9 +36,12 @@ public struct GatewayResponder: HTTPResponderBuilder {
             let response = try await routes.respond(to: request, context: context)
             // Only a 404 can hide a 405: the path matched, the method did not (the router answers 404 for both).
             guard response.status == .notFound, let allowed = allowedMethods(path: request.uri.path),
-                  !allowed.contains(request.method.rawValue) else { return response }
-            var refusal = WebhookError(.methodNotAllowed, .methodNotAllowed,
-                                       "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: ", "))").response()
+                !allowed.contains(request.method.rawValue)
+            else { return response }
+            var refusal = WebhookError(
+                .methodNotAllowed, .methodNotAllowed,
+                "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: ", "))"
+            ).response()
             refusal.headers[.allow] = allowed.joined(separator: ", ")
             return refusal
         }

@@ -20,9 +20,11 @@ public final class RefusalLog: Sendable {
 
     /// Records one refusal; logs the summary when the interval has passed.
     public func record(_ error: WebhookError, platform: String, logger: Logger) {
-        logger.debug("delivery refused", metadata: [
-            "platform": .string(platform), "error": .string(error.code.rawValue), "reason": .string(error.message),
-        ])
+        logger.debug(
+            "delivery refused",
+            metadata: [
+                "platform": .string(platform), "error": .string(error.code.rawValue), "reason": .string(error.message),
+            ])
         let now = ContinuousClock.now
         let due: [String: [String: Int]]? = self.state.withLock { state in
             state.counts[platform, default: [:]][error.code.rawValue, default: 0] += 1

@@ -233,14 +233,20 @@ private final class PlatformMetrics: Sendable {
     /// Counts `outcome`; `failed` has no counter of its own here (it is counted by reason).
     func record(_ outcome: WebhookMetrics.Outcome) {
         switch outcome {
-        case .received: self.received.add(1, ordering: .relaxed); self.receivedTotal.increment()
-        case .accepted: self.accepted.add(1, ordering: .relaxed); self.acceptedTotal.increment()
-        case .duplicate: self.duplicates.add(1, ordering: .relaxed); self.duplicateTotal.increment()
-        case .rateLimited: self.rateLimited.add(1, ordering: .relaxed); self.rateLimitedTotal.increment()
-        case .ignored: self.ignored.add(1, ordering: .relaxed); self.ignoredTotal.increment()
-        case .processed: self.processed.add(1, ordering: .relaxed); self.processedTotal.increment()
+        case .received: Self.count(self.received, self.receivedTotal)
+        case .accepted: Self.count(self.accepted, self.acceptedTotal)
+        case .duplicate: Self.count(self.duplicates, self.duplicateTotal)
+        case .rateLimited: Self.count(self.rateLimited, self.rateLimitedTotal)
+        case .ignored: Self.count(self.ignored, self.ignoredTotal)
+        case .processed: Self.count(self.processed, self.processedTotal)
         case .failed: self.failed.add(1, ordering: .relaxed)
         }
+    }
+
+    /// One more in the JSON count and in the Prometheus counter.
+    private static func count(_ value: borrowing Atomic<Int>, _ total: Metrics.Counter) {
+        value.add(1, ordering: .relaxed)
+        total.increment()
     }
 
     func observe(_ latency: WebhookMetrics.Latency, _ duration: Duration) {

@@ -38,8 +38,10 @@ public final class ConfigReloader: Service, Sendable {
     /// Serialises reloads (poll, signal and HTTP may ask at once); a reload is synchronous and short.
     private let reloading = Mutex(())
 
-    public init(directory: String, loader: PlatformLoader, registry: PlatformRegistry, interval: Duration = .seconds(1),
-                metrics: WebhookMetrics? = nil, logger: Logger) {
+    public init(
+        directory: String, loader: PlatformLoader, registry: PlatformRegistry, interval: Duration = .seconds(1),
+        metrics: WebhookMetrics? = nil, logger: Logger
+    ) {
         self.metrics = metrics
         self.directory = directory
         self.loader = loader
@@ -172,12 +174,14 @@ public final class ConfigReloader: Service, Sendable {
         }
         self.metrics?.recordReload(failed: !problems.isEmpty)
         self.metrics?.recordPluginErrors(result.catalog.problems.count)
-        self.logger.info("platforms reloaded", metadata: [
-            "platforms": .string(after.sorted().joined(separator: ",")),
-            "added": .string(after.subtracting(before).sorted().joined(separator: ",")),
-            "removed": .string(before.subtracting(after).sorted().joined(separator: ",")),
-            "refused_files": .stringConvertible(problems.count),
-        ])
+        self.logger.info(
+            "platforms reloaded",
+            metadata: [
+                "platforms": .string(after.sorted().joined(separator: ",")),
+                "added": .string(after.subtracting(before).sorted().joined(separator: ",")),
+                "removed": .string(before.subtracting(after).sorted().joined(separator: ",")),
+                "refused_files": .stringConvertible(problems.count),
+            ])
         return Report(platforms: after.sorted(), problems: problems, changed: true)
     }
 

@@ -31,9 +31,10 @@ public struct PlatformDirectory: Sendable {
                 }
                 text = decoded
             case .failure(.tooLarge):
-                directory.problems.append(ConfigProblem(
-                    file: name, message: "the file is larger than \(PlatformFileParser.maxFileBytes) bytes, the limit for platform files"
-                ))
+                directory.problems.append(
+                    ConfigProblem(
+                        file: name, message: "the file is larger than \(PlatformFileParser.maxFileBytes) bytes, the limit for platform files"
+                    ))
                 continue
             case .failure(.unreadable):
                 directory.problems.append(ConfigProblem(file: name, message: "cannot read the file (platform files must be regular files)"))
@@ -43,10 +44,11 @@ public struct PlatformDirectory: Sendable {
                 let platform = try parser.parse(yaml: text, file: name, directory: path)
                 if let existing = directory.platforms[platform.id] {
                     let placeholder = existing.unsetSecretVariables.isEmpty ? "" : " (disabled there, with its secret unset)"
-                    directory.problems.append(ConfigProblem(
-                        file: name, key: "platform",
-                        message: "platform id '\(platform.id)' is already defined in \(existing.sourceFile)\(placeholder)"
-                    ))
+                    directory.problems.append(
+                        ConfigProblem(
+                            file: name, key: "platform",
+                            message: "platform id '\(platform.id)' is already defined in \(existing.sourceFile)\(placeholder)"
+                        ))
                     continue
                 }
                 directory.platforms[platform.id] = platform

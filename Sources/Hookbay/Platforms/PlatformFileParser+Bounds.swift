@@ -23,7 +23,9 @@ extension PlatformFileParser {
         if bytes.count > Self.maxFileBytes {
             return "the file is \(bytes.count) bytes; platform files are limited to \(Self.maxFileBytes)"
         }
-        let newline = UInt8(ascii: "\n"), space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
+        let newline = UInt8(ascii: "\n")
+        let space = UInt8(ascii: " ")
+        let tab = UInt8(ascii: "\t")
         func isBlank(_ byte: UInt8) -> Bool { byte == space || byte == tab || byte == UInt8(ascii: "\r") }
         var flow = 0
         var indentation = 0
@@ -58,7 +60,8 @@ extension PlatformFileParser {
                 while i < bytes.count, bytes[i] != newline { i += 1 }
                 continue
             }
-            let tokenStart = last == newline || last == UInt8(ascii: "[") || last == UInt8(ascii: "{") || last == UInt8(ascii: ",")
+            let tokenStart =
+                last == newline || last == UInt8(ascii: "[") || last == UInt8(ascii: "{") || last == UInt8(ascii: ",")
                 || (afterBlank && (last == UInt8(ascii: "-") || last == UInt8(ascii: ":") || last == UInt8(ascii: "?")))
             if tokenStart {
                 switch byte {
@@ -68,9 +71,15 @@ extension PlatformFileParser {
                     // A quoted scalar, to its closing quote (backslash escapes in double quotes, '' in single ones).
                     i += 1
                     while i < bytes.count {
-                        if byte == UInt8(ascii: "\""), bytes[i] == UInt8(ascii: "\\") { i += 2; continue }
+                        if byte == UInt8(ascii: "\""), bytes[i] == UInt8(ascii: "\\") {
+                            i += 2
+                            continue
+                        }
                         if bytes[i] == byte {
-                            if byte == UInt8(ascii: "'"), i + 1 < bytes.count, bytes[i + 1] == byte { i += 2; continue }
+                            if byte == UInt8(ascii: "'"), i + 1 < bytes.count, bytes[i + 1] == byte {
+                                i += 2
+                                continue
+                            }
                             break
                         }
                         i += 1

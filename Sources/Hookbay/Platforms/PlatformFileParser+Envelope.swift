@@ -10,7 +10,9 @@ extension PlatformFileParser {
             if let n = e["event_id"], let source = reader.source(n, key: "envelope.event_id") { envelope.eventID = source }
             if let n = e["timestamp"], let source = reader.source(n, key: "envelope.timestamp") { envelope.timestamp = source }
             if let n = e["payload"], let source = reader.source(n, key: "envelope.payload") {
-                if case .json(let pointer) = source { envelope.payload = pointer } else {
+                if case .json(let pointer) = source {
+                    envelope.payload = pointer
+                } else {
                     reader.add("envelope.payload", n, "must come from the body: { json: <pointer> }")
                 }
             }

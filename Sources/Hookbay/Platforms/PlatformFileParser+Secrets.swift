@@ -7,12 +7,15 @@ extension PlatformFileParser {
     /// A disabled platform receives nothing, so an unset `secret_env` variable does not refuse it: it loads without
     /// that key, named in ``PlatformConfig/unsetSecretVariables`` (a notice at start-up). Enabling it needs the secret.
     func readSecrets(_ fields: [String: Node], into config: inout PlatformConfig, directory: String, _ reader: inout YAMLFieldReader) {
-        config.secrets = self.secrets(fields, enabled: config.enabled, directory: directory, files: &config.secretFiles,
-                                      unset: &config.unsetSecretVariables, &reader)
+        config.secrets = self.secrets(
+            fields, enabled: config.enabled, directory: directory, files: &config.secretFiles,
+            unset: &config.unsetSecretVariables, &reader)
     }
 
-    private func secrets(_ fields: [String: Node], enabled: Bool, directory: String, files: inout [String], unset: inout [String],
-                         _ reader: inout YAMLFieldReader) -> [PlatformSecret] {
+    private func secrets(
+        _ fields: [String: Node], enabled: Bool, directory: String, files: inout [String], unset: inout [String],
+        _ reader: inout YAMLFieldReader
+    ) -> [PlatformSecret] {
         switch (fields["secret_env"], fields["secret_file"]) {
         case (nil, nil):
             reader.add("secret_env", nil, "is required (or secret_file): every platform's webhooks are signed")

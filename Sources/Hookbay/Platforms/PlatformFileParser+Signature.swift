@@ -4,20 +4,29 @@ extension PlatformFileParser {
     /// `signature:`: the scheme and where its signature travels; a standard-webhooks secret must be `whsec_<base64>`.
     func readSignature(_ fields: [String: Node], into config: inout PlatformConfig, _ reader: inout YAMLFieldReader) {
         if let node = fields["signature"], let sub = reader.mapping(node, key: "signature") {
-            let s = reader.fields(of: sub, allowed: ["scheme", "header", "prefix", "encoding", "tolerance_seconds", "max_age_seconds"], path: "signature")
+            let s = reader.fields(
+                of: sub, allowed: ["scheme", "header", "prefix", "encoding", "tolerance_seconds", "max_age_seconds"], path: "signature")
             if let n = s["scheme"], let v = reader.string(n, key: "signature.scheme") {
-                if let scheme = PlatformConfig.Signature.Scheme(rawValue: v) { config.signature = .init(scheme: scheme) } else {
-                    reader.add("signature.scheme", n, "unknown scheme '\(v)'; known: \(PlatformConfig.Signature.Scheme.allCases.map(\.rawValue).joined(separator: ", "))")
+                if let scheme = PlatformConfig.Signature.Scheme(rawValue: v) {
+                    config.signature = .init(scheme: scheme)
+                } else {
+                    reader.add(
+                        "signature.scheme", n,
+                        "unknown scheme '\(v)'; known: \(PlatformConfig.Signature.Scheme.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
             }
             if let n = s["header"], let v = reader.string(n, key: "signature.header") {
-                if Self.isValidHeaderName(v) { config.signature.header = v } else {
+                if Self.isValidHeaderName(v) {
+                    config.signature.header = v
+                } else {
                     reader.add("signature.header", n, "'\(v)' is not a valid HTTP header name")
                 }
             }
             if let n = s["prefix"], let v = reader.string(n, key: "signature.prefix", allowEmpty: true) { config.signature.prefix = v }
             if let n = s["encoding"], let v = reader.string(n, key: "signature.encoding") {
-                if let encoding = PlatformConfig.Signature.Encoding(rawValue: v) { config.signature.encoding = encoding } else {
+                if let encoding = PlatformConfig.Signature.Encoding(rawValue: v) {
+                    config.signature.encoding = encoding
+                } else {
                     reader.add("signature.encoding", n, "must be hex or base64, not '\(v)'")
                 }
             }
@@ -29,15 +38,18 @@ extension PlatformFileParser {
                 config.signature.toleranceSeconds = v
             }
             if let n = s["max_age_seconds"], let v = reader.int(n, key: "signature.max_age_seconds", range: 1...31_536_000) {
-                if scheme == .hmacSHA256 { config.signature.maxAgeSeconds = v } else {
+                if scheme == .hmacSHA256 {
+                    config.signature.maxAgeSeconds = v
+                } else {
                     reader.add("signature.max_age_seconds", n, "only applies to scheme hmac-sha256; timestamped schemes use tolerance_seconds")
                 }
             }
         }
         if config.signature.scheme == .standardWebhooks {
             for secret in config.secrets where SignatureVerifier.key(for: secret, scheme: .standardWebhooks) == nil {
-                reader.add(fields["secret_env"] != nil ? "secret_env" : "secret_file", fields["secret_env"] ?? fields["secret_file"],
-                             "the secret from \(secret.source) is not whsec_<base64> (nor plain base64), as standard-webhooks needs")
+                reader.add(
+                    fields["secret_env"] != nil ? "secret_env" : "secret_file", fields["secret_env"] ?? fields["secret_file"],
+                    "the secret from \(secret.source) is not whsec_<base64> (nor plain base64), as standard-webhooks needs")
             }
         }
 

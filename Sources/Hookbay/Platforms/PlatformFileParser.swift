@@ -85,12 +85,16 @@ public struct PlatformFileParser: Sendable {
 
         if let node = fields["enabled"], let value = reader.bool(node, key: "enabled") { config.enabled = value }
         if let node = fields["processing"], let value = reader.string(node, key: "processing") {
-            if let processing = PlatformConfig.Processing(rawValue: value) { config.processing = processing } else {
+            if let processing = PlatformConfig.Processing(rawValue: value) {
+                config.processing = processing
+            } else {
                 reader.add("processing", node, "must be active or paused, not '\(value)'")
             }
         }
         if let node = fields["adapter"], let value = reader.string(node, key: "adapter") {
-            if Self.isValidID(value) { config.adapter = value } else {
+            if Self.isValidID(value) {
+                config.adapter = value
+            } else {
                 reader.add("adapter", node, "'\(value)' is not a valid adapter name: use 1 to 64 of a-z, 0-9, '_' and '-'")
             }
         }
@@ -98,7 +102,9 @@ public struct PlatformFileParser: Sendable {
             config.pluginPath = value.hasPrefix("/") ? value : (directory as NSString).appendingPathComponent(value)
         }
         if let node = fields["adapter_config"] {
-            if case .mapping = node { config.adapterConfig = Self.json(from: node) } else {
+            if case .mapping = node {
+                config.adapterConfig = Self.json(from: node)
+            } else {
                 reader.add("adapter_config", node, "must be a mapping")
             }
         }

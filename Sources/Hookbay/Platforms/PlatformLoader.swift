@@ -48,7 +48,8 @@ public struct PlatformLoader: Sendable {
         var result = Result(platforms: [:], problems: report.problems, catalog: catalog)
         for config in report.platforms.values.sorted(by: { $0.id < $1.id }) {
             if let old = previous[config.id], old.config.adapter == config.adapter, old.config.adapterConfig == config.adapterConfig,
-               old.config.pluginPath == config.pluginPath {
+                old.config.pluginPath == config.pluginPath
+            {
                 result.platforms[config.id] = ServedPlatform(config: config, adapter: old.adapter)
                 continue
             }
@@ -57,7 +58,8 @@ public struct PlatformLoader: Sendable {
                 let adapter = try AdapterInstance(plugin: plugin, configuration: config.adapterConfig ?? .object([:]))
                 result.platforms[config.id] = ServedPlatform(config: config, adapter: adapter)
             } catch let error as PluginLoadError {
-                result.problems.append(ConfigProblem(file: config.sourceFile, key: config.pluginPath == nil ? "adapter" : "plugin_path", message: error.description))
+                result.problems.append(
+                    ConfigProblem(file: config.sourceFile, key: config.pluginPath == nil ? "adapter" : "plugin_path", message: error.description))
             } catch {
                 result.problems.append(ConfigProblem(file: config.sourceFile, key: "adapter_config", message: "\(error)"))
             }

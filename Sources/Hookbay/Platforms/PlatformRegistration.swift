@@ -99,7 +99,8 @@ public struct PlatformRegistration: Sendable {
             throw WebhookError(.conflict, .conflict, "platform '\(request.platform)' already exists")
         }
         for name in ["\(request.platform).yaml", "\(request.platform).yml", secretName] where FileManager.default.fileExists(atPath: path(name)) {
-            throw WebhookError(.conflict, .conflict, "platform '\(request.platform)' cannot be registered: \(name) already exists in the config directory")
+            throw WebhookError(
+                .conflict, .conflict, "platform '\(request.platform)' cannot be registered: \(name) already exists in the config directory")
         }
         let canonicalSecret = (secretPath as NSString).standardizingPath
         if let owner = self.registry.all.first(where: { $0.config.secretFiles.contains { ($0 as NSString).standardizingPath == canonicalSecret } }) {

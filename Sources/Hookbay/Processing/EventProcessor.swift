@@ -117,8 +117,10 @@ public struct EventProcessor: Sendable {
         }
         do {
             let updates = try adapter.process(event)
-            return .success(ContentStore.Application(platform: event.platform, deliveryID: entry.id, eventID: event.eventID, eventType: event.eventType,
-                                                     eventTime: Self.eventTime(event), updates: updates))
+            return .success(
+                ContentStore.Application(
+                    platform: event.platform, deliveryID: entry.id, eventID: event.eventID, eventType: event.eventType,
+                    eventTime: Self.eventTime(event), updates: updates))
         } catch {
             return .failure(.adapter(error))
         }
@@ -138,7 +140,8 @@ public struct EventProcessor: Sendable {
         case .malformed(let message):
             return try await self.deadLetter(entry, error: "malformed stream entry: \(message)", attempts: 1, logger: logger)
         case .adapter(.invalid(let message)):
-            return try await self.deadLetter(entry, error: "invalid: \(message)", attempts: try await self.queue.recordFailedAttempt(entry), logger: logger)
+            return try await self.deadLetter(
+                entry, error: "invalid: \(message)", attempts: try await self.queue.recordFailedAttempt(entry), logger: logger)
         case .adapter(.retryable(let message)):
             let attempts = try await self.queue.recordFailedAttempt(entry)
             let policy = platform.config.retry
@@ -148,9 +151,11 @@ public struct EventProcessor: Sendable {
             let due = WallClock.milliseconds() + policy.delayMilliseconds(afterFailedAttempts: attempts)
             try await self.queue.scheduleRetry(entry, dueAtMilliseconds: due)
             self.metrics.recordRetried(platform: entry.platform)
-            logger.warning("processing failed; retry scheduled", metadata: [
-                "attempt": .stringConvertible(attempts), "due_at": .stringConvertible(due), "error": .string(message),
-            ])
+            logger.warning(
+                "processing failed; retry scheduled",
+                metadata: [
+                    "attempt": .stringConvertible(attempts), "due_at": .stringConvertible(due), "error": .string(message),
+                ])
             return .retryScheduled(attempt: attempts, dueAtMilliseconds: due)
         }
     }
@@ -159,12 +164,14 @@ public struct EventProcessor: Sendable {
     /// hung each time), without handing it to its adapter again. A queue failure leaves it pending for the next try.
     @discardableResult
     public func deadLetterInterrupted(_ entry: StreamEntry, interruptions: Int) async -> Outcome {
-        let error = "processing was interrupted \(interruptions + 1) times without settling (the worker crashed, was killed or hung "
+        let error =
+            "processing was interrupted \(interruptions + 1) times without settling (the worker crashed, was killed or hung "
             + "while processing this event); dead-lettered without reaching the adapter again"
         do {
             return try await self.deadLetter(entry, error: error, attempts: interruptions + 1, logger: self.logger(for: entry))
         } catch {
-            self.logger(for: entry).error("queue unavailable while dead-lettering an entry; it stays pending", metadata: ["error": .string("\(error)")])
+            self.logger(for: entry).error(
+                "queue unavailable while dead-lettering an entry; it stays pending", metadata: ["error": .string("\(error)")])
             return .leftPending(reason: "\(error)")
         }
     }
@@ -179,8 +186,9 @@ public struct EventProcessor: Sendable {
     /// The adapter event of a stream entry: its fields plus the envelope's payload and timestamp.
     static func event(from entry: StreamEntry) throws(AdapterError) -> AdapterEvent {
         guard let eventID = entry.string("event_id"), let eventType = entry.string("event_type"),
-              let receivedText = entry.string("received_at"), let receivedAt = Int64(receivedText),
-              let envelope = entry.fields["envelope"] else {
+            let receivedText = entry.string("received_at"), let receivedAt = Int64(receivedText),
+            let envelope = entry.fields["envelope"]
+        else {
             throw .invalid("missing event_id, event_type, received_at or envelope")
         }
         let document: JSONValue

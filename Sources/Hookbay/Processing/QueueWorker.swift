@@ -56,8 +56,9 @@ public struct QueueWorker: Service, Sendable {
                     try await self.queue.prepare(platforms: platforms)
                     // Own pending entries first: what this consumer read before a crash or restart. One pass: any
                     // left over are taken back by the idle claim.
-                    let own = try await self.queue.read(platforms: platforms, consumer: self.configuration.consumerName,
-                                                        count: self.configuration.batchSize * 16, pending: true, block: .zero)
+                    let own = try await self.queue.read(
+                        platforms: platforms, consumer: self.configuration.consumerName,
+                        count: self.configuration.batchSize * 16, pending: true, block: .zero)
                     try await self.settleSuspects(own)
                     resumed = true
                 }
@@ -75,16 +76,19 @@ public struct QueueWorker: Service, Sendable {
                             platform: platform, consumer: self.configuration.consumerName,
                             minIdle: self.configuration.claimIdle, count: self.configuration.batchSize)
                         if !orphaned.isEmpty {
-                            self.logger.info("took over entries from an idle consumer", metadata: [
-                                "platform": .string(platform), "count": .stringConvertible(orphaned.count),
-                            ])
+                            self.logger.info(
+                                "took over entries from an idle consumer",
+                                metadata: [
+                                    "platform": .string(platform), "count": .stringConvertible(orphaned.count),
+                                ])
                         }
                         try await self.settleSuspects(orphaned)
                     }
                 }
-                let fresh = try await self.queue.read(platforms: platforms, consumer: self.configuration.consumerName,
-                                                      count: self.configuration.batchSize, pending: false,
-                                                      block: self.configuration.blockFor)
+                let fresh = try await self.queue.read(
+                    platforms: platforms, consumer: self.configuration.consumerName,
+                    count: self.configuration.batchSize, pending: false,
+                    block: self.configuration.blockFor)
                 await self.settle(fresh)
                 failures = 0
             } catch {

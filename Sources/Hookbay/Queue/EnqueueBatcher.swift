@@ -3,15 +3,15 @@ import NIOCore
 
 /// Gathers the deliveries one event loop admits in one turn and enqueues each platform's with one script call.
 ///
-/// Under load an event loop finishes reading many requests per turn (10–20 at 64 connections); each used to cost
-/// Redis one `EVALSHA`, about half of which is the call itself (setting up the script's `KEYS` and `ARGV`, the
-/// reply) rather than the dedup and `XADD` it runs. Sharing the call shares that half, and the gateway encodes one
+/// Under load an event loop finishes reading many requests per turn; each used to cost Redis one `EVALSHA`, much of
+/// which is the call itself (setting up the script's `KEYS` and `ARGV`, the reply) rather than the dedup and `XADD` it
+/// runs (docs/performance.md has the measurements). Sharing the call shares that half, and the gateway encodes one
 /// command and completes one reply for the lot. A delivery alone still goes out in the turn that admitted it: batching
 /// adds no wait.
 ///
 /// Lives on its event loop: its futures complete there, and a call from another thread is moved there first.
 final class EnqueueBatcher: Sendable {
-    /// Events per script call at most, so that one call never holds Redis for long (~0.4 ms).
+    /// Events per script call at most, so that one call never holds Redis (single-threaded) for long.
     static let maxBatch = 64
     /// Envelope bytes per script call at most (an event larger than this goes alone), so that a turn of large bodies
     /// is not copied into one command of tens of megabytes.
@@ -61,8 +61,10 @@ final class EnqueueBatcher: Sendable {
             batch.reserveCapacity(rest.count)
             for pending in rest {
                 let size = pending.event.envelope.readableBytes
-                if batch.isEmpty || (batch.count < Self.maxBatch && bytes + size <= Self.maxBatchBytes
-                                     && pending.event.platform == first.event.platform && pending.ttlSeconds == first.ttlSeconds) {
+                if batch.isEmpty
+                    || (batch.count < Self.maxBatch && bytes + size <= Self.maxBatchBytes
+                        && pending.event.platform == first.event.platform && pending.ttlSeconds == first.ttlSeconds)
+                {
                     batch.append(pending)
                     bytes += size
                 } else {

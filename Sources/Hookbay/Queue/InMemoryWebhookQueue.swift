@@ -37,7 +37,8 @@ public final class InMemoryWebhookQueue: WebhookQueue {
         var pending: [StreamID: Delivery] = [:]
 
         mutating func append(_ fields: [(String, ByteBuffer)], nowMilliseconds: Int64) -> StreamID {
-            let id = nowMilliseconds > lastID.milliseconds
+            let id =
+                nowMilliseconds > lastID.milliseconds
                 ? StreamID(milliseconds: nowMilliseconds, sequence: 0)
                 : StreamID(milliseconds: lastID.milliseconds, sequence: lastID.sequence + 1)
             lastID = id
@@ -58,8 +59,9 @@ public final class InMemoryWebhookQueue: WebhookQueue {
 
         func entry(_ id: StreamID, platform: String) -> StreamEntry? {
             guard let fields = entries[id] else { return nil }
-            return StreamEntry(platform: platform, id: id.description,
-                               fields: Dictionary(fields, uniquingKeysWith: { _, last in last }))
+            return StreamEntry(
+                platform: platform, id: id.description,
+                fields: Dictionary(fields, uniquingKeysWith: { _, last in last }))
         }
     }
 

@@ -18,8 +18,10 @@ public struct QueuedEvent: Sendable, Equatable {
     /// The delivery's timestamp as sent (may be empty).
     public var timestamp: String
 
-    public init(eventID: String, platform: String, eventType: CanonicalEventType, sourceEventType: String,
-                receivedAtMilliseconds: Int64, envelope: ByteBuffer, payloadPointer: String = "/payload", timestamp: String = "") {
+    public init(
+        eventID: String, platform: String, eventType: CanonicalEventType, sourceEventType: String,
+        receivedAtMilliseconds: Int64, envelope: ByteBuffer, payloadPointer: String = "/payload", timestamp: String = ""
+    ) {
         self.payloadPointer = payloadPointer
         self.timestamp = timestamp
         self.eventID = eventID

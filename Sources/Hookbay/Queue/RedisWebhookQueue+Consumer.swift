@@ -5,35 +5,14 @@ import NIOCore
 extension RedisWebhookQueue {
     /// KEYS: stream, processed counter, attempts, retry schedule, interrupted. ARGV: group, ids. Counts only what it
     /// acknowledged.
-    static let completeScript = RedisScript("""
-        local ids = {unpack(ARGV, 2)}
-        local acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
-        redis.call('XDEL', KEYS[1], unpack(ids))
-        redis.call('HDEL', KEYS[3], unpack(ids))
-        redis.call('ZREM', KEYS[4], unpack(ids))
-        redis.call('HDEL', KEYS[5], unpack(ids))
-        if acked > 0 then redis.call('INCRBY', KEYS[2], acked) end
-        return acked
-        """)
+    static let completeScript = RedisScript(resource: PackageResources.complete_lua)
 
     /// KEYS: stream, dead-letter stream, attempts, retry schedule, interrupted. ARGV: group, id, then field/value pairs.
     /// The dead-letter entry is written first: a crash in between can duplicate, never lose.
-    static let deadLetterScript = RedisScript("""
-        local dlq = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
-        redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-        redis.call('XDEL', KEYS[1], ARGV[2])
-        redis.call('HDEL', KEYS[3], ARGV[2])
-        redis.call('ZREM', KEYS[4], ARGV[2])
-        redis.call('HDEL', KEYS[5], ARGV[2])
-        return dlq
-        """)
+    static let deadLetterScript = RedisScript(resource: PackageResources.dead_letter_lua)
 
     /// KEYS: retry schedule. ARGV: now ms, lease-until ms, count. Leases the due ids and returns them.
-    static let leaseDueScript = RedisScript("""
-        local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-        for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
-        return ids
-        """)
+    static let leaseDueScript = RedisScript(resource: PackageResources.lease_due_lua)
 
     public func read(platforms: [String], consumer: String, count: Int, pending: Bool, block: Duration) async throws(QueueError) -> [StreamEntry] {
         guard !platforms.isEmpty else { return [] }
@@ -63,8 +42,10 @@ extension RedisWebhookQueue {
         // XAUTOCLAIM scans at most COUNT×10 pending entries per call: follow the cursor until it wraps to 0-0.
         repeat {
             let reply = try await Self.mapping { () async throws in
-                try await self.client.send(["XAUTOCLAIM", .string(keys.incoming), .string(QueueKeys.consumerGroup), .string(consumer),
-                                            .integer(idleMilliseconds), .string(cursor), "COUNT", .integer(count)])
+                try await self.client.send([
+                    "XAUTOCLAIM", .string(keys.incoming), .string(QueueKeys.consumerGroup), .string(consumer),
+                    .integer(idleMilliseconds), .string(cursor), "COUNT", .integer(count),
+                ])
             }
             guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else {
                 throw QueueError("XAUTOCLAIM answered \(reply)")
@@ -90,14 +71,16 @@ extension RedisWebhookQueue {
         let now = WallClock.milliseconds()
         let leaseMilliseconds = Int64(lease.components.seconds * 1000)
         let ids = try await Self.mapping { () async throws in
-            try await self.client.evalScript(Self.leaseDueScript, keys: [.string(keys.retrySchedule)],
-                                             args: [.integer(Int(now)), .integer(Int(now + leaseMilliseconds)), .integer(count)])
+            try await self.client.evalScript(
+                Self.leaseDueScript, keys: [.string(keys.retrySchedule)],
+                args: [.integer(Int(now)), .integer(Int(now + leaseMilliseconds)), .integer(count)])
         }
         let idList = (ids.array ?? []).compactMap(\.string)
         guard !idList.isEmpty else { return [] }
         let reply = try await Self.mapping { () async throws in
-            try await self.client.send(["XCLAIM", .string(keys.incoming), .string(QueueKeys.consumerGroup), .string(consumer), "0"]
-                                       + idList.map { .string($0) })
+            try await self.client.send(
+                ["XCLAIM", .string(keys.incoming), .string(QueueKeys.consumerGroup), .string(consumer), "0"]
+                    + idList.map { .string($0) })
         }
         let entries = try Self.entries(reply, platform: platform)
         // Ids that were deleted meanwhile are no longer anyone's work.
@@ -115,11 +98,8 @@ extension RedisWebhookQueue {
             let keys = QueueKeys(platform: platform)
             _ = try await Self.mapping { () async throws in
                 try await self.client.evalScript(
-                    Self.completeScript,
-                    keys: [.string(keys.incoming), .string(keys.processedCounter), .string(keys.attempts), .string(keys.retrySchedule),
-                           .string(keys.interrupted)],
-                    args: [.string(QueueKeys.consumerGroup)] + group.map { .string($0.id) }
-                )
+                    Self.completeScript, keys: keys.settling(keys.processedCounter),
+                    args: [.string(QueueKeys.consumerGroup)] + group.map { .string($0.id) })
             }
         }
     }
@@ -172,12 +152,7 @@ extension RedisWebhookQueue {
             args.append(.bytes(value))
         }
         _ = try await Self.mapping { () async throws in
-            try await self.client.evalScript(
-                Self.deadLetterScript,
-                keys: [.string(keys.incoming), .string(keys.deadLetter), .string(keys.attempts), .string(keys.retrySchedule),
-                       .string(keys.interrupted)],
-                args: args
-            )
+            try await self.client.evalScript(Self.deadLetterScript, keys: keys.settling(keys.deadLetter), args: args)
         }
     }
 
@@ -218,34 +193,7 @@ extension RedisWebhookQueue {
 extension RedisWebhookQueue {
     /// KEYS: dead-letter stream, incoming stream. ARGV: group, then ids. Each id moves atomically (XADD, then XDEL),
     /// without the fields dead-lettering added. Returns `{replayed, missing...}`.
-    static let replayScript = RedisScript("""
-        local added = {error = true, attempts = true, original_id = true, failed_at = true}
-        local replayed = 0
-        local result = {0}
-        for i = 2, #ARGV do
-          local found = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])
-          if #found == 0 then
-            table.insert(result, ARGV[i])
-          else
-            local fields = {}
-            local flat = found[1][2]
-            for j = 1, #flat, 2 do
-              if not added[flat[j]] then
-                table.insert(fields, flat[j])
-                table.insert(fields, flat[j + 1])
-              end
-            end
-            if redis.call('EXISTS', KEYS[2]) == 0 then
-              redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[1], '0', 'MKSTREAM')
-            end
-            redis.call('XADD', KEYS[2], '*', unpack(fields))
-            redis.call('XDEL', KEYS[1], ARGV[i])
-            replayed = replayed + 1
-          end
-        end
-        result[1] = replayed
-        return result
-        """)
+    static let replayScript = RedisScript(resource: PackageResources.replay_lua)
 
     public func deadLetters(platform: String, after: String?, count: Int) async throws(QueueError) -> [StreamEntry] {
         let start = after.map { "(\($0)" } ?? "-"
@@ -273,8 +221,9 @@ extension RedisWebhookQueue {
         }
         for batch in batches where !batch.isEmpty {
             let reply = try await Self.mapping { () async throws in
-                try await self.client.evalScript(Self.replayScript, keys: [.string(keys.deadLetter), .string(keys.incoming)],
-                                                 args: [.string(QueueKeys.consumerGroup)] + batch.map { .string($0) })
+                try await self.client.evalScript(
+                    Self.replayScript, keys: [.string(keys.deadLetter), .string(keys.incoming)],
+                    args: [.string(QueueKeys.consumerGroup)] + batch.map { .string($0) })
             }
             guard let parts = reply.array, let count = parts.first?.int else { throw QueueError("replay answered \(reply)") }
             replayed += count
@@ -289,5 +238,13 @@ extension RedisWebhookQueue {
             try await self.client.send(["XDEL", .string(QueueKeys(platform: platform).deadLetter)] + ids.map { .string($0) })
         }
         return reply.int ?? 0
+    }
+}
+
+extension QueueKeys {
+    /// The keys of a script that settles entries (complete, dead-letter): the stream, `destination` (the processed
+    /// counter or the dead-letter stream), then the attempts, retry schedule and interrupted counts it clears.
+    func settling(_ destination: String) -> [RedisArgument] {
+        [.string(self.incoming), .string(destination), .string(self.attempts), .string(self.retrySchedule), .string(self.interrupted)]
     }
 }

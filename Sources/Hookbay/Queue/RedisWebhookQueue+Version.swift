@@ -33,6 +33,7 @@ extension RedisWebhookQueue {
     /// The start-up message for a Redis that is too old, or `nil`.
     public static func versionProblem(_ check: VersionCheck) -> String? {
         guard case .tooOld(let version) = check else { return nil }
-        return "Redis \(version) is too old: Hookbay needs Redis >= \(Self.minimumRedisMajorVersion).0 (its enqueue script uses SET NX GET); upgrade Redis"
+        return
+            "Redis \(version) is too old: Hookbay needs Redis >= \(Self.minimumRedisMajorVersion).0 (its enqueue script uses SET NX GET); upgrade Redis"
     }
 }

@@ -16,32 +16,14 @@ public struct RedisWebhookQueue: WebhookQueue {
     ///
     /// Each event's entry is added first, then its dedup key set only if it does not exist (`SET NX GET`, which
     /// answers the first copy's id when it does): a new event costs Redis two commands instead of a `GET` before
-    /// them (~1 µs less per event). A duplicate's entry is deleted again in the same script, so no reader ever sees
+    /// them. A duplicate's entry is deleted again in the same script, so no reader ever sees
     /// it. A script runs whole or not at all between other clients' commands, so the dedup key is never set
     /// without its entry.
     ///
     /// The consumer group is not the script's business: ``prepare(platforms:)`` creates it at start-up, and a worker
     /// whose read finds it missing (Redis restarted without persistence) creates it from id `0`, which hands it every
     /// entry added meanwhile.
-    static let enqueueScript = RedisScript("""
-        local out = {}
-        for i = 2, #KEYS do
-          local a = (i - 2) * 8 + 1
-          local id = redis.call('XADD', KEYS[1], '*', 'event_id', ARGV[a + 1], 'platform', ARGV[a + 2], 'event_type', ARGV[a + 3],
-            'source_event_type', ARGV[a + 4], 'received_at', ARGV[a + 5], 'payload_pointer', ARGV[a + 6], 'timestamp', ARGV[a + 7],
-            'envelope', ARGV[a + 8])
-          local first = redis.call('SET', KEYS[i], id, 'NX', 'GET', 'EX', ARGV[1])
-          if first then
-            redis.call('XDEL', KEYS[1], id)
-            out[#out + 1] = 0
-            out[#out + 1] = first
-          else
-            out[#out + 1] = 1
-            out[#out + 1] = id
-          end
-        end
-        return out
-        """)
+    static let enqueueScript = RedisScript(resource: PackageResources.enqueue_lua)
 
     public let client: RedisClient
     /// Clients pinned to one event loop each, for the receive path served on the event loop: a delivery's command
@@ -80,7 +62,9 @@ public struct RedisWebhookQueue: WebhookQueue {
     }
 
     /// One script call for `events`, all of one platform: their results in order, or a ``QueueError`` for them all.
-    static func enqueue(_ events: [QueuedEvent], ttlSeconds: Int, client: RedisClient, on eventLoop: any EventLoop) -> EventLoopFuture<[EnqueueResult]> {
+    static func enqueue(_ events: [QueuedEvent], ttlSeconds: Int, client: RedisClient, on eventLoop: any EventLoop) -> EventLoopFuture<
+        [EnqueueResult]
+    > {
         let keys = QueueKeys(platform: events[0].platform)
         var keyArgs: [RedisArgument] = [.string(keys.incoming)]
         var args: [RedisArgument] = [.integer(ttlSeconds)]
@@ -162,5 +146,12 @@ public struct RedisWebhookQueue: WebhookQueue {
         } catch {
             throw QueueError("\(error)")
         }
+    }
+}
+
+extension RedisScript {
+    /// A script from `Queue/Scripts/*.lua`, embedded in the binary at build time (no resource bundle to ship).
+    init(resource: [UInt8]) {
+        self.init(String(decoding: resource, as: UTF8.self))
     }
 }

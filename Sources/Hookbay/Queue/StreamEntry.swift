@@ -20,8 +20,9 @@ public struct StreamEntry: Sendable, Equatable {
     /// Whether `id` is a complete stream entry id, `<ms>-<seq>`, each part a 64-bit unsigned number.
     public static func isValidID(_ id: some StringProtocol) -> Bool {
         let parts = id.split(separator: "-", omittingEmptySubsequences: false)
-        return parts.count == 2 && parts.allSatisfy { part in
-            !part.isEmpty && part.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } && UInt64(part) != nil
-        }
+        return parts.count == 2
+            && parts.allSatisfy { part in
+                !part.isEmpty && part.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } && UInt64(part) != nil
+            }
     }
 }

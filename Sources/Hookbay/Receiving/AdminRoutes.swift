@@ -1,5 +1,5 @@
-import HookbayJSON
 import HTTPTypes
+import HookbayJSON
 import Hummingbird
 
 /// `GET /api/v1/admin/platforms` and `POST /api/v1/admin/reload`, behind the admin token.
@@ -32,12 +32,18 @@ public struct AdminRoutes: Sendable {
             try self.registration.register(registration)
             let host = request.head.authority ?? "localhost"
             let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] ?? "http"
-            var response = WebhookRoutes.json(String(decoding: CanonicalJSON.encode(.object([
-                "platform": .string(registration.platform),
-                "webhook_url": .string("\(scheme)://\(host)/api/v1/webhooks/\(registration.platform)"),
-                "subscribe": .array(registration.eventTypes.map(JSONValue.string)),
-                "signature": .object(["scheme": .string("hmac-sha256"), "header": .string("X-Webhook-Signature"), "format": .string("sha256=<lowercase hex HMAC-SHA256 of the raw body>")]),
-            ])), as: UTF8.self))
+            var response = WebhookRoutes.json(
+                String(
+                    decoding: CanonicalJSON.encode(
+                        .object([
+                            "platform": .string(registration.platform),
+                            "webhook_url": .string("\(scheme)://\(host)/api/v1/webhooks/\(registration.platform)"),
+                            "subscribe": .array(registration.eventTypes.map(JSONValue.string)),
+                            "signature": .object([
+                                "scheme": .string("hmac-sha256"), "header": .string("X-Webhook-Signature"),
+                                "format": .string("sha256=<lowercase hex HMAC-SHA256 of the raw body>"),
+                            ]),
+                        ])), as: UTF8.self))
             response.status = .created
             return response
         }
@@ -48,10 +54,13 @@ public struct AdminRoutes: Sendable {
         router.post("/api/v1/admin/reload") { request, _ in
             try self.authenticator.authenticate(request)
             let report = self.reloader.reload(force: true)
-            return WebhookRoutes.json(String(decoding: CanonicalJSON.encode(.object([
-                "platforms": .array(report.platforms.map(JSONValue.string)),
-                "problems": .array(report.problems.map(Self.problemJSON)),
-            ])), as: UTF8.self))
+            return WebhookRoutes.json(
+                String(
+                    decoding: CanonicalJSON.encode(
+                        .object([
+                            "platforms": .array(report.platforms.map(JSONValue.string)),
+                            "problems": .array(report.problems.map(Self.problemJSON)),
+                        ])), as: UTF8.self))
         }
     }
 

@@ -24,16 +24,22 @@ public struct DeadLetterRoutes: Sendable {
             try self.authenticator.authenticate(request)
             let platform = try self.known(context.parameters.get("platform") ?? "")
             let ids = try await Self.ids(request, required: false)
-            let result = try await Self.queueCall { () async throws(QueueError) in try await self.queue.replayDeadLetters(platform: platform, ids: ids) }
-            return WebhookRoutes.json(String(decoding: CanonicalJSON.encode(.object([
-                "replayed": .number(String(result.replayed)), "missing": .array(result.missing.map(JSONValue.string)),
-            ])), as: UTF8.self))
+            let result = try await Self.queueCall { () async throws(QueueError) in
+                try await self.queue.replayDeadLetters(platform: platform, ids: ids)
+            }
+            return WebhookRoutes.json(
+                String(
+                    decoding: CanonicalJSON.encode(
+                        .object([
+                            "replayed": .number(String(result.replayed)), "missing": .array(result.missing.map(JSONValue.string)),
+                        ])), as: UTF8.self))
         }
         router.delete("/api/v1/webhooks/dlq/{platform}") { request, context in
             try self.authenticator.authenticate(request)
             let platform = try self.known(context.parameters.get("platform") ?? "")
             let ids = try await Self.ids(request, required: true) ?? []
-            let purged = try await Self.queueCall { () async throws(QueueError) in try await self.queue.purgeDeadLetters(platform: platform, ids: ids) }
+            let purged = try await Self.queueCall { () async throws(QueueError) in try await self.queue.purgeDeadLetters(platform: platform, ids: ids)
+            }
             return WebhookRoutes.json(#"{"purged":\#(purged)}"#)
         }
     }
@@ -83,7 +89,8 @@ public struct DeadLetterRoutes: Sendable {
             return nil
         }
         guard case .object(let members) = try? JSONParser.parse(body.readableBytesView),
-              case .array(let items)? = members["ids"] else {
+            case .array(let items)? = members["ids"]
+        else {
             throw WebhookError(.badRequest, .badRequest, #"body must be {"ids": ["<dead-letter id>", ...]}"#)
         }
         var ids: [String] = []
@@ -94,7 +101,9 @@ public struct DeadLetterRoutes: Sendable {
             ids.append(id)
         }
         if ids.isEmpty {
-            throw WebhookError(.badRequest, .badRequest, required ? "ids must name at least one entry" : "ids must name at least one entry; send no body to replay them all")
+            throw WebhookError(
+                .badRequest, .badRequest,
+                required ? "ids must name at least one entry" : "ids must name at least one entry; send no body to replay them all")
         }
         return ids
     }

@@ -27,9 +27,10 @@ public struct WebhookEnvelope: Sendable, Equatable {
             throw .invalidPayload("body is not valid JSON: \(error)")
         }
         guard case .object(let fields) = document else {
-            throw .invalidPayload(platform.envelope == nil
-                ? "body must be a JSON object with event_type, platform, timestamp and payload"
-                : "body must be a JSON object")
+            throw .invalidPayload(
+                platform.envelope == nil
+                    ? "body must be a JSON object with event_type, platform, timestamp and payload"
+                    : "body must be a JSON object")
         }
         let sourceType: String
         if let mapping = platform.envelope {
@@ -93,8 +94,10 @@ public struct WebhookEnvelope: Sendable, Equatable {
     }
 
     /// A mapped part as text: a header's value, or a JSON string or number at a pointer.
-    private static func text(_ source: PlatformConfig.Envelope.Source, _ document: JSONValue, _ header: (String) -> String?,
-                             name: String, required: Bool) throws(WebhookError) -> String? {
+    private static func text(
+        _ source: PlatformConfig.Envelope.Source, _ document: JSONValue, _ header: (String) -> String?,
+        name: String, required: Bool
+    ) throws(WebhookError) -> String? {
         switch source {
         case .header(let headerName):
             guard let value = header(headerName), !value.isEmpty else {

@@ -1,5 +1,5 @@
-import HookbayJSON
 import HTTPTypes
+import HookbayJSON
 import Hummingbird
 
 /// An answer to a refused webhook request: the HTTP status, a stable error code and a sentence for humans.
@@ -81,7 +81,9 @@ public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomString
         .init(.unauthorized, .invalidSignature, reason.description)
     }
     static func rateLimited(_ id: String, retryAfterSeconds: Int) -> WebhookError {
-        .init(.tooManyRequests, .rateLimitExceeded, "platform '\(id)' is over its rate limit; retry after \(retryAfterSeconds) s", retryAfterSeconds: retryAfterSeconds)
+        .init(
+            .tooManyRequests, .rateLimitExceeded, "platform '\(id)' is over its rate limit; retry after \(retryAfterSeconds) s",
+            retryAfterSeconds: retryAfterSeconds)
     }
     static func invalidPayload(_ message: String) -> WebhookError {
         .init(.badRequest, .invalidPayload, message)
@@ -93,9 +95,10 @@ public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomString
         .serviceUnavailable, .serverBusy, "the server is holding its maximum of request bodies; retry later", retryAfterSeconds: 1
     )
     static func secretUnavailable(_ id: String) -> WebhookError {
-        .init(.serviceUnavailable, .secretUnavailable,
-              "platform '\(id)' has no usable secret (its secret file is missing or empty); deliveries cannot be authenticated",
-              retryAfterSeconds: 30)
+        .init(
+            .serviceUnavailable, .secretUnavailable,
+            "platform '\(id)' has no usable secret (its secret file is missing or empty); deliveries cannot be authenticated",
+            retryAfterSeconds: 30)
     }
     static let queueUnavailable = WebhookError(
         .serviceUnavailable, .queueUnavailable, "the queue is unavailable; the webhook was not accepted, retry later", retryAfterSeconds: 5

@@ -84,8 +84,10 @@ public struct WebhookReceiver: Sendable {
     }
 
     /// The queue's answer for an admitted event, as the outcome to answer with (or the refusal), counted and logged.
-    public func settle(_ result: Result<EnqueueResult, QueueError>, event: QueuedEvent, enqueueStartedAt start: ContinuousClock.Instant,
-                       logger: Logger) -> Result<Outcome, WebhookError> {
+    public func settle(
+        _ result: Result<EnqueueResult, QueueError>, event: QueuedEvent, enqueueStartedAt start: ContinuousClock.Instant,
+        logger: Logger
+    ) -> Result<Outcome, WebhookError> {
         let platform = event.platform
         self.metrics.observe(.enqueue, platform: platform, ContinuousClock.now - start)
         switch result {
@@ -115,7 +117,9 @@ public struct WebhookReceiver: Sendable {
         }
     }
 
-    private func check(platform served: ServedPlatform, body: ByteBuffer, header: (String) -> String?, logger: Logger) throws(WebhookError) -> Admission {
+    private func check(platform served: ServedPlatform, body: ByteBuffer, header: (String) -> String?, logger: Logger) throws(WebhookError)
+        -> Admission
+    {
         let platform = served.config
         let bytes = body.readableBytesView
         guard served.hasSecrets else { throw .secretUnavailable(platform.id) }
@@ -154,10 +158,11 @@ public struct WebhookReceiver: Sendable {
         let eventID = EventIdentity.eventID(platform: platform.id, envelope: envelope, payloadJSON: payloadJSON)
         let receivedAt = now
         do {
-            try served.adapter.validate(AdapterEvent(
-                platform: platform.id, eventType: envelope.eventType.rawValue, sourceEventType: envelope.sourceEventType,
-                eventID: eventID, receivedAt: receivedAt, timestamp: envelope.timestamp, payload: envelope.payload
-            ), payloadJSON: payloadJSON)
+            try served.adapter.validate(
+                AdapterEvent(
+                    platform: platform.id, eventType: envelope.eventType.rawValue, sourceEventType: envelope.sourceEventType,
+                    eventID: eventID, receivedAt: receivedAt, timestamp: envelope.timestamp, payload: envelope.payload
+                ), payloadJSON: payloadJSON)
         } catch {
             switch error {
             case .invalid(let message): throw .invalidPayload(message)

@@ -1,5 +1,5 @@
-import HookbayJSON
 import HTTPTypes
+import HookbayJSON
 import Hummingbird
 import Logging
 import NIOCore
@@ -13,7 +13,8 @@ public struct WebhookRoutes: Sendable {
     /// Who may see why the queue is unreachable on `/readyz` (its address and error text are for operators only).
     public let authenticator: AdminAuthenticator
 
-    public init(receiver: WebhookReceiver, store: ContentStore, maxBodyBytes: Int, authenticator: AdminAuthenticator = AdminAuthenticator(token: nil)) {
+    public init(receiver: WebhookReceiver, store: ContentStore, maxBodyBytes: Int, authenticator: AdminAuthenticator = AdminAuthenticator(token: nil))
+    {
         self.receiver = receiver
         self.store = store
         self.maxBodyBytes = maxBodyBytes
@@ -31,8 +32,9 @@ public struct WebhookRoutes: Sendable {
             try await self.content(platform: context.parameters.get("platform") ?? "", contentID: context.parameters.get("content_id") ?? "")
         }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: self.receiver.metrics.prometheusText())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: self.receiver.metrics.prometheusText())))
         }
         router.get("/healthz") { _, _ in Self.json(#"{"status":"alive"}"#) }
         router.get("/readyz") { request, _ in
@@ -75,10 +77,15 @@ public struct WebhookRoutes: Sendable {
         case .duplicate(let eventID):
             return (.ok, #"{"event_id":"\#(eventID)","status":"duplicate"}"#)
         case .ignored(let eventType):
-            return (.ok, String(decoding: CanonicalJSON.encode(.object([
-                "status": .string("ignored"), "event_type": .string(eventType),
-                "message": .string("the platform is not subscribed to this event type"),
-            ])), as: UTF8.self))
+            return (
+                .ok,
+                String(
+                    decoding: CanonicalJSON.encode(
+                        .object([
+                            "status": .string("ignored"), "event_type": .string(eventType),
+                            "message": .string("the platform is not subscribed to this event type"),
+                        ])), as: UTF8.self)
+            )
         }
     }
 

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
-import Synchronization
 import HookbayJSON
 import HookbayPluginKit
+import Synchronization
 
 /// The content database: SQLite through GRDB, with migrations.
 ///
@@ -17,8 +17,8 @@ import HookbayPluginKit
 /// Commits go to SQLite's write-ahead log; copying the log into the database file (a checkpoint) is done beside the
 /// writer, on a connection of its own, after every ``checkpointEvery`` events applied. Left to the writer (SQLite's
 /// default, every 1,000 pages), checkpoints took over a third of its time: events are keyed by a hash, so nearly every
-/// event dirties a page of its own, and the writer is the one thing the workers cannot share (drain A/B: ~23k/s with
-/// the writer checkpointing, ~36k/s without). The writer still checkpoints when the log passes
+/// event dirties a page of its own, and the writer is the one thing the workers cannot share (docs/performance.md has
+/// the drain rates with and without). The writer still checkpoints when the log passes
 /// ``writerCheckpointPages`` (a backstop, should the checkpointer fall behind), which then finds little left to copy.
 public final class ContentStore: Sendable {
     /// Events applied between two checkpoints beside the writer.
@@ -53,7 +53,7 @@ public final class ContentStore: Sendable {
             do {
                 try Self.migrator.migrate(self.pool)
                 break
-            } catch where attempt < 10 {
+            } catch  where attempt < 10 {
                 usleep(UInt32(20_000 * attempt))
             }
         }
@@ -67,7 +67,8 @@ public final class ContentStore: Sendable {
     /// the writer is changing waits for the next one), and a failed one leaves the log for the next (or the writer's).
     private func checkpointIfDue(applied: Int) {
         guard self.appliedSinceCheckpoint.add(applied, ordering: .relaxed).newValue >= Self.checkpointEvery,
-              !self.checkpointScheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            !self.checkpointScheduled.exchange(true, ordering: .acquiringAndReleasing)
+        else { return }
         self.appliedSinceCheckpoint.store(0, ordering: .relaxed)
         self.checkpointer.asyncWriteWithoutTransaction { db in
             _ = try? db.checkpoint(.passive)
@@ -78,45 +79,47 @@ public final class ContentStore: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: content and applied events") { db in
-            try db.execute(sql: """
-                CREATE TABLE content (
-                    platform TEXT NOT NULL,
-                    content_id TEXT NOT NULL,
-                    title TEXT,
-                    content_type TEXT,
-                    status TEXT NOT NULL CHECK (status IN ('active', 'removed')),
-                    attributes TEXT,
-                    first_seen_at INTEGER NOT NULL,
-                    updated_at INTEGER NOT NULL,
-                    event_time INTEGER NOT NULL,
-                    last_event_id TEXT NOT NULL,
-                    last_event_type TEXT NOT NULL,
-                    PRIMARY KEY (platform, content_id)
-                ) WITHOUT ROWID;
-                CREATE TABLE applied_events (
-                    platform TEXT NOT NULL,
-                    event_id TEXT NOT NULL,
-                    applied_at INTEGER NOT NULL,
-                    updates INTEGER NOT NULL,
-                    PRIMARY KEY (platform, event_id)
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE content (
+                        platform TEXT NOT NULL,
+                        content_id TEXT NOT NULL,
+                        title TEXT,
+                        content_type TEXT,
+                        status TEXT NOT NULL CHECK (status IN ('active', 'removed')),
+                        attributes TEXT,
+                        first_seen_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        event_time INTEGER NOT NULL,
+                        last_event_id TEXT NOT NULL,
+                        last_event_type TEXT NOT NULL,
+                        PRIMARY KEY (platform, content_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE applied_events (
+                        platform TEXT NOT NULL,
+                        event_id TEXT NOT NULL,
+                        applied_at INTEGER NOT NULL,
+                        updates INTEGER NOT NULL,
+                        PRIMARY KEY (platform, event_id)
+                    ) WITHOUT ROWID;
+                    """)
         }
         migrator.registerMigration("v2: applied events keyed by the accepted delivery") { db in
             // Rows keyed by the content hash cannot be mapped to deliveries; an entry pending across the upgrade is
             // applied again, which its event time makes harmless.
-            try db.execute(sql: """
-                DROP TABLE applied_events;
-                CREATE TABLE applied_events (
-                    platform TEXT NOT NULL,
-                    delivery_id TEXT NOT NULL,
-                    event_id TEXT NOT NULL,
-                    applied_at INTEGER NOT NULL,
-                    updates INTEGER NOT NULL,
-                    applications INTEGER NOT NULL,
-                    PRIMARY KEY (platform, delivery_id)
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    DROP TABLE applied_events;
+                    CREATE TABLE applied_events (
+                        platform TEXT NOT NULL,
+                        delivery_id TEXT NOT NULL,
+                        event_id TEXT NOT NULL,
+                        applied_at INTEGER NOT NULL,
+                        updates INTEGER NOT NULL,
+                        applications INTEGER NOT NULL,
+                        PRIMARY KEY (platform, delivery_id)
+                    ) WITHOUT ROWID;
+                    """)
         }
         return migrator
     }
@@ -146,10 +149,15 @@ public final class ContentStore: Sendable {
     /// - Parameters:
     ///   - deliveryID: the accepted delivery; default `eventID`.
     ///   - eventTime: Unix ms that orders this event against others for the same content.
-    public func apply(platform: String, deliveryID: String? = nil, eventID: String, eventType: String, eventTime: Int64,
-                      updates: [ContentUpdate]) async throws -> ApplyOutcome {
-        try await self.apply([Application(platform: platform, deliveryID: deliveryID ?? eventID, eventID: eventID, eventType: eventType,
-                                          eventTime: eventTime, updates: updates)])[0]
+    public func apply(
+        platform: String, deliveryID: String? = nil, eventID: String, eventType: String, eventTime: Int64,
+        updates: [ContentUpdate]
+    ) async throws -> ApplyOutcome {
+        try await self.apply([
+            Application(
+                platform: platform, deliveryID: deliveryID ?? eventID, eventID: eventID, eventType: eventType,
+                eventTime: eventTime, updates: updates)
+        ])[0]
     }
 
     /// Applies several events in one transaction (all or none), each once; the outcomes in the same order.
@@ -161,25 +169,27 @@ public final class ContentStore: Sendable {
             outcomes.reserveCapacity(events.count)
             let seen = try db.cachedStatement(sql: "SELECT 1 FROM applied_events WHERE platform = ? AND delivery_id = ?")
             // Counts every write of a delivery's updates: a second one (idempotency broken) shows as applications 2.
-            let record = try db.cachedStatement(sql: """
-                INSERT INTO applied_events (platform, delivery_id, event_id, applied_at, updates, applications) VALUES (?, ?, ?, ?, ?, 1)
-                ON CONFLICT (platform, delivery_id) DO UPDATE SET applications = applications + 1
-                """)
-            let upsert = try db.cachedStatement(sql: """
-                INSERT INTO content (platform, content_id, title, content_type, status, attributes, first_seen_at,
-                                     updated_at, event_time, last_event_id, last_event_type)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (platform, content_id) DO UPDATE SET
-                    title = COALESCE(excluded.title, content.title),
-                    content_type = COALESCE(excluded.content_type, content.content_type),
-                    status = excluded.status,
-                    attributes = COALESCE(excluded.attributes, content.attributes),
-                    updated_at = excluded.updated_at,
-                    event_time = excluded.event_time,
-                    last_event_id = excluded.last_event_id,
-                    last_event_type = excluded.last_event_type
-                WHERE excluded.event_time >= content.event_time
-                """)
+            let record = try db.cachedStatement(
+                sql: """
+                    INSERT INTO applied_events (platform, delivery_id, event_id, applied_at, updates, applications) VALUES (?, ?, ?, ?, ?, 1)
+                    ON CONFLICT (platform, delivery_id) DO UPDATE SET applications = applications + 1
+                    """)
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO content (platform, content_id, title, content_type, status, attributes, first_seen_at,
+                                         updated_at, event_time, last_event_id, last_event_type)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (platform, content_id) DO UPDATE SET
+                        title = COALESCE(excluded.title, content.title),
+                        content_type = COALESCE(excluded.content_type, content.content_type),
+                        status = excluded.status,
+                        attributes = COALESCE(excluded.attributes, content.attributes),
+                        updated_at = excluded.updated_at,
+                        event_time = excluded.event_time,
+                        last_event_id = excluded.last_event_id,
+                        last_event_type = excluded.last_event_type
+                    WHERE excluded.event_time >= content.event_time
+                    """)
             for event in events {
                 guard try Bool.fetchOne(seen, arguments: [event.platform, event.deliveryID]) == nil else {
                     outcomes.append(.alreadyApplied)
@@ -190,8 +200,10 @@ public final class ContentStore: Sendable {
                     let attributes = update.attributes.map { String(decoding: CanonicalJSON.encode(.object($0)), as: UTF8.self) }
                     let status = update.action == .remove ? ContentRecord.Status.removed : .active
                     // Insert, or update only when this event is not older than the one that made the row.
-                    try upsert.execute(arguments: [event.platform, update.contentID, update.title, update.contentType, status.rawValue,
-                                                   attributes, now, now, event.eventTime, event.eventID, event.eventType])
+                    try upsert.execute(arguments: [
+                        event.platform, update.contentID, update.title, update.contentType, status.rawValue,
+                        attributes, now, now, event.eventTime, event.eventID, event.eventType,
+                    ])
                 }
                 outcomes.append(.applied)
             }
@@ -202,8 +214,11 @@ public final class ContentStore: Sendable {
     /// The row for one piece of content.
     public func content(platform: String, contentID: String) async throws -> ContentRecord? {
         try await self.pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM content WHERE platform = ? AND content_id = ?",
-                                             arguments: [platform, contentID]) else { return nil }
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM content WHERE platform = ? AND content_id = ?",
+                    arguments: [platform, contentID])
+            else { return nil }
             let attributesText: String? = row["attributes"]
             return ContentRecord(
                 platform: row["platform"], contentID: row["content_id"], title: row["title"], contentType: row["content_type"],

@@ -1,5 +1,5 @@
 #if DEBUG
-import Foundation
+    import Foundation
 #endif
 
 /// Places where a debug build can be told to die, so that fault-injection tests (`scripts/chaos`) can kill a process
@@ -10,14 +10,14 @@ public enum Failpoint: String, Sendable {
     case afterCommit = "after_commit"
 
     #if DEBUG
-    private static let armed: Failpoint? = ProcessInfo.processInfo.environment["HOOKBAY_FAILPOINT"].flatMap(Failpoint.init(rawValue:))
+        private static let armed: Failpoint? = ProcessInfo.processInfo.environment["HOOKBAY_FAILPOINT"].flatMap(Failpoint.init(rawValue:))
     #endif
 
     /// Kills the process when this failpoint is armed (debug builds only).
     @inline(__always)
     static func hit(_ point: Failpoint) {
         #if DEBUG
-        if Self.armed == point { kill(getpid(), SIGKILL) }
+            if Self.armed == point { kill(getpid(), SIGKILL) }
         #endif
     }
 }

@@ -97,7 +97,7 @@ public struct SignatureVerifier: Sendable {
             case "v1":
                 // A v1 that is not 64 hex digits cannot match; it is skipped like Stripe's own libraries do.
                 if let mac = Self.hex(Substring(text)) { signatures.append(mac) }
-            default: continue  // v0 and future schemes
+            default: continue // v0 and future schemes
             }
         }
         guard let timestamp else { throw .malformed("\(signature.header) has no t=<unix time>") }
@@ -125,7 +125,7 @@ public struct SignatureVerifier: Sendable {
                 throw .malformed("\(signature.header) has more than \(Self.maxCandidates * 2) entries")
             }
             let pair = entry.split(separator: ",", maxSplits: 1)
-            guard pair.count == 2, pair[0] == "v1" else { continue }  // other versions: not ours to check
+            guard pair.count == 2, pair[0] == "v1" else { continue } // other versions: not ours to check
             if let mac = Base64.decode(pair[1].utf8), mac.count == 32 { signatures.append(mac) }
         }
         guard !signatures.isEmpty else { throw .malformed("\(signature.header) has no v1,<base64> signature") }
@@ -154,31 +154,36 @@ public struct SignatureVerifier: Sendable {
     /// are out of range by definition.
     public func checkTimestamp(_ timestamp: Int64, now: Int64) throws(SignatureError) {
         let tolerance = Int64(clamping: max(0, signature.toleranceSeconds))
-        try Self.checkWindow(sent: timestamp, now: now, unit: 1, maxOld: tolerance, maxFuture: tolerance,
-                             oldRule: "more than the \(tolerance) s tolerated")
+        try Self.checkWindow(
+            sent: timestamp, now: now, unit: 1, maxOld: tolerance, maxFuture: tolerance,
+            oldRule: "more than the \(tolerance) s tolerated")
     }
 
     /// Refuses an envelope whose `timestamp` (Unix milliseconds, any `Int64`) is more than `signature.maxAgeSeconds`
     /// old or more than the tolerance in the future; nothing when the platform sets no maximum age.
     public func checkAge(sentMilliseconds sent: Int64, nowMilliseconds now: Int64) throws(SignatureError) {
         guard let maxAge = signature.maxAgeSeconds else { return }
-        try Self.checkWindow(sent: sent, now: now, unit: 1000, maxOld: Int64(clamping: maxAge),
-                             maxFuture: Int64(clamping: max(0, signature.toleranceSeconds)),
-                             oldRule: "deliveries older than \(maxAge) s are refused")
+        try Self.checkWindow(
+            sent: sent, now: now, unit: 1000, maxOld: Int64(clamping: maxAge),
+            maxFuture: Int64(clamping: max(0, signature.toleranceSeconds)),
+            oldRule: "deliveries older than \(maxAge) s are refused")
     }
 
     /// Refuses `sent` (in `unit`s of a second) more than `maxOld` seconds before `now` or more than `maxFuture` after
     /// it. A difference that overflows `Int64` is out of range by definition, so no pair of values can trap.
-    private static func checkWindow(sent: Int64, now: Int64, unit: Int64, maxOld: Int64, maxFuture: Int64,
-                                    oldRule: String) throws(SignatureError) {
+    private static func checkWindow(
+        sent: Int64, now: Int64, unit: Int64, maxOld: Int64, maxFuture: Int64,
+        oldRule: String
+    ) throws(SignatureError) {
         let (difference, overflow) = now.subtractingReportingOverflow(sent)
         let old = overflow ? sent < now : difference > 0
         let seconds = (difference / unit).magnitude
         guard overflow || (old ? seconds > maxOld.magnitude : seconds > maxFuture.magnitude) else { return }
         let distance = overflow ? "more than \(Int64.max / unit)" : "\(seconds)"
-        throw .timestampOutOfRange(old
-            ? "timestamp is out of range: \(distance) s old, \(oldRule)"
-            : "timestamp is out of range: \(distance) s in the future, more than the \(maxFuture) s tolerated")
+        throw .timestampOutOfRange(
+            old
+                ? "timestamp is out of range: \(distance) s old, \(oldRule)"
+                : "timestamp is out of range: \(distance) s in the future, more than the \(maxFuture) s tolerated")
     }
 
     /// Whether any key's MAC over `prefix` then `body` equals `mac` (each compare in constant time; every key is tried,

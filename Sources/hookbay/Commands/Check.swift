@@ -22,7 +22,9 @@ struct Check: ParsableCommand {
         }
         for platform in report.platforms.values.sorted(by: { $0.id < $1.id }) {
             let c = platform.config
-            print("ok: \(c.sourceFile): platform \(c.id) (\(c.enabled ? "enabled" : "disabled"), adapter \(c.adapter) \(platform.adapter.plugin.version))")
+            print(
+                "ok: \(c.sourceFile): platform \(c.id) (\(c.enabled ? "enabled" : "disabled"), adapter \(c.adapter) \(platform.adapter.plugin.version))"
+            )
         }
         for notice in report.notices {
             print("notice: \(notice)")

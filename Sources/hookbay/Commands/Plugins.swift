@@ -7,7 +7,9 @@ struct Plugins: ParsableCommand {
 
     @OptionGroup var config: ConfigOptions
 
-    @Option(help: "Also run validate+process this many times through each plugin on a sample event (a smoke test; run under valgrind to check for leaks).")
+    @Option(
+        help: "Also run validate+process this many times through each plugin on a sample event (a smoke test; run under valgrind to check for leaks)."
+    )
     var exercise: Int = 0
 
     func run() throws {

@@ -14,7 +14,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var log: LogOptions
 
     func run() async throws {
-        let configuration = try resolveConfiguration([server, config, queue, workers, log])
+        let configuration = try resolveConfiguration([server, config, queue, workers, log], environmentOnly: [GatewaySettings.adminToken])
         let logger = bootstrapLogging(configuration)
         let (application, gateway) = try buildApplication(configuration: configuration, logger: logger)
         // Library metrics (the HTTP server's, for one) land in the same registry /metrics renders.

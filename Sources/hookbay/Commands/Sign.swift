@@ -28,10 +28,12 @@ struct Sign: ParsableCommand {
         let report = try PlatformLoader(configuration: configuration, environment: environment).load(directory: configuration.configDirectory)
         guard let platform = report.platforms[platform]?.config else {
             let reason = report.problems.filter { $0.file.hasPrefix(platform) }.map(\.description).joined(separator: "; ")
-            throw ValidationError("platform '\(self.platform)' is not loaded from \(configuration.configDirectory)\(reason.isEmpty ? "" : ": \(reason)")")
+            throw ValidationError(
+                "platform '\(self.platform)' is not loaded from \(configuration.configDirectory)\(reason.isEmpty ? "" : ": \(reason)")")
         }
         guard !platform.secrets.isEmpty else {
-            throw ValidationError("platform '\(platform.id)' has no secret to sign with: \(platform.unsetSecretVariables.joined(separator: ", ")) is not set")
+            throw ValidationError(
+                "platform '\(platform.id)' has no secret to sign with: \(platform.unsetSecretVariables.joined(separator: ", ")) is not set")
         }
         let body: [UInt8]
         if let file {
@@ -41,8 +43,9 @@ struct Sign: ParsableCommand {
             body = Array(FileHandle.standardInput.readDataToEndOfFile())
         }
         let verifier = SignatureVerifier(signature: platform.signature, secrets: platform.secrets)
-        let headers = verifier.headers(for: body, now: WallClock.milliseconds() / 1000,
-                                       deliveryID: "msg_\(UInt64.random(in: 0...UInt64.max))")
+        let headers = verifier.headers(
+            for: body, now: WallClock.milliseconds() / 1000,
+            deliveryID: "msg_\(UInt64.random(in: 0...UInt64.max))")
         if curl {
             let flags = headers.map { "-H '\($0.0): \($0.1)'" }.joined(separator: " ")
             print("curl -i \(url)/api/v1/webhooks/\(platform.id) -H 'Content-Type: application/json' \(flags) --data-binary @\(file ?? "-")")

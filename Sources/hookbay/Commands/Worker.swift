@@ -4,7 +4,8 @@ import Hookbay
 /// `hookbay worker`: the queue's workers without an HTTP server, built as `serve` builds them.
 struct Worker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run workers only: process the queue of every loaded platform into the database (scale out across processes and machines sharing one Redis)."
+        abstract:
+            "Run workers only: process the queue of every loaded platform into the database (scale out across processes and machines sharing one Redis)."
     )
 
     @OptionGroup var config: ConfigOptions

@@ -4,17 +4,8 @@ import Logging
 
 /// Log level and format: every long-running command.
 struct LogOptions: SettingOptions {
-    static let settings = [GatewaySettings.logLevel, GatewaySettings.logFormat]
-
-    @Option(name: .setting(GatewaySettings.logLevel), help: .setting(GatewaySettings.logLevel))
-    var logLevel: String?
-
-    @Option(name: .setting(GatewaySettings.logFormat), help: .setting(GatewaySettings.logFormat))
-    var logFormat: String?
-
-    var given: [String: String] {
-        Self.given([(GatewaySettings.logLevel, logLevel), (GatewaySettings.logFormat, logFormat)])
-    }
+    @Option(help: .setting(GatewaySettings.logLevel)) var logLevel: String?
+    @Option(help: .setting(GatewaySettings.logFormat)) var logFormat: String?
 }
 
 /// Bootstraps swift-log once, as the configuration says, and returns the process's logger.

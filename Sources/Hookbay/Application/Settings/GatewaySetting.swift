@@ -41,76 +41,91 @@ public struct GatewaySetting: Sendable {
 
 extension GatewaySetting {
     /// A text setting.
-    static func text(_ flag: String?, _ env: String?, _ summary: String,
-                     _ keyPath: WritableKeyPath<GatewayConfiguration, String> & Sendable,
-                     defaultText: String? = nil) -> GatewaySetting {
-        GatewaySetting(flag: flag, environmentVariable: env, summary: summary,
-                       renderDefault: { defaultText ?? $0[keyPath: keyPath] },
-                       apply: { text, configuration in
-                           guard !text.isEmpty else { return "must not be empty" }
-                           configuration[keyPath: keyPath] = text
-                           return nil
-                       })
+    static func text(
+        _ flag: String?, _ env: String?, _ summary: String,
+        _ keyPath: WritableKeyPath<GatewayConfiguration, String> & Sendable,
+        defaultText: String? = nil
+    ) -> GatewaySetting {
+        GatewaySetting(
+            flag: flag, environmentVariable: env, summary: summary,
+            renderDefault: { defaultText ?? $0[keyPath: keyPath] },
+            apply: { text, configuration in
+                guard !text.isEmpty else { return "must not be empty" }
+                configuration[keyPath: keyPath] = text
+                return nil
+            })
     }
 
     /// A text setting that is absent by default (an empty value leaves it absent).
-    static func optionalText(_ flag: String?, _ env: String?, _ summary: String,
-                             _ keyPath: WritableKeyPath<GatewayConfiguration, String?> & Sendable) -> GatewaySetting {
-        GatewaySetting(flag: flag, environmentVariable: env, summary: summary,
-                       renderDefault: { $0[keyPath: keyPath] ?? "none" },
-                       apply: { text, configuration in
-                           configuration[keyPath: keyPath] = text.isEmpty ? nil : text
-                           return nil
-                       })
+    static func optionalText(
+        _ flag: String?, _ env: String?, _ summary: String,
+        _ keyPath: WritableKeyPath<GatewayConfiguration, String?> & Sendable
+    ) -> GatewaySetting {
+        GatewaySetting(
+            flag: flag, environmentVariable: env, summary: summary,
+            renderDefault: { $0[keyPath: keyPath] ?? "none" },
+            apply: { text, configuration in
+                configuration[keyPath: keyPath] = text.isEmpty ? nil : text
+                return nil
+            })
     }
 
     /// A whole number within `range`.
-    static func integer(_ flag: String, _ env: String, _ summary: String,
-                        _ keyPath: WritableKeyPath<GatewayConfiguration, Int> & Sendable,
-                        in range: ClosedRange<Int>) -> GatewaySetting {
-        GatewaySetting(flag: flag, environmentVariable: env, summary: summary,
-                       renderDefault: { String($0[keyPath: keyPath]) },
-                       apply: { text, configuration in
-                           guard let value = Int(text), range.contains(value) else {
-                               return "must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'"
-                           }
-                           configuration[keyPath: keyPath] = value
-                           return nil
-                       })
+    static func integer(
+        _ flag: String, _ env: String, _ summary: String,
+        _ keyPath: WritableKeyPath<GatewayConfiguration, Int> & Sendable,
+        in range: ClosedRange<Int>
+    ) -> GatewaySetting {
+        GatewaySetting(
+            flag: flag, environmentVariable: env, summary: summary,
+            renderDefault: { String($0[keyPath: keyPath]) },
+            apply: { text, configuration in
+                guard let value = Int(text), range.contains(value) else {
+                    return "must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'"
+                }
+                configuration[keyPath: keyPath] = value
+                return nil
+            })
     }
 
     /// A duration in seconds within `range`; fractions are allowed when `fractional`.
-    static func seconds(_ flag: String, _ env: String, _ summary: String,
-                        _ keyPath: WritableKeyPath<GatewayConfiguration, Duration> & Sendable,
-                        in range: ClosedRange<Double>, fractional: Bool = false) -> GatewaySetting {
-        GatewaySetting(flag: flag, environmentVariable: env, summary: summary,
-                       renderDefault: { Self.secondsText($0[keyPath: keyPath]) },
-                       apply: { text, configuration in
-                           let value = fractional ? Double(text) : Int(text).map(Double.init)
-                           guard let value, value.isFinite, range.contains(value) else {
-                               let kind = fractional ? "a number of seconds" : "a whole number of seconds"
-                               return "must be \(kind) from \(Self.numberText(range.lowerBound)) to \(Self.numberText(range.upperBound)), not '\(text)'"
-                           }
-                           configuration[keyPath: keyPath] = .milliseconds(Int64((value * 1000).rounded()))
-                           return nil
-                       })
+    static func seconds(
+        _ flag: String, _ env: String, _ summary: String,
+        _ keyPath: WritableKeyPath<GatewayConfiguration, Duration> & Sendable,
+        in range: ClosedRange<Double>, fractional: Bool = false
+    ) -> GatewaySetting {
+        GatewaySetting(
+            flag: flag, environmentVariable: env, summary: summary,
+            renderDefault: { Self.secondsText($0[keyPath: keyPath]) },
+            apply: { text, configuration in
+                let value = fractional ? Double(text) : Int(text).map(Double.init)
+                guard let value, value.isFinite, range.contains(value) else {
+                    let kind = fractional ? "a number of seconds" : "a whole number of seconds"
+                    return "must be \(kind) from \(Self.numberText(range.lowerBound)) to \(Self.numberText(range.upperBound)), not '\(text)'"
+                }
+                configuration[keyPath: keyPath] = .milliseconds(Int64((value * 1000).rounded()))
+                return nil
+            })
     }
 
     /// One of a fixed set of words.
-    static func choice<Value: Sendable>(_ flag: String, _ env: String, _ summary: String,
-                                        _ keyPath: WritableKeyPath<GatewayConfiguration, Value> & Sendable,
-                                        _ choices: [(String, Value)], render: @escaping @Sendable (Value) -> String) -> GatewaySetting {
+    static func choice<Value: Sendable>(
+        _ flag: String, _ env: String, _ summary: String,
+        _ keyPath: WritableKeyPath<GatewayConfiguration, Value> & Sendable,
+        _ choices: [(String, Value)], render: @escaping @Sendable (Value) -> String
+    ) -> GatewaySetting {
         let names = choices.map(\.0)
         let table = choices
-        return GatewaySetting(flag: flag, environmentVariable: env, summary: summary,
-                              renderDefault: { render($0[keyPath: keyPath]) },
-                              apply: { text, configuration in
-                                  guard let value = table.first(where: { $0.0 == text.lowercased() })?.1 else {
-                                      return "must be one of \(names.joined(separator: ", ")), not '\(text)'"
-                                  }
-                                  configuration[keyPath: keyPath] = value
-                                  return nil
-                              })
+        return GatewaySetting(
+            flag: flag, environmentVariable: env, summary: summary,
+            renderDefault: { render($0[keyPath: keyPath]) },
+            apply: { text, configuration in
+                guard let value = table.first(where: { $0.0 == text.lowercased() })?.1 else {
+                    return "must be one of \(names.joined(separator: ", ")), not '\(text)'"
+                }
+                configuration[keyPath: keyPath] = value
+                return nil
+            })
     }
 
     static func secondsText(_ duration: Duration) -> String {

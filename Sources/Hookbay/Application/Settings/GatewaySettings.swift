@@ -94,8 +94,9 @@ public enum GatewaySettings {
             throw SettingError(setting: reloadInterval.displayName, problem: "must be 0 (polling off) or at least 0.05 seconds")
         }
         if configuration.maxBufferedBytes < configuration.maxBodyBytes {
-            throw SettingError(setting: maxBufferedBytes.displayName,
-                               problem: "must be at least --max-body-bytes (\(configuration.maxBodyBytes))")
+            throw SettingError(
+                setting: maxBufferedBytes.displayName,
+                problem: "must be at least --max-body-bytes (\(configuration.maxBodyBytes))")
         }
         return configuration
     }

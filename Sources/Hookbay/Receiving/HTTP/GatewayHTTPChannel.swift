@@ -54,12 +54,17 @@ struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             let encoder = HTTPResponseEncoder(configuration: encoding)
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(encoder)
-            try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop,
-                                                                             limitConfiguration: limits)))
+            try pipeline.addHandler(
+                ByteToMessageHandler(
+                    HTTPRequestDecoder(
+                        leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop,
+                        limitConfiguration: limits)))
             try pipeline.addHandler(ConnectionStateHandler(idleTimeout: TimeAmount(self.idleTimeout), encoder: encoder))
             try pipeline.addHandler(RequestDeadlineHandler(timeout: self.requestTimeout))
-            try pipeline.addHandler(WebhookChannelHandler(routes: self.webhooks, reserved: self.reserved, serverName: self.serverName,
-                                                                 limits: self.limits, logger: self.logger))
+            try pipeline.addHandler(
+                WebhookChannelHandler(
+                    routes: self.webhooks, reserved: self.reserved, serverName: self.serverName,
+                    limits: self.limits, logger: self.logger))
             try pipeline.addHandler(RouterResponseFramingHandler())
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
@@ -69,12 +74,14 @@ struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     /// The static path segments right after `/api/v1/webhooks/` in `router`'s routes (`register`, `metrics`, `dlq`...):
     /// a request there is the router's, not a delivery to a platform of that name.
     static func reservedSegments(of router: Router<BasicRequestContext>) -> Set<String> {
-        Set(router.routes.compactMap { route -> String? in
-            let segments = route.path.components.map(\.description)
-            guard segments.count >= 4, segments[0..<3] == ["api", "v1", "webhooks"],
-                  GatewayResponder.specificity(route.path)[3] == 1 else { return nil }
-            return segments[3]
-        })
+        Set(
+            router.routes.compactMap { route -> String? in
+                let segments = route.path.components.map(\.description)
+                guard segments.count >= 4, segments[0..<3] == ["api", "v1", "webhooks"],
+                    GatewayResponder.specificity(route.path)[3] == 1
+                else { return nil }
+                return segments[3]
+            })
     }
 
     func handle(value: Value, logger: Logger) async {

@@ -197,7 +197,8 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func start(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         var part = part
         if case .head(var head) = part, head.version == .http1_1,
-           head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" })
+        {
             // The client waits for this before sending its body (curl: one second): say go on, now.
             head.headers.remove(name: "expect")
             part = .head(head)
@@ -238,14 +239,15 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         guard !self.reserved.contains(platform) else { return nil }
         let headers = head.headers
         guard let length = headers.first(name: "content-length").flatMap({ Int($0) }), (0...self.routes.maxBodyBytes).contains(length),
-              !headers.contains(name: "transfer-encoding"), !headers.contains(name: "expect") else { return nil }
+            !headers.contains(name: "transfer-encoding"), !headers.contains(name: "expect")
+        else { return nil }
         return (platform, length)
     }
 
     private static func isPlainPathByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+            UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
             return true
         default:
             return false
@@ -278,10 +280,12 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         let admission: WebhookReceiver.Admission
         do {
             let headers = head.headers
-            admission = try receiver.admit(platform: platform, body: body, header: { name in
-                let values = headers[name]
-                return values.count <= 1 ? values.first : values.joined(separator: ", ")
-            }, logger: logger)
+            admission = try receiver.admit(
+                platform: platform, body: body,
+                header: { name in
+                    let values = headers[name]
+                    return values.count <= 1 ? values.first : values.joined(separator: ", ")
+                }, logger: logger)
         } catch {
             receiver.metrics.observe(.receive, platform: id, ContinuousClock.now - start)
             self.respond(error, close: close, context: context)

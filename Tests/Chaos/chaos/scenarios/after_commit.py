@@ -1,14 +1,13 @@
 """Scenario `after-commit`: a worker dies (HOOKBAY_FAILPOINT=after_commit: SIGKILL between its batch's commit and its
 XACK), twice more on restart, under load; then restarted until drained: each event applied exactly once, processed
 counter == accepted."""
-import os, subprocess
+import subprocess
 
-from ..checks import Check, applied, settle_and_check, wait_until
+from ..checks import applied, wait_until
 from ..common import keys, signal_name
 from ..delivery import Load
-from ..hookbay import config_dir, platform_yaml
 from ..ledger import Ledger
-from ..redis import Redis
+from ..stage import Stage
 
 NAME = "after-commit"
 
@@ -16,16 +15,12 @@ NAME = "after-commit"
 def run(hb, tmp):
     """A worker SIGKILLs itself between a batch's database commit and its acknowledgement (the failpoint), under load;
     restarted with the same consumer name it resumes those entries, finds them applied and only acknowledges them."""
-    check = Check(NAME)
-    redis = Redis(tmp); redis.start()
     armed_generations = 3  # the first worker, then two restarts armed again: each dies at its first commit
-    try:
-        platform = "chaos-ac"
-        conf = config_dir(tmp, {"p.yaml": platform_yaml(platform)})
-        database = os.path.join(tmp, "after-commit.sqlite")
+    with Stage(hb, tmp, NAME, "chaos-ac") as stage:
+        check, redis, database, platform = stage.check, stage.redis, stage.database, stage.platform
         k = keys(platform)
-        _, port = hb.serve(conf, redis, database)
-        ledger = Ledger(check.name)
+        _, port = stage.serve()
+        ledger = Ledger(NAME)
         count = 3000
         load = Load([port], platform, ledger, threads=6, count=count, pause=0.001).start()
         wait_until(lambda: ledger.tally["accepted"] >= 300, 30, "the load is flowing")
@@ -33,8 +28,7 @@ def run(hb, tmp):
         survivor = None
         for generation in range(armed_generations + 1):  # bounded: the armed ones, then one unarmed worker
             armed = generation < armed_generations
-            worker = hb.worker(conf, redis, database, "ac", workers=2,
-                               extra_env={"HOOKBAY_FAILPOINT": "after_commit"} if armed else None)
+            worker = stage.worker("ac", extra_env={"HOOKBAY_FAILPOINT": "after_commit"} if armed else None)
             if not armed:
                 survivor = worker
                 break
@@ -59,13 +53,11 @@ def run(hb, tmp):
         check.facts["armed_worker_exits"] = exits
         check.expect(exits and all(e == "SIGKILL" for e in exits), f"armed workers ended {exits}, not each by its failpoint's SIGKILL")
         load.join()
-        settle_and_check(check, ledger, redis, database, platform)
+        stage.settle_and_check(ledger)
         check.expect(survivor is None or survivor.poll() is None, f"the unarmed worker died ({signal_name(survivor.returncode if survivor else None)})")
         check.expect(ledger.tally["accepted"] == count, f"{ledger.tally['accepted']} of {count} deliveries accepted")
         check.expect(check.facts["processed_counter"] == ledger.tally["accepted"],
                      f"processed counter {check.facts['processed_counter']} != {ledger.tally['accepted']} accepted")
         check.expect(check.facts["applied"] == ledger.tally["accepted"],
                      f"{check.facts['applied']} events applied, not the {ledger.tally['accepted']} accepted")
-    finally:
-        redis.kill()
     return check

@@ -1,14 +1,13 @@
 """Scenario `poison`: an adapter that aborts the worker on one event (retry.max_deliveries 3), a supervising loop
 restarting the worker (at most 15 times): the 199 others applied once, the poison dead-lettered as interrupted after
 at most max_deliveries + 1 crashes."""
-import collections, os, time
+import collections, time
 
-from ..checks import Check, applied, drained, settle_and_check
+from ..checks import applied, drained
 from ..common import keys, signal_name
 from ..delivery import Load
-from ..hookbay import build_test_plugin, config_dir, plugin_platform_yaml
 from ..ledger import Ledger
-from ..redis import Redis
+from ..stage import Stage
 
 NAME = "poison"
 
@@ -17,17 +16,12 @@ def run(hb, tmp):
     """One event aborts its worker (the test plugin, HOOKBAY_TEST_CRASH_ON); a supervising loop restarts the worker
     whenever it dies. After the first crash the worker's unsettled entries are processed one at a time, the poison is
     counted as interrupted each time, and dead-lettered once interrupted retry.max_deliveries times."""
-    check = Check(NAME)
-    redis = Redis(tmp); redis.start()
     max_deliveries, max_restarts, generation_timeout = 3, 15, 30
-    try:
-        platform = "chaos-pp"
-        plugin = build_test_plugin(tmp, "test-plugin")
-        conf = config_dir(tmp, {"p.yaml": plugin_platform_yaml(platform, "test-plugin", plugin,
-                                                                f"retry: {{ max_deliveries: {max_deliveries} }}\n")})
-        database = os.path.join(tmp, "poison.sqlite")
-        _, port = hb.serve(conf, redis, database)
-        ledger = Ledger(check.name)
+    with Stage(hb, tmp, NAME, "chaos-pp", plugin="test-plugin",
+               extra_yaml=f"retry: {{ max_deliveries: {max_deliveries} }}\n") as stage:
+        check, redis, database, platform = stage.check, stage.redis, stage.database, stage.platform
+        _, port = stage.serve()
+        ledger = Ledger(NAME)
         count, poison_at = 200, 137
         Load([port], platform, ledger, threads=4, count=count,
              name=lambda i: "poison-pill" if i == poison_at else f"pp{i}").start().join()
@@ -38,7 +32,7 @@ def run(hb, tmp):
         # after each death, at most `max_restarts` times.
         crashes, exits, settled = 0, [], False
         for generation in range(max_restarts + 1):
-            worker = hb.worker(conf, redis, database, "pp", workers=1, extra_env={"HOOKBAY_TEST_CRASH_ON": "poison-pill"})
+            worker = stage.worker("pp", workers=1, extra_env={"HOOKBAY_TEST_CRASH_ON": "poison-pill"})
             deadline = time.time() + generation_timeout
             while worker.poll() is None and time.time() < deadline:
                 if drained(redis, database, platform, accepted_ids):
@@ -58,7 +52,7 @@ def run(hb, tmp):
         check.expect(crashes >= 1, "the poison event never crashed a worker (HOOKBAY_TEST_CRASH_ON not honoured?)")
         check.expect(crashes <= max_deliveries + 1, f"{crashes} crashes, more than max_deliveries + 1 = {max_deliveries + 1}")
         check.expect(all(e == "SIGABRT" for e in exits), f"workers died by {exits}, not each by the plugin's abort()")
-        settle_and_check(check, ledger, redis, database, platform)
+        stage.settle_and_check(ledger)
         dead = list(redis.stream_entries(keys(platform)["dlq"]).values())
         poisoned = [f for f in dead if f.get("event_id") == poison_event]
         check.facts["poison_error"] = poisoned[0].get("error") if poisoned else None
@@ -71,6 +65,4 @@ def run(hb, tmp):
                                               f"{len(state.events - others)} applied that should not be")
         check.expect("poison-pill" not in state.contents, "the poison event's content was applied")
         check.expect(ledger.tally["accepted"] == count, f"{ledger.tally['accepted']} of {count} deliveries accepted")
-    finally:
-        redis.kill()
     return check

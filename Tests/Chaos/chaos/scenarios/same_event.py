@@ -1,26 +1,21 @@
 """Scenario `same-event`: 1,000 concurrent deliveries of one event: one 202, 999 duplicates, one stream entry, one
 row."""
-import os, threading, time
+import threading, time
 
-from ..checks import Check, applied, check_answers, check_applications, wait_until
+from ..checks import applied, check_answers, check_applications, wait_until
 from ..common import keys
 from ..delivery import deliver
-from ..hookbay import config_dir, platform_yaml
 from ..ledger import Ledger
-from ..redis import Redis
+from ..stage import Stage
 
 NAME = "same-event"
 
 
 def run(hb, tmp):
-    check = Check(NAME)
-    redis = Redis(tmp); redis.start()
-    try:
-        platform = "chaos-se"
-        conf = config_dir(tmp, {"p.yaml": platform_yaml(platform)})
-        database = os.path.join(tmp, "same-event.sqlite")
-        _, port = hb.serve(conf, redis, database)
-        ledger = Ledger(check.name)
+    with Stage(hb, tmp, NAME, "chaos-se") as stage:
+        check, redis, database, platform = stage.check, stage.redis, stage.database, stage.platform
+        _, port = stage.serve()  # no worker until every delivery is answered
+        ledger = Ledger(NAME)
         barrier = threading.Barrier(50)
 
         def client():
@@ -43,7 +38,7 @@ def run(hb, tmp):
         event_ids = set(ledger.accepted.values()) | set(ledger.duplicate.values())
         check.expect(len(event_ids) == 1, f"answers named {len(event_ids)} event ids: {sorted(event_ids)[:5]}")
         check.expect(stream_length == 1, f"{stream_length} stream entries for one event")
-        hb.worker(conf, redis, database, "se", workers=2)
+        stage.worker("se")
         try:
             wait_until(lambda: len(applied(database, platform).events) == 1 and redis.pending(platform) == 0, 60, "the event is applied")
         except AssertionError as error:
@@ -57,6 +52,4 @@ def run(hb, tmp):
         processed = int(redis.command("GET", keys(platform)["processed"]) or 0)
         check.facts["processed_counter"] = processed
         check.expect(processed == 1, f"processed counter {processed}, not 1")
-    finally:
-        redis.kill()
     return check
