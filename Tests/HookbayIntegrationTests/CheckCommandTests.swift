@@ -4,34 +4,20 @@ import Testing
 
 /// `hookbay check`, run as the real executable that `swift build` puts beside the test bundle.
 @Suite struct CheckCommandTests {
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = HookbayProcess.executable
-        process.arguments = arguments
-        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    @Test func exitsZeroWhenAllIsWell() throws {
+    @Test func exitsZeroWhenAllIsWell() async throws {
         let dir = try Fixtures.configDirectory(["a.yaml": Fixtures.platformYAML(id: "alpha")])
-        let result = try run(["check", "--config-dir", dir], environment: Fixtures.environment)
+        let result = try await HookbayProcess.runToEnd(["check", "--config-dir", dir], environment: Fixtures.environment)
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("ok: a.yaml: platform alpha"))
     }
 
-    @Test func printsEveryProblemAndExitsNonZero() throws {
+    @Test func printsEveryProblemAndExitsNonZero() async throws {
         let dir = try Fixtures.configDirectory([
             "a.yaml": Fixtures.platformYAML(id: "alpha"),
             "b.yaml": "platform: beta\nsecret_env: NOT_SET_HERE\nrate_limit: { per_minute: -5 }\n",
             "c.yaml": "platform: admin\nsecret_env: \(Fixtures.secretEnv)\n",
         ])
-        let result = try run(["check", "--config-dir", dir], environment: Fixtures.environment)
+        let result = try await HookbayProcess.runToEnd(["check", "--config-dir", dir], environment: Fixtures.environment)
         #expect(result.status == 1)
         #expect(result.output.contains("b.yaml:2: secret_env: environment variable NOT_SET_HERE is not set"))
         #expect(result.output.contains("b.yaml:3: rate_limit.per_minute: must be between 1"))
@@ -42,12 +28,12 @@ import Testing
 
     /// A disabled platform whose secret variable is unset loads with a one-line notice, not an error; enabled, it is
     /// refused.
-    @Test func aDisabledPlatformWithoutItsSecretIsNoted() throws {
+    @Test func aDisabledPlatformWithoutItsSecretIsNoted() async throws {
         let dir = try Fixtures.configDirectory([
             "a.yaml": "platform: alpha\nenabled: false\nsecret_env: UNSET_ALPHA_SECRET\n",
             "b.yaml": "platform: beta\nsecret_env: UNSET_BETA_SECRET\n",
         ])
-        let result = try run(["check", "--config-dir", dir], environment: Fixtures.environment)
+        let result = try await HookbayProcess.runToEnd(["check", "--config-dir", dir], environment: Fixtures.environment)
         #expect(result.status == 1)
         #expect(result.output.contains("ok: a.yaml: platform alpha (disabled"))
         #expect(result.output.contains("notice: a.yaml: platform alpha is disabled and UNSET_ALPHA_SECRET is not set"))
@@ -56,9 +42,9 @@ import Testing
     }
 
     /// The shipped examples start clean: with the one secret the README sets, nothing is refused.
-    @Test func theShippedPlatformsLoadCleanly() throws {
+    @Test func theShippedPlatformsLoadCleanly() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let result = try run(
+        let result = try await HookbayProcess.runToEnd(
             ["check", "--config-dir", root.appendingPathComponent("platforms.d").path],
             environment: ["NETFLIX_WEBHOOK_SECRET": "change-me"])
         #expect(result.status == 0, "\(result.output)")

@@ -173,9 +173,8 @@ struct RedisDeadLetterTests {
         let (app, gateway, platform) = try DeadLetterScenarios.app(redisURL: TestRedis.url())
         try await DeadLetterScenarios.deadLetter(gateway, platform: platform, contentID: "cli-1")
         try await DeadLetterScenarios.deadLetter(gateway, platform: platform, contentID: "cli-2")
-        let cli = CheckCommandTests()
         let base = ["--platform", platform, "--redis-url", try TestRedis.url()]
-        let list = try cli.run(["dlq", "list"] + base)
+        let list = try await HookbayProcess.runToEnd(["dlq", "list"] + base)
         #expect(list.status == 0, "\(list.output)")
         let lines = list.output.split(separator: "\n")
         #expect(lines.count == 2)
@@ -183,15 +182,15 @@ struct RedisDeadLetterTests {
         let firstID = try #require(first["id"]?.stringValue)
         #expect(first["envelope"]?["payload"]?["content_id"] == .string("cli-1"))
 
-        let purge = try cli.run(["dlq", "purge"] + base + ["--id", firstID])
+        let purge = try await HookbayProcess.runToEnd(["dlq", "purge"] + base + ["--id", firstID])
         #expect(purge.output.contains("purged 1"))
         try await app.test(.router) { _ in
-            let replay = try cli.run(["dlq", "replay"] + base)
+            let replay = try await HookbayProcess.runToEnd(["dlq", "replay"] + base)
             #expect(replay.output.contains("replayed 1"), "\(replay.output)")
             #expect(try await eventually { try await gateway.store.content(platform: platform, contentID: "cli-2") != nil })
             #expect(try await gateway.store.content(platform: platform, contentID: "cli-1") == nil)
         }
-        let missing = try cli.run(["dlq", "replay"] + base + ["--id", "1-1"])
+        let missing = try await HookbayProcess.runToEnd(["dlq", "replay"] + base + ["--id", "1-1"])
         #expect(missing.status == 1)
         #expect(missing.output.contains("not found: 1-1"))
     }

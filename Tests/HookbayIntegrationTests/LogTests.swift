@@ -36,7 +36,7 @@ import Testing
             await Self.send(port, "/api/v1/webhooks/register", body: registration, headers: ["Authorization": "Bearer wrong-\(adminToken)"]) == 401)
         try await Task.sleep(for: .milliseconds(500))
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        try await runBlocking { process.waitUntilExit() }
 
         let log = try String(contentsOfFile: logFile, encoding: .utf8)
         let lines = log.split(separator: "\n")

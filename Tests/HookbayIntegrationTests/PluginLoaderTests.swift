@@ -129,25 +129,25 @@ import Testing
         ("NULL_PROCESS", "descriptor function 'process' is NULL"),
         ("BAD_SCHEMA", "its receive_schema is not valid: receive schema field 0 needs a non-empty \"name\" and a \"kind\""),
     ])
-    func refusesBrokenPlugins(variant: String, message: String) throws {
-        let path = try TestPlugins.build(variant: variant)
+    func refusesBrokenPlugins(variant: String, message: String) async throws {
+        let path = try await TestPlugins.build(variant: variant)
         #expect { try PluginLoader.load(path: path) } throws: { error in
             let text = "\(error)"
             return text.contains(message) && text.contains(path)
         }
     }
 
-    @Test func aVersion1DescriptorLoadsAndNothingPastItsSizeIsRead() throws {
+    @Test func aVersion1DescriptorLoadsAndNothingPastItsSizeIsRead() async throws {
         // Its receive_schema slot holds the address 1: reading it would crash.
-        let plugin = try PluginLoader.load(path: TestPlugins.build(variant: "V1_STRUCT", name: "old-plugin"))
+        let plugin = try await PluginLoader.load(path: TestPlugins.build(variant: "V1_STRUCT", name: "old-plugin"))
         #expect(plugin.receiveSchema == nil)
         let adapter = try AdapterInstance(plugin: plugin, configuration: .object([:]))
         try adapter.validate(Self.event(.object([:])))
     }
 
-    @Test func aDeclaredReceiveSchemaIsCheckedInsteadOfValidate() throws {
+    @Test func aDeclaredReceiveSchemaIsCheckedInsteadOfValidate() async throws {
         // This plugin's validate accepts everything; its schema does not.
-        let plugin = try PluginLoader.load(path: TestPlugins.build(variant: "SCHEMA", name: "schema-plugin"))
+        let plugin = try await PluginLoader.load(path: TestPlugins.build(variant: "SCHEMA", name: "schema-plugin"))
         #expect(plugin.receiveSchema == PayloadSchema([.init("content_id", .nonEmptyString, required: true), .init("tags", .stringArray)]))
         let adapter = try AdapterInstance(plugin: plugin, configuration: .object([:]))
         try adapter.validate(Self.event(.object(["content_id": .string("1"), "tags": .array([.string("a")])])))
@@ -196,17 +196,17 @@ import Testing
         }
     }
 
-    @Test func refusesAFailingCreate() throws {
-        let plugin = try PluginLoader.load(path: TestPlugins.build(variant: "CREATE_FAILS", name: "refuser"))
+    @Test func refusesAFailingCreate() async throws {
+        let plugin = try await PluginLoader.load(path: TestPlugins.build(variant: "CREATE_FAILS", name: "refuser"))
         #expect { try AdapterInstance(plugin: plugin, configuration: .object([:])) } throws: {
             "\($0)".contains("adapter 'refuser' refused its configuration: this plugin refuses every configuration")
         }
     }
 
-    @Test func reportsNameClashesAndBrokenFilesButKeepsTheRest() throws {
+    @Test func reportsNameClashesAndBrokenFilesButKeepsTheRest() async throws {
         let dir = try Fixtures.configDirectory([:])
-        _ = try TestPlugins.build(variant: nil, name: "c-basic", in: dir)
-        _ = try TestPlugins.build(variant: "WRONG_ABI", name: "old", in: dir)
+        _ = try await TestPlugins.build(variant: nil, name: "c-basic", in: dir)
+        _ = try await TestPlugins.build(variant: "WRONG_ABI", name: "old", in: dir)
         let catalog = PluginLoader.discover(directories: [dir, TestPlugins.buildDirectory])
         // The first directory wins the name; the later one is reported.
         #expect(try catalog.plugin(named: "c-basic").path.hasPrefix(dir))
@@ -216,16 +216,16 @@ import Testing
         #expect { try catalog.plugin(named: "nope") } throws: { "\($0)".contains("no adapter plugin named 'nope'") }
     }
 
-    @Test func malformedOutputIsAnInvalidResult() throws {
-        let plugin = try PluginLoader.load(path: TestPlugins.build(variant: "BAD_OUTPUT", name: "bad-output"))
+    @Test func malformedOutputIsAnInvalidResult() async throws {
+        let plugin = try await PluginLoader.load(path: TestPlugins.build(variant: "BAD_OUTPUT", name: "bad-output"))
         let adapter = try AdapterInstance(plugin: plugin, configuration: .object([:]))
         #expect { try adapter.process(Self.event(.object(["content_id": .string("1")]))) } throws: {
             "\($0)".contains("content update #0: content update field 'content_id' must be a non-empty string")
         }
     }
 
-    @Test func platformWithMissingOrBrokenAdapterDoesNotLoad() throws {
-        let broken = try TestPlugins.build(variant: "WRONG_ABI", name: "broken")
+    @Test func platformWithMissingOrBrokenAdapterDoesNotLoad() async throws {
+        let broken = try await TestPlugins.build(variant: "WRONG_ABI", name: "broken")
         let dir = try Fixtures.configDirectory([
             "a.yaml": Fixtures.platformYAML(id: "alpha", extra: "adapter: no-such-adapter"),
             "b.yaml": Fixtures.platformYAML(id: "beta", extra: "adapter: broken\nplugin_path: \(broken)"),
@@ -246,7 +246,7 @@ import Testing
 }
 
 @Suite struct DocumentedExampleTests {
-    @Test func theDocumentedCAdapterBuildsLoadsAndRuns() throws {
+    @Test func theDocumentedCAdapterBuildsLoadsAndRuns() async throws {
         let dir = try Fixtures.configDirectory([:])
         let output = "\(dir)/libminimal.so"
         let process = Process()
@@ -256,9 +256,12 @@ import Testing
             "-I", TestPlugins.packageRoot.appendingPathComponent("Sources/HookbayPluginABI/include").path,
             "-o", output, TestPlugins.packageRoot.appendingPathComponent("Plugins/Examples/minimal_adapter.c").path,
         ]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let status = try await runBlocking {
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(status == 0)
         let adapter = try AdapterInstance(plugin: PluginLoader.load(path: output), configuration: .object([:]))
         #expect(adapter.plugin.name == "minimal")
         #expect(try adapter.process(PluginExercise.sampleEvent) == [ContentUpdate(contentID: "minimal", action: .upsert, title: "seen")])

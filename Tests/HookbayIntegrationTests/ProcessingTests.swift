@@ -39,7 +39,7 @@ enum ProcessingScenarios {
     }
 
     static func retriesWithBackoffThenDeadLetters(redisURL: String?) async throws -> [StreamEntry] {
-        let plugin = try TestPlugins.build(variant: "PROCESS_RETRY")
+        let plugin = try await TestPlugins.build(variant: "PROCESS_RETRY")
         let (app, gateway, platform) = try ReceiveClient.processingApp(
             extra: "retry: { max_attempts: 3, base_delay_ms: 200, max_delay_ms: 400 }", redisURL: redisURL, plugin: plugin)
         return try await app.test(.live) { client in
@@ -56,7 +56,7 @@ enum ProcessingScenarios {
     }
 
     static func invalidIsDeadLetteredAtOnce(redisURL: String?) async throws -> [StreamEntry] {
-        let plugin = try TestPlugins.build(variant: "PROCESS_INVALID")
+        let plugin = try await TestPlugins.build(variant: "PROCESS_INVALID")
         let (app, gateway, platform) = try ReceiveClient.processingApp(extra: "", redisURL: redisURL, plugin: plugin)
         return try await app.test(.live) { client in
             #expect(try await ReceiveClient.post(client, platform: platform, body: Fixtures.envelope(platform: platform)).status == .accepted)

@@ -181,7 +181,7 @@ import Testing
         #expect(doc.value(atPointer: "a") == nil)
     }
 
-    @Test func signCommandPrintsWorkingHeaders() throws {
+    @Test func signCommandPrintsWorkingHeaders() async throws {
         let dir = try Fixtures.configDirectory([
             "sw.yaml": """
             platform: sw
@@ -189,7 +189,7 @@ import Testing
             signature: { scheme: standard-webhooks }
             """, "body.json": #"{"x":1}"#,
         ])
-        let result = try CheckCommandTests().run(
+        let result = try await HookbayProcess.runToEnd(
             ["sign", "--config-dir", dir, "--platform", "sw", "--file", dir + "/body.json"],
             environment: ["SW_SECRET": Signing.standardWebhooksVectorSecret])
         #expect(result.status == 0, "\(result.output)")

@@ -30,7 +30,7 @@ struct WorkerCrashTests {
         let redis = RedisClient(configuration: .init(port: server.port), logger: Fixtures.logger)
         defer { redis.shutdown() }
 
-        let plugin = try TestPlugins.build(variant: nil)
+        let plugin = try await TestPlugins.build(variant: nil)
         let platform = Fixtures.uniqueID()
         let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: platform, extra: "adapter: test-plugin\nplugin_path: \(plugin)")])
         let database = try Fixtures.configDirectory([:]) + "/content.sqlite"
@@ -108,7 +108,7 @@ struct WorkerCrashTests {
         let server = try RedisServerProcess()
         try await server.start()
         defer { server.stop() }
-        let plugin = try TestPlugins.build(variant: nil)
+        let plugin = try await TestPlugins.build(variant: nil)
         let platform = Fixtures.uniqueID()
         let dir = try Fixtures.configDirectory([
             "p.yaml": Fixtures.platformYAML(

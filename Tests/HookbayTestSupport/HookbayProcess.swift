@@ -34,6 +34,24 @@ public enum HookbayProcess {
         return process
     }
 
+    /// Runs `hookbay` with `arguments` to its end, off the cooperative pool: its exit status and its output (standard
+    /// output and error together).
+    public static func runToEnd(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        try await runBlocking {
+            let process = Process()
+            process.executableURL = HookbayProcess.executable
+            process.arguments = arguments
+            process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+    }
+
     /// GETs `127.0.0.1:port` + `path`; the status, or `nil` when nothing answered.
     public static func get(port: Int, path: String) async -> Int? {
         let request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: 2)

@@ -16,11 +16,14 @@ import Testing
 public final class RedisServerProcess: @unchecked Sendable {
     // @unchecked: `process` is only replaced by start()/stop(), which a test calls from one task at a time.
     public let port: Int
+    /// More `redis-server` arguments (`--replicaof 127.0.0.1 6379`).
+    public let arguments: [String]
     private var process: Process?
 
     public var url: String { "redis://127.0.0.1:\(port)" }
 
-    public init() throws {
+    public init(arguments: [String] = []) throws {
+        self.arguments = arguments
         guard TestRedis.serverBinary != nil else {
             throw TestSetupError("redis-server is not installed (apt-get install -y redis-server)")
         }
@@ -30,10 +33,11 @@ public final class RedisServerProcess: @unchecked Sendable {
     public func start() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestRedis.serverBinary!)
-        process.arguments = [
-            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", FileManager.default.temporaryDirectory.path,
-        ]
+        process.arguments =
+            [
+                "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", FileManager.default.temporaryDirectory.path,
+            ] + self.arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -28,10 +28,11 @@ public enum Sockets {
         return Int(limit.rlim_cur)
     }
 
-    /// Runs blocking socket code off the concurrency pool.
+    /// Runs blocking socket code on a thread of its own (see ``runBlocking(_:)``; Dispatch's global queues would cap
+    /// it at one thread per core too).
     public static func blocking<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: body()) }
+            Thread.detachNewThread { continuation.resume(returning: body()) }
         }
     }
 

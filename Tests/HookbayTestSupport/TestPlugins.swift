@@ -23,8 +23,12 @@ public enum TestPlugins {
     public static func real(_ product: String) -> String { "\(buildDirectory)/lib\(product).so" }
 
     /// Compiles a variant into `directory` (a new temporary one by default) and returns its path.
-    public static func build(variant: String?, name: String = "test-plugin", in directory: String? = nil) throws -> String {
+    public static func build(variant: String?, name: String = "test-plugin", in directory: String? = nil) async throws -> String {
         let dir = try directory ?? Fixtures.configDirectory([:])
+        return try await runBlocking { try compile(variant: variant, name: name, into: dir) }
+    }
+
+    private static func compile(variant: String?, name: String, into dir: String) throws -> String {
         let output = "\(dir)/lib\(variant ?? "ok")-\(name).so"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
