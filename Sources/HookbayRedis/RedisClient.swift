@@ -58,6 +58,18 @@ public final class RedisClient: Sendable, Service {
         return eventLoop.makeFutureWithTask { try await self.send(args) }
     }
 
+    /// Runs `body` on the open connection without a task, or on a new one once it is connected.
+    func withConnection<Value: Sendable>(
+        on eventLoop: any EventLoop, _ body: @escaping @Sendable (RedisConnection) -> EventLoopFuture<Value>
+    ) -> EventLoopFuture<Value> {
+        let open: RedisConnection? = self.state.withLock { state in
+            if case .connected(let connection) = state, connection.isActive { return connection }
+            return nil
+        }
+        if let open { return body(open) }
+        return eventLoop.makeFutureWithTask { try await self.connection() }.flatMap(body)
+    }
+
     /// The open connection, or a new one.
     public func connection() async throws(RedisError) -> RedisConnection {
         enum Next {

@@ -16,6 +16,9 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case protocolError(String)
     /// The client was shut down.
     case shutDown
+    /// `WAIT` confirmed fewer replicas than asked for within its timeout: the write is on the primary, and may be lost
+    /// if the primary fails before its replicas catch up.
+    case notReplicated(String)
 
     public var description: String {
         switch self {
@@ -27,6 +30,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unexpectedReply(let s): return "unexpected Redis reply: \(s)"
         case .protocolError(let s): return "Redis protocol error: \(s)"
         case .shutDown: return "the Redis client is shut down"
+        case .notReplicated(let s): return "not replicated in time: \(s)"
         }
     }
 

@@ -76,7 +76,9 @@ public struct Gateway: Sendable {
             }
             services.append(client)
             services.append(contentsOf: eventLoopClients as [any Service])
-            queue = RedisWebhookQueue(client: client, eventLoopClients: eventLoopClients)
+            queue = RedisWebhookQueue(
+                client: client, eventLoopClients: eventLoopClients,
+                replication: .init(replicas: configuration.redisWaitReplicas, timeout: configuration.redisWaitTimeout))
             logger.info("queue: Redis", metadata: ["redis": .string(redisConfiguration.displayAddress)])
         } else {
             queue = InMemoryWebhookQueue()

@@ -25,12 +25,14 @@ final class EnqueueBatcher: Sendable {
 
     let client: RedisClient
     let eventLoop: any EventLoop
+    let replication: RedisWebhookQueue.Replication
     /// This turn's events in arrival order, and whether the call that sends them is scheduled.
     private let state: NIOLoopBoundBox<(pending: [Pending], scheduled: Bool)>
 
-    init(client: RedisClient, eventLoop: any EventLoop) {
+    init(client: RedisClient, eventLoop: any EventLoop, replication: RedisWebhookQueue.Replication) {
         self.client = client
         self.eventLoop = eventLoop
+        self.replication = replication
         self.state = .makeBoxSendingValue(([], false), eventLoop: eventLoop)
     }
 
@@ -77,15 +79,17 @@ final class EnqueueBatcher: Sendable {
     }
 
     private func send(_ batch: [Pending]) {
-        RedisWebhookQueue.enqueue(batch.map(\.event), ttlSeconds: batch[0].ttlSeconds, client: self.client, on: self.eventLoop)
-            .hop(to: self.eventLoop)
-            .whenComplete { result in
-                switch result {
-                case .success(let results):
-                    for (pending, result) in zip(batch, results) { pending.promise.succeed(result) }
-                case .failure(let error):
-                    for pending in batch { pending.promise.fail(error) }
-                }
+        RedisWebhookQueue.enqueue(
+            batch.map(\.event), ttlSeconds: batch[0].ttlSeconds, client: self.client, replication: self.replication, on: self.eventLoop
+        )
+        .hop(to: self.eventLoop)
+        .whenComplete { result in
+            switch result {
+            case .success(let results):
+                for (pending, result) in zip(batch, results) { pending.promise.succeed(result) }
+            case .failure(let error):
+                for pending in batch { pending.promise.fail(error) }
             }
+        }
     }
 }

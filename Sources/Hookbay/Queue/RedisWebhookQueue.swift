@@ -25,7 +25,22 @@ public struct RedisWebhookQueue: WebhookQueue {
     /// entry added meanwhile.
     static let enqueueScript = RedisScript(resource: PackageResources.enqueue_lua)
 
+    /// When a delivery counts as accepted: once its enqueue reached this many replicas (`WAIT`), or at once.
+    public struct Replication: Sendable, Equatable {
+        /// Replicas that must acknowledge the enqueue; 0 answers as soon as the primary has it.
+        public var replicas: Int
+        /// How long to wait for them before the delivery is answered `503 queue_unavailable`.
+        public var timeout: Duration
+
+        public init(replicas: Int, timeout: Duration) {
+            self.replicas = replicas
+            self.timeout = timeout
+        }
+    }
+
     public let client: RedisClient
+    /// The acknowledgement deliveries wait for.
+    public let replication: Replication
     /// Clients pinned to one event loop each, for the receive path served on the event loop: a delivery's command
     /// goes out on, and its reply comes back to, the thread that read the request.
     public let eventLoopClients: [RedisClient]
@@ -33,10 +48,13 @@ public struct RedisWebhookQueue: WebhookQueue {
     public var isDurable: Bool { true }
     public var backendName: String { "redis" }
 
-    public init(client: RedisClient, eventLoopClients: [RedisClient] = []) {
+    public init(client: RedisClient, eventLoopClients: [RedisClient] = [], replication: Replication = .init(replicas: 0, timeout: .seconds(1))) {
         self.client = client
         self.eventLoopClients = eventLoopClients
-        self.batchers = eventLoopClients.compactMap { client in client.eventLoop.map { EnqueueBatcher(client: client, eventLoop: $0) } }
+        self.replication = replication
+        self.batchers = eventLoopClients.compactMap { client in
+            client.eventLoop.map { EnqueueBatcher(client: client, eventLoop: $0, replication: replication) }
+        }
     }
 
     public func prepare(platforms: [String]) async throws(QueueError) {
@@ -50,7 +68,9 @@ public struct RedisWebhookQueue: WebhookQueue {
 
     public func enqueue(_ event: QueuedEvent, ttlSeconds: Int) async throws(QueueError) -> EnqueueResult {
         try await Self.mapping { () async throws in
-            try await Self.enqueue([event], ttlSeconds: ttlSeconds, client: self.client, on: self.client.eventLoopGroup.any()).get()[0]
+            try await Self.enqueue(
+                [event], ttlSeconds: ttlSeconds, client: self.client, replication: self.replication, on: self.client.eventLoopGroup.any()
+            ).get()[0]
         }
     }
 
@@ -58,11 +78,14 @@ public struct RedisWebhookQueue: WebhookQueue {
         if let batcher = self.batchers.first(where: { $0.eventLoop === eventLoop }) {
             return batcher.enqueue(event, ttlSeconds: ttlSeconds)
         }
-        return Self.enqueue([event], ttlSeconds: ttlSeconds, client: self.client, on: eventLoop).map { $0[0] }.hop(to: eventLoop)
+        return Self.enqueue([event], ttlSeconds: ttlSeconds, client: self.client, replication: self.replication, on: eventLoop)
+            .map { $0[0] }.hop(to: eventLoop)
     }
 
     /// One script call for `events`, all of one platform: their results in order, or a ``QueueError`` for them all.
-    static func enqueue(_ events: [QueuedEvent], ttlSeconds: Int, client: RedisClient, on eventLoop: any EventLoop) -> EventLoopFuture<
+    static func enqueue(
+        _ events: [QueuedEvent], ttlSeconds: Int, client: RedisClient, replication: Replication, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<
         [EnqueueResult]
     > {
         let keys = QueueKeys(platform: events[0].platform)
@@ -83,7 +106,8 @@ public struct RedisWebhookQueue: WebhookQueue {
             args.append(.string(event.timestamp))
             args.append(.bytes(event.envelope))
         }
-        let reply = client.submitScript(Self.enqueueScript, keys: keyArgs, args: args, on: eventLoop)
+        let reply = client.submitScript(
+            Self.enqueueScript, keys: keyArgs, args: args, on: eventLoop, replicas: replication.replicas, timeout: replication.timeout)
         let promise = reply.eventLoop.makePromise(of: [EnqueueResult].self)
         reply.whenComplete { result in
             switch result {

@@ -14,6 +14,11 @@ public struct GatewayConfiguration: Sendable {
     public var configDirectory: String = "platforms.d"
     /// `redis://` URL; `nil` runs the embedded, non-durable queue.
     public var redisURL: String?
+    /// Replicas that must acknowledge a delivery's enqueue (Redis `WAIT`) before it is answered 2xx; 0 answers once
+    /// the primary has it.
+    public var redisWaitReplicas: Int = 0
+    /// How long a delivery waits for those replicas before it is answered `503 queue_unavailable`.
+    public var redisWaitTimeout: Duration = .seconds(1)
     /// Largest webhook body accepted, in bytes.
     public var maxBodyBytes: Int = 1 << 20
     /// Extra directory searched for adapter plugins before the executable's own.

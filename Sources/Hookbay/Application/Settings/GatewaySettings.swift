@@ -41,6 +41,14 @@ public enum GatewaySettings {
     public static let redisURL = GatewaySetting.optionalText(
         "redis-url", "REDIS_URL",
         "redis://[:password@]host:port[/db]. Without it, an embedded, NON-durable in-process queue is used.", \.redisURL)
+    public static let redisWaitReplicas = GatewaySetting.integer(
+        "redis-wait-replicas", "HOOKBAY_REDIS_WAIT_REPLICAS",
+        "Replicas that must acknowledge each delivery's enqueue (Redis WAIT) before it is answered 2xx; 0 answers once the primary has it.",
+        \.redisWaitReplicas, in: 0...16)
+    public static let redisWaitTimeout = GatewaySetting.seconds(
+        "redis-wait-timeout", "HOOKBAY_REDIS_WAIT_TIMEOUT",
+        "Seconds a delivery waits for --redis-wait-replicas before it is answered 503 queue_unavailable.",
+        \.redisWaitTimeout, in: 0.01...60, fractional: true)
     public static let database = GatewaySetting.text("database", "HOOKBAY_DATABASE", "SQLite content database.", \.databasePath)
     public static let workers = GatewaySetting.integer(
         "workers", "HOOKBAY_WORKERS", "Workers processing the queue in this process.", \.workers, in: 0...1024)
@@ -70,7 +78,8 @@ public enum GatewaySettings {
 
     /// Every setting, in the order the documentation lists them.
     public static let all: [GatewaySetting] = [
-        host, port, configDirectory, pluginDirectory, redisURL, database, workers, noWorkers, consumerName, claimIdle,
+        host, port, configDirectory, pluginDirectory, redisURL, redisWaitReplicas, redisWaitTimeout, database, workers, noWorkers, consumerName,
+        claimIdle,
         maxBodyBytes, idleTimeout, requestTimeout, maxConnections, maxBufferedBytes, reloadInterval, logLevel, logFormat,
         adminToken,
     ]

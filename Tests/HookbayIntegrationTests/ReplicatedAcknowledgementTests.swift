@@ -1,0 +1,64 @@
+import Foundation
+import HookbayRedis
+import HookbayTestSupport
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Hookbay
+
+/// `--redis-wait-replicas`: a delivery is answered 2xx only once a replica has its enqueue, and `503
+/// queue_unavailable` when none confirms it in time. A private primary and replica, real `WAIT`.
+@Suite(.enabled(if: TestRedis.canSpawn, "needs redis-server installed"))
+struct ReplicatedAcknowledgementTests {
+    @Test func deliveriesWaitForTheirReplica() async throws {
+        let primary = try RedisServerProcess()
+        try await primary.start()
+        defer { primary.stop() }
+        let replica = try RedisServerProcess(arguments: ["--replicaof", "127.0.0.1", String(primary.port)])
+        try await replica.start()
+        defer { replica.stop() }
+        let replicaClient = RedisClient(configuration: .init(port: replica.port), logger: Fixtures.logger)
+        defer { replicaClient.shutdown() }
+        let linked = try await eventually {
+            let info = try await replicaClient.send(["INFO", "replication"]).string ?? ""
+            return info.contains("master_link_status:up")
+        }
+        try #require(linked, "the replica did not link to its primary")
+
+        let platform = Fixtures.uniqueID()
+        let keys = QueueKeys(platform: platform)
+        let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: platform)])
+        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: primary.url)
+        configuration.redisWaitReplicas = 1
+        configuration.redisWaitTimeout = .milliseconds(300)
+        let (app, gateway) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            // Through the event-loop path (a plain delivery) and through the queue's own call: each confirmed.
+            let first = await HookbayProcess.postSigned(port: port, platform: platform, contentID: "replicated-1")
+            #expect(first?.status == 202, "\(String(describing: first))")
+            let event = QueuedEvent(
+                eventID: "replicated-2", platform: platform, eventType: .contentAdded, sourceEventType: "content_added",
+                receivedAtMilliseconds: 1, envelope: ByteBuffer(string: Fixtures.envelope(platform: platform, contentID: "replicated-2")))
+            let second = try await gateway.queue.enqueue(event, ttlSeconds: 60)
+            guard case .accepted = second else {
+                Issue.record("the queue's own enqueue answered \(second)")
+                return
+            }
+            // A 2xx means the replica has the entry.
+            let onReplica = try await replicaClient.send(["XLEN", .string(keys.incoming)]).int
+            #expect(onReplica == 2)
+
+            // Without its replica the primary still takes the enqueue, but nothing confirms it: 503, and the sender's
+            // retry is then a duplicate of what the primary holds.
+            replica.stop()
+            let started = ContinuousClock.now
+            let refused = await HookbayProcess.postSigned(port: port, platform: platform, contentID: "unreplicated")
+            #expect(refused?.status == 503)
+            #expect(refused?.body.contains("queue_unavailable") == true, "\(String(describing: refused))")
+            #expect(ContinuousClock.now - started >= .milliseconds(300), "WAIT is given its whole timeout")
+        }
+    }
+}
