@@ -105,47 +105,6 @@ extension RedisClient {
         }
     }
 
-    /// ``submitScript(_:keys:args:on:)`` followed, on the same connection, by `WAIT replicas timeout`: the future
-    /// succeeds only when the script's writes reached `replicas` replicas in time, and fails with
-    /// ``RedisError/notReplicated(_:)`` otherwise. With `replicas` 0 it is ``submitScript(_:keys:args:on:)``.
-    ///
-    /// `WAIT` counts the acknowledgements of the connection's own writes, so it must follow the script on the
-    /// connection that ran it: both are pipelined on one ``RedisConnection``, and a `NOSCRIPT` retry sends `EVAL` and a
-    /// new `WAIT` on that same connection. A connection lost in between fails the call (it cannot be confirmed).
-    public func submitScript(
-        _ script: RedisScript, keys: [RedisArgument], args: [RedisArgument],
-        on eventLoop: any EventLoop, replicas: Int, timeout: Duration
-    ) -> EventLoopFuture<RESPValue> {
-        guard replicas > 0 else { return self.submitScript(script, keys: keys, args: args, on: eventLoop) }
-        var command: [RedisArgument] = ["EVALSHA", .string(script.sha1), .integer(keys.count)]
-        command.reserveCapacity(3 + keys.count + args.count)
-        command.append(contentsOf: keys)
-        command.append(contentsOf: args)
-        let milliseconds = max(1, Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000))
-        let wait: [RedisArgument] = ["WAIT", .integer(replicas), .integer(milliseconds)]
-        let waitTimeout = timeout + self.configuration.commandTimeout
-        return self.withConnection(on: eventLoop) { [command] connection in
-            @Sendable func attempt(_ command: [RedisArgument]) -> EventLoopFuture<RESPValue> {
-                let reply = connection.submit(command)
-                let acknowledged = connection.submit(wait, timeout: waitTimeout)
-                return reply.and(acknowledged).flatMapThrowing { reply, acknowledged in
-                    guard case .integer(let count) = acknowledged else { throw RedisError.unexpectedReply("WAIT answered \(acknowledged)") }
-                    guard count >= replicas else {
-                        throw RedisError.notReplicated("\(count) of \(replicas) replicas acknowledged within \(milliseconds) ms")
-                    }
-                    return reply
-                }
-            }
-            return attempt(command).flatMapError { error in
-                guard RedisError(error).serverErrorCode == "NOSCRIPT" else { return eventLoop.makeFailedFuture(error) }
-                var eval = command
-                eval[0] = "EVAL"
-                eval[1] = .string(script.source)
-                return attempt(eval)
-            }
-        }
-    }
-
     static func integer(_ reply: RESPValue, _ command: String) throws(RedisError) -> Int {
         guard case .integer(let value) = reply else { throw .unexpectedReply("\(command) answered \(reply)") }
         return value

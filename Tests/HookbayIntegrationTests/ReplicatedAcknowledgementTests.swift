@@ -47,9 +47,17 @@ struct ReplicatedAcknowledgementTests {
                 Issue.record("the queue's own enqueue answered \(second)")
                 return
             }
+            // Many at once: each batch waits for one WAIT, and what arrives meanwhile goes out with the next.
+            let statuses = await withTaskGroup(of: Int?.self) { group in
+                for index in 0..<40 {
+                    group.addTask { await HookbayProcess.postSigned(port: port, platform: platform, contentID: "many-\(index)")?.status }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == 202 }, "\(statuses)")
             // A 2xx means the replica has the entry.
             let onReplica = try await replicaClient.send(["XLEN", .string(keys.incoming)]).int
-            #expect(onReplica == 2)
+            #expect(onReplica == 42)
 
             // Without its replica the primary still takes the enqueue, but nothing confirms it: 503, and the sender's
             // retry is then a duplicate of what the primary holds.
@@ -59,6 +67,17 @@ struct ReplicatedAcknowledgementTests {
             #expect(refused?.status == 503)
             #expect(refused?.body.contains("queue_unavailable") == true, "\(String(describing: refused))")
             #expect(ContinuousClock.now - started >= .milliseconds(300), "WAIT is given its whole timeout")
+            // Twenty at once are all refused within a few timeouts: one WAIT is outstanding per connection and the
+            // others gather behind it, instead of queueing one 300 ms WAIT each (6 s).
+            let burst = ContinuousClock.now
+            let refusals = await withTaskGroup(of: Int?.self) { group in
+                for index in 0..<20 {
+                    group.addTask { await HookbayProcess.postSigned(port: port, platform: platform, contentID: "burst-\(index)")?.status }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(refusals.allSatisfy { $0 == 503 }, "\(refusals)")
+            #expect(ContinuousClock.now - burst < .seconds(3), "refused in \(ContinuousClock.now - burst)")
         }
     }
 }

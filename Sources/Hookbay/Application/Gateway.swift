@@ -140,11 +140,22 @@ extension Gateway {
     /// Refuses to start against a Redis too old for the enqueue script, with a clear message; a Redis that cannot be
     /// reached now is only logged (requests answer 503 until it is back).
     public func requireSupportedQueue(logger: Logger) async throws {
-        guard let redis = self.queue as? RedisWebhookQueue else { return }
+        guard let redis = self.queue as? RedisWebhookQueue else {
+            if self.configuration.redisWaitReplicas > 0 {
+                logger.warning("--redis-wait-replicas has no effect on the embedded queue: it needs --redis-url")
+            }
+            return
+        }
         let check = await redis.checkVersion()
         if let problem = RedisWebhookQueue.versionProblem(check) { throw GatewayStartupError(problem) }
         if case .unreachable(let reason) = check {
             logger.warning("cannot check the Redis version yet", metadata: ["error": .string(reason)])
+        }
+        let wanted = redis.replication.replicas
+        if wanted > 0, let connected = try? await redis.connectedReplicas(), connected < wanted {
+            logger.warning(
+                "fewer Redis replicas are connected than --redis-wait-replicas asks for: deliveries are answered 503 until enough are",
+                metadata: ["connected_replicas": .stringConvertible(connected), "wait_replicas": .stringConvertible(wanted)])
         }
     }
 

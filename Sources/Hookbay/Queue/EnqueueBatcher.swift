@@ -26,14 +26,15 @@ final class EnqueueBatcher: Sendable {
     let client: RedisClient
     let eventLoop: any EventLoop
     let replication: RedisWebhookQueue.Replication
-    /// This turn's events in arrival order, and whether the call that sends them is scheduled.
-    private let state: NIOLoopBoundBox<(pending: [Pending], scheduled: Bool)>
+    /// This turn's events in arrival order, whether the call that sends them is scheduled, and whether a `WAIT` is
+    /// outstanding (with replicated acknowledgements: events then gather until it returns, and go out together).
+    private let state: NIOLoopBoundBox<(pending: [Pending], scheduled: Bool, waiting: Bool)>
 
     init(client: RedisClient, eventLoop: any EventLoop, replication: RedisWebhookQueue.Replication) {
         self.client = client
         self.eventLoop = eventLoop
         self.replication = replication
-        self.state = .makeBoxSendingValue(([], false), eventLoop: eventLoop)
+        self.state = .makeBoxSendingValue(([], false, false), eventLoop: eventLoop)
     }
 
     /// Adds `event` to this turn's batch (the next turn's, when called from another thread); the future completes on
@@ -44,7 +45,7 @@ final class EnqueueBatcher: Sendable {
         }
         let promise = self.eventLoop.makePromise(of: EnqueueResult.self)
         self.state.value.pending.append(Pending(event: event, promise: promise, ttlSeconds: ttlSeconds))
-        if !self.state.value.scheduled {
+        if !self.state.value.scheduled, !self.state.value.waiting {
             self.state.value.scheduled = true
             self.eventLoop.execute { self.flush() }
         }
@@ -54,7 +55,9 @@ final class EnqueueBatcher: Sendable {
     /// Sends the turn's events: one call per platform and TTL (a script call touches one platform's keys), in order.
     private func flush() {
         var rest = self.state.value.pending
-        self.state.value = ([], false)
+        self.state.value.pending = []
+        self.state.value.scheduled = false
+        var batches: [[Pending]] = []
         while !rest.isEmpty {
             let first = rest[0]
             var batch: [Pending] = []
@@ -73,23 +76,54 @@ final class EnqueueBatcher: Sendable {
                     others.append(pending)
                 }
             }
-            self.send(batch)
+            batches.append(batch)
             rest = others
+        }
+        guard self.replication.replicas > 0 else {
+            for batch in batches { self.send(batch) }
+            return
+        }
+        self.sendReplicated(batches)
+    }
+
+    /// Sends every batch, then one `WAIT`, on one connection; what arrives meanwhile gathers for the next round (Redis
+    /// runs nothing else from a connection blocked in `WAIT`, so a second one would only queue behind the first).
+    private func sendReplicated(_ batches: [[Pending]]) {
+        self.state.value.waiting = true
+        let calls = batches.map { batch in RedisWebhookQueue.enqueueCall(batch.map(\.event), ttlSeconds: batch[0].ttlSeconds) }
+        self.client.submitScripts(calls, on: self.eventLoop, replicas: self.replication.replicas, timeout: self.replication.timeout)
+            .hop(to: self.eventLoop)
+            .whenComplete { outcome in
+                let results: [Result<RESPValue, RedisError>]
+                switch outcome {
+                case .success(let each): results = each
+                case .failure(let error): results = batches.map { _ in .failure(RedisError(error)) }
+                }
+                for (batch, result) in zip(batches, results) {
+                    Self.complete(
+                        batch,
+                        with: result.mapError { $0 as any Error }.flatMap { reply in
+                            Result { try RedisWebhookQueue.enqueueResults(reply, count: batch.count) }
+                        })
+                }
+                self.state.value.waiting = false
+                if !self.state.value.pending.isEmpty, !self.state.value.scheduled { self.flush() }
+            }
+    }
+
+    private static func complete(_ batch: [Pending], with result: Result<[EnqueueResult], any Error>) {
+        switch result {
+        case .success(let results):
+            for (pending, result) in zip(batch, results) { pending.promise.succeed(result) }
+        case .failure(let error):
+            let queueError = error as? QueueError ?? QueueError("\(error)")
+            for pending in batch { pending.promise.fail(queueError) }
         }
     }
 
     private func send(_ batch: [Pending]) {
-        RedisWebhookQueue.enqueue(
-            batch.map(\.event), ttlSeconds: batch[0].ttlSeconds, client: self.client, replication: self.replication, on: self.eventLoop
-        )
-        .hop(to: self.eventLoop)
-        .whenComplete { result in
-            switch result {
-            case .success(let results):
-                for (pending, result) in zip(batch, results) { pending.promise.succeed(result) }
-            case .failure(let error):
-                for pending in batch { pending.promise.fail(error) }
-            }
-        }
+        RedisWebhookQueue.enqueue(batch.map(\.event), ttlSeconds: batch[0].ttlSeconds, client: self.client, on: self.eventLoop)
+            .hop(to: self.eventLoop)
+            .whenComplete { result in Self.complete(batch, with: result.mapError { $0 as any Error }) }
     }
 }

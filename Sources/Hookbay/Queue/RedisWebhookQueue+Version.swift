@@ -1,3 +1,4 @@
+import Foundation
 import HookbayRedis
 
 extension RedisWebhookQueue {
@@ -35,5 +36,17 @@ extension RedisWebhookQueue {
         guard case .tooOld(let version) = check else { return nil }
         return
             "Redis \(version) is too old: Hookbay needs Redis >= \(Self.minimumRedisMajorVersion).0 (its enqueue script uses SET NX GET); upgrade Redis"
+    }
+}
+
+extension RedisWebhookQueue {
+    /// How many replicas are connected to the primary (`INFO replication`).
+    public func connectedReplicas() async throws(QueueError) -> Int {
+        let reply = try await Self.mapping { () async throws in try await self.client.send(["INFO", "replication"]) }
+        let text = reply.string ?? ""
+        guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("connected_slaves:") }),
+            let count = Int(line.dropFirst("connected_slaves:".count).trimmingCharacters(in: .whitespaces))
+        else { throw QueueError("INFO replication has no connected_slaves") }
+        return count
     }
 }

@@ -20,6 +20,11 @@ public struct RedisWebhookQueue: WebhookQueue {
     /// it. A script runs whole or not at all between other clients' commands, so the dedup key is never set
     /// without its entry.
     ///
+    /// With replicated acknowledgements, a duplicate is confirmed by the `WAIT` after the script because the script
+    /// writes for it too (its entry is added, then deleted): that moves the connection's replication offset past the
+    /// first copy's write. A script that answered duplicates without writing would let a retry be confirmed before the
+    /// first copy reached any replica.
+    ///
     /// The consumer group is not the script's business: ``prepare(platforms:)`` creates it at start-up, and a worker
     /// whose read finds it missing (Redis restarted without persistence) creates it from id `0`, which hands it every
     /// entry added meanwhile.
@@ -52,9 +57,14 @@ public struct RedisWebhookQueue: WebhookQueue {
         self.client = client
         self.eventLoopClients = eventLoopClients
         self.replication = replication
-        self.batchers = eventLoopClients.compactMap { client in
+        var batchers = eventLoopClients.compactMap { client in
             client.eventLoop.map { EnqueueBatcher(client: client, eventLoop: $0, replication: replication) }
         }
+        if batchers.isEmpty, replication.replicas > 0 {
+            // Replicated enqueues always go through a batcher: it keeps one WAIT outstanding per connection.
+            batchers = [EnqueueBatcher(client: client, eventLoop: client.eventLoopGroup.any(), replication: replication)]
+        }
+        self.batchers = batchers
     }
 
     public func prepare(platforms: [String]) async throws(QueueError) {
@@ -68,9 +78,11 @@ public struct RedisWebhookQueue: WebhookQueue {
 
     public func enqueue(_ event: QueuedEvent, ttlSeconds: Int) async throws(QueueError) -> EnqueueResult {
         try await Self.mapping { () async throws in
-            try await Self.enqueue(
-                [event], ttlSeconds: ttlSeconds, client: self.client, replication: self.replication, on: self.client.eventLoopGroup.any()
-            ).get()[0]
+            if self.replication.replicas > 0 {
+                return try await self.batchers[Int.random(in: 0..<self.batchers.count)].enqueue(event, ttlSeconds: ttlSeconds).get()
+            }
+            return try await Self.enqueue([event], ttlSeconds: ttlSeconds, client: self.client, on: self.client.eventLoopGroup.any())
+                .get()[0]
         }
     }
 
@@ -78,16 +90,36 @@ public struct RedisWebhookQueue: WebhookQueue {
         if let batcher = self.batchers.first(where: { $0.eventLoop === eventLoop }) {
             return batcher.enqueue(event, ttlSeconds: ttlSeconds)
         }
-        return Self.enqueue([event], ttlSeconds: ttlSeconds, client: self.client, replication: self.replication, on: eventLoop)
-            .map { $0[0] }.hop(to: eventLoop)
+        if self.replication.replicas > 0 {
+            return self.batchers[Int.random(in: 0..<self.batchers.count)].enqueue(event, ttlSeconds: ttlSeconds).hop(to: eventLoop)
+        }
+        return Self.enqueue([event], ttlSeconds: ttlSeconds, client: self.client, on: eventLoop).map { $0[0] }.hop(to: eventLoop)
     }
 
     /// One script call for `events`, all of one platform: their results in order, or a ``QueueError`` for them all.
-    static func enqueue(
-        _ events: [QueuedEvent], ttlSeconds: Int, client: RedisClient, replication: Replication, on eventLoop: any EventLoop
-    ) -> EventLoopFuture<
+    static func enqueue(_ events: [QueuedEvent], ttlSeconds: Int, client: RedisClient, on eventLoop: any EventLoop) -> EventLoopFuture<
         [EnqueueResult]
     > {
+        let call = Self.enqueueCall(events, ttlSeconds: ttlSeconds)
+        let reply = client.submitScript(call.script, keys: call.keys, args: call.args, on: eventLoop)
+        let promise = reply.eventLoop.makePromise(of: [EnqueueResult].self)
+        reply.whenComplete { result in
+            switch result {
+            case .failure(let error):
+                promise.fail(QueueError("\(error)"))
+            case .success(let reply):
+                do {
+                    promise.succeed(try Self.enqueueResults(reply, count: events.count))
+                } catch {
+                    promise.fail(error)
+                }
+            }
+        }
+        return promise.futureResult
+    }
+
+    /// The enqueue script's call for `events`, all of one platform.
+    static func enqueueCall(_ events: [QueuedEvent], ttlSeconds: Int) -> RedisScriptCall {
         let keys = QueueKeys(platform: events[0].platform)
         var keyArgs: [RedisArgument] = [.string(keys.incoming)]
         var args: [RedisArgument] = [.integer(ttlSeconds)]
@@ -106,22 +138,7 @@ public struct RedisWebhookQueue: WebhookQueue {
             args.append(.string(event.timestamp))
             args.append(.bytes(event.envelope))
         }
-        let reply = client.submitScript(
-            Self.enqueueScript, keys: keyArgs, args: args, on: eventLoop, replicas: replication.replicas, timeout: replication.timeout)
-        let promise = reply.eventLoop.makePromise(of: [EnqueueResult].self)
-        reply.whenComplete { result in
-            switch result {
-            case .failure(let error):
-                promise.fail(QueueError("\(error)"))
-            case .success(let reply):
-                do {
-                    promise.succeed(try Self.enqueueResults(reply, count: events.count))
-                } catch {
-                    promise.fail(error)
-                }
-            }
-        }
-        return promise.futureResult
+        return RedisScriptCall(Self.enqueueScript, keys: keyArgs, args: args)
     }
 
     /// The script's reply as one result per event.

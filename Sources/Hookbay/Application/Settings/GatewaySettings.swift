@@ -47,7 +47,7 @@ public enum GatewaySettings {
         \.redisWaitReplicas, in: 0...16)
     public static let redisWaitTimeout = GatewaySetting.seconds(
         "redis-wait-timeout", "HOOKBAY_REDIS_WAIT_TIMEOUT",
-        "Seconds a delivery waits for --redis-wait-replicas before it is answered 503 queue_unavailable.",
+        "Seconds a delivery's batch waits for --redis-wait-replicas before it is answered 503 queue_unavailable.",
         \.redisWaitTimeout, in: 0.01...60, fractional: true)
     public static let database = GatewaySetting.text("database", "HOOKBAY_DATABASE", "SQLite content database.", \.databasePath)
     public static let workers = GatewaySetting.integer(
