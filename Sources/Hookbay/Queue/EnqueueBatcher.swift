@@ -28,13 +28,29 @@ final class EnqueueBatcher: Sendable {
     let replication: RedisWebhookQueue.Replication
     /// This turn's events in arrival order, whether the call that sends them is scheduled, and whether a `WAIT` is
     /// outstanding (with replicated acknowledgements: events then gather until it returns, and go out together).
-    private let state: NIOLoopBoundBox<(pending: [Pending], scheduled: Bool, waiting: Bool)>
+    private struct State {
+        var pending: [Pending] = []
+        /// Envelope bytes of `pending`.
+        var pendingBytes = 0
+        var scheduled = false
+        var waiting = false
+    }
+
+    /// Events gathered behind an outstanding `WAIT` at most, and their bytes: past either, a delivery is answered 503 at
+    /// once rather than held (a sender that gives up and retries would otherwise add a copy per retry).
+    static let maxWaitingEvents = 10_000
+    static let maxWaitingBytes = 64 << 20
+    /// Events, and their bytes, sent in one round of scripts and `WAIT` at most; the rest follow in the next round.
+    static let maxRoundEvents = 1024
+    static let maxRoundBytes = 16 << 20
+
+    private let state: NIOLoopBoundBox<State>
 
     init(client: RedisClient, eventLoop: any EventLoop, replication: RedisWebhookQueue.Replication) {
         self.client = client
         self.eventLoop = eventLoop
         self.replication = replication
-        self.state = .makeBoxSendingValue(([], false, false), eventLoop: eventLoop)
+        self.state = .makeBoxSendingValue(State(), eventLoop: eventLoop)
     }
 
     /// Adds `event` to this turn's batch (the next turn's, when called from another thread); the future completes on
@@ -43,8 +59,15 @@ final class EnqueueBatcher: Sendable {
         guard self.eventLoop.inEventLoop else {
             return self.eventLoop.flatSubmit { self.enqueue(event, ttlSeconds: ttlSeconds) }
         }
+        let size = event.envelope.readableBytes
+        if self.state.value.waiting,
+            self.state.value.pending.count >= Self.maxWaitingEvents || self.state.value.pendingBytes + size > Self.maxWaitingBytes
+        {
+            return self.eventLoop.makeFailedFuture(QueueError("too many deliveries are waiting for Redis replicas to acknowledge"))
+        }
         let promise = self.eventLoop.makePromise(of: EnqueueResult.self)
         self.state.value.pending.append(Pending(event: event, promise: promise, ttlSeconds: ttlSeconds))
+        self.state.value.pendingBytes += size
         if !self.state.value.scheduled, !self.state.value.waiting {
             self.state.value.scheduled = true
             self.eventLoop.execute { self.flush() }
@@ -56,7 +79,23 @@ final class EnqueueBatcher: Sendable {
     private func flush() {
         var rest = self.state.value.pending
         self.state.value.pending = []
+        self.state.value.pendingBytes = 0
         self.state.value.scheduled = false
+        if self.replication.replicas > 0 {
+            // One round at most; the rest waits for its WAIT, still in arrival order.
+            var count = 0
+            var bytes = 0
+            while count < rest.count, count < Self.maxRoundEvents,
+                count == 0 || bytes + rest[count].event.envelope.readableBytes <= Self.maxRoundBytes
+            {
+                bytes += rest[count].event.envelope.readableBytes
+                count += 1
+            }
+            let later = rest[count...]
+            self.state.value.pending = Array(later)
+            self.state.value.pendingBytes = later.reduce(0) { $0 + $1.event.envelope.readableBytes }
+            rest.removeSubrange(count...)
+        }
         var batches: [[Pending]] = []
         while !rest.isEmpty {
             let first = rest[0]

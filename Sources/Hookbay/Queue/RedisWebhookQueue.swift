@@ -175,8 +175,12 @@ public struct RedisWebhookQueue: WebhookQueue {
     /// Pings the connections deliveries go through (each event loop's), or the shared one when there are none.
     public func ping() async throws(QueueError) {
         try await Self.mapping { () async throws in
-            for client in self.eventLoopClients.isEmpty ? [self.client] : self.eventLoopClients {
-                try await client.ping()
+            // At once: with replicated acknowledgements a connection's PING waits behind its outstanding WAIT.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for client in self.eventLoopClients.isEmpty ? [self.client] : self.eventLoopClients {
+                    group.addTask { try await client.ping() }
+                }
+                try await group.waitForAll()
             }
         }
     }
