@@ -98,8 +98,7 @@ struct RedisClientTests {
 @Suite(.enabled(if: TestRedis.canSpawn, "needs redis-server installed"))
 struct RedisReconnectTests {
     @Test func reconnectsAfterRedisRestarts() async throws {
-        let server = try RedisServerProcess()
-        try await server.start()
+        let server = try await RedisServerProcess.started()
         let redis = RedisClient(
             configuration: .init(port: server.port, connectTimeout: .seconds(1), reconnectBackoff: .milliseconds(50)),
             logger: Fixtures.logger
@@ -122,8 +121,7 @@ struct RedisReconnectTests {
     }
 
     @Test func commandTimeoutClosesTheConnection() async throws {
-        let server = try RedisServerProcess()
-        try await server.start()
+        let server = try await RedisServerProcess.started()
         let redis = RedisClient(configuration: .init(port: server.port, commandTimeout: .milliseconds(300)), logger: Fixtures.logger)
         defer {
             redis.shutdown()

@@ -130,8 +130,7 @@ struct RedisReceiveTests {
 @Suite(.enabled(if: TestRedis.canSpawn, "needs redis-server installed"))
 struct RedisOutageTests {
     @Test func redisDownAnswers503ThenRecoversWithoutLosingTheRetry() async throws {
-        let server = try RedisServerProcess()
-        try await server.start()
+        let server = try await RedisServerProcess.started()
         defer { server.stop() }
         let platform = Fixtures.uniqueID()
         let (app, _) = try RedisReceiveTests.app(platform: platform, redisURL: server.url)

@@ -9,23 +9,17 @@ import Testing
 @testable import Hookbay
 
 /// `--redis-wait-replicas`: a delivery is answered 2xx only once a replica has its enqueue, and `503
-/// queue_unavailable` when none confirms it in time. A private primary and replica, real `WAIT`.
+/// queue_unavailable` when none confirms it in time; the deliveries of a turn, and those that arrive while a `WAIT` is
+/// outstanding, share one `WAIT` (a group commit). A private primary and replica, real `WAIT`.
 @Suite(.enabled(if: TestRedis.canSpawn, "needs redis-server installed"))
 struct ReplicatedAcknowledgementTests {
     @Test func deliveriesWaitForTheirReplica() async throws {
-        let primary = try RedisServerProcess()
-        try await primary.start()
-        defer { primary.stop() }
-        let replica = try RedisServerProcess(arguments: ["--replicaof", "127.0.0.1", String(primary.port)])
-        try await replica.start()
-        defer { replica.stop() }
-        let replicaClient = RedisClient(configuration: .init(port: replica.port), logger: Fixtures.logger)
-        defer { replicaClient.shutdown() }
-        let linked = try await eventually {
-            let info = try await replicaClient.send(["INFO", "replication"]).string ?? ""
-            return info.contains("master_link_status:up")
+        let (primary, replica, replicaClient) = try await Self.primaryAndLinkedReplica()
+        defer {
+            replicaClient.shutdown()
+            replica.stop()
+            primary.stop()
         }
-        try #require(linked, "the replica did not link to its primary")
 
         let platform = Fixtures.uniqueID()
         let keys = QueueKeys(platform: platform)
@@ -100,6 +94,24 @@ struct ReplicatedAcknowledgementTests {
             #expect(refusals.allSatisfy { $0 == 503 }, "\(refusals)")
             #expect(ContinuousClock.now - burst < .seconds(10), "refused in \(ContinuousClock.now - burst)")
         }
+    }
+
+    /// A private primary, and a replica of it once linked, with a client of the replica.
+    static func primaryAndLinkedReplica() async throws -> (RedisServerProcess, RedisServerProcess, RedisClient) {
+        let primary = try await RedisServerProcess.started()
+        let replica = try await RedisServerProcess.started(arguments: ["--replicaof", "127.0.0.1", String(primary.port)])
+        let replicaClient = RedisClient(configuration: .init(port: replica.port), logger: Fixtures.logger)
+        let linked = try await eventually {
+            let info = try await replicaClient.send(["INFO", "replication"]).string ?? ""
+            return info.contains("master_link_status:up")
+        }
+        guard linked else {
+            replicaClient.shutdown()
+            replica.stop()
+            primary.stop()
+            throw TestSetupError("the replica did not link to its primary")
+        }
+        return (primary, replica, replicaClient)
     }
 
     /// WAIT commands the primary has run (`INFO commandstats`).

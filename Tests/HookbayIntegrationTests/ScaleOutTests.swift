@@ -11,8 +11,7 @@ import Testing
 @Suite(.enabled(if: TestRedis.canSpawn, "needs redis-server installed"))
 struct ScaleOutTests {
     @Test func twoGatewaysTwoWorkersApplyEachEventOnce() async throws {
-        let server = try RedisServerProcess()
-        try await server.start()
+        let server = try await RedisServerProcess.started()
         defer { server.stop() }
         let platform = Fixtures.uniqueID()
         let dir = try Fixtures.configDirectory([

@@ -24,8 +24,7 @@ struct WorkerCrashTests {
     }
 
     @Test func killedWorkerEntriesAreClaimedAndApplied() async throws {
-        let server = try RedisServerProcess()
-        try await server.start()
+        let server = try await RedisServerProcess.started()
         defer { server.stop() }
         let redis = RedisClient(configuration: .init(port: server.port), logger: Fixtures.logger)
         defer { redis.shutdown() }
@@ -78,8 +77,7 @@ struct WorkerCrashTests {
     }
 
     @Test func workersReconnectAfterRedisRestarts() async throws {
-        let server = try RedisServerProcess()
-        try await server.start()
+        let server = try await RedisServerProcess.started()
         defer { server.stop() }
         let (app, gateway, platform) = try ReceiveClient.processingApp(extra: "", redisURL: server.url, workers: 1)
         try await app.test(.live) { client in
@@ -105,8 +103,7 @@ struct WorkerCrashTests {
     /// it has been interrupted `retry.max_deliveries` times, and takes none of its batch mates with it: a supervising
     /// loop restarts the worker, and the crashes stop.
     @Test func poisonEventEndsInTheDeadLetterQueueAfterBoundedCrashes() async throws {
-        let server = try RedisServerProcess()
-        try await server.start()
+        let server = try await RedisServerProcess.started()
         defer { server.stop() }
         let plugin = try await TestPlugins.build(variant: nil)
         let platform = Fixtures.uniqueID()

@@ -30,6 +30,13 @@ public final class RedisServerProcess: @unchecked Sendable {
         self.port = Fixtures.freePort()
     }
 
+    /// A private `redis-server` (with `arguments`), started and answering.
+    public static func started(arguments: [String] = []) async throws -> RedisServerProcess {
+        let server = try RedisServerProcess(arguments: arguments)
+        try await server.start()
+        return server
+    }
+
     public func start() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestRedis.serverBinary!)
