@@ -1,6 +1,20 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// What the gateway's two test targets (unit and integration) both build on.
+let gatewayTestDependencies: [Target.Dependency] = [
+    "Hookbay",
+    "HookbayRedis",
+    "HookbayJSON",
+    "HookbayPluginKit",
+    "HookbayTestSupport",
+    .product(name: "HummingbirdTesting", package: "hummingbird"),
+    .product(name: "HTTPTypes", package: "swift-http-types"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+    .product(name: "Yams", package: "Yams"),
+    .product(name: "GRDB", package: "GRDB.swift"),
+]
+
 let package = Package(
     name: "Hookbay",
     platforms: [.macOS(.v15)],
@@ -160,36 +174,16 @@ let package = Package(
         ),
         .testTarget(
             name: "HookbayTests",
-            dependencies: [
-                "Hookbay",
-                "HookbayRedis",
-                "HookbayJSON",
-                "HookbayPluginKit",
+            dependencies: gatewayTestDependencies + [
                 "HookbayFuzzTargets",
-                "HookbayTestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
             name: "HookbayIntegrationTests",
-            dependencies: [
-                "Hookbay",
-                "HookbayRedis",
-                "HookbayJSON",
-                "HookbayPluginKit",
-                "HookbayTestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+            dependencies: gatewayTestDependencies + [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ]

@@ -50,12 +50,7 @@ public final class RedisClient: Sendable, Service {
     /// ``send(_:timeout:)`` without a task when the connection is open, for code running on an event loop; the
     /// future completes on the connection's event loop (on `eventLoop` while connecting).
     public func submit(_ args: [RedisArgument], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
-        let open: RedisConnection? = self.state.withLock { state in
-            if case .connected(let connection) = state, connection.isActive { return connection }
-            return nil
-        }
-        if let open { return open.submit(args) }
-        return eventLoop.makeFutureWithTask { try await self.send(args) }
+        self.withConnection(on: eventLoop) { $0.submit(args) }
     }
 
     /// Runs `body` on the open connection without a task, or on a new one once it is connected.

@@ -4,9 +4,5 @@ import Foundation
 /// pool has one thread per core, and a test blocking one starves every other test's tasks (the in-process servers'
 /// routes among them) for as long as it blocks.
 public func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread {
-            continuation.resume(with: Result { try body() })
-        }
-    }
+    try await Sockets.blocking { Result { try body() } }.get()
 }

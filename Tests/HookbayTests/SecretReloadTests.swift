@@ -19,14 +19,20 @@ import Testing
             headers: Fixtures.signedHeaders(body, secret: secret), body: ByteBuffer(string: body))
     }
 
-    @Test func rotatedDeletedEmptiedAndRestoredSecretFiles() async throws {
+    /// A gateway reloading every 100 ms, serving `platform` with its secret in `p.secret` ("first-secret").
+    static func app(platform: String) throws -> (some ApplicationProtocol, String) {
         let dir = try Fixtures.configDirectory([
-            "p.yaml": "platform: rotating\nsecret_file: p.secret\nrequired_fields: [content_id]\n",
+            "p.yaml": "platform: \(platform)\nsecret_file: p.secret\nrequired_fields: [content_id]\n",
             "p.secret": "first-secret\n",
         ])
         var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil)
         configuration.reloadInterval = .milliseconds(100)
         let (app, _) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
+        return (app, dir)
+    }
+
+    @Test func rotatedDeletedEmptiedAndRestoredSecretFiles() async throws {
+        let (app, dir) = try Self.app(platform: "rotating")
         let secretPath = dir + "/p.secret"
         try await app.test(.live) { client in
             #expect(try await Self.post(client, "rotating", secret: "first-secret").status == .accepted)
@@ -65,13 +71,7 @@ import Testing
     /// A platform file refused for another reason keeps its previous version serving, but never its old secret: the
     /// kept version follows its secret file, rotated or deleted.
     @Test func aKeptVersionFollowsItsSecretFile() async throws {
-        let dir = try Fixtures.configDirectory([
-            "p.yaml": "platform: kept\nsecret_file: p.secret\nrequired_fields: [content_id]\n",
-            "p.secret": "first-secret\n",
-        ])
-        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil)
-        configuration.reloadInterval = .milliseconds(100)
-        let (app, _) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
+        let (app, dir) = try Self.app(platform: "kept")
         try await app.test(.live) { client in
             #expect(try await Self.post(client, "kept", secret: "first-secret").status == .accepted)
             // The file breaks (a duplicate key) while the secret rotates.
