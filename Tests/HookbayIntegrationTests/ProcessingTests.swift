@@ -93,15 +93,18 @@ enum ProcessingScenarios {
 @Suite struct ProcessingTests {
     @Test func endToEnd() async throws { try await ProcessingScenarios.endToEnd(redisURL: nil) }
 
-    @Test func anEventTheDatabaseRefusesDoesNotFailItsBatchMates() async throws {
+    /// One event the database itself refuses (a trigger raising an error on its row) is dead-lettered with the
+    /// database's reason; its batch mates are applied.
+    @Test(arguments: TestStores.backends) func anEventTheDatabaseRefusesDoesNotFailItsBatchMates(_ backend: TestStores.Backend) async throws {
         let (app, gateway, platform) = try ReceiveClient.processingApp(extra: "adapter: netflix", redisURL: nil, workers: 0)
-        // SQLite itself refuses one content id.
-        try await DatabaseQueue(path: gateway.configuration.databasePath).write { db in
-            try db.execute(
-                sql: """
-                    CREATE TRIGGER poison BEFORE INSERT ON content WHEN NEW.content_id = 'poison'
-                    BEGIN SELECT RAISE(ABORT, 'poisoned content'); END
-                    """)
+        if case .sqlite(let path) = gateway.configuration.database, backend == .sqlite {
+            try await DatabaseQueue(path: path).write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TRIGGER poison BEFORE INSERT ON content WHEN NEW.content_id = 'poison'
+                        BEGIN SELECT RAISE(ABORT, 'poisoned content'); END
+                        """)
+            }
         }
         let ids = ["a", "b", "poison", "c", "d"]
         try await app.test(.router) { client in
@@ -112,26 +115,48 @@ enum ProcessingScenarios {
         }
         let entries = try await gateway.queue.read(platforms: [platform], consumer: "batch", count: 10, pending: false, block: .zero)
         #expect(entries.count == 5)
-        let processor = EventProcessor(
-            platforms: gateway.platforms, queue: gateway.queue, store: gateway.store,
-            metrics: gateway.metrics, logger: Fixtures.logger)
-        let outcomes = await processor.handle(batch: entries)
-        for (id, outcome) in zip(ids, outcomes) {
-            if id == "poison" {
-                guard case .retryScheduled(attempt: 1, _) = outcome else {
-                    Issue.record("poison: \(outcome)")
-                    continue
-                }
-            } else {
-                #expect(outcome == .applied, "\(id)")
-                let row = try await gateway.store.content(platform: platform, contentID: id)
-                #expect(row != nil)
+        let trigger = "poison_\(platform.filter { $0.isLetter || $0.isNumber })"
+        if backend == .postgres {
+            try await TestStores.executePostgres([
+                """
+                CREATE FUNCTION \(trigger)() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'poisoned content' USING ERRCODE = 'check_violation'; END $$
+                """,
+                """
+                CREATE TRIGGER \(trigger) BEFORE INSERT ON content FOR EACH ROW
+                WHEN (NEW.platform = '\(platform)' AND NEW.content_id = 'poison') EXECUTE FUNCTION \(trigger)()
+                """,
+            ])
+        }
+        defer {
+            if backend == .postgres {
+                Task { try? await TestStores.executePostgres(["DROP TRIGGER \(trigger) ON content", "DROP FUNCTION \(trigger)()"]) }
             }
         }
-        let poisoned = try await gateway.store.content(platform: platform, contentID: "poison")
-        #expect(poisoned == nil)
-        let processed = try await gateway.queue.stats(platform: platform).processed
-        #expect(processed == 4)
+        try await TestStores.with(backend) { postgres, _ in
+            let store = backend == .sqlite ? gateway.store : postgres
+            let processor = EventProcessor(
+                platforms: gateway.platforms, queue: gateway.queue, store: store, metrics: gateway.metrics, logger: Fixtures.logger)
+            let outcomes = await processor.handle(batch: entries)
+            for (id, outcome) in zip(ids, outcomes) {
+                if id == "poison" {
+                    guard case .deadLettered(let error) = outcome, error.contains("refused") else {
+                        Issue.record("poison: \(outcome)")
+                        continue
+                    }
+                    #expect(error.contains("poisoned content"), "\(error)")
+                } else {
+                    #expect(outcome == .applied, "\(id)")
+                    let row = try await store.content(platform: platform, contentID: id)
+                    #expect(row != nil)
+                }
+            }
+            let poisoned = try await store.content(platform: platform, contentID: "poison")
+            #expect(poisoned == nil)
+        }
+        let stats = try await gateway.queue.stats(platform: platform)
+        #expect(stats.processed == 4)
+        #expect(stats.deadLetter == 1)
     }
 
     @Test func retriesWithBackoffThenDeadLetters() async throws {

@@ -73,7 +73,7 @@ struct ScaleOutTests {
         #expect(unexpected.count == 0, "\(unexpected.count) of \(events) deliveries not accepted, the first: \(unexpected.prefix(3))")
         #expect(accepted.count == events)
 
-        let store = try ContentStore(path: database)
+        let store = try SQLiteContentStore(path: database)
         let redis = RedisClient(configuration: .init(port: server.port), logger: Fixtures.logger)
         defer { redis.shutdown() }
         #expect(try await eventually(within: .seconds(60)) { try await store.appliedEventCount(platform: platform) == events })

@@ -42,7 +42,7 @@ struct WorkerCrashTests {
         defer { if victim.isRunning { kill(victim.processIdentifier, SIGKILL) } }
 
         var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: server.url, workers: 0)
-        configuration.databasePath = database
+        configuration.database = .sqlite(path: database)
         let (app, gateway) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
         try await app.test(.live) { client in
             let body = Fixtures.envelope(platform: platform, contentID: "survivor")
@@ -114,7 +114,7 @@ struct WorkerCrashTests {
         let database = try Fixtures.configDirectory([:]) + "/content.sqlite"
 
         var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: server.url, workers: 0)
-        configuration.databasePath = database
+        configuration.database = .sqlite(path: database)
         let (app, gateway) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
         try await app.test(.live) { client in
             var innocent: [String] = []

@@ -88,7 +88,7 @@ public enum Fixtures {
         configuration.configDirectory = configDirectory
         configuration.redisURL = redisURL
         configuration.maxBodyBytes = maxBodyBytes
-        configuration.databasePath = try Fixtures.configDirectory(["README": "scratch"]) + "/content.sqlite"
+        configuration.database = .sqlite(path: try Fixtures.configDirectory(["README": "scratch"]) + "/content.sqlite")
         configuration.workers = workers
         configuration.consumerName = uniqueID("test-worker")
         configuration.claimIdle = claimIdle

@@ -26,7 +26,7 @@ public struct Gateway: Sendable {
     /// The adapter plugins found.
     public let plugins: PluginCatalog
     /// The content database.
-    public let store: ContentStore
+    public let store: any ContentStore
     /// Applies config directory changes while running.
     public let reloader: ConfigReloader
     /// This process's workers (none with `workers: 0`).
@@ -88,12 +88,26 @@ public struct Gateway: Sendable {
                 when this process stops. Set --redis-url or REDIS_URL for production.
                 """)
         }
-        let store: ContentStore
-        do {
-            store = try ContentStore(path: configuration.databasePath)
-        } catch {
-            throw GatewayStartupError("cannot open the content database \(configuration.databasePath): \(error)")
+        let store: any ContentStore
+        switch configuration.database {
+        case .sqlite(let path):
+            do {
+                store = try SQLiteContentStore(path: path)
+            } catch {
+                throw GatewayStartupError("cannot open the content database \(path): \(error)")
+            }
+        case .postgres(let location):
+            // Connects when its service runs; the workers migrate the schema before their first batch.
+            let postgres: PostgresContentStore
+            do {
+                postgres = try PostgresContentStore(location: location, poolSize: configuration.databasePoolSize, logger: logger)
+            } catch {
+                throw GatewayStartupError("cannot set up the content database \(location.displayAddress): \(error)")
+            }
+            services.append(postgres)
+            store = postgres
         }
+        logger.info("content database", metadata: ["database": .string(configuration.database.description)])
         self.configuration = configuration
         self.store = store
         let metrics = WebhookMetrics()

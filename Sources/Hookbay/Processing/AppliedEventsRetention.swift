@@ -5,13 +5,13 @@ import ServiceLifecycle
 /// still be redelivered (it stays pending until acknowledged), so rows are kept for twice the longest dedup TTL of
 /// the platforms served, then deleted.
 public struct AppliedEventsRetention: Service, Sendable {
-    public let store: ContentStore
+    public let store: any ContentStore
     public let platforms: PlatformRegistry
     /// Time between two prunings. Default 10 minutes.
     public let interval: Duration
     public let logger: Logger
 
-    public init(store: ContentStore, platforms: PlatformRegistry, interval: Duration = .seconds(600), logger: Logger) {
+    public init(store: any ContentStore, platforms: PlatformRegistry, interval: Duration = .seconds(600), logger: Logger) {
         self.store = store
         self.platforms = platforms
         self.interval = interval

@@ -16,15 +16,18 @@ public struct EventProcessor: Sendable {
         case deadLettered(error: String)
         /// Left pending (no adapter for the platform now, or the queue failed); it will be claimed again.
         case leftPending(reason: String)
+        /// Left pending because the content database cannot be reached or cannot work now; its attempts are not
+        /// counted. The worker backs off and takes it again.
+        case storeUnavailable(reason: String)
     }
 
     public let platforms: PlatformRegistry
     public let queue: any WebhookQueue
-    public let store: ContentStore
+    public let store: any ContentStore
     public let metrics: WebhookMetrics
     public let logger: Logger
 
-    public init(platforms: PlatformRegistry, queue: any WebhookQueue, store: ContentStore, metrics: WebhookMetrics, logger: Logger) {
+    public init(platforms: PlatformRegistry, queue: any WebhookQueue, store: any ContentStore, metrics: WebhookMetrics, logger: Logger) {
         self.platforms = platforms
         self.queue = queue
         self.store = store
@@ -44,7 +47,7 @@ public struct EventProcessor: Sendable {
     public func handle(batch entries: [StreamEntry]) async -> [Outcome] {
         let start = ContinuousClock.now
         var outcomes = [Outcome?](repeating: nil, count: entries.count)
-        var ready: [(index: Int, platform: ServedPlatform, application: ContentStore.Application)] = []
+        var ready: [(index: Int, platform: ServedPlatform, application: ContentApplication)] = []
         var failed: [(index: Int, platform: ServedPlatform, failure: Failure)] = []
         for (index, entry) in entries.enumerated() {
             guard let platform = self.platforms.processingPlatform(entry.platform) else {
@@ -58,33 +61,47 @@ public struct EventProcessor: Sendable {
             }
         }
         if !ready.isEmpty {
-            // One transaction for the batch; if it fails, one per event, so that an event the database refuses
-            // does not drag its batch mates through retries into the dead-letter queue.
-            var applied: [(index: Int, platform: String, outcome: ContentStore.ApplyOutcome)] = []
-            do {
+            // One transaction for the batch; if the database refuses it, one per event, so that an event the
+            // database refuses does not drag its batch mates into the dead-letter queue. An outage leaves every
+            // event pending, its attempts untouched: no event is dead-lettered because the database was down.
+            var applied: [(index: Int, platform: String, outcome: ApplyOutcome)] = []
+            do throws(ContentStoreError) {
                 let outcomes = try await self.store.apply(ready.map(\.application))
                 applied = zip(ready, outcomes).map { ($0.index, $0.application.platform, $1) }
-            } catch {
+            } catch .refused {
+                var unavailable: ContentStoreError?
                 for (index, platform, application) in ready {
-                    do {
+                    if let unavailable {
+                        outcomes[index] = .storeUnavailable(reason: unavailable.description)
+                        continue
+                    }
+                    do throws(ContentStoreError) {
                         applied.append((index, application.platform, try await self.store.apply([application])[0]))
+                    } catch .refused(let reason) {
+                        failed.append((index, platform, .refused(reason)))
                     } catch {
-                        failed.append((index, platform, .adapter(.retryable("database: \(error)"))))
+                        unavailable = error
+                        outcomes[index] = .storeUnavailable(reason: error.description)
                     }
                 }
-            }
-            Failpoint.hit(.afterCommit)
-            do {
-                try await self.queue.complete(applied.map { entries[$0.index] })
-                for (index, platform, outcome) in applied {
-                    outcomes[index] = outcome == .applied ? .applied : .alreadyApplied
-                    self.metrics.record(.processed, platform: platform)
-                }
-                self.logger.debug("processed a batch", metadata: ["entries": .stringConvertible(applied.count)])
             } catch {
-                // Applied but not acknowledged: pending; a redelivery finds them applied and only acknowledges.
-                self.logger.error("queue unavailable while settling entries; they stay pending", metadata: ["error": .string("\(error)")])
-                for (index, _, _) in applied { outcomes[index] = .leftPending(reason: "\(error)") }
+                self.logger.warning("content database unavailable; the batch stays pending", metadata: ["error": .string(error.description)])
+                for (index, _, _) in ready { outcomes[index] = .storeUnavailable(reason: error.description) }
+            }
+            if !applied.isEmpty {
+                Failpoint.hit(.afterCommit)
+                do {
+                    try await self.queue.complete(applied.map { entries[$0.index] })
+                    for (index, platform, outcome) in applied {
+                        outcomes[index] = outcome == .applied ? .applied : .alreadyApplied
+                        self.metrics.record(.processed, platform: platform)
+                    }
+                    self.logger.debug("processed a batch", metadata: ["entries": .stringConvertible(applied.count)])
+                } catch {
+                    // Applied but not acknowledged: pending; a redelivery finds them applied and only acknowledges.
+                    self.logger.error("queue unavailable while settling entries; they stay pending", metadata: ["error": .string("\(error)")])
+                    for (index, _, _) in applied { outcomes[index] = .leftPending(reason: "\(error)") }
+                }
             }
         }
         for (index, platform, failure) in failed {
@@ -105,10 +122,12 @@ public struct EventProcessor: Sendable {
     enum Failure: Error {
         case malformed(String)
         case adapter(AdapterError)
+        /// The database refused the event's updates: it would again.
+        case refused(String)
     }
 
     /// The entry's event and its adapter's updates, or why not.
-    static func prepare(_ entry: StreamEntry, adapter: AdapterInstance) -> Result<ContentStore.Application, Failure> {
+    static func prepare(_ entry: StreamEntry, adapter: AdapterInstance) -> Result<ContentApplication, Failure> {
         let event: AdapterEvent
         do {
             event = try Self.event(from: entry)
@@ -118,7 +137,7 @@ public struct EventProcessor: Sendable {
         do {
             let updates = try adapter.process(event)
             return .success(
-                ContentStore.Application(
+                ContentApplication(
                     platform: event.platform, deliveryID: entry.id, eventID: event.eventID, eventType: event.eventType,
                     eventTime: Self.eventTime(event), updates: updates))
         } catch {
@@ -139,6 +158,10 @@ public struct EventProcessor: Sendable {
         switch failure {
         case .malformed(let message):
             return try await self.deadLetter(entry, error: "malformed stream entry: \(message)", attempts: 1, logger: logger)
+        case .refused(let message):
+            return try await self.deadLetter(
+                entry, error: "the content database refused its updates: \(message)", attempts: try await self.queue.recordFailedAttempt(entry),
+                logger: logger)
         case .adapter(.invalid(let message)):
             return try await self.deadLetter(
                 entry, error: "invalid: \(message)", attempts: try await self.queue.recordFailedAttempt(entry), logger: logger)

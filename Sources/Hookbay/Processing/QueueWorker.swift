@@ -39,6 +39,20 @@ public struct QueueWorker: Service, Sendable {
 
     public func run() async throws {
         self.logger.info("worker started")
+        // The schema first (PostgreSQL: migrations, waiting while the server cannot be reached); a server that
+        // refuses this process's credentials or database stops it here, with the server's reason.
+        let prepared: Result<Void, ContentStoreError>
+        do {
+            try await self.processor.store.prepare(timeout: .seconds(365 * 86_400), logger: self.logger)
+            prepared = .success(())
+        } catch {
+            prepared = .failure(error)
+        }
+        if case .failure(let error) = prepared {
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            self.logger.critical("cannot use the content database", metadata: ["error": .string(error.description)])
+            throw error
+        }
         var resumed = false
         var lastClaim = ContinuousClock.now - self.configuration.claimInterval
         var failures = 0
@@ -89,12 +103,13 @@ public struct QueueWorker: Service, Sendable {
                     platforms: platforms, consumer: self.configuration.consumerName,
                     count: self.configuration.batchSize, pending: false,
                     block: self.configuration.blockFor)
-                await self.settle(fresh)
+                try await self.settle(fresh)
                 failures = 0
             } catch {
                 failures += 1
                 let wait = Duration.milliseconds(min(5000, 100 * (1 << min(failures, 6))))
-                self.logger.warning("queue unavailable; worker retries", metadata: ["error": .string("\(error)"), "wait": .stringConvertible(wait)])
+                let what = error is ContentStoreError ? "content database unavailable" : "queue unavailable"
+                self.logger.warning("\(what); worker retries", metadata: ["error": .string("\(error)"), "wait": .stringConvertible(wait)])
                 resumed = false
                 try? await Task.sleep(for: wait)
             }
@@ -102,10 +117,14 @@ public struct QueueWorker: Service, Sendable {
         self.logger.info("worker stopped")
     }
 
-    /// Settles a read's entries as one batch (one database transaction, one acknowledgement per platform).
-    private func settle(_ entries: [StreamEntry]) async {
+    /// Settles a read's entries as one batch (one database transaction, one acknowledgement per platform). Throws
+    /// when the content database is unavailable: the entries stay pending, and the worker backs off, then resumes
+    /// from its own pending entries.
+    private func settle(_ entries: [StreamEntry]) async throws(ContentStoreError) {
         guard !entries.isEmpty else { return }
-        _ = await self.processor.handle(batch: entries)
+        for outcome in await self.processor.handle(batch: entries) {
+            if case .storeUnavailable(let reason) = outcome { throw .unavailable(reason) }
+        }
     }
 
     /// Settles entries some consumer was given and never settled (its process crashed, was killed or hung), one at a
@@ -113,7 +132,7 @@ public struct QueueWorker: Service, Sendable {
     /// as interrupted until it settles; the ones interrupted least go first (innocent batch mates before the likely
     /// culprit), and one interrupted `retry.max_deliveries` times is dead-lettered without reaching its adapter again.
     /// Suspects take turns across the process's workers (``SuspectLane``): a crash interrupts one of them only.
-    private func settleSuspects(_ entries: [StreamEntry]) async throws(QueueError) {
+    private func settleSuspects(_ entries: [StreamEntry]) async throws {
         guard !entries.isEmpty else { return }
         let counts = try await self.queue.interruptions(entries)
         let ordered = zip(entries, counts).enumerated().sorted { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }.map(\.element)
@@ -125,12 +144,21 @@ public struct QueueWorker: Service, Sendable {
                 continue
             }
             let (queue, processor) = (self.queue, self.processor)
-            try await SuspectLane.shared.run { () async throws(QueueError) in
+            let unavailable = try await SuspectLane.shared.run { () async throws(QueueError) -> String? in
                 try await queue.beginSuspectDelivery(entry)
-                if case .leftPending = await processor.handle(batch: [entry])[0] {
+                switch await processor.handle(batch: [entry])[0] {
+                case .leftPending:
                     try await queue.clearInterruptions(entry)
+                case .storeUnavailable(let reason):
+                    // Not interrupted: the database was down. The rest wait for it too.
+                    try await queue.clearInterruptions(entry)
+                    return reason
+                default:
+                    break
                 }
+                return nil
             }
+            if let unavailable { throw ContentStoreError.unavailable(unavailable) }
         }
     }
 }

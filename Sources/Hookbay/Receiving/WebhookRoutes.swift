@@ -7,14 +7,15 @@ import NIOCore
 /// The HTTP API: receiving webhooks, the seed's metrics and stats, and health checks.
 public struct WebhookRoutes: Sendable {
     public let receiver: WebhookReceiver
-    public let store: ContentStore
+    public let store: any ContentStore
     /// The largest body accepted, in bytes.
     public let maxBodyBytes: Int
     /// Who may see why the queue is unreachable on `/readyz` (its address and error text are for operators only).
     public let authenticator: AdminAuthenticator
 
-    public init(receiver: WebhookReceiver, store: ContentStore, maxBodyBytes: Int, authenticator: AdminAuthenticator = AdminAuthenticator(token: nil))
-    {
+    public init(
+        receiver: WebhookReceiver, store: any ContentStore, maxBodyBytes: Int, authenticator: AdminAuthenticator = AdminAuthenticator(token: nil)
+    ) {
         self.receiver = receiver
         self.store = store
         self.maxBodyBytes = maxBodyBytes

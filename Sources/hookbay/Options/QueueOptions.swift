@@ -5,6 +5,7 @@ import Hookbay
 struct QueueOptions: SettingOptions {
     @Option(help: .setting(GatewaySettings.redisURL)) var redisURL: String?
     @Option(help: .setting(GatewaySettings.database)) var database: String?
+    @Option(help: .setting(GatewaySettings.databasePoolSize)) var databasePoolSize: String?
     @Option(help: .setting(GatewaySettings.consumerName)) var consumerName: String?
     @Option(help: .setting(GatewaySettings.claimIdle)) var claimIdle: String?
 }

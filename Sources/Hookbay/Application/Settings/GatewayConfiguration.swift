@@ -23,8 +23,11 @@ public struct GatewayConfiguration: Sendable {
     public var maxBodyBytes: Int = 1 << 20
     /// Extra directory searched for adapter plugins before the executable's own.
     public var pluginDirectory: String?
-    /// SQLite content database.
-    public var databasePath: String = "hookbay.sqlite"
+    /// The content database: a SQLite file, or a PostgreSQL server.
+    public var database: DatabaseLocation = .sqlite(path: "hookbay.sqlite")
+    /// Connections this process keeps to PostgreSQL at most (SQLite has one writer and its own readers). Each worker
+    /// holds one while it applies a batch; the content API and the retention share the rest.
+    public var databasePoolSize: Int = 8
     /// Workers in this process; 0 only receives. Four keep the content database's single writer busy while the
     /// others read, run adapters and acknowledge (docs/performance.md has the drain rates behind this choice).
     public var workers: Int = 4

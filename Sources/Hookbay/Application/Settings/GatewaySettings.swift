@@ -49,7 +49,23 @@ public enum GatewaySettings {
         "redis-wait-timeout", "HOOKBAY_REDIS_WAIT_TIMEOUT",
         "Seconds a delivery's batch waits for --redis-wait-replicas before it is answered 503 queue_unavailable.",
         \.redisWaitTimeout, in: 0.01...60, fractional: true)
-    public static let database = GatewaySetting.text("database", "HOOKBAY_DATABASE", "SQLite content database.", \.databasePath)
+    public static let database = GatewaySetting(
+        flag: "database", environmentVariable: "HOOKBAY_DATABASE",
+        summary:
+            "Content database: a SQLite file path (or sqlite:PATH), or postgres://user:password@host:port/database[?sslmode=disable|prefer|require].",
+        renderDefault: { $0.database.description },
+        apply: { text, configuration in
+            do throws(DatabaseLocationError) {
+                configuration.database = try DatabaseLocation(text)
+                return nil
+            } catch {
+                return error.description
+            }
+        })
+    public static let databasePoolSize = GatewaySetting.integer(
+        "database-pool-size", "HOOKBAY_DATABASE_POOL_SIZE",
+        "Connections to PostgreSQL this process opens at most (workers hold one each while applying a batch).",
+        \.databasePoolSize, in: 1...256)
     public static let workers = GatewaySetting.integer(
         "workers", "HOOKBAY_WORKERS", "Workers processing the queue in this process.", \.workers, in: 0...1024)
     public static let noWorkers = GatewaySetting(
@@ -78,7 +94,8 @@ public enum GatewaySettings {
 
     /// Every setting, in the order the documentation lists them.
     public static let all: [GatewaySetting] = [
-        host, port, configDirectory, pluginDirectory, redisURL, redisWaitReplicas, redisWaitTimeout, database, workers, noWorkers, consumerName,
+        host, port, configDirectory, pluginDirectory, redisURL, redisWaitReplicas, redisWaitTimeout, database, databasePoolSize, workers, noWorkers,
+        consumerName,
         claimIdle,
         maxBodyBytes, idleTimeout, requestTimeout, maxConnections, maxBufferedBytes, reloadInterval, logLevel, logFormat,
         adminToken,
