@@ -56,7 +56,7 @@ public final class PostgresServerProcess: Sendable {
             let closeInherited = "for fd in /proc/$$/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\"; done 2>/dev/null"
             let words = ["/bin/bash", "-c", "\(closeInherited); exec /bin/bash \(command) >'\(log)' 2>&1 </dev/null"]
             let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-            defer { argv.forEach { free($0) } }
+            defer { for word in argv { free(word) } }
             let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, argv, environ)
             guard spawned == 0 else { throw TestSetupError("cannot start scripts/postgres-server: errno \(spawned)") }
             var status: Int32 = 0
