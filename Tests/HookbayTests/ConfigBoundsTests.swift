@@ -84,6 +84,14 @@ import Testing
         #expect(refusal(yaml)?.contains("platform files are limited to") == true)
     }
 
+    @Test func rateLimitScopeIsInstanceOrGlobal() throws {
+        let base = "platform: limited\nsecret_env: \(Fixtures.secretEnv)\n"
+        #expect(try loader.parse(yaml: base, file: "a.yaml").rateLimit.scope == .instance)
+        let global = try loader.parse(yaml: base + "rate_limit: { per_minute: 60, scope: global }\n", file: "a.yaml")
+        #expect(global.rateLimit == PlatformConfig.RateLimit(perMinute: 60, burst: 60, scope: .global))
+        #expect(refusal(base + "rate_limit: { scope: galactic }\n")?.contains("must be instance or global") == true)
+    }
+
     @Test func processingCanBePaused() throws {
         let paused = try loader.parse(yaml: "platform: held\nsecret_env: \(Fixtures.secretEnv)\nprocessing: paused\n", file: "held.yaml")
         #expect(paused.processing == .paused)

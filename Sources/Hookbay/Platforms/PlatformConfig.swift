@@ -79,14 +79,26 @@ public struct PlatformConfig: Sendable, Equatable {
 
     /// Token-bucket settings.
     public struct RateLimit: Sendable, Equatable {
+        /// Where the bucket is kept.
+        public enum Scope: String, Sendable, CaseIterable {
+            /// In each process: N gateways admit N times the rate (the default).
+            case instance
+            /// In Redis, shared by every gateway on it (taken in the enqueue script); on the embedded queue, the
+            /// one process's bucket.
+            case global
+        }
+
         /// Sustained rate. Default 100 per minute.
         public var perMinute: Int
         /// Bucket size: how many may arrive at once after a quiet spell. Default = `perMinute`.
         public var burst: Int
+        /// Default ``Scope/instance``.
+        public var scope: Scope
 
-        public init(perMinute: Int = 100, burst: Int? = nil) {
+        public init(perMinute: Int = 100, burst: Int? = nil, scope: Scope = .instance) {
             self.perMinute = perMinute
             self.burst = burst ?? perMinute
+            self.scope = scope
         }
     }
 

@@ -4,12 +4,20 @@ extension PlatformFileParser {
     /// `rate_limit:`, `retry:` and `dedup_ttl_hours`; what is not given keeps the model's default.
     func readLimits(_ fields: [String: Node], into config: inout PlatformConfig, _ reader: inout YAMLFieldReader) {
         if let node = fields["rate_limit"], let sub = reader.mapping(node, key: "rate_limit") {
-            let r = reader.fields(of: sub, allowed: ["per_minute", "burst"], path: "rate_limit")
+            let r = reader.fields(of: sub, allowed: ["per_minute", "burst", "scope"], path: "rate_limit")
             var perMinute = PlatformConfig.RateLimit().perMinute
             var burst: Int?
+            var scope = PlatformConfig.RateLimit().scope
             if let n = r["per_minute"], let v = reader.int(n, key: "rate_limit.per_minute", range: 1...60_000_000) { perMinute = v }
             if let n = r["burst"], let v = reader.int(n, key: "rate_limit.burst", range: 1...60_000_000) { burst = v }
-            config.rateLimit = .init(perMinute: perMinute, burst: burst)
+            if let n = r["scope"], let text = reader.string(n, key: "rate_limit.scope") {
+                if let value = PlatformConfig.RateLimit.Scope(rawValue: text) {
+                    scope = value
+                } else {
+                    reader.add("rate_limit.scope", n, "must be instance or global, not '\(text)'")
+                }
+            }
+            config.rateLimit = .init(perMinute: perMinute, burst: burst, scope: scope)
         }
 
         if let node = fields["retry"], let sub = reader.mapping(node, key: "retry") {

@@ -107,7 +107,8 @@ final class EnqueueBatcher: Sendable {
                 let size = pending.event.envelope.readableBytes
                 if batch.isEmpty
                     || (batch.count < Self.maxBatch && bytes + size <= Self.maxBatchBytes
-                        && pending.event.platform == first.event.platform && pending.ttlSeconds == first.ttlSeconds)
+                        && pending.event.platform == first.event.platform && pending.ttlSeconds == first.ttlSeconds
+                        && pending.event.sharedRateLimit == first.event.sharedRateLimit)
                 {
                     batch.append(pending)
                     bytes += size

@@ -96,6 +96,9 @@ public final class InMemoryWebhookQueue: WebhookQueue {
         }
     }
 
+    /// One process: the receiver's own bucket is the global one.
+    public var sharesRateLimits: Bool { false }
+
     public func enqueue(_ event: QueuedEvent, ttlSeconds: Int) async throws(QueueError) -> EnqueueResult {
         self.enqueueNow(event, ttlSeconds: ttlSeconds)
     }

@@ -21,6 +21,9 @@ public struct QueueKeys: Sendable, Equatable {
     /// `webhooks:interrupted:{platform}`: hash of entry id → deliveries of it, processed alone after its consumer
     /// stopped without settling it, that did not settle either (each crashed, was killed or hung its worker).
     public var interrupted: String { "webhooks:interrupted:{\(platform)}" }
+    /// `webhooks:ratelimit:{platform}`: the platform's shared token bucket (`rate_limit.scope: global`), a hash of
+    /// `tokens` and `at` (Unix ms of the last take), gone once it would be full again.
+    public var rateLimit: String { "webhooks:ratelimit:{\(platform)}" }
     /// `webhook:hash:{platform}:<event_id>`: dedup marker holding the stream id, with the platform's TTL.
     public func dedup(eventID: String) -> String { "webhook:hash:{\(platform)}:\(eventID)" }
 }

@@ -17,6 +17,9 @@ public struct QueuedEvent: Sendable, Equatable {
     public var payloadPointer: String
     /// The delivery's timestamp as sent (may be empty).
     public var timestamp: String
+    /// The platform's `rate_limit.scope: global` bucket, when the queue keeps it (``WebhookQueue/sharesRateLimits``):
+    /// a token is taken from it in the same step as the enqueue, and without one nothing is queued. Not stored.
+    public var sharedRateLimit: PlatformConfig.RateLimit?
 
     public init(
         eventID: String, platform: String, eventType: CanonicalEventType, sourceEventType: String,

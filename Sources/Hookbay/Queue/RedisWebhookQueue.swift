@@ -76,6 +76,9 @@ public struct RedisWebhookQueue: WebhookQueue {
         }
     }
 
+    /// Shared rate-limit buckets live in Redis, taken by the enqueue script.
+    public var sharesRateLimits: Bool { true }
+
     public func enqueue(_ event: QueuedEvent, ttlSeconds: Int) async throws(QueueError) -> EnqueueResult {
         try await Self.mapping { () async throws in
             if self.replication.replicas > 0 {
@@ -121,12 +124,14 @@ public struct RedisWebhookQueue: WebhookQueue {
     /// The enqueue script's call for `events`, all of one platform.
     static func enqueueCall(_ events: [QueuedEvent], ttlSeconds: Int) -> RedisScriptCall {
         let keys = QueueKeys(platform: events[0].platform)
-        var keyArgs: [RedisArgument] = [.string(keys.incoming)]
-        var args: [RedisArgument] = [.integer(ttlSeconds)]
-        keyArgs.reserveCapacity(1 + events.count)
-        args.reserveCapacity(1 + 8 * events.count)
+        let limit = events[0].sharedRateLimit
+        var keyArgs: [RedisArgument] = [.string(keys.incoming), .string(keys.rateLimit)]
+        var args: [RedisArgument] = [.integer(ttlSeconds), .integer(limit?.burst ?? 0), .integer(limit?.perMinute ?? 0)]
+        keyArgs.reserveCapacity(2 + events.count)
+        args.reserveCapacity(3 + 8 * events.count)
         for event in events {
-            precondition(event.platform == keys.platform, "one enqueue call holds one platform's events")
+            precondition(
+                event.platform == keys.platform && event.sharedRateLimit == limit, "one enqueue call holds one platform's events, under one limit")
             keyArgs.append(.string(keys.dedup(eventID: event.eventID)))
             // The values of `QueuedEvent.fields`, in its order, as the script names them.
             args.append(.string(event.eventID))
@@ -147,8 +152,13 @@ public struct RedisWebhookQueue: WebhookQueue {
         var results: [EnqueueResult] = []
         results.reserveCapacity(count)
         for i in 0..<count {
-            guard let flag = flat[2 * i].int, let id = flat[2 * i + 1].string else { throw QueueError("the enqueue script answered \(reply)") }
-            results.append(flag == 1 ? .accepted(streamID: id) : .duplicate(streamID: id))
+            let value = flat[2 * i + 1]
+            switch (flat[2 * i].int, value.string, value.int) {
+            case (1, let id?, _): results.append(.accepted(streamID: id))
+            case (0, let id?, _): results.append(.duplicate(streamID: id))
+            case (2, _, let wait?): results.append(.rateLimited(retryAfterMilliseconds: max(0, wait)))
+            default: throw QueueError("the enqueue script answered \(reply)")
+            }
         }
         return results
     }

@@ -6,6 +6,9 @@ public enum EnqueueResult: Sendable, Equatable {
     case accepted(streamID: String)
     /// Seen within the dedup TTL; nothing was added. `streamID` is where the first copy went.
     case duplicate(streamID: String?)
+    /// The platform's shared rate-limit bucket (``QueuedEvent/sharedRateLimit``) had no token: nothing was added;
+    /// one is back after this many milliseconds.
+    case rateLimited(retryAfterMilliseconds: Int)
 }
 
 /// Queue depth of one platform.
@@ -35,6 +38,9 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
 
 /// The durable queue between receiving and processing: Redis Streams, or the embedded in-process stand-in.
 public protocol WebhookQueue: Sendable {
+    /// Whether the queue keeps `rate_limit.scope: global` buckets itself, shared by every process on it (Redis); when
+    /// not (the embedded queue, one process), the receiver's in-process bucket is the global one.
+    var sharesRateLimits: Bool { get }
     /// Whether an accepted event survives this process (Redis) or not (embedded).
     var isDurable: Bool { get }
     /// A short name for logs and `/readyz` (`redis`, `embedded`).

@@ -76,7 +76,10 @@ public struct AdminRoutes: Sendable {
                 "adapter": .string(c.adapter),
                 "adapter_version": .string(platform.adapter.plugin.version),
                 "signature_scheme": .string(c.signature.scheme.rawValue),
-                "rate_limit": .object(["per_minute": .number(String(c.rateLimit.perMinute)), "burst": .number(String(c.rateLimit.burst))]),
+                "rate_limit": .object([
+                    "per_minute": .number(String(c.rateLimit.perMinute)), "burst": .number(String(c.rateLimit.burst)),
+                    "scope": .string(c.rateLimit.scope.rawValue),
+                ]),
                 "secrets": .array(c.secrets.map { .string($0.source) }),
                 "source_file": .string(c.sourceFile),
                 "last_error": error,

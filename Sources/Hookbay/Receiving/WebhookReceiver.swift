@@ -106,6 +106,11 @@ public struct WebhookReceiver: Sendable {
             self.metrics.record(.duplicate, platform: platform)
             logger.debug("duplicate", metadata: ["platform": .string(platform), "event_id": .string(event.eventID)])
             return .success(.duplicate(eventID: event.eventID))
+        case .success(.rateLimited(let wait)):
+            let error = WebhookError.rateLimited(platform, retryAfterSeconds: max(1, (wait + 999) / 1000))
+            self.countRefusal(error, platform: platform)
+            self.refusals.record(error, platform: platform, logger: logger)
+            return .failure(error)
         }
     }
 
@@ -134,7 +139,9 @@ public struct WebhookReceiver: Sendable {
             throw .invalidSignature(error)
         }
 
-        if case .denied(let wait) = self.rateLimiter.admit(platform: platform.id, limit: platform.rateLimit) {
+        // A global limit on a shared queue is taken by the queue, in the enqueue's own step; otherwise here.
+        let sharedRateLimit = platform.rateLimit.scope == .global && self.queue.sharesRateLimits ? platform.rateLimit : nil
+        if sharedRateLimit == nil, case .denied(let wait) = self.rateLimiter.admit(platform: platform.id, limit: platform.rateLimit) {
             throw .rateLimited(platform.id, retryAfterSeconds: max(1, Int((wait + 999_999_999) / 1_000_000_000)))
         }
 
@@ -171,7 +178,7 @@ public struct WebhookReceiver: Sendable {
                 throw .adapterUnavailable(message)
             }
         }
-        let event = QueuedEvent(
+        var event = QueuedEvent(
             eventID: eventID,
             platform: platform.id,
             eventType: envelope.eventType,
@@ -181,6 +188,7 @@ public struct WebhookReceiver: Sendable {
             payloadPointer: envelope.payloadPointer,
             timestamp: envelope.timestamp
         )
+        event.sharedRateLimit = sharedRateLimit
         return .enqueue(event, ttlSeconds: platform.dedupTTLSeconds)
     }
 }

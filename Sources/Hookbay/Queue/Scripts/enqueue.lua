@@ -1,17 +1,50 @@
+-- Dedup + enqueue of one platform's events, and (when asked) a token from its shared rate-limit bucket for each.
+-- KEYS: 1 the stream, 2 the rate-limit bucket (a hash, read only when ARGV[2] > 0), 3.. one dedup key per event.
+-- ARGV: 1 dedup TTL (s), 2 bucket size (0: no shared limit), 3 refill per minute, then 8 values per event.
+-- Answers two values per event: 1, entry id (accepted); 0, first copy's id (duplicate); 2, ms until a token is back
+-- (rate-limited: nothing written). A token is taken before the dedup check, as the in-process bucket does.
 local out = {}
-for i = 2, #KEYS do
-  local a = (i - 2) * 8 + 1
-  local id = redis.call('XADD', KEYS[1], '*', 'event_id', ARGV[a + 1], 'platform', ARGV[a + 2], 'event_type', ARGV[a + 3],
-    'source_event_type', ARGV[a + 4], 'received_at', ARGV[a + 5], 'payload_pointer', ARGV[a + 6], 'timestamp', ARGV[a + 7],
-    'envelope', ARGV[a + 8])
-  local first = redis.call('SET', KEYS[i], id, 'NX', 'GET', 'EX', ARGV[1])
-  if first then
-    redis.call('XDEL', KEYS[1], id)
-    out[#out + 1] = 0
-    out[#out + 1] = first
+local burst = tonumber(ARGV[2])
+local perMs = tonumber(ARGV[3]) / 60000
+local tokens, now
+if burst > 0 then
+  -- Milliseconds: 13 digits, exact in a Lua number and in its text form (14 significant digits).
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local b = redis.call('HMGET', KEYS[2], 'tokens', 'at')
+  tokens = tonumber(b[1])
+  local at = tonumber(b[2])
+  if tokens == nil or at == nil then
+    tokens = burst
   else
-    out[#out + 1] = 1
-    out[#out + 1] = id
+    -- A smaller bucket (the file changed) clamps what is left; a server's clock may step back.
+    tokens = math.min(burst, tokens + math.max(0, now - at) * perMs)
   end
+end
+for i = 3, #KEYS do
+  local a = (i - 3) * 8 + 3
+  if burst > 0 and tokens < 1 then
+    out[#out + 1] = 2
+    out[#out + 1] = math.ceil((1 - tokens) / perMs)
+  else
+    if burst > 0 then tokens = tokens - 1 end
+    local id = redis.call('XADD', KEYS[1], '*', 'event_id', ARGV[a + 1], 'platform', ARGV[a + 2], 'event_type', ARGV[a + 3],
+      'source_event_type', ARGV[a + 4], 'received_at', ARGV[a + 5], 'payload_pointer', ARGV[a + 6], 'timestamp', ARGV[a + 7],
+      'envelope', ARGV[a + 8])
+    local first = redis.call('SET', KEYS[i], id, 'NX', 'GET', 'EX', ARGV[1])
+    if first then
+      redis.call('XDEL', KEYS[1], id)
+      out[#out + 1] = 0
+      out[#out + 1] = first
+    else
+      out[#out + 1] = 1
+      out[#out + 1] = id
+    end
+  end
+end
+if burst > 0 then
+  redis.call('HSET', KEYS[2], 'tokens', tostring(tokens), 'at', tostring(now))
+  -- Gone once it would be full again anyway.
+  redis.call('PEXPIRE', KEYS[2], math.ceil(burst / perMs) + 1000)
 end
 return out
