@@ -49,10 +49,10 @@ public final class RedisServerProcess: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
-        // Wait until it answers.
+        // Wait until it answers: up to 20 s, for a machine busy compiling (a replica syncing answers LOADING meanwhile).
         let client = RedisClient(configuration: .init(port: port, reconnectBackoff: .zero), logger: Fixtures.logger)
         defer { client.shutdown() }
-        for _ in 0..<100 {
+        for _ in 0..<400 {
             if (try? await client.ping()) != nil { return }
             try await Task.sleep(for: .milliseconds(50))
         }

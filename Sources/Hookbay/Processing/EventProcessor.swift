@@ -68,7 +68,7 @@ public struct EventProcessor: Sendable {
             do throws(ContentStoreError) {
                 let outcomes = try await self.store.apply(ready.map(\.application))
                 applied = zip(ready, outcomes).map { ($0.index, $0.application.platform, $1) }
-            } catch .refused {
+            } catch .refused, .failed {
                 var unavailable: ContentStoreError?
                 for (index, platform, application) in ready {
                     if let unavailable {
@@ -79,12 +79,15 @@ public struct EventProcessor: Sendable {
                         applied.append((index, application.platform, try await self.store.apply([application])[0]))
                     } catch .refused(let reason) {
                         failed.append((index, platform, .refused(reason)))
+                    } catch .failed(let reason) {
+                        failed.append((index, platform, .adapter(.retryable("content database: \(reason)"))))
                     } catch {
                         unavailable = error
                         outcomes[index] = .storeUnavailable(reason: error.description)
                     }
                 }
             } catch {
+                // Unavailable, or refusing this process (credentials changed under it): nothing is the events' fault.
                 self.logger.warning("content database unavailable; the batch stays pending", metadata: ["error": .string(error.description)])
                 for (index, _, _) in ready { outcomes[index] = .storeUnavailable(reason: error.description) }
             }

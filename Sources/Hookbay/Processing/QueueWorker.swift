@@ -56,6 +56,9 @@ public struct QueueWorker: Service, Sendable {
         var resumed = false
         var lastClaim = ContinuousClock.now - self.configuration.claimInterval
         var failures = 0
+        // Entries this worker holds that met a content database outage: taken again first, as they were (a batch, or
+        // suspects), once it is back; meanwhile nothing new is read.
+        var held: StoreOutage?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let platforms = self.processor.platforms.processingIDs
             guard !platforms.isEmpty else {
@@ -66,6 +69,14 @@ public struct QueueWorker: Service, Sendable {
                 continue
             }
             do {
+                if let outage = held {
+                    held = nil
+                    if outage.suspects {
+                        try await self.settleSuspects(outage.entries)
+                    } else {
+                        try await self.settle(outage.entries)
+                    }
+                }
                 if !resumed {
                     try await self.queue.prepare(platforms: platforms)
                     // Own pending entries first: what this consumer read before a crash or restart. One pass: any
@@ -105,38 +116,66 @@ public struct QueueWorker: Service, Sendable {
                     block: self.configuration.blockFor)
                 try await self.settle(fresh)
                 failures = 0
+            } catch let outage as StoreOutage {
+                failures += 1
+                let wait = Self.backoff(failures: failures)
+                self.logger.warning(
+                    "content database unavailable; worker holds its entries and retries",
+                    metadata: [
+                        "error": .string(outage.reason), "entries": .stringConvertible(outage.entries.count), "wait": .stringConvertible(wait),
+                    ])
+                held = outage
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             } catch {
                 failures += 1
-                let wait = Duration.milliseconds(min(5000, 100 * (1 << min(failures, 6))))
-                let what = error is ContentStoreError ? "content database unavailable" : "queue unavailable"
-                self.logger.warning("\(what); worker retries", metadata: ["error": .string("\(error)"), "wait": .stringConvertible(wait)])
+                let wait = Self.backoff(failures: failures)
+                self.logger.warning("queue unavailable; worker retries", metadata: ["error": .string("\(error)"), "wait": .stringConvertible(wait)])
                 resumed = false
-                try? await Task.sleep(for: wait)
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             }
         }
         self.logger.info("worker stopped")
     }
 
+    /// 100 ms doubling to 5 s.
+    static func backoff(failures: Int) -> Duration {
+        .milliseconds(min(5000, 100 * (1 << min(failures, 6))))
+    }
+
+    /// Entries left pending by a content database outage, to take again once it is back: a batch, or suspects (which
+    /// stay suspects, processed alone). Their attempts and interruptions are not counted.
+    struct StoreOutage: Error {
+        var entries: [StreamEntry]
+        var suspects: Bool
+        var reason: String
+    }
+
     /// Settles a read's entries as one batch (one database transaction, one acknowledgement per platform). Throws
-    /// when the content database is unavailable: the entries stay pending, and the worker backs off, then resumes
-    /// from its own pending entries.
-    private func settle(_ entries: [StreamEntry]) async throws(ContentStoreError) {
+    /// ``StoreOutage`` with the entries the content database could not take: they stay pending, this worker holds
+    /// them, backs off and tries them again.
+    private func settle(_ entries: [StreamEntry]) async throws(StoreOutage) {
         guard !entries.isEmpty else { return }
-        for outcome in await self.processor.handle(batch: entries) {
-            if case .storeUnavailable(let reason) = outcome { throw .unavailable(reason) }
+        var unsettled: [StreamEntry] = []
+        var reason = ""
+        for (entry, outcome) in zip(entries, await self.processor.handle(batch: entries)) {
+            if case .storeUnavailable(let why) = outcome {
+                unsettled.append(entry)
+                reason = why
+            }
         }
+        if !unsettled.isEmpty { throw StoreOutage(entries: unsettled, suspects: false, reason: reason) }
     }
 
     /// Settles entries some consumer was given and never settled (its process crashed, was killed or hung), one at a
     /// time: one of them may be what crashed it, and alone it takes no batch mate down with it again. Each is counted
     /// as interrupted until it settles; the ones interrupted least go first (innocent batch mates before the likely
     /// culprit), and one interrupted `retry.max_deliveries` times is dead-lettered without reaching its adapter again.
-    /// Suspects take turns across the process's workers (``SuspectLane``): a crash interrupts one of them only.
+    /// Suspects take turns across the process's workers (``AsyncLane/suspects``): a crash interrupts one of them only.
     private func settleSuspects(_ entries: [StreamEntry]) async throws {
         guard !entries.isEmpty else { return }
         let counts = try await self.queue.interruptions(entries)
         let ordered = zip(entries, counts).enumerated().sorted { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }.map(\.element)
-        for (entry, interrupted) in ordered {
+        for (position, (entry, interrupted)) in ordered.enumerated() {
             guard !Task.isShuttingDownGracefully else { return }
             let limit = self.processor.platforms.processingPlatform(entry.platform)?.config.retry.maxDeliveries ?? RetryPolicy().maxDeliveries
             if interrupted >= limit {
@@ -144,7 +183,7 @@ public struct QueueWorker: Service, Sendable {
                 continue
             }
             let (queue, processor) = (self.queue, self.processor)
-            let unavailable = try await SuspectLane.shared.run { () async throws(QueueError) -> String? in
+            let unavailable = try await AsyncLane.suspects.run { () async throws(QueueError) -> String? in
                 try await queue.beginSuspectDelivery(entry)
                 switch await processor.handle(batch: [entry])[0] {
                 case .leftPending:
@@ -158,7 +197,9 @@ public struct QueueWorker: Service, Sendable {
                 }
                 return nil
             }
-            if let unavailable { throw ContentStoreError.unavailable(unavailable) }
+            if let unavailable {
+                throw StoreOutage(entries: ordered[position...].map(\.0), suspects: true, reason: unavailable)
+            }
         }
     }
 }

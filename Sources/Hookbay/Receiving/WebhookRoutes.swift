@@ -124,7 +124,9 @@ public struct WebhookRoutes: Sendable {
     func content(platform: String, contentID: String) async throws -> Response {
         let record: ContentRecord?
         do {
-            record = try await self.store.content(platform: platform, contentID: contentID)
+            // An id no store keeps is not there (PostgreSQL would refuse the NUL in the query itself).
+            let storable = !contentID.utf8.contains(0) && contentID.utf8.count <= ContentApplication.maxIDBytes
+            record = storable ? try await self.store.content(platform: platform, contentID: contentID) : nil
         } catch {
             throw WebhookError(.serviceUnavailable, .internalError, "cannot read the content database", retryAfterSeconds: 5)
         }

@@ -9,12 +9,23 @@ public enum ContentStoreError: Error, Sendable, Equatable, CustomStringConvertib
     /// The server refuses this process: its credentials, its database or its permissions. Fatal at start; while
     /// running (a password rotated under it), events wait as for an outage.
     case misconfigured(String)
+    /// The server refused the statement for a reason that is neither the data's nor an outage's (an unexpected
+    /// SQLSTATE): the event is retried with its platform's policy, then dead-lettered.
+    case failed(String)
+
+    /// The reason alone, without the case's words.
+    public var reason: String {
+        switch self {
+        case .unavailable(let reason), .refused(let reason), .misconfigured(let reason), .failed(let reason): reason
+        }
+    }
 
     public var description: String {
         switch self {
         case .unavailable(let reason): "content database unavailable: \(reason)"
         case .refused(let reason): "content database refused the event: \(reason)"
         case .misconfigured(let reason): "content database refuses this process: \(reason)"
+        case .failed(let reason): "content database failed the event: \(reason)"
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where the content database is, as `--database` gives it: a SQLite file (a path, or `sqlite:PATH`) or a PostgreSQL
-/// server (`postgres://user:password@host:port/database?sslmode=disable|prefer|require`).
+/// server (`postgres://user:password@host:port/database?sslmode=MODE`).
 public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     /// A SQLite file, created when missing.
     case sqlite(path: String)
@@ -37,16 +37,20 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A PostgreSQL server and database to connect to.
-public struct PostgresLocation: Sendable, Equatable {
-    /// How the connection is encrypted (libpq's `sslmode`, reduced to what the client does).
+/// A PostgreSQL server and database to connect to. Printed, dumped or reflected, it never shows its password.
+public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// How the connection is encrypted: libpq's `sslmode`, with libpq's meanings.
     public enum TLSMode: String, Sendable, Equatable, CaseIterable {
         /// Plain TCP.
         case disable
-        /// TLS when the server offers it (the default, as libpq's).
+        /// TLS when the server offers it, its certificate not verified (the default, as libpq's).
         case prefer
-        /// TLS or no connection; the server's certificate is verified.
+        /// TLS or no connection, the certificate not verified.
         case require
+        /// TLS, the certificate verified against the system's trusted authorities, not its host name.
+        case verifyCA = "verify-ca"
+        /// TLS, the certificate and its host name verified.
+        case verifyFull = "verify-full"
     }
 
     public var host: String
@@ -87,15 +91,15 @@ public struct PostgresLocation: Sendable, Equatable {
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
-                switch item.value ?? "" {
-                case "disable": tls = .disable
-                case "allow", "prefer": tls = .prefer
-                case "require", "verify-ca", "verify-full": tls = .require
-                default:
-                    throw DatabaseLocationError("sslmode must be disable, prefer or require, not '\(item.value ?? "")'")
+                let value = item.value ?? ""
+                guard let mode = TLSMode(rawValue: value == "allow" ? "prefer" : value) else {
+                    throw DatabaseLocationError("sslmode must be disable, prefer, require, verify-ca or verify-full")
                 }
+                tls = mode
             default:
-                throw DatabaseLocationError("unknown postgres:// URL parameter '\(item.name)' (only sslmode is read)")
+                // Not named: with an unencoded '?' in the password, the "parameter" is part of the password.
+                throw DatabaseLocationError(
+                    "a postgres:// URL takes one parameter, sslmode (percent-encode '?', '#', '@' and '/' in a password)")
             }
         }
         self.host = host
@@ -105,6 +109,10 @@ public struct PostgresLocation: Sendable, Equatable {
         self.database = database.isEmpty ? username : database
         self.tls = tls
     }
+
+    public var description: String { self.displayAddress }
+    public var debugDescription: String { self.displayAddress }
+    public var customMirror: Mirror { Mirror(self, children: ["address": self.displayAddress]) }
 
     /// `postgres://user@host:port/database`: no password.
     public var displayAddress: String {

@@ -25,32 +25,31 @@ public final class PostgresContentStore: ContentStore, Service {
     private let connectionConfiguration: PostgresConnection.Configuration
     private let logger: Logger
     private let prepared = Atomic<Bool>(false)
+    private let preparation = AsyncLane()
+
+    /// Server-side bounds on every session, so that a lock held elsewhere or a stalled statement fails (and the
+    /// events wait in the queue) instead of holding a worker and its open transaction for ever.
+    static let sessionLimits: [(String, String)] = [
+        ("statement_timeout", "30000"), ("lock_timeout", "10000"), ("idle_in_transaction_session_timeout", "60000"),
+    ]
 
     /// A store on `location`, with at most `poolSize` connections; nothing connects before ``run()``. Throws when
     /// the TLS context `sslmode` asks for cannot be made.
     public init(location: PostgresLocation, poolSize: Int, logger: Logger) throws {
-        let tls: PostgresClient.Configuration.TLS =
-            switch location.tls {
-            case .disable: .disable
-            case .prefer: .prefer(.makeClientConfiguration())
-            case .require: .require(.makeClientConfiguration())
-            }
+        let tls = location.tls.configuration
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
-            database: location.database, tls: tls)
+            database: location.database, tls: tls.map { location.tls == .prefer ? .prefer($0) : .require($0) } ?? .disable)
         configuration.options.maximumConnections = max(1, poolSize)
         configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = Self.sessionLimits
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let connectionTLS: PostgresConnection.Configuration.TLS =
-            switch location.tls {
-            case .disable: .disable
-            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            }
+        let context = try tls.map { try NIOSSLContext(configuration: $0) }
         var connectionConfiguration = PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
-            database: location.database, tls: connectionTLS)
+            database: location.database, tls: context.map { location.tls == .prefer ? .prefer($0) : .require($0) } ?? .disable)
         connectionConfiguration.options.connectTimeout = .seconds(5)
+        connectionConfiguration.options.additionalStartupParameters = Self.sessionLimits
         self.connectionConfiguration = connectionConfiguration
         var logger = logger
         logger[metadataKey: "database"] = .string(location.displayAddress)
@@ -62,22 +61,30 @@ public final class PostgresContentStore: ContentStore, Service {
         await self.client.run()
     }
 
+    /// Migrates once per process: the process's workers call it together, and take turns (the first does the work).
     public func prepare(timeout: Duration, logger: Logger) async throws(ContentStoreError) {
-        guard !self.prepared.load(ordering: .acquiring) else { return }
-        let deadline = ContinuousClock.now + timeout
-        var attempt = 0
-        while true {
-            do {
-                try await self.migrate()
-                self.prepared.store(true, ordering: .releasing)
-                return
-            } catch .unavailable(let reason) where ContinuousClock.now < deadline && !Task.isCancelled && !Task.isShuttingDownGracefully {
-                attempt += 1
-                let wait = Duration.milliseconds(min(5_000, 250 * (1 << min(attempt, 5))))
-                logger.warning(
-                    "content database unavailable; migrations wait for it",
-                    metadata: ["error": .string(reason), "wait": .stringConvertible(wait)])
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+        try await self.preparation.run { () async throws(ContentStoreError) in
+            guard !self.prepared.load(ordering: .acquiring) else { return }
+            let deadline = ContinuousClock.now + timeout
+            var attempt = 0
+            while true {
+                do throws(ContentStoreError) {
+                    try await self.migrate()
+                    self.prepared.store(true, ordering: .releasing)
+                    return
+                } catch .unavailable(let reason) where ContinuousClock.now < deadline && !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    attempt += 1
+                    let wait = Duration.milliseconds(min(5_000, 250 * (1 << min(attempt, 5))))
+                    logger.warning(
+                        "content database unavailable; migrations wait for it",
+                        metadata: ["error": .string(reason), "wait": .stringConvertible(wait)])
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+                } catch .unavailable(let reason) {
+                    throw .unavailable(reason)
+                } catch {
+                    // Anything but an outage, while creating the schema, is this deployment's to fix.
+                    throw .misconfigured(error.reason)
+                }
             }
         }
     }
@@ -107,6 +114,11 @@ public final class PostgresContentStore: ContentStore, Service {
     }
 
     private static func migrate(on connection: PostgresConnection, logger: Logger) async throws {
+        // Text is UTF-8 everywhere else: a database in another encoding would refuse characters SQLite keeps.
+        for try await encoding in try await connection.query("SHOW server_encoding", logger: logger).decode(String.self)
+        where encoding.uppercased() != "UTF8" {
+            throw ContentStoreError.misconfigured("the database's encoding is \(encoding), not UTF8 (CREATE DATABASE ... ENCODING 'UTF8')")
+        }
         try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
         try await connection.query(
             """
@@ -211,10 +223,16 @@ public final class PostgresContentStore: ContentStore, Service {
         }
     }
 
-    /// A platform and an id (of a delivery, or of content).
+    /// A platform and an id (of a delivery, or of content), compared byte by byte as PostgreSQL compares them (Swift's
+    /// `String` equality would merge canonically equivalent ids the server keeps apart).
     struct DeliveryKey: Hashable {
-        var platform: String
-        var id: String
+        var platform: [UInt8]
+        var id: [UInt8]
+
+        init(platform: String, id: String) {
+            self.platform = Array(platform.utf8)
+            self.id = Array(id.utf8)
+        }
     }
 
     /// `0..<count` cut into consecutive ranges in which no key repeats.
@@ -237,42 +255,21 @@ public final class PostgresContentStore: ContentStore, Service {
 
     /// One multi-row upsert: insert, or update only when the event is not older than the one that made the row.
     static func upsert(_ rows: ArraySlice<(event: ContentApplication, update: ContentUpdate)>, now: Int64) -> PostgresQuery {
-        var sql = """
-            INSERT INTO content (platform, content_id, title, content_type, status, attributes, first_seen_at,
-                                 updated_at, event_time, last_event_id, last_event_type)
-            VALUES
-            """
         var binds = PostgresBindings(capacity: rows.count * 11)
-        for (row, (event, update)) in rows.enumerated() {
-            let first = row * 11
-            sql += row == 0 ? " " : ", "
-            sql += "(" + (1...11).map { "$\(first + $0)" }.joined(separator: ", ") + ")"
+        for (event, update) in rows {
             binds.append(event.platform)
             binds.append(update.contentID)
             binds.append(update.title)
             binds.append(update.contentType)
-            binds.append(update.action == .remove ? ContentRecord.Status.removed.rawValue : ContentRecord.Status.active.rawValue)
-            binds.append(update.attributes.map { String(decoding: CanonicalJSON.encode(.object($0)), as: UTF8.self) })
+            binds.append(update.storedStatus)
+            binds.append(update.storedAttributes)
             binds.append(now)
             binds.append(now)
             binds.append(event.eventTime)
             binds.append(event.eventID)
             binds.append(event.eventType)
         }
-        sql += """
-
-            ON CONFLICT (platform, content_id) DO UPDATE SET
-                title = COALESCE(excluded.title, content.title),
-                content_type = COALESCE(excluded.content_type, content.content_type),
-                status = excluded.status,
-                attributes = COALESCE(excluded.attributes, content.attributes),
-                updated_at = excluded.updated_at,
-                event_time = excluded.event_time,
-                last_event_id = excluded.last_event_id,
-                last_event_type = excluded.last_event_type
-            WHERE excluded.event_time >= content.event_time
-            """
-        return PostgresQuery(unsafeSQL: sql, binds: binds)
+        return PostgresQuery(unsafeSQL: ContentApplication.upsertSQL(rows: rows.count, placeholder: { "$\($0)" }), binds: binds)
     }
 
     public func content(platform: String, contentID: String) async throws(ContentStoreError) -> ContentRecord? {
@@ -366,12 +363,15 @@ public final class PostgresContentStore: ContentStore, Service {
         }
     }
 
-    /// What an error means for the caller. The server's SQLSTATE classes for the data itself (22 data exception, 23
-    /// integrity, 54 limit exceeded) are refusals; those for this process's credentials, database or rights (28, 3D,
-    /// 42501) and a TLS or authentication method the client cannot do are misconfigurations; everything else
-    /// (connection lost, server starting or shutting down, out of resources, serialisation failures and deadlocks,
-    /// an open circuit while the pool cannot connect) is an outage. Messages carry the server's words, never the
-    /// statement's values (the server's detail field, which may quote them, is left out).
+    /// What an error means for the caller, by the server's SQLSTATE class. The data itself (22 data exception, 23
+    /// integrity, 54 limit exceeded): a refusal. This process's credentials, database or rights (28, 3D, 42501), or a
+    /// TLS or authentication method it cannot do: a misconfiguration. Only the transient classes are an outage:
+    /// connection (08), rollback (40: serialisation failures, deadlocks), resources (53), operator intervention (57:
+    /// shutdown, restart, a cancelled statement), lock not available (55P03), read-only transaction (25006, a replica
+    /// after failover), system I/O (58), and anything before the server answered (no connection, a lost one, an open
+    /// circuit while the pool cannot connect). Any other server error is ``ContentStoreError/failed(_:)``: retried
+    /// with the platform's policy, then dead-lettered. Messages carry the server's words, never the statement's values
+    /// (the server's detail field, which may quote them, is left out).
     static func classify(_ error: any Error) -> ContentStoreError {
         if let error = error as? ContentStoreError { return error }
         if let error = error as? PostgresTransactionError {
@@ -379,18 +379,37 @@ public final class PostgresContentStore: ContentStore, Service {
             guard let cause = error.beginError ?? error.closureError ?? error.commitError else { return .unavailable("transaction failed") }
             return Self.classify(cause)
         }
+        if error is NIOSSLError { return .misconfigured("TLS: \(error)") }
         guard let error = error as? PSQLError else { return .unavailable(String(describing: error)) }
         switch error.code {
         case .server:
             let state = error.serverInfo?[.sqlState] ?? "?????"
             let text = "\(error.serverInfo?[.message] ?? "server error") (SQLSTATE \(state))"
-            if state.hasPrefix("22") || state.hasPrefix("23") || state.hasPrefix("54") { return .refused(text) }
-            if state.hasPrefix("28") || state.hasPrefix("3D") || state == "42501" { return .misconfigured(text) }
-            return .unavailable(text)
-        case .sslUnsupported, .unsupportedAuthMechanism, .authMechanismRequiresPassword, .saslError:
-            return .misconfigured("\(error.code)")
+            let transient = ["08", "40", "53", "57", "58"].contains(String(state.prefix(2))) || ["55P03", "25006"].contains(state)
+            if transient { return .unavailable(text) }
+            if ["22", "23", "54"].contains(String(state.prefix(2))) { return .refused(text) }
+            if ["28", "3D"].contains(String(state.prefix(2))) || state == "42501" { return .misconfigured(text) }
+            return .failed(text)
+        case .sslUnsupported, .failedToAddSSLHandler, .receivedUnencryptedDataAfterSSLRequest, .unsupportedAuthMechanism,
+            .authMechanismRequiresPassword, .saslError:
+            return .misconfigured(error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)")
         default:
+            if let underlying = error.underlying, underlying is NIOSSLError { return .misconfigured("TLS: \(underlying)") }
             return .unavailable(error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)")
         }
+    }
+}
+
+extension PostgresLocation.TLSMode {
+    /// The client's TLS settings for this mode, with libpq's meanings; `nil` for plain TCP.
+    var configuration: TLSConfiguration? {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch self {
+        case .disable: return nil
+        case .prefer, .require: configuration.certificateVerification = .none
+        case .verifyCA: configuration.certificateVerification = .noHostnameVerification
+        case .verifyFull: break
+        }
+        return configuration
     }
 }

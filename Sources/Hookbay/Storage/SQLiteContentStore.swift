@@ -157,22 +157,7 @@ public final class SQLiteContentStore: ContentStore {
                     INSERT INTO applied_events (platform, delivery_id, event_id, applied_at, updates, applications) VALUES (?, ?, ?, ?, ?, 1)
                     ON CONFLICT (platform, delivery_id) DO UPDATE SET applications = applications + 1
                     """)
-            let upsert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO content (platform, content_id, title, content_type, status, attributes, first_seen_at,
-                                         updated_at, event_time, last_event_id, last_event_type)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (platform, content_id) DO UPDATE SET
-                        title = COALESCE(excluded.title, content.title),
-                        content_type = COALESCE(excluded.content_type, content.content_type),
-                        status = excluded.status,
-                        attributes = COALESCE(excluded.attributes, content.attributes),
-                        updated_at = excluded.updated_at,
-                        event_time = excluded.event_time,
-                        last_event_id = excluded.last_event_id,
-                        last_event_type = excluded.last_event_type
-                    WHERE excluded.event_time >= content.event_time
-                    """)
+            let upsert = try db.cachedStatement(sql: ContentApplication.upsertSQL(rows: 1, placeholder: { _ in "?" }))
             for event in events {
                 guard try Bool.fetchOne(seen, arguments: [event.platform, event.deliveryID]) == nil else {
                     outcomes.append(.alreadyApplied)
@@ -180,12 +165,9 @@ public final class SQLiteContentStore: ContentStore {
                 }
                 try record.execute(arguments: [event.platform, event.deliveryID, event.eventID, now, event.updates.count])
                 for update in event.updates {
-                    let attributes = update.attributes.map { String(decoding: CanonicalJSON.encode(.object($0)), as: UTF8.self) }
-                    let status = update.action == .remove ? ContentRecord.Status.removed : .active
-                    // Insert, or update only when this event is not older than the one that made the row.
                     try upsert.execute(arguments: [
-                        event.platform, update.contentID, update.title, update.contentType, status.rawValue,
-                        attributes, now, now, event.eventTime, event.eventID, event.eventType,
+                        event.platform, update.contentID, update.title, update.contentType, update.storedStatus,
+                        update.storedAttributes, now, now, event.eventTime, event.eventID, event.eventType,
                     ])
                 }
                 outcomes.append(.applied)

@@ -39,7 +39,17 @@ class Applied:
 
 
 def applied(database, platform):
-    """The applied events and content of `platform` (SQLite, read-only)."""
+    """The applied events and content of `platform` (SQLite read-only, or a chaos.postgres.Postgres)."""
+    if not isinstance(database, str):
+        try:
+            rows = [(event_id, int(n)) for event_id, n in
+                    database.query("SELECT event_id, applications FROM applied_events WHERE platform = :'p1'", platform)]
+            contents = {row[0] for row in database.query("SELECT content_id FROM content WHERE platform = :'p1'", platform)}
+        except RuntimeError as error:  # not migrated yet, or the server is down
+            if "does not exist" in str(error) or "connection" in str(error).lower():
+                return Applied()
+            raise
+        return Applied(rows, contents, True)
     if not os.path.exists(database):
         return Applied()
     db = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)

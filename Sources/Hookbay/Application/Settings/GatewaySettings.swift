@@ -52,7 +52,7 @@ public enum GatewaySettings {
     public static let database = GatewaySetting(
         flag: "database", environmentVariable: "HOOKBAY_DATABASE",
         summary:
-            "Content database: a SQLite file path (or sqlite:PATH), or postgres://user:password@host:port/database[?sslmode=disable|prefer|require].",
+            "Content database: a SQLite file path (or sqlite:PATH), or postgres://user:password@host:port/database[?sslmode=MODE].",
         renderDefault: { $0.database.description },
         apply: { text, configuration in
             do throws(DatabaseLocationError) {

@@ -9,7 +9,7 @@ which humans compare between CI runs), then any other module (not starting with 
 import importlib, pkgutil
 
 ORDER = ["worker_kill", "after_commit", "server_kill", "redis_kill", "same_event", "failing_adapter", "poison", "reload",
-         "scale_out"]
+         "scale_out", "scale_out_postgres", "postgres_restart", "global_limit"]
 
 
 def discover():
