@@ -8,12 +8,15 @@ import Testing
 /// nothing lost, nothing applied twice), and a server that refuses the process's credentials stops it with the
 /// server's reason.
 @Suite(.enabled(if: TestStores.backends.contains(.postgres)), .serialized) struct ContentDatabaseOutageTests {
-    @Test func workersWaitOutAPostgresRestart() async throws {
+    /// Short (2 s, under half of --claim-idle: the workers hold their entries) and long (5 s with --claim-idle 2 s:
+    /// held entries are left for the idle claim, which hands them out one at a time).
+    @Test(arguments: [(outage: 2, claimIdle: 60), (outage: 5, claimIdle: 2)])
+    func workersWaitOutAPostgresRestart(_ times: (outage: Int, claimIdle: Int)) async throws {
         let server = try await PostgresServerProcess.started()
         defer { server.stopInBackground() }
         let platform = Fixtures.uniqueID()
         let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: platform, extra: "adapter: netflix")])
-        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil, workers: 2)
+        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil, workers: 2, claimIdle: .seconds(times.claimIdle))
         configuration.database = .postgres(server.location)
         let (app, gateway) = try buildApplication(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
         try await app.test(.live) { client in
@@ -31,7 +34,7 @@ import Testing
             // As a crash: sessions cut, no shutdown checkpoint. Deliveries are still accepted meanwhile.
             try await server.stop(mode: "immediate")
             try await send(10..<30)
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(times.outage))
             let during = try await gateway.queue.stats(platform: platform)
             #expect(during.deadLetter == 0)
             #expect(during.processed == 10)

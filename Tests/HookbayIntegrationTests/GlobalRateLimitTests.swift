@@ -61,6 +61,43 @@ struct GlobalRateLimitTests {
         _ = try await redis.send(["DEL", .string(keys.incoming), .string(keys.rateLimit)])
     }
 
+    /// A duplicate takes no token from a shared bucket; a bucket written by hand with garbage (a negative or infinite
+    /// count, a time in the far future, another type) is started afresh rather than locking the platform out.
+    @Test func duplicatesAndAGarbledBucket() async throws {
+        let platform = Fixtures.uniqueID()
+        let keys = QueueKeys(platform: platform)
+        let dir = try Fixtures.configDirectory([
+            "p.yaml": Fixtures.platformYAML(id: platform, extra: "rate_limit: { per_minute: 1, burst: 2, scope: global }")
+        ])
+        let redis = RedisClient(configuration: try RedisConfiguration(url: TestRedis.url()), logger: Fixtures.logger)
+        defer { redis.shutdown() }
+        func statuses(_ ids: [String]) async throws -> [Int] {
+            // A new gateway each time: nothing remembered in process from the last round.
+            let (app, _) = try buildApplication(
+                configuration: Fixtures.gateway(configDirectory: dir, redisURL: TestRedis.url(), workers: 0), environment: Fixtures.environment,
+                logger: Fixtures.logger)
+            return try await app.test(.live) { client in
+                var codes: [Int] = []
+                for id in ids {
+                    codes.append(
+                        try await ReceiveClient.post(client, platform: platform, body: Fixtures.envelope(platform: platform, contentID: id)).status
+                            .code)
+                }
+                return codes
+            }
+        }
+        #expect(try await statuses(["a", "b", "a", "c"]) == [202, 202, 200, 429])
+        for garbage in [["HSET", keys.rateLimit, "tokens", "-inf", "at", "1"], ["HSET", keys.rateLimit, "tokens", "nan", "at", "1e300"]] {
+            _ = try await redis.send(["DEL", .string(keys.rateLimit)])
+            _ = try await redis.send(garbage.map { .string($0) })
+            #expect(try await statuses(["d-\(garbage[3])"]) == [202], "bucket \(garbage)")
+        }
+        _ = try await redis.send(["DEL", .string(keys.rateLimit)])
+        _ = try await redis.send(["SET", .string(keys.rateLimit), "not a hash"])
+        #expect(try await statuses(["e"]) == [202])
+        _ = try await redis.send(["DEL", .string(keys.incoming), .string(keys.rateLimit)])
+    }
+
     /// With Redis gone, a global limit cannot be taken: deliveries are refused as for any queue outage.
     @Test(.enabled(if: TestRedis.canSpawn)) func aGlobalLimitWithoutRedisIsAQueueOutage() async throws {
         let server = try await RedisServerProcess.started()

@@ -1,10 +1,12 @@
 import NIOCore
 import Synchronization
 
-/// One token bucket per platform, in this process.
+/// One token bucket per platform, in this process; and, for platforms whose bucket is shared in Redis
+/// (`rate_limit.scope: global`), until when it is known to be empty.
 ///
 /// A bucket is created on a platform's first request and kept while its settings stay the same; a changed rate
-/// limit starts a fresh bucket.
+/// limit starts a fresh bucket. A shared bucket found empty stays empty for the wait Redis answered (no gateway can
+/// refill it faster), so deliveries meanwhile are refused here, without a round trip carrying their bodies.
 public final class RateLimiter: Sendable {
     private struct Entry {
         var limit: PlatformConfig.RateLimit
@@ -12,6 +14,8 @@ public final class RateLimiter: Sendable {
     }
 
     private let buckets = Mutex<[String: Entry]>([:])
+    /// Platform → uptime nanoseconds until which its shared bucket has no token.
+    private let sharedEmptyUntil = Mutex<[String: UInt64]>([:])
     private let clock: @Sendable () -> UInt64
 
     /// - Parameter clock: monotonic nanoseconds; the default is the system's uptime clock.
@@ -30,10 +34,33 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// How long `platform`'s shared bucket is still known to be empty, or `nil`.
+    public func sharedBucketWait(platform: String) -> UInt64? {
+        let now = self.clock()
+        return self.sharedEmptyUntil.withLock { until in
+            guard let end = until[platform] else { return nil }
+            guard end > now else {
+                until[platform] = nil
+                return nil
+            }
+            return end - now
+        }
+    }
+
+    /// Notes that `platform`'s shared bucket has no token for `milliseconds` (Redis's answer, at most an hour).
+    public func noteSharedBucketEmpty(platform: String, milliseconds: Int) {
+        let wait = UInt64(min(max(0, milliseconds), 3_600_000)) * 1_000_000
+        let end = self.clock() + wait
+        self.sharedEmptyUntil.withLock { $0[platform] = max($0[platform] ?? 0, end) }
+    }
+
     /// Forgets buckets of platforms no longer served.
     public func retain(platforms: Set<String>) {
         self.buckets.withLock { buckets in
             buckets = buckets.filter { platforms.contains($0.key) }
+        }
+        self.sharedEmptyUntil.withLock { until in
+            until = until.filter { platforms.contains($0.key) }
         }
     }
 }

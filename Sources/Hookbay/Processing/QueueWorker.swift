@@ -72,31 +72,33 @@ public struct QueueWorker: Service, Sendable {
                 if let outage = held {
                     held = nil
                     if outage.suspects {
-                        try await self.settleSuspects(outage.entries)
+                        try await self.settleSuspects(outage.entries, readAt: outage.readAt)
                     } else {
-                        try await self.settle(outage.entries)
+                        try await self.settle(outage.entries, readAt: outage.readAt)
                     }
                 }
                 if !resumed {
                     try await self.queue.prepare(platforms: platforms)
                     // Own pending entries first: what this consumer read before a crash or restart. One pass: any
                     // left over are taken back by the idle claim.
+                    let readAt = ContinuousClock.now
                     let own = try await self.queue.read(
                         platforms: platforms, consumer: self.configuration.consumerName,
                         count: self.configuration.batchSize * 16, pending: true, block: .zero)
-                    try await self.settleSuspects(own)
+                    try await self.settleSuspects(own, readAt: readAt)
                     resumed = true
                 }
                 if ContinuousClock.now - lastClaim >= self.configuration.claimInterval {
                     lastClaim = ContinuousClock.now
                     for platform in platforms {
+                        let readAt = ContinuousClock.now
                         let due = try await self.queue.claimDueRetries(
                             platform: platform, consumer: self.configuration.consumerName,
                             lease: self.configuration.claimIdle, count: self.configuration.batchSize)
                         // Entries that already failed once are suspects too: one of them may crash its worker, and
                         // under a new consumer name (a replaced container) it would otherwise take a batch down
                         // every lease, uncounted.
-                        try await self.settleSuspects(due)
+                        try await self.settleSuspects(due, readAt: readAt)
                         let orphaned = try await self.queue.claimIdle(
                             platform: platform, consumer: self.configuration.consumerName,
                             minIdle: self.configuration.claimIdle, count: self.configuration.batchSize)
@@ -107,14 +109,15 @@ public struct QueueWorker: Service, Sendable {
                                     "platform": .string(platform), "count": .stringConvertible(orphaned.count),
                                 ])
                         }
-                        try await self.settleSuspects(orphaned)
+                        try await self.settleSuspects(orphaned, readAt: readAt)
                     }
                 }
+                let readAt = ContinuousClock.now
                 let fresh = try await self.queue.read(
                     platforms: platforms, consumer: self.configuration.consumerName,
                     count: self.configuration.batchSize, pending: false,
                     block: self.configuration.blockFor)
-                try await self.settle(fresh)
+                try await self.settle(fresh, readAt: readAt)
                 failures = 0
             } catch let outage as StoreOutage {
                 failures += 1
@@ -124,7 +127,15 @@ public struct QueueWorker: Service, Sendable {
                     metadata: [
                         "error": .string(outage.reason), "entries": .stringConvertible(outage.entries.count), "wait": .stringConvertible(wait),
                     ])
-                held = outage
+                // Held only while no other worker can claim them (they are idle from the read on): past half of
+                // --claim-idle they are left pending, for the idle claim to hand out one at a time.
+                if ContinuousClock.now - outage.readAt < self.configuration.claimIdle / 2 {
+                    held = outage
+                } else {
+                    self.logger.warning(
+                        "content database still unavailable; entries left pending for the idle claim",
+                        metadata: ["entries": .stringConvertible(outage.entries.count)])
+                }
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             } catch {
                 failures += 1
@@ -148,12 +159,14 @@ public struct QueueWorker: Service, Sendable {
         var entries: [StreamEntry]
         var suspects: Bool
         var reason: String
+        /// When they were read or claimed: from then on they are idle in Redis's eyes.
+        var readAt: ContinuousClock.Instant
     }
 
     /// Settles a read's entries as one batch (one database transaction, one acknowledgement per platform). Throws
     /// ``StoreOutage`` with the entries the content database could not take: they stay pending, this worker holds
     /// them, backs off and tries them again.
-    private func settle(_ entries: [StreamEntry]) async throws(StoreOutage) {
+    private func settle(_ entries: [StreamEntry], readAt: ContinuousClock.Instant) async throws(StoreOutage) {
         guard !entries.isEmpty else { return }
         var unsettled: [StreamEntry] = []
         var reason = ""
@@ -163,7 +176,7 @@ public struct QueueWorker: Service, Sendable {
                 reason = why
             }
         }
-        if !unsettled.isEmpty { throw StoreOutage(entries: unsettled, suspects: false, reason: reason) }
+        if !unsettled.isEmpty { throw StoreOutage(entries: unsettled, suspects: false, reason: reason, readAt: readAt) }
     }
 
     /// Settles entries some consumer was given and never settled (its process crashed, was killed or hung), one at a
@@ -171,7 +184,7 @@ public struct QueueWorker: Service, Sendable {
     /// as interrupted until it settles; the ones interrupted least go first (innocent batch mates before the likely
     /// culprit), and one interrupted `retry.max_deliveries` times is dead-lettered without reaching its adapter again.
     /// Suspects take turns across the process's workers (``AsyncLane/suspects``): a crash interrupts one of them only.
-    private func settleSuspects(_ entries: [StreamEntry]) async throws {
+    private func settleSuspects(_ entries: [StreamEntry], readAt: ContinuousClock.Instant) async throws {
         guard !entries.isEmpty else { return }
         let counts = try await self.queue.interruptions(entries)
         let ordered = zip(entries, counts).enumerated().sorted { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }.map(\.element)
@@ -187,10 +200,11 @@ public struct QueueWorker: Service, Sendable {
                 try await queue.beginSuspectDelivery(entry)
                 switch await processor.handle(batch: [entry])[0] {
                 case .leftPending:
-                    try await queue.clearInterruptions(entry)
+                    try await queue.withdrawSuspectDelivery(entry)
                 case .storeUnavailable(let reason):
-                    // Not interrupted: the database was down. The rest wait for it too.
-                    try await queue.clearInterruptions(entry)
+                    // Not interrupted: the database was down (its earlier interruptions stay counted). The rest wait
+                    // for it too.
+                    try await queue.withdrawSuspectDelivery(entry)
                     return reason
                 default:
                     break
@@ -198,7 +212,7 @@ public struct QueueWorker: Service, Sendable {
                 return nil
             }
             if let unavailable {
-                throw StoreOutage(entries: ordered[position...].map(\.0), suspects: true, reason: unavailable)
+                throw StoreOutage(entries: ordered[position...].map(\.0), suspects: true, reason: unavailable, readAt: readAt)
             }
         }
     }

@@ -246,6 +246,14 @@ public final class InMemoryWebhookQueue: WebhookQueue {
         self.state.withLock { $0.interrupted[entry.platform, default: [:]][id, default: 0] += 1 }
     }
 
+    public func withdrawSuspectDelivery(_ entry: StreamEntry) async throws(QueueError) {
+        guard let id = StreamID(entry.id) else { return }
+        self.state.withLock { state in
+            guard let count = state.interrupted[entry.platform]?[id] else { return }
+            state.interrupted[entry.platform]?[id] = count > 1 ? count - 1 : nil
+        }
+    }
+
     public func clearInterruptions(_ entry: StreamEntry) async throws(QueueError) {
         guard let id = StreamID(entry.id) else { return }
         self.state.withLock { _ = $0.interrupted[entry.platform]?.removeValue(forKey: id) }

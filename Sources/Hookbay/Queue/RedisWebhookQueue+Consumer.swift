@@ -138,6 +138,15 @@ extension RedisWebhookQueue {
         }
     }
 
+    public func withdrawSuspectDelivery(_ entry: StreamEntry) async throws(QueueError) {
+        let key = QueueKeys(platform: entry.platform).interrupted
+        _ = try await Self.mapping { () async throws in
+            let left = try await self.client.send(["HINCRBY", .string(key), .string(entry.id), "-1"])
+            // Nothing left to count: forget it (a settle in between may already have).
+            if (left.int ?? 0) <= 0 { _ = try await self.client.send(["HDEL", .string(key), .string(entry.id)]) }
+        }
+    }
+
     public func clearInterruptions(_ entry: StreamEntry) async throws(QueueError) {
         _ = try await Self.mapping { () async throws in
             try await self.client.send(["HDEL", .string(QueueKeys(platform: entry.platform).interrupted), .string(entry.id)])

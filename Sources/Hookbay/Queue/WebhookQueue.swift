@@ -82,8 +82,12 @@ public protocol WebhookQueue: Sendable {
     func interruptions(_ entries: [StreamEntry]) async throws(QueueError) -> [Int]
     /// Counts a delivery of a suspect entry about to be processed alone, as interrupted until it settles.
     func beginSuspectDelivery(_ entry: StreamEntry) async throws(QueueError)
-    /// Forgets an entry's interrupted deliveries (it was left pending on purpose, not interrupted).
+    /// Forgets an entry's interrupted deliveries.
     func clearInterruptions(_ entry: StreamEntry) async throws(QueueError)
+    /// Takes back the count ``beginSuspectDelivery(_:)`` added: that delivery ended without being interrupted, the
+    /// entry left pending on purpose (no adapter now, the queue or the content database unavailable). Earlier
+    /// interruptions stay counted.
+    func withdrawSuspectDelivery(_ entry: StreamEntry) async throws(QueueError)
 
     // MARK: The dead-letter queue
 

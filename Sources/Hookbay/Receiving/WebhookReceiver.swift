@@ -107,7 +107,9 @@ public struct WebhookReceiver: Sendable {
             logger.debug("duplicate", metadata: ["platform": .string(platform), "event_id": .string(event.eventID)])
             return .success(.duplicate(eventID: event.eventID))
         case .success(.rateLimited(let wait)):
-            let error = WebhookError.rateLimited(platform, retryAfterSeconds: max(1, (wait + 999) / 1000))
+            let milliseconds = min(max(0, wait), 3_600_000)
+            self.rateLimiter.noteSharedBucketEmpty(platform: platform, milliseconds: milliseconds)
+            let error = WebhookError.rateLimited(platform, retryAfterSeconds: max(1, (milliseconds + 999) / 1000))
             self.countRefusal(error, platform: platform)
             self.refusals.record(error, platform: platform, logger: logger)
             return .failure(error)
@@ -142,6 +144,9 @@ public struct WebhookReceiver: Sendable {
         // A global limit on a shared queue is taken by the queue, in the enqueue's own step; otherwise here.
         let sharedRateLimit = platform.rateLimit.scope == .global && self.queue.sharesRateLimits ? platform.rateLimit : nil
         if sharedRateLimit == nil, case .denied(let wait) = self.rateLimiter.admit(platform: platform.id, limit: platform.rateLimit) {
+            throw .rateLimited(platform.id, retryAfterSeconds: max(1, Int((wait + 999_999_999) / 1_000_000_000)))
+        }
+        if sharedRateLimit != nil, let wait = self.rateLimiter.sharedBucketWait(platform: platform.id) {
             throw .rateLimited(platform.id, retryAfterSeconds: max(1, Int((wait + 999_999_999) / 1_000_000_000)))
         }
 

@@ -2,7 +2,7 @@
 -- KEYS: 1 the stream, 2 the rate-limit bucket (a hash, read only when ARGV[2] > 0), 3.. one dedup key per event.
 -- ARGV: 1 dedup TTL (s), 2 bucket size (0: no shared limit), 3 refill per minute, then 8 values per event.
 -- Answers two values per event: 1, entry id (accepted); 0, first copy's id (duplicate); 2, ms until a token is back
--- (rate-limited: nothing written). A token is taken before the dedup check, as the in-process bucket does.
+-- (rate-limited: nothing written). With a shared limit a duplicate is answered as such without taking a token.
 local out = {}
 local burst = tonumber(ARGV[2])
 local perMs = tonumber(ARGV[3]) / 60000
@@ -11,10 +11,16 @@ if burst > 0 then
   -- Milliseconds: 13 digits, exact in a Lua number and in its text form (14 significant digits).
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local b = redis.call('HMGET', KEYS[2], 'tokens', 'at')
+  local b = redis.pcall('HMGET', KEYS[2], 'tokens', 'at')
+  if type(b) ~= 'table' or b.err then
+    -- Not a hash (written by hand): start afresh rather than refuse the platform for ever.
+    redis.call('DEL', KEYS[2])
+    b = {}
+  end
   tokens = tonumber(b[1])
   local at = tonumber(b[2])
-  if tokens == nil or at == nil then
+  -- Missing, or not a number the bucket could hold (NaN, infinities, out of range): a full bucket.
+  if tokens == nil or at == nil or tokens ~= tokens or at ~= at or tokens < 0 or tokens > burst or at > now + 60000 then
     tokens = burst
   else
     -- A smaller bucket (the file changed) clamps what is left; a server's clock may step back.
@@ -23,9 +29,14 @@ if burst > 0 then
 end
 for i = 3, #KEYS do
   local a = (i - 3) * 8 + 3
-  if burst > 0 and tokens < 1 then
+  local seen = burst > 0 and redis.call('GET', KEYS[i])
+  if seen then
+    out[#out + 1] = 0
+    out[#out + 1] = seen
+  elseif burst > 0 and tokens < 1 then
     out[#out + 1] = 2
-    out[#out + 1] = math.ceil((1 - tokens) / perMs)
+    -- At most the time one token takes from empty.
+    out[#out + 1] = math.min(math.ceil((1 - tokens) / perMs), math.ceil(1 / perMs))
   else
     if burst > 0 then tokens = tokens - 1 end
     local id = redis.call('XADD', KEYS[1], '*', 'event_id', ARGV[a + 1], 'platform', ARGV[a + 2], 'event_type', ARGV[a + 3],
