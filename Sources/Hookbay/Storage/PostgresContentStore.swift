@@ -21,6 +21,11 @@ public final class PostgresContentStore: ContentStore, Service {
     static let migrationLock: Int64 = 0x686f_6f6b_6261_79
 
     private let client: PostgresClient
+    /// A small pool of its own for the content API's reads (`GET /api/v1/content/...`, open to anyone who can reach
+    /// the gateway): a flood of them queues here, never ahead of the workers' batches.
+    private let reader: PostgresClient
+    /// Connections of ``reader``.
+    static let readerConnections = 2
     /// The same server settings, for the migrations' own connection.
     private let connectionConfiguration: PostgresConnection.Configuration
     private let logger: Logger
@@ -44,6 +49,8 @@ public final class PostgresContentStore: ContentStore, Service {
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.additionalStartupParameters = Self.sessionLimits
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        configuration.options.maximumConnections = Self.readerConnections
+        self.reader = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let context = try tls.map { try NIOSSLContext(configuration: $0) }
         var connectionConfiguration = PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
@@ -56,9 +63,12 @@ public final class PostgresContentStore: ContentStore, Service {
         self.logger = logger
     }
 
-    /// Runs the connection pool until graceful shutdown.
+    /// Runs the connection pools until graceful shutdown.
     public func run() async {
-        await self.client.run()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await self.reader.run() }
+        }
     }
 
     /// Migrates once per process: the process's workers call it together, and take turns (the first does the work).
@@ -273,7 +283,7 @@ public final class PostgresContentStore: ContentStore, Service {
     }
 
     public func content(platform: String, contentID: String) async throws(ContentStoreError) -> ContentRecord? {
-        try await self.connection { connection, logger in
+        try await self.connection(reading: true) { connection, logger in
             let rows = try await connection.query(
                 """
                 SELECT platform, content_id, title, content_type, status, attributes, first_seen_at, updated_at, event_time,
@@ -343,11 +353,12 @@ public final class PostgresContentStore: ContentStore, Service {
 
     // MARK: Connections and errors
 
+    /// A connection of the workers' pool, or with `reading` of the content API's.
     private func connection<T: Sendable>(
-        _ body: (PostgresConnection, Logger) async throws -> T
+        reading: Bool = false, _ body: (PostgresConnection, Logger) async throws -> T
     ) async throws(ContentStoreError) -> T {
         do {
-            return try await self.client.withConnection { connection in try await body(connection, self.logger) }
+            return try await (reading ? self.reader : self.client).withConnection { connection in try await body(connection, self.logger) }
         } catch {
             throw Self.classify(error)
         }
