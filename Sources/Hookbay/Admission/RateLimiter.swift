@@ -47,11 +47,19 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    /// Notes that `platform`'s shared bucket has no token for `milliseconds` (Redis's answer, at most an hour).
-    public func noteSharedBucketEmpty(platform: String, milliseconds: Int) {
+    /// Notes that `platform`'s shared bucket has no token for `milliseconds` (Redis's answer, taken as at most an
+    /// hour); returns that wait in nanoseconds.
+    @discardableResult
+    public func noteSharedBucketEmpty(platform: String, milliseconds: Int) -> UInt64 {
         let wait = UInt64(min(max(0, milliseconds), 3_600_000)) * 1_000_000
         let end = self.clock() + wait
         self.sharedEmptyUntil.withLock { $0[platform] = max($0[platform] ?? 0, end) }
+        return wait
+    }
+
+    /// A wait as a `Retry-After` in whole seconds, rounded up, at least 1.
+    public static func retryAfterSeconds(nanoseconds: UInt64) -> Int {
+        max(1, Int(nanoseconds / 1_000_000_000 + (nanoseconds % 1_000_000_000 == 0 ? 0 : 1)))
     }
 
     /// Forgets buckets of platforms no longer served.

@@ -41,14 +41,9 @@ public struct QueueWorker: Service, Sendable {
         self.logger.info("worker started")
         // The schema first (PostgreSQL: migrations, waiting while the server cannot be reached); a server that
         // refuses this process's credentials or database stops it here, with the server's reason.
-        let prepared: Result<Void, ContentStoreError>
         do {
             try await self.processor.store.prepare(timeout: .seconds(365 * 86_400), logger: self.logger)
-            prepared = .success(())
         } catch {
-            prepared = .failure(error)
-        }
-        if case .failure(let error) = prepared {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             self.logger.critical("cannot use the content database", metadata: ["error": .string(error.description)])
             throw error

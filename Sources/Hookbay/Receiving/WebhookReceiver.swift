@@ -107,9 +107,8 @@ public struct WebhookReceiver: Sendable {
             logger.debug("duplicate", metadata: ["platform": .string(platform), "event_id": .string(event.eventID)])
             return .success(.duplicate(eventID: event.eventID))
         case .success(.rateLimited(let wait)):
-            let milliseconds = min(max(0, wait), 3_600_000)
-            self.rateLimiter.noteSharedBucketEmpty(platform: platform, milliseconds: milliseconds)
-            let error = WebhookError.rateLimited(platform, retryAfterSeconds: max(1, (milliseconds + 999) / 1000))
+            let nanoseconds = self.rateLimiter.noteSharedBucketEmpty(platform: platform, milliseconds: wait)
+            let error = WebhookError.rateLimited(platform, retryAfterSeconds: RateLimiter.retryAfterSeconds(nanoseconds: nanoseconds))
             self.countRefusal(error, platform: platform)
             self.refusals.record(error, platform: platform, logger: logger)
             return .failure(error)
@@ -143,11 +142,17 @@ public struct WebhookReceiver: Sendable {
 
         // A global limit on a shared queue is taken by the queue, in the enqueue's own step; otherwise here.
         let sharedRateLimit = platform.rateLimit.scope == .global && self.queue.sharesRateLimits ? platform.rateLimit : nil
-        if sharedRateLimit == nil, case .denied(let wait) = self.rateLimiter.admit(platform: platform.id, limit: platform.rateLimit) {
-            throw .rateLimited(platform.id, retryAfterSeconds: max(1, Int((wait + 999_999_999) / 1_000_000_000)))
-        }
-        if sharedRateLimit != nil, let wait = self.rateLimiter.sharedBucketWait(platform: platform.id) {
-            throw .rateLimited(platform.id, retryAfterSeconds: max(1, Int((wait + 999_999_999) / 1_000_000_000)))
+        let denied: UInt64? =
+            if sharedRateLimit != nil {
+                // Known empty from Redis's last answer: refused without a round trip.
+                self.rateLimiter.sharedBucketWait(platform: platform.id)
+            } else if case .denied(let wait) = self.rateLimiter.admit(platform: platform.id, limit: platform.rateLimit) {
+                wait
+            } else {
+                nil
+            }
+        if let denied {
+            throw .rateLimited(platform.id, retryAfterSeconds: RateLimiter.retryAfterSeconds(nanoseconds: denied))
         }
 
         let envelope = try WebhookEnvelope(body: bytes, header: header, platform: platform)

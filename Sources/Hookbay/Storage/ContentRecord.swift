@@ -23,6 +23,12 @@ public struct ContentRecord: Sendable, Equatable {
     public var lastEventID: String
     public var lastEventType: String
 
+    /// A `status` column's value as stored (``ContentUpdate``'s `storedStatus`); an unknown one reads as active.
+    static func status(stored text: String) -> Status { Status(rawValue: text) ?? .active }
+
+    /// An `attributes` column's value as stored (canonical JSON text), or `nil`.
+    static func attributes(stored text: String?) -> JSONValue? { text.flatMap { try? JSONParser.parse(Array($0.utf8)) } }
+
     /// The row as the content API's JSON.
     public var json: JSONValue {
         .object([

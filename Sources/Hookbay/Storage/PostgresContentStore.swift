@@ -1,4 +1,3 @@
-import HookbayJSON
 import HookbayPluginKit
 import Logging
 import PostgresNIO
@@ -293,8 +292,7 @@ public final class PostgresContentStore: ContentStore, Service {
             for try await row in rows.decode((String, String, String?, String?, String, String?, Int64, Int64, Int64, String, String).self) {
                 return ContentRecord(
                     platform: row.0, contentID: row.1, title: row.2, contentType: row.3,
-                    status: ContentRecord.Status(rawValue: row.4) ?? .active,
-                    attributes: row.5.flatMap { try? JSONParser.parse(Array($0.utf8)) },
+                    status: ContentRecord.status(stored: row.4), attributes: ContentRecord.attributes(stored: row.5),
                     firstSeenAt: row.6, updatedAt: row.7, eventTime: row.8, lastEventID: row.9, lastEventType: row.10)
             }
             return nil

@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import HookbayJSON
 import HookbayPluginKit
 import Logging
 import Synchronization
@@ -184,11 +183,9 @@ public final class SQLiteContentStore: ContentStore {
                     db, sql: "SELECT * FROM content WHERE platform = ? AND content_id = ?",
                     arguments: [platform, contentID])
             else { return nil }
-            let attributesText: String? = row["attributes"]
             return ContentRecord(
                 platform: row["platform"], contentID: row["content_id"], title: row["title"], contentType: row["content_type"],
-                status: ContentRecord.Status(rawValue: row["status"]) ?? .active,
-                attributes: attributesText.flatMap { try? JSONParser.parse(Array($0.utf8)) },
+                status: ContentRecord.status(stored: row["status"]), attributes: ContentRecord.attributes(stored: row["attributes"]),
                 firstSeenAt: row["first_seen_at"], updatedAt: row["updated_at"], eventTime: row["event_time"],
                 lastEventID: row["last_event_id"], lastEventType: row["last_event_type"]
             )
