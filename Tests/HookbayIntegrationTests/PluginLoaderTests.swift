@@ -249,18 +249,14 @@ import Testing
     @Test func theDocumentedCAdapterBuildsLoadsAndRuns() async throws {
         let dir = try Fixtures.configDirectory([:])
         let output = "\(dir)/libminimal.so"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "gcc", "-shared", "-fPIC", "-Wall", "-Werror",
-            "-I", TestPlugins.packageRoot.appendingPathComponent("Sources/HookbayPluginABI/include").path,
-            "-o", output, TestPlugins.packageRoot.appendingPathComponent("Plugins/Examples/minimal_adapter.c").path,
-        ]
-        let status = try await runBlocking {
-            try process.run()
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+        let gcc = try ChildProcess.spawn(
+            "/usr/bin/env",
+            [
+                "gcc", "-shared", "-fPIC", "-Wall", "-Werror",
+                "-I", TestPlugins.packageRoot.appendingPathComponent("Sources/HookbayPluginABI/include").path,
+                "-o", output, TestPlugins.packageRoot.appendingPathComponent("Plugins/Examples/minimal_adapter.c").path,
+            ])
+        let status = try await gcc.waitForExit()
         #expect(status == 0)
         let adapter = try AdapterInstance(plugin: PluginLoader.load(path: output), configuration: .object([:]))
         #expect(adapter.plugin.name == "minimal")

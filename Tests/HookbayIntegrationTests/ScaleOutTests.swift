@@ -22,18 +22,18 @@ struct ScaleOutTests {
         var second = Fixtures.freePort()
         while second == first { second = Fixtures.freePort() }
         let ports = [first, second]
-        var processes: [Process] = []
+        var processes: [ChildProcess] = []
         defer {
             for p in processes where p.isRunning {
                 kill(p.processIdentifier, SIGKILL)
                 p.waitUntilExit()
             }
         }
-        var gateways: [(process: Process, log: String)] = []
+        var gateways: [(process: ChildProcess, log: String)] = []
         for (i, port) in ports.enumerated() {
             // Each gateway's stderr kept, to say why one never answered.
             let log = dir + "/serve-\(i).log"
-            FileManager.default.createFile(atPath: log, contents: nil)
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
             let gateway = try HookbayProcess.spawn(
                 [
                     "serve", "--host", "127.0.0.1", "--port", String(port), "--config-dir", dir,

@@ -14,7 +14,7 @@ struct WorkerCrashTests {
     static func startWorker(
         configDir: String, redisURL: String, database: String, consumer: String,
         environment: [String: String] = [:]
-    ) throws -> Process {
+    ) throws -> ChildProcess {
         try HookbayProcess.spawn(
             [
                 "worker", "--config-dir", configDir, "--redis-url", redisURL, "--database", database,

@@ -22,34 +22,19 @@ public enum HookbayProcess {
     }
 
     /// Starts `hookbay` with `arguments`, the test secret in its environment (plus `environment`), output discarded
-    /// unless `stderr` is given.
-    public static func spawn(_ arguments: [String], environment: [String: String] = [:], stderr: FileHandle? = nil) throws -> Process {
-        let process = Process()
-        process.executableURL = HookbayProcess.executable
-        process.arguments = arguments
-        process.environment = Fixtures.environment.merging(environment) { _, new in new }.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = stderr ?? FileHandle.nullDevice
-        try process.run()
-        return process
+    /// unless `stderr` is given (the handle may be closed once this returns: the child has its own copy).
+    public static func spawn(_ arguments: [String], environment: [String: String] = [:], stderr: FileHandle? = nil) throws -> ChildProcess {
+        try ChildProcess.spawn(
+            HookbayProcess.executable.path, arguments,
+            environment: Fixtures.environment.merging(environment) { _, new in new }.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a },
+            stdout: .discard, stderr: stderr.map { ChildProcess.Redirection.descriptor($0.fileDescriptor) } ?? .discard)
     }
 
-    /// Runs `hookbay` with `arguments` to its end, off the cooperative pool: its exit status and its output (standard
-    /// output and error together).
+    /// Runs `hookbay` with `arguments` to its end, without blocking the cooperative pool: its exit status and its output
+    /// (standard output and error together).
     public static func runToEnd(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
-        try await runBlocking {
-            let process = Process()
-            process.executableURL = HookbayProcess.executable
-            process.arguments = arguments
-            process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
+        let environment = environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
+        return try await ChildProcess.run(HookbayProcess.executable.path, arguments, environment: environment)
     }
 
     /// GETs `127.0.0.1:port` + `path`; the status, or `nil` when nothing answered.

@@ -34,35 +34,23 @@ public final class PostgresServerProcess: Sendable {
         try await Self.script(["stop", self.directory, mode])
     }
 
-    /// Starts stopping the server without waiting (for a `defer`, which cannot wait).
+    /// Starts stopping the server without waiting (for a `defer`, which cannot wait). The script is reaped in the
+    /// background.
     public func stopInBackground() {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [TestPlugins.packageRoot.appendingPathComponent("scripts/postgres-server").path, "stop", self.directory, "immediate"]
-        try? process.run()
+        guard let script = try? ChildProcess.spawn("/bin/bash", [Self.scriptPath, "stop", self.directory, "immediate"]) else { return }
+        Task.detached { _ = try? await script.waitForExit() }
     }
 
-    /// Runs `scripts/postgres-server` with `arguments` to its end, off the cooperative pool. Through `posix_spawn` and
-    /// `waitpid`, not Foundation's `Process`, whose wait for it never returned here (the script's child, the server,
-    /// outlives it).
+    private static var scriptPath: String { TestPlugins.packageRoot.appendingPathComponent("scripts/postgres-server").path }
+
+    /// Runs `scripts/postgres-server` with `arguments` to its end, its output in a log file. Through `ChildProcess`,
+    /// not Foundation's `Process`, whose wait for it never returned here (the script's child, the server, outlives it
+    /// and holds its output): the server inherits no descriptor of the test process past the standard three (a
+    /// connection the gateway under test closes would stay open in it), and only the script is waited for.
     private static func script(_ arguments: [String]) async throws {
         let log = try Fixtures.configDirectory([:]) + "/postgres-server.log"
-        let command = ([TestPlugins.packageRoot.appendingPathComponent("scripts/postgres-server").path] + arguments)
-            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        let status = try await runBlocking { () throws -> Int32 in
-            var pid: pid_t = 0
-            // The server outlives the script: it must not inherit the test process's sockets (a connection the gateway
-            // under test closes would stay open in it), so every descriptor past the standard three is closed first.
-            let closeInherited = "for fd in /proc/$$/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\"; done 2>/dev/null"
-            let words = ["/bin/bash", "-c", "\(closeInherited); exec /bin/bash \(command) >'\(log)' 2>&1 </dev/null"]
-            let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-            defer { for word in argv { free(word) } }
-            let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, argv, environ)
-            guard spawned == 0 else { throw TestSetupError("cannot start scripts/postgres-server: errno \(spawned)") }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            return status
-        }
+        let script = try ChildProcess.spawn("/bin/bash", [Self.scriptPath] + arguments, stdout: .file(log), stderr: .standardOutput)
+        let status = try await script.waitForExit()
         guard status == 0 else {
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw TestSetupError("scripts/postgres-server \(arguments.joined(separator: " ")) failed (\(status)): \(output)")

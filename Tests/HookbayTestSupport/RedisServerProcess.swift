@@ -18,7 +18,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     public let port: Int
     /// More `redis-server` arguments (`--replicaof 127.0.0.1 6379`).
     public let arguments: [String]
-    private var process: Process?
+    private var process: ChildProcess?
 
     public var url: String { "redis://127.0.0.1:\(port)" }
 
@@ -38,17 +38,12 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     public func start() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestRedis.serverBinary!)
-        process.arguments =
+        let arguments =
             [
                 "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                 "--dir", FileManager.default.temporaryDirectory.path,
             ] + self.arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
+        self.process = try ChildProcess.spawn(TestRedis.serverBinary!, arguments, stdout: .discard, stderr: .discard)
         // Wait until it answers: up to 20 s, for a machine busy compiling (a replica syncing answers LOADING meanwhile).
         let client = RedisClient(configuration: .init(port: port, reconnectBackoff: .zero), logger: Fixtures.logger)
         defer { client.shutdown() }
@@ -61,8 +56,8 @@ public final class RedisServerProcess: @unchecked Sendable {
 
     public func stop() {
         guard let process else { return }
-        // SIGKILL: a test process that ran a ServiceGroup ignores SIGTERM, and children inherit that.
-        kill(process.processIdentifier, SIGKILL)
+        // SIGKILL: gone at once, as in a crash (nothing is saved anyway), so the wait below is short.
+        process.terminate(SIGKILL)
         process.waitUntilExit()
         self.process = nil
     }

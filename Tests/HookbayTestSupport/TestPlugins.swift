@@ -25,13 +25,7 @@ public enum TestPlugins {
     /// Compiles a variant into `directory` (a new temporary one by default) and returns its path.
     public static func build(variant: String?, name: String = "test-plugin", in directory: String? = nil) async throws -> String {
         let dir = try directory ?? Fixtures.configDirectory([:])
-        return try await runBlocking { try compile(variant: variant, name: name, into: dir) }
-    }
-
-    private static func compile(variant: String?, name: String, into dir: String) throws -> String {
         let output = "\(dir)/lib\(variant ?? "ok")-\(name).so"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         var arguments = [
             "gcc", "-shared", "-fPIC", "-O1", "-o", output,
             "-I", packageRoot.appendingPathComponent("Sources/HookbayPluginABI/include").path,
@@ -39,10 +33,9 @@ public enum TestPlugins {
         ]
         if let variant { arguments.append("-DVARIANT_\(variant)") }
         arguments.append(packageRoot.appendingPathComponent("Tests/Fixtures/bad_plugins.c").path)
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestSetupError("gcc failed for variant \(variant ?? "ok")") }
+        // gcc's messages go to the test process's own output, as before.
+        let status = try await ChildProcess.spawn("/usr/bin/env", arguments).waitForExit()
+        guard status == 0 else { throw TestSetupError("gcc failed for variant \(variant ?? "ok")") }
         return output
     }
 }

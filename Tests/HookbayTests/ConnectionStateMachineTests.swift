@@ -4,7 +4,7 @@ import Testing
 
 @testable import Hookbay
 
-/// The connection's idle clock and shutdown, without a channel: every transition as a row.
+/// The connection's idle clock, output check and shutdown, without a channel: every transition as a row.
 @Suite struct ConnectionStateMachineTests {
     static let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
     static func at(_ seconds: Int64) -> NIODeadline { start + .seconds(seconds) }
@@ -18,29 +18,93 @@ import Testing
     struct TimerRow: Sendable, CustomTestStringConvertible {
         var inProgress: Int
         var firedAfter: Int64
-        var writable: Bool
+        var outputPending: Bool
         var expected: ConnectionStateMachine.TimerAction
-        var testDescription: String { "\(inProgress) in progress, fired at +\(firedAfter) s, writable \(writable)" }
+        var testDescription: String { "\(inProgress) in progress, fired at +\(firedAfter) s, output pending \(outputPending)" }
     }
 
     @Test(arguments: [
         // Idle, not yet due (the timer was armed before later traffic): wait for the rest of the allowance.
-        TimerRow(inProgress: 0, firedAfter: 10, writable: true, expected: .rearm(at(30))),
-        // Idle and due: close, writable or not.
-        TimerRow(inProgress: 0, firedAfter: 30, writable: true, expected: .close),
-        TimerRow(inProgress: 0, firedAfter: 31, writable: false, expected: .close),
+        TimerRow(inProgress: 0, firedAfter: 10, outputPending: false, expected: .rearm(at(30))),
+        // Idle and due: close, answers waiting or not.
+        TimerRow(inProgress: 0, firedAfter: 30, outputPending: false, expected: .close),
+        TimerRow(inProgress: 0, firedAfter: 31, outputPending: true, expected: .close),
         // Busy and taking its answers: not idle; the clock restarts now.
-        TimerRow(inProgress: 1, firedAfter: 30, writable: true, expected: .rearm(at(60))),
-        TimerRow(inProgress: 3, firedAfter: 45, writable: true, expected: .rearm(at(75))),
-        // Busy but not taking its answers: closed after the idle timeout all the same.
-        TimerRow(inProgress: 1, firedAfter: 30, writable: false, expected: .close),
-        // Busy, not writable, but not yet due: wait.
-        TimerRow(inProgress: 1, firedAfter: 10, writable: false, expected: .rearm(at(30))),
+        TimerRow(inProgress: 1, firedAfter: 30, outputPending: false, expected: .rearm(at(60))),
+        TimerRow(inProgress: 3, firedAfter: 45, outputPending: false, expected: .rearm(at(75))),
+        // Busy with answers waiting: whether the peer takes them is checked; it has an idle timeout to.
+        TimerRow(inProgress: 1, firedAfter: 30, outputPending: true, expected: .checkOutput(rearmAt: at(60))),
+        // Answers waiting before the connection is due, busy or not: checked now, due at the idle clock's end.
+        TimerRow(inProgress: 1, firedAfter: 10, outputPending: true, expected: .checkOutput(rearmAt: at(30))),
+        TimerRow(inProgress: 0, firedAfter: 10, outputPending: true, expected: .checkOutput(rearmAt: at(30))),
     ])
     func idleTimer(row: TimerRow) {
         var machine = Self.machine(inProgress: row.inProgress)
-        let action = machine.timerFired(now: Self.at(row.firedAfter), writable: row.writable)
+        let action = machine.timerFired(now: Self.at(row.firedAfter), outputPending: row.outputPending)
         #expect(action == row.expected)
+    }
+
+    /// The flaky-test bug: a client that pipelines and never reads keeps requests in progress, and its channel can
+    /// stay writable (less than the high-water mark waiting) for as long as it likes. Once the peer has taken nothing
+    /// for an idle timeout after the check, the connection is closed, however busy it looks and whatever it still sends.
+    @Test func aPeerThatTakesNothingIsClosedThoughRequestsAreInProgress() {
+        var machine = Self.machine(inProgress: 2)
+        let first = machine.timerFired(now: Self.at(30), outputPending: true)
+        #expect(first == .checkOutput(rearmAt: Self.at(60)))
+        // It goes on sending: reads restart the idle clock, not the output check's.
+        machine.read(startsRequest: true, now: Self.at(40))
+        machine.read(startsRequest: false, now: Self.at(59))
+        #expect(machine.deadline == Self.at(60))
+        let early = machine.timerFired(now: Self.at(50), outputPending: true)
+        #expect(early == .rearm(Self.at(60)), "one check at a time, due when the first was sent plus the idle timeout")
+        let second = machine.timerFired(now: Self.at(60), outputPending: true)
+        #expect(second == .close)
+    }
+
+    /// A channel found writable is no proof the peer reads: the old rule (busy and writable: not idle) kept such a
+    /// connection for ever. Fired every idle timeout with answers waiting and the check never through, it is closed
+    /// at the second firing.
+    @Test func aStuckWritableConnectionIsNotKeptForEver() {
+        var machine = Self.machine(inProgress: 1)
+        var closedAt: NIODeadline?
+        for _ in 0..<10 {
+            let now = machine.deadline
+            switch machine.timerFired(now: now, outputPending: true) {
+            case .close: closedAt = now
+            case .rearm, .checkOutput: continue
+            }
+            break
+        }
+        #expect(closedAt == Self.at(60))
+    }
+
+    /// A slow reader that takes its answers within the idle timeout keeps its busy connection: each check goes
+    /// through, and the next firing that finds answers waiting sends another.
+    @Test func aCheckThatGoesThroughKeepsABusyConnection() {
+        var machine = Self.machine(inProgress: 1)
+        let first = machine.timerFired(now: Self.at(30), outputPending: true)
+        #expect(first == .checkOutput(rearmAt: Self.at(60)))
+        machine.outputCheckPassed()
+        #expect(machine.outputCheckSentAt == nil)
+        #expect(machine.deadline == Self.at(60), "taking answers does not restart the idle clock")
+        let second = machine.timerFired(now: Self.at(60), outputPending: true)
+        #expect(second == .checkOutput(rearmAt: Self.at(90)))
+        machine.outputCheckPassed()
+        let third = machine.timerFired(now: Self.at(90), outputPending: false)
+        #expect(third == .rearm(Self.at(120)))
+    }
+
+    /// The output check's deadline comes first when traffic keeps the idle clock going.
+    @Test func theOutputCheckBoundsAConnectionThatKeepsSending() {
+        var machine = Self.machine()
+        let check = machine.timerFired(now: Self.at(10), outputPending: true)
+        #expect(check == .checkOutput(rearmAt: Self.at(30)))
+        machine.read(startsRequest: true, now: Self.at(25))
+        #expect(machine.deadline == Self.at(40))
+        let notYet = machine.timerFired(now: Self.at(39), outputPending: true)
+        #expect(notYet == .rearm(Self.at(40)))
+        let due = machine.timerFired(now: Self.at(40), outputPending: true)
+        #expect(due == .close)
     }
 
     @Test func readsAndAnswersMoveTheClock() {

@@ -1,8 +1,9 @@
 import NIOCore
 import NIOHTTP1
 
-/// Closes a connection that has been idle (no request in progress) for `idleTimeout`, and closes connections once
-/// their requests are answered when the server shuts down gracefully.
+/// Closes a connection that has been idle (no request in progress) for `idleTimeout`, or whose peer has not taken
+/// its answers for `idleTimeout` (see ``ConnectionStateMachine``), and closes connections once their requests are
+/// answered when the server shuts down gracefully.
 ///
 /// Hummingbird's own `HTTPConnectionStateHandler` does this after its HTTP-types conversion, where it cannot see the
 /// deliveries ``WebhookChannelHandler`` answers before that conversion: it would take a connection busy with them for
@@ -86,11 +87,8 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        if self.encoderContext == nil, event is EncodedResponse || event is InterimResponse {
-            self.encoderContext = try? context.pipeline.syncOperations.context(handler: self.encoder)
-        }
         if let interim = event as? InterimResponse {
-            guard let encoderContext = self.encoderContext else {
+            guard let encoderContext = self.lookUpEncoderContext(context) else {
                 promise?.fail(ChannelError.ioOnClosedChannel)
                 return
             }
@@ -101,7 +99,7 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.triggerUserOutboundEvent(event, promise: promise)
             return
         }
-        guard let encoderContext = self.encoderContext else {
+        guard let encoderContext = self.lookUpEncoderContext(context) else {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
@@ -111,6 +109,14 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
         } else {
             encoderContext.writeAndFlush(bytes, promise: promise)
         }
+    }
+
+    /// The encoder's context, looked up once: writes from there skip the encoder (encoded responses, output checks).
+    private func lookUpEncoderContext(_ context: ChannelHandlerContext) -> ChannelHandlerContext? {
+        if self.encoderContext == nil {
+            self.encoderContext = try? context.pipeline.syncOperations.context(handler: self.encoder)
+        }
+        return self.encoderContext
     }
 
     private func flushAndClose(_ written: EventLoopFuture<Void>, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
@@ -140,18 +146,44 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    /// One timer per connection, re-armed for what is left of the allowance when it finds the connection was active.
+    /// One timer per connection, re-armed for what is left of the allowance when it finds the connection was active,
+    /// or for what is left of the outstanding output check's.
     private func arm(context: ChannelHandlerContext) {
         guard self.timer == nil else { return }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         self.timer = context.eventLoop.scheduleTask(deadline: self.state.deadline) {
             let (handler, context) = bound.value
             handler.timer = nil
-            switch handler.state.timerFired(now: .now(), writable: context.channel.isWritable) {
-            case .close: context.close(promise: nil)
-            case .rearm: handler.arm(context: context)
+            switch handler.state.timerFired(now: .now(), outputPending: handler.outputPending(context.channel)) {
+            case .close:
+                context.close(promise: nil)
+            case .rearm:
+                handler.arm(context: context)
+            case .checkOutput:
+                handler.checkOutput(context: context)
+                handler.arm(context: context)
             }
         }
+    }
+
+    /// Whether answers are waiting in the channel for the peer: bytes written that the kernel has not accepted yet.
+    /// (`GatewayHTTPChannel` keeps the kernel's own backlog of unsent bytes small, so these back up soon after the peer
+    /// stops reading.)
+    private func outputPending(_ channel: any Channel) -> Bool {
+        if !channel.isWritable { return true }
+        let buffered = (try? channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
+        return buffered > 0
+    }
+
+    /// Sends an output check: an empty write below the encoder (no bytes on the wire, and in the middle of a response
+    /// it changes nothing), whose promise NIO completes once every write before it has been handed to the kernel. A
+    /// check that fails (the channel is closing) stays outstanding; the connection is on its way out anyway.
+    private func checkOutput(context: ChannelHandlerContext) {
+        guard let encoderContext = self.lookUpEncoderContext(context) else { return }
+        let check = context.eventLoop.makePromise(of: Void.self)
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        check.futureResult.whenSuccess { bound.value.state.outputCheckPassed() }
+        encoderContext.writeAndFlush(NIOAny(IOData.byteBuffer(context.channel.allocator.buffer(capacity: 0))), promise: check)
     }
 }
 

@@ -6,6 +6,12 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// `Receiving/HTTP/` is the gateway's own HTTP/1 transport, beside Hummingbird's router rather than inside it: the
 /// receive path is the hot path, and on the router each delivery would cost a task, an async body stream and four
 /// thread hops; here it is gathered, checked, queued and answered on its connection's event loop (see
@@ -41,6 +47,7 @@ struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             }
             // A client that half-closes after sending still gets its answers (the connection closes once they are out).
             try channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            Self.limitUnsentBytes(channel)
             let receiveLimits = self.limits
             channel.closeFuture.whenComplete { _ in receiveLimits.closeConnection() }
             var limits = NIOHTTPDecoderLimitConfiguration()
@@ -69,6 +76,23 @@ struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
+    }
+
+    /// Bytes the kernel may hold for a connection beyond what the peer's window lets out (`TCP_NOTSENT_LOWAT`).
+    static let unsentBytesLimit = 16 * 1024
+
+    /// Keeps the kernel's backlog of unsent bytes small. Without a limit the kernel takes answers far beyond the
+    /// peer's window (on loopback, whose segments are 64 KiB, its send buffer grows to megabytes: 2.8 MB, some 20,000
+    /// small answers, for a client with a 4 KiB receive buffer), so a client that never reads is served all that
+    /// while its answers seem to leave; with the limit (19 KB there) they back up in the channel, where
+    /// ``ConnectionStateHandler`` sees them and closes the connection once the peer has taken nothing for the idle
+    /// timeout. What is in flight is not limited, only the queue behind it. Best effort: where the option is missing
+    /// the connection is served as before, and its send buffer still bounds it.
+    static func limitUnsentBytes(_ channel: any Channel) {
+        #if canImport(Glibc) || canImport(Musl)
+            let option = ChannelOptions.tcpOption(NIOBSDSocket.Option(rawValue: TCP_NOTSENT_LOWAT))
+            _ = try? channel.syncOptions?.setOption(option, value: SocketOptionValue(Self.unsentBytesLimit))
+        #endif
     }
 
     /// The static path segments right after `/api/v1/webhooks/` in `router`'s routes (`register`, `metrics`, `dlq`...):
