@@ -2,10 +2,11 @@ import NIOCore
 
 /// Typed wrappers for the commands Hookbay uses.
 extension RedisClient {
-    /// `PING`: succeeds when the server answers.
+    /// `PING`: succeeds when the server (each primary of a cluster) answers.
     public func ping() async throws(RedisError) {
-        let reply = try await self.send(["PING"])
-        guard reply.string == "PONG" else { throw .unexpectedReply("PING answered \(reply)") }
+        for reply in try await self.sendToEveryPrimary(["PING"]) {
+            guard reply.string == "PONG" else { throw .unexpectedReply("PING answered \(reply)") }
+        }
     }
 
     /// `XLEN key`: entries in a stream (0 when it does not exist).

@@ -3,7 +3,8 @@ import NIOCore
 extension RedisClient {
     /// Runs `calls` pipelined on one connection, then `WAIT replicas timeout` on it, and answers each call's result:
     /// a call whose script ran counts only when `WAIT` confirmed that `replicas` replicas acknowledged it, and is
-    /// ``RedisError/notReplicated(_:)`` otherwise.
+    /// ``RedisError/notReplicated(_:)`` otherwise. On a cluster, each primary's calls go on its connection, followed by
+    /// a `WAIT` there.
     ///
     /// `WAIT` counts the acknowledgements of everything the connection wrote before it, so one `WAIT` after the scripts
     /// covers them all; a call the server did not know (`NOSCRIPT`) is sent again as `EVAL`, followed by a second `WAIT`
@@ -14,29 +15,35 @@ extension RedisClient {
     public func submitScripts(
         _ calls: [RedisScriptCall], on eventLoop: any EventLoop, replicas: Int, timeout: Duration
     ) -> EventLoopFuture<[Result<RESPValue, RedisError>]> {
+        self.replicatedRoute(calls, on: eventLoop, replicas: replicas, timeout: timeout)
+    }
+
+    /// `calls` and a `WAIT` on `connection` (each call preceded by `ASKING` when `asking`: a cluster node's `ASK`).
+    static func replicated(
+        _ calls: [RedisScriptCall], asking: Bool, on connection: RedisConnection, eventLoop: any EventLoop, replicas: Int, timeout: Duration
+    ) -> EventLoopFuture<[Result<RESPValue, RedisError>]> {
         let milliseconds = Self.waitMilliseconds(timeout)
         let wait: [RedisArgument] = ["WAIT", .integer(replicas), .integer(milliseconds)]
-        let waitTimeout = Duration.milliseconds(milliseconds) + self.configuration.commandTimeout
-        return self.withConnection(on: eventLoop) { connection in
-            @Sendable func round(_ commands: [[RedisArgument]]) -> EventLoopFuture<[Result<RESPValue, RedisError>]> {
-                let replies = commands.map { connection.submit($0) } + [connection.submit(wait, timeout: waitTimeout)]
-                return EventLoopFuture.whenAllComplete(replies, on: eventLoop).map { results in
-                    results.map { $0.mapError { RedisError($0) } }
-                }
+        let waitTimeout = Duration.milliseconds(milliseconds) + connection.commandTimeout
+        @Sendable func round(_ commands: [[RedisArgument]]) -> EventLoopFuture<[Result<RESPValue, RedisError>]> {
+            let sent = commands.map { command in asking ? connection.submit(sequence: [["ASKING"], command])[1] : connection.submit(command) }
+            let replies = sent + [connection.submit(wait, timeout: waitTimeout)]
+            return EventLoopFuture.whenAllComplete(replies, on: eventLoop).map { results in
+                results.map { $0.mapError { RedisError($0) } }
             }
-            return round(calls.map(\.evalsha)).flatMap { first in
-                let missing = calls.indices.filter {
-                    if case .failure(let error) = first[$0], error.serverErrorCode == "NOSCRIPT" { return true }
-                    return false
-                }
-                guard !missing.isEmpty else {
-                    return eventLoop.makeSucceededFuture(Self.confirmed(Array(first.dropLast()), by: first.last!, replicas, milliseconds))
-                }
-                return round(missing.map { calls[$0].eval }).map { second in
-                    var results = Array(first.dropLast())
-                    for (index, result) in zip(missing, second) { results[index] = result }
-                    return Self.confirmed(results, by: second.last!, replicas, milliseconds)
-                }
+        }
+        return round(calls.map(\.evalsha)).flatMap { first in
+            let missing = calls.indices.filter {
+                if case .failure(let error) = first[$0], error.serverErrorCode == "NOSCRIPT" { return true }
+                return false
+            }
+            guard !missing.isEmpty else {
+                return eventLoop.makeSucceededFuture(Self.confirmed(Array(first.dropLast()), by: first.last!, replicas, milliseconds))
+            }
+            return round(missing.map { calls[$0].eval }).map { second in
+                var results = Array(first.dropLast())
+                for (index, result) in zip(missing, second) { results[index] = result }
+                return Self.confirmed(results, by: second.last!, replicas, milliseconds)
             }
         }
     }

@@ -2,32 +2,32 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 
-/// A Redis client that keeps one pipelined connection open and reconnects by itself.
+/// A Redis client for one server or a Redis Cluster, keeping pipelined connections open and reconnecting by itself.
 ///
-/// Commands never block an event loop: they are written to a SwiftNIO channel and their replies awaited. When the
+/// Commands never block an event loop: they are written to a SwiftNIO channel and their replies awaited. When a
 /// connection drops (Redis restarted, network cut) the commands in flight fail with a ``RedisError`` and the next
 /// command connects again. After a failed connect, commands fail fast for ``RedisConfiguration/reconnectBackoff``
 /// so that a dead Redis answers callers at once instead of piling up connection attempts.
 ///
-/// Run it as a `Service` in the application's `ServiceGroup` so that it closes its connection on shutdown.
+/// For a cluster (``RedisConfiguration/isCluster``) the client keeps one connection per node and sends each command
+/// to the node serving its first key's hash slot, following `MOVED` and `ASK` redirects; a command's keys must share
+/// one slot, as Redis requires (Hookbay's keys of one platform do: `{platform}`).
+///
+/// Run it as a `Service` in the application's `ServiceGroup` so that it closes its connections on shutdown.
 public final class RedisClient: Sendable, Service {
-    private enum State {
-        case idle(lastFailure: (at: ContinuousClock.Instant, error: RedisError)?)
-        case connecting(EventLoopFuture<RedisConnection>)
-        case connected(RedisConnection)
-        case shutDown
+    private enum Route {
+        case server(RedisNodeClient)
+        case cluster(RedisCluster)
     }
 
-    /// The server this client talks to.
+    /// The server, or the cluster's seeds, this client talks to.
     public let configuration: RedisConfiguration
-    /// Where the connection lives.
+    /// Where the connections live.
     public let eventLoopGroup: any EventLoopGroup
-    /// The event loop the connection lives on, when the client was given one event loop rather than a group.
+    /// The event loop the connections live on, when the client was given one event loop rather than a group.
     public let eventLoop: (any EventLoop)?
-    private let logger: Logger
-    private let state = Mutex<State>(.idle(lastFailure: nil))
+    private let route: Route
 
     /// Creates a client; nothing connects until the first command.
     public init(
@@ -38,136 +38,105 @@ public final class RedisClient: Sendable, Service {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.eventLoop = eventLoopGroup as? any EventLoop
-        self.logger = logger
+        if configuration.isCluster {
+            self.route = .cluster(RedisCluster(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger))
+        } else {
+            self.route = .server(RedisNodeClient(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger))
+        }
     }
 
     /// Sends one command, connecting first if needed.
     public func send(_ args: [RedisArgument], timeout: Duration? = nil) async throws(RedisError) -> RESPValue {
-        let connection = try await self.connection()
-        return try await connection.send(args, timeout: timeout)
+        switch self.route {
+        case .server(let node):
+            return try await node.send(args, timeout: timeout)
+        case .cluster(let cluster):
+            do {
+                return try await cluster.submit(args, timeout: timeout, on: self.eventLoopGroup.any()).get()
+            } catch {
+                throw RedisError(error)
+            }
+        }
     }
 
     /// ``send(_:timeout:)`` without a task when the connection is open, for code running on an event loop; the
     /// future completes on the connection's event loop (on `eventLoop` while connecting).
     public func submit(_ args: [RedisArgument], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
-        self.withConnection(on: eventLoop) { $0.submit(args) }
+        switch self.route {
+        case .server(let node): return node.submit(args, on: eventLoop)
+        case .cluster(let cluster): return cluster.submit(args, timeout: nil, on: eventLoop)
+        }
     }
 
-    /// Runs `body` on the open connection without a task, or on a new one once it is connected.
-    func withConnection<Value: Sendable>(
-        on eventLoop: any EventLoop, _ body: @escaping @Sendable (RedisConnection) -> EventLoopFuture<Value>
-    ) -> EventLoopFuture<Value> {
-        let open: RedisConnection? = self.state.withLock { state in
-            if case .connected(let connection) = state, connection.isActive { return connection }
-            return nil
-        }
-        if let open { return body(open) }
-        return eventLoop.makeFutureWithTask { try await self.connection() }.flatMap(body)
-    }
-
-    /// The open connection, or a new one.
-    public func connection() async throws(RedisError) -> RedisConnection {
-        enum Next {
-            case use(RedisConnection)
-            case wait(EventLoopFuture<RedisConnection>)
-            case fail(RedisError)
-            case start(EventLoopPromise<RedisConnection>)
-        }
-        let next: Next = self.state.withLock { state in
-            switch state {
-            case .connected(let connection) where connection.isActive:
-                return .use(connection)
-            case .connected:
-                // Closed, and its close callback has not run yet: connect again now.
-                let promise = self.eventLoopGroup.any().makePromise(of: RedisConnection.self)
-                state = .connecting(promise.futureResult)
-                return .start(promise)
-            case .connecting(let future):
-                return .wait(future)
-            case .shutDown:
-                return .fail(.shutDown)
-            case .idle(let lastFailure):
-                if let lastFailure, ContinuousClock.now - lastFailure.at < self.configuration.reconnectBackoff {
-                    return .fail(lastFailure.error)
-                }
-                let promise = self.eventLoopGroup.any().makePromise(of: RedisConnection.self)
-                state = .connecting(promise.futureResult)
-                return .start(promise)
-            }
-        }
-        switch next {
-        case .use(let connection):
-            return connection
-        case .fail(let error):
-            throw error
-        case .wait(let future):
+    /// Sends `args` to every primary (the one server, or each primary of the cluster) and answers their replies in
+    /// the order of ``primaries()``: for commands about servers rather than keys (`PING`, `INFO`).
+    public func sendToEveryPrimary(_ args: [RedisArgument], timeout: Duration? = nil) async throws(RedisError) -> [RESPValue] {
+        switch self.route {
+        case .server(let node):
+            return [try await node.send(args, timeout: timeout)]
+        case .cluster(let cluster):
+            let primaries = try await cluster.primaries()
             do {
-                return try await future.get()
-            } catch let error as RedisError {
-                throw error
+                return try await withThrowingTaskGroup(of: (Int, RESPValue).self) { group in
+                    for (index, address) in primaries.enumerated() {
+                        group.addTask {
+                            do {
+                                return (index, try await cluster.node(address).send(args, timeout: timeout))
+                            } catch {
+                                cluster.noteFailure(RedisError(error))
+                                throw error
+                            }
+                        }
+                    }
+                    var replies = [RESPValue](repeating: .null, count: primaries.count)
+                    for try await (index, reply) in group { replies[index] = reply }
+                    return replies
+                }
             } catch {
-                throw .connectionFailed(String(describing: error))
-            }
-        case .start(let promise):
-            do throws(RedisError) {
-                let connection = try await RedisConnection.connect(to: self.configuration, on: self.eventLoopGroup)
-                let keep = self.state.withLock { state -> Bool in
-                    if case .shutDown = state { return false }
-                    state = .connected(connection)
-                    return true
-                }
-                guard keep else {
-                    connection.close()
-                    promise.fail(RedisError.shutDown)
-                    throw .shutDown
-                }
-                connection.closeFuture.whenComplete { _ in self.connectionClosed(connection) }
-                self.logger.info("connected to Redis", metadata: ["redis": .string(self.configuration.displayAddress)])
-                promise.succeed(connection)
-                return connection
-            } catch {
-                self.state.withLock { state in
-                    if case .shutDown = state { return }
-                    state = .idle(lastFailure: (ContinuousClock.now, error))
-                }
-                self.logger.warning(
-                    "cannot connect to Redis",
-                    metadata: ["redis": .string(self.configuration.displayAddress), "error": .string(error.description)]
-                )
-                promise.fail(error)
-                throw error
+                throw RedisError(error)
             }
         }
     }
 
-    private func connectionClosed(_ connection: RedisConnection) {
-        let wasCurrent = self.state.withLock { state -> Bool in
-            guard case .connected(let current) = state, current.channel === connection.channel else { return false }
-            state = .idle(lastFailure: nil)
-            return true
-        }
-        if wasCurrent {
-            self.logger.warning(
-                "Redis connection closed; the next command reconnects",
-                metadata: ["redis": .string(self.configuration.displayAddress)])
+    /// The servers ``sendToEveryPrimary(_:timeout:)`` reaches: the one server, or the cluster's primaries as last
+    /// learned (learned first when none is known).
+    public func primaries() async throws(RedisError) -> [RedisNodeAddress] {
+        switch self.route {
+        case .server(let node): return [node.address]
+        case .cluster(let cluster): return try await cluster.primaries()
         }
     }
 
-    /// Closes the connection; every later command fails with ``RedisError/shutDown``.
+    /// The cluster's slot map as last learned; `nil` for one server.
+    public var clusterMap: RedisClusterMap? {
+        if case .cluster(let cluster) = self.route { return cluster.map }
+        return nil
+    }
+
+    /// Runs `calls` pipelined, confirmed by `WAIT` on each connection that carried some (see
+    /// ``submitScripts(_:on:replicas:timeout:)``).
+    func replicatedRoute(
+        _ calls: [RedisScriptCall], on eventLoop: any EventLoop, replicas: Int, timeout: Duration
+    ) -> EventLoopFuture<[Result<RESPValue, RedisError>]> {
+        switch self.route {
+        case .server(let node):
+            return node.withConnection(on: eventLoop) { connection in
+                Self.replicated(calls, asking: false, on: connection, eventLoop: eventLoop, replicas: replicas, timeout: timeout)
+            }
+        case .cluster(let cluster):
+            return cluster.submitScripts(calls, on: eventLoop, replicas: replicas, timeout: timeout)
+        }
+    }
+
+    /// Closes the connections; every later command fails with ``RedisError/shutDown``.
     public func shutdown() {
-        let previous = self.state.withLock { state -> State in
-            let previous = state
-            state = .shutDown
-            return previous
-        }
-        switch previous {
-        case .connected(let connection): connection.close()
-        case .connecting(let future): future.whenSuccess { $0.close() }
-        case .idle, .shutDown: break
+        switch self.route {
+        case .server(let node): node.shutdown()
+        case .cluster(let cluster): cluster.shutdown()
         }
     }
 
-    /// Waits for graceful shutdown, then closes the connection.
+    /// Waits for graceful shutdown, then closes the connections.
     public func run() async throws {
         try? await gracefulShutdown()
         self.shutdown()

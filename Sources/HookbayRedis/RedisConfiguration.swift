@@ -1,10 +1,17 @@
-/// Where and how to reach one Redis server.
+/// Where and how to reach one Redis server, or a Redis Cluster.
 ///
 /// Parsed from `redis://[[user]:password@]host[:port][/db]`:
 /// ```swift
 /// let config = try RedisConfiguration(url: "redis://:s3cret@127.0.0.1:6379/2")
 /// ```
+/// or, for a cluster, from its seed nodes: `redis+cluster://[[user]:password@]host:port[,host:port...]`. The client
+/// learns the rest of the cluster from the seeds (`CLUSTER SLOTS`); a cluster has database 0 only.
 public struct RedisConfiguration: Sendable, Equatable {
+    /// The URL scheme of a Redis Cluster.
+    public static let clusterScheme = "redis+cluster://"
+    /// Seed nodes a cluster URL may name at most.
+    public static let maxClusterSeeds = 64
+
     /// Host name or address. Default `127.0.0.1`.
     public var host: String
     /// TCP port. Default 6379.
@@ -21,6 +28,11 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var commandTimeout: Duration
     /// After a failed connect, how long commands fail at once instead of trying again. Default 250 ms.
     public var reconnectBackoff: Duration
+    /// The seed nodes of a Redis Cluster; empty for one server (`host` and `port`).
+    public var clusterSeeds: [RedisNodeAddress] = []
+
+    /// Whether this names a Redis Cluster.
+    public var isCluster: Bool { !self.clusterSeeds.isEmpty }
 
     /// A configuration for `host:port` with the documented defaults for everything else.
     public init(
@@ -43,13 +55,14 @@ public struct RedisConfiguration: Sendable, Equatable {
         self.reconnectBackoff = reconnectBackoff
     }
 
-    /// Parses a `redis://` URL; throws ``RedisError/invalidURL(_:)`` naming what is wrong.
+    /// Parses a `redis://` or `redis+cluster://` URL; throws ``RedisError/invalidURL(_:)`` naming what is wrong.
     public init(url: String) throws(RedisError) {
         self.init()
-        guard url.hasPrefix("redis://") else {
-            throw .invalidURL("\(Self.redacted(url)) does not start with redis://")
+        let cluster = url.hasPrefix(Self.clusterScheme)
+        guard url.hasPrefix("redis://") || cluster else {
+            throw .invalidURL("\(Self.redacted(url)) does not start with redis:// or \(Self.clusterScheme)")
         }
-        var rest = Substring(url.dropFirst("redis://".count))
+        var rest = Substring(url.dropFirst(cluster ? Self.clusterScheme.count : "redis://".count))
         if let slash = rest.firstIndex(of: "/") {
             let dbText = rest[rest.index(after: slash)...]
             rest = rest[..<slash]
@@ -71,7 +84,30 @@ public struct RedisConfiguration: Sendable, Equatable {
                 self.password = Self.percentDecoded(credentials)
             }
         }
-        var hostPart = rest
+        if cluster {
+            guard self.database == 0 else {
+                throw .invalidURL("database \(self.database) in \(Self.redacted(url)): a Redis Cluster has database 0 only")
+            }
+            let seeds = rest.split(separator: ",", omittingEmptySubsequences: false)
+            guard seeds.count <= Self.maxClusterSeeds else {
+                throw .invalidURL("\(seeds.count) seed nodes in \(Self.redacted(url)): at most \(Self.maxClusterSeeds)")
+            }
+            for seed in seeds {
+                guard !seed.isEmpty else { throw .invalidURL("an empty seed node in \(Self.redacted(url))") }
+                try self.setAddress(seed, url: url)
+                self.clusterSeeds.append(RedisNodeAddress(host: self.host, port: self.port))
+            }
+            self.host = self.clusterSeeds[0].host
+            self.port = self.clusterSeeds[0].port
+        } else {
+            try self.setAddress(rest, url: url)
+        }
+    }
+
+    /// Sets `host` and `port` from `host[:port]` or `[v6][:port]`.
+    private mutating func setAddress(_ hostPart: Substring, url: String) throws(RedisError) {
+        var hostPart = hostPart
+        self.port = 6379
         if hostPart.hasPrefix("[") {
             // [::1]:6379
             guard let close = hostPart.firstIndex(of: "]") else {
@@ -100,8 +136,20 @@ public struct RedisConfiguration: Sendable, Equatable {
 
     /// The URL with any password replaced, safe for logs and error messages.
     public static func redacted(_ url: String) -> String {
-        guard url.hasPrefix("redis://"), let at = url.lastIndex(of: "@") else { return url }
-        return "redis://***@" + url[url.index(after: at)...]
+        for scheme in ["redis://", Self.clusterScheme] where url.hasPrefix(scheme) {
+            guard let at = url.lastIndex(of: "@") else { return url }
+            return scheme + "***@" + url[url.index(after: at)...]
+        }
+        return url
+    }
+
+    /// This configuration for one node of its cluster: same credentials and timeouts, `address` for host and port.
+    public func node(_ address: RedisNodeAddress) -> RedisConfiguration {
+        var node = self
+        node.host = address.host
+        node.port = address.port
+        node.clusterSeeds = []
+        return node
     }
 
     private static func percentDecoded(_ text: Substring) -> String {
@@ -119,6 +167,9 @@ public struct RedisConfiguration: Sendable, Equatable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// `host:port/db`, without credentials: for logs.
-    public var displayAddress: String { "\(host):\(port)/\(database)" }
+    /// `host:port/db`, or `cluster host:port,...` (the seeds), without credentials: for logs.
+    public var displayAddress: String {
+        if self.isCluster { return "cluster " + self.clusterSeeds.map(\.description).joined(separator: ",") }
+        return "\(host):\(port)/\(database)"
+    }
 }

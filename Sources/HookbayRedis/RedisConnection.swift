@@ -78,6 +78,19 @@ public struct RedisConnection: Sendable {
         return promise.futureResult
     }
 
+    /// Sends `commands` back to back, with no other caller's command between them (`ASKING` and the command it
+    /// covers); one future per command, in order.
+    func submit(sequence commands: [[RedisArgument]], timeout: Duration? = nil) -> [EventLoopFuture<RESPValue>] {
+        let deadline = NIODeadline.now() + TimeAmount(timeout ?? self.commandTimeout)
+        let requests = commands.map { args in
+            RedisRequest(
+                bytes: ByteBuffer.redisCommand(args, allocator: self.channel.allocator),
+                promise: self.channel.eventLoop.makePromise(of: RESPValue.self), deadline: deadline)
+        }
+        self.outbox.send(requests)
+        return requests.map(\.promise.futureResult)
+    }
+
     /// Whether the connection is still open.
     public var isActive: Bool { self.channel.isActive }
 
@@ -107,8 +120,13 @@ private final class Outbox: Sendable {
     }
 
     func send(_ request: RedisRequest) {
+        self.send(CollectionOfOne(request))
+    }
+
+    /// Queues `requests` together, in order.
+    func send(_ requests: some Collection<RedisRequest>) {
         let schedule = self.state.withLock { state in
-            state.requests.append(request)
+            state.requests.append(contentsOf: requests)
             defer { state.scheduled = true }
             return !state.scheduled
         }

@@ -30,6 +30,18 @@ public enum TestRedis {
         return url
     }
 
+    /// Run the Redis Cluster tests when a cluster is configured, and always on CI.
+    public static let clusterEnabled = environment["HOOKBAY_TEST_REDIS_CLUSTER_URL"] != nil || isCI
+
+    /// The private cluster's `redis+cluster://` URL: `HOOKBAY_TEST_REDIS_CLUSTER_URL` (set by `scripts/test`).
+    public static func clusterURL() throws -> String {
+        guard let url = environment["HOOKBAY_TEST_REDIS_CLUSTER_URL"], !url.isEmpty else {
+            throw TestSetupError(
+                "HOOKBAY_TEST_REDIS_CLUSTER_URL is not set: the Redis Cluster tests need a cluster (bash scripts/test starts one)")
+        }
+        return url
+    }
+
     public static var serverBinary: String? {
         let path = (environment["PATH"] ?? "/usr/bin:/bin") + ":/usr/bin:/usr/local/bin:/usr/sbin"
         for dir in path.split(separator: ":") {

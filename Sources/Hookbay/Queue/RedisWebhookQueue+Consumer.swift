@@ -14,17 +14,54 @@ extension RedisWebhookQueue {
     /// KEYS: retry schedule. ARGV: now ms, lease-until ms, count. Leases the due ids and returns them.
     static let leaseDueScript = RedisScript(resource: PackageResources.lease_due_lua)
 
+    /// How long a worker on a cluster waits before it looks again, when its platforms' streams span several hash slots
+    /// and none had anything (one blocking read cannot wait on streams in different slots).
+    static let clusterPollInterval = Duration.milliseconds(20)
+
     public func read(platforms: [String], consumer: String, count: Int, pending: Bool, block: Duration) async throws(QueueError) -> [StreamEntry] {
         guard !platforms.isEmpty else { return [] }
+        guard self.client.configuration.isCluster else {
+            return try await self.read(slot: platforms, consumer: consumer, count: count, pending: pending, block: block)
+        }
+        // A cluster refuses one XREADGROUP across slots (CROSSSLOT): one per slot, each on its node, at once. Blocking
+        // is left to a read that covers every platform; otherwise the worker looks again after a short pause.
+        let slots = Dictionary(grouping: platforms) { RedisClusterSlot.of(key: QueueKeys(platform: $0).incoming) }.values.map { $0 }
+        if slots.count == 1 {
+            return try await self.read(slot: slots[0], consumer: consumer, count: count, pending: pending, block: block)
+        }
+        let entries = try await Self.mapping { () async throws in
+            try await withThrowingTaskGroup(of: [StreamEntry].self) { group in
+                for slot in slots {
+                    group.addTask {
+                        try await self.read(slot: slot, consumer: consumer, count: count, pending: pending, block: .zero, blocking: false)
+                    }
+                }
+                var entries: [StreamEntry] = []
+                for try await some in group { entries += some }
+                return entries
+            }
+        }
+        if entries.isEmpty, !pending, block > .zero {
+            try? await Task.sleep(for: min(block, Self.clusterPollInterval))
+        }
+        return entries
+    }
+
+    /// One `XREADGROUP` for `platforms`, whose streams share a hash slot (on one server: any platforms); `blocking`
+    /// false reads new entries without waiting for them.
+    private func read(
+        slot platforms: [String], consumer: String, count: Int, pending: Bool, block: Duration, blocking: Bool = true
+    ) async throws(QueueError) -> [StreamEntry] {
         var command: [RedisArgument] = ["XREADGROUP", "GROUP", .string(QueueKeys.consumerGroup), .string(consumer), "COUNT", .integer(count)]
         let blockMilliseconds = Int(block.components.seconds * 1000 + block.components.attoseconds / 1_000_000_000_000_000)
-        if !pending { command += ["BLOCK", .integer(max(1, blockMilliseconds))] }
+        let blocks = !pending && blocking
+        if blocks { command += ["BLOCK", .integer(max(1, blockMilliseconds))] }
         command.append("STREAMS")
         command += platforms.map { .string(QueueKeys(platform: $0).incoming) }
         command += platforms.map { _ in .string(pending ? "0" : ">") }
         let reply = try await Self.mapping { () async throws in
             do {
-                return try await self.client.send(command, timeout: pending ? nil : block + self.client.configuration.commandTimeout)
+                return try await self.client.send(command, timeout: blocks ? block + self.client.configuration.commandTimeout : nil)
             } catch let error as RedisError where error.serverErrorCode == "NOGROUP" {
                 // A stream or group vanished (Redis restarted without persistence): recreate and read next time.
                 try await self.prepare(platforms: platforms)

@@ -14,21 +14,26 @@ extension RedisWebhookQueue {
         case unreachable(String)
     }
 
-    /// Asks Redis for its version (`INFO server`).
+    /// Asks Redis for its version (`INFO server`); on a cluster, every primary, and answers the oldest.
     public func checkVersion() async -> VersionCheck {
-        let reply: RESPValue
+        let replies: [RESPValue]
         do {
-            reply = try await self.client.send(["INFO", "server"])
+            replies = try await self.client.sendToEveryPrimary(["INFO", "server"])
         } catch {
             return .unreachable("\(error)")
         }
-        let text = reply.string ?? ""
-        guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("redis_version:") }) else {
-            return .unreachable("INFO server has no redis_version")
+        var oldest: (major: Int, version: String)?
+        for reply in replies {
+            let text = reply.string ?? ""
+            guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("redis_version:") }) else {
+                return .unreachable("INFO server has no redis_version")
+            }
+            let version = String(line.dropFirst("redis_version:".count))
+            let major = version.split(separator: ".").first.flatMap { Int($0) } ?? 0
+            if oldest.map({ major < $0.major }) ?? true { oldest = (major, version) }
         }
-        let version = String(line.dropFirst("redis_version:".count))
-        let major = version.split(separator: ".").first.flatMap { Int($0) } ?? 0
-        return major >= Self.minimumRedisMajorVersion ? .supported(version) : .tooOld(version)
+        guard let oldest else { return .unreachable("no Redis server answered INFO") }
+        return oldest.major >= Self.minimumRedisMajorVersion ? .supported(oldest.version) : .tooOld(oldest.version)
     }
 
     /// The start-up message for a Redis that is too old, or `nil`.
@@ -40,13 +45,17 @@ extension RedisWebhookQueue {
 }
 
 extension RedisWebhookQueue {
-    /// How many replicas are connected to the primary (`INFO replication`).
+    /// How many replicas are connected to the primary (`INFO replication`); on a cluster, the fewest any primary has.
     public func connectedReplicas() async throws(QueueError) -> Int {
-        let reply = try await Self.mapping { () async throws in try await self.client.send(["INFO", "replication"]) }
-        let text = reply.string ?? ""
-        guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("connected_slaves:") }),
-            let count = Int(line.dropFirst("connected_slaves:".count).trimmingCharacters(in: .whitespaces))
-        else { throw QueueError("INFO replication has no connected_slaves") }
-        return count
+        let replies = try await Self.mapping { () async throws in try await self.client.sendToEveryPrimary(["INFO", "replication"]) }
+        var fewest = Int.max
+        for reply in replies {
+            let text = reply.string ?? ""
+            guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("connected_slaves:") }),
+                let count = Int(line.dropFirst("connected_slaves:".count).trimmingCharacters(in: .whitespaces))
+            else { throw QueueError("INFO replication has no connected_slaves") }
+            fewest = min(fewest, count)
+        }
+        return fewest == .max ? 0 : fewest
     }
 }

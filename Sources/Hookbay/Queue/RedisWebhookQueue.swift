@@ -173,9 +173,11 @@ public struct RedisWebhookQueue: WebhookQueue {
             let group = try await groups.first { $0.name == QueueKeys.consumerGroup }
             let streamLength = try await length
             let processing = group?.pending ?? 0
-            // The stream holds only live work (processed entries are deleted), so when Redis cannot give the lag
-            // (deleted entries inside the range) the undelivered ones are the rest of the stream.
-            let pending = group.flatMap(\.lag) ?? max(0, streamLength - processing)
+            // The stream holds only live work (processed entries are deleted), so the undelivered entries are the rest
+            // of the stream. Redis's lag counts the entries added after the last delivered one, including those the
+            // enqueue script deleted again at once (a duplicate's), so it is only an upper bound.
+            let undelivered = max(0, streamLength - processing)
+            let pending = min(group.flatMap(\.lag) ?? undelivered, undelivered)
             return PlatformQueueStats(
                 pending: pending, processing: processing, deadLetter: try await deadLetter, processed: try await processed
             )

@@ -40,7 +40,8 @@ public enum GatewaySettings {
     // MARK: Queue, workers and database
     public static let redisURL = GatewaySetting.optionalText(
         "redis-url", "REDIS_URL",
-        "redis://[:password@]host:port[/db]. Without it, an embedded, NON-durable in-process queue is used.", \.redisURL)
+        "redis://[:password@]host:port[/db], or redis+cluster://host:port[,host:port...] for a Redis Cluster (its seed nodes). Without it, an embedded, NON-durable in-process queue is used.",
+        \.redisURL)
     public static let redisWaitReplicas = GatewaySetting.integer(
         "redis-wait-replicas", "HOOKBAY_REDIS_WAIT_REPLICAS",
         "Replicas that must acknowledge each delivery's enqueue (Redis WAIT) before it is answered 2xx; 0 answers once the primary has it.",

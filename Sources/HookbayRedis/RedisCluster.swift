@@ -1,0 +1,306 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// The cluster side of ``RedisClient``: a connection per node, the slot map, and the routing of each command to the
+/// node serving its key's slot.
+///
+/// The map is learned from any node that answers `CLUSTER SLOTS` (the known primaries first, then the seeds) before
+/// the first command, corrected by every `MOVED` redirect, and learned again, at most once per
+/// ``RedisConfiguration/reconnectBackoff``, when a node cannot be reached or answers that the cluster is down: after a
+/// failover the promoted replica is found within one backoff of the cluster electing it.
+///
+/// A command is sent again only when a node redirected it (`MOVED`, `ASK`: it did not run there), at most
+/// ``maxRedirects`` times. A command whose connection failed is not sent again: it may have run. Its caller sees the
+/// failure (a delivery is answered 503; the sender's retry is a duplicate, as on one server).
+final class RedisCluster: Sendable {
+    /// Redirects one command follows at most (a slot moving while it is being migrated redirects twice).
+    static let maxRedirects = 5
+    /// Node connections kept at most; past it, those of nodes no longer in the map are closed.
+    static let maxNodes = 256
+
+    private struct State {
+        var map = RedisClusterMap()
+        var nodes: [RedisNodeAddress: RedisNodeClient] = [:]
+        /// The map being learned now, if it is.
+        var learning: EventLoopFuture<Void>?
+        /// When the map was last learned, or the last attempt failed, and why.
+        var learned: (at: ContinuousClock.Instant, failure: RedisError?)?
+        var shutDown = false
+    }
+
+    let configuration: RedisConfiguration
+    let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        precondition(configuration.isCluster, "a cluster needs seed nodes")
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    /// The map as last learned.
+    var map: RedisClusterMap { self.state.withLock { $0.map } }
+
+    /// The client of the node at `address`, created on first use.
+    func node(_ address: RedisNodeAddress) -> RedisNodeClient {
+        let (node, refused, closed) = self.state.withLock { state -> (RedisNodeClient, Bool, [RedisNodeClient]) in
+            if let node = state.nodes[address] { return (node, false, []) }
+            var closed: [RedisNodeClient] = []
+            if state.nodes.count >= Self.maxNodes {
+                let current = Set(state.map.primaries)
+                for (known, client) in state.nodes where !current.contains(known) {
+                    closed.append(client)
+                    state.nodes[known] = nil
+                }
+            }
+            let node = RedisNodeClient(configuration: self.configuration.node(address), eventLoopGroup: self.eventLoopGroup, logger: self.logger)
+            state.nodes[address] = node
+            return (node, state.shutDown, closed)
+        }
+        for client in closed { client.shutdown() }
+        // Created after shutdown: fails every command with `shutDown`.
+        if refused { node.shutdown() }
+        return node
+    }
+
+    // MARK: Routing
+
+    /// Sends `args` to the node serving its first key's slot (any primary for a command without keys), following
+    /// redirects; the future completes on the connection's event loop, or on `eventLoop`.
+    func submit(_ args: [RedisArgument], timeout: Duration?, on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
+        let slot = RedisClusterSlot.of(command: args)
+        return self.address(for: slot, on: eventLoop).flatMap { address in
+            self.attempt(args, slot: slot, at: address, asking: false, timeout: timeout, redirects: 0, on: eventLoop)
+        }
+    }
+
+    private func attempt(
+        _ args: [RedisArgument], slot: Int?, at address: RedisNodeAddress, asking: Bool, timeout: Duration?, redirects: Int,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RESPValue> {
+        let reply = self.node(address).withConnection(on: eventLoop) { connection in
+            asking ? connection.submit(sequence: [["ASKING"], args], timeout: timeout)[1] : connection.submit(args, timeout: timeout)
+        }
+        return reply.flatMapError { error in
+            let redisError = RedisError(error)
+            if let redirect = RedisRedirect(redisError, answeredBy: address) {
+                guard redirects < Self.maxRedirects else {
+                    return reply.eventLoop.makeFailedFuture(
+                        RedisError.server("CLUSTERDOWN \(redirects) redirects for slot \(redirect.slot): the cluster is resharding"))
+                }
+                if !redirect.asking { self.moved(redirect) }
+                return self.attempt(
+                    args, slot: slot, at: redirect.address, asking: redirect.asking, timeout: timeout, redirects: redirects + 1, on: eventLoop)
+            }
+            self.noteFailure(redisError)
+            return reply.eventLoop.makeFailedFuture(redisError)
+        }
+    }
+
+    /// The primary serving `slot` (any primary for `nil`), learning the map first when none is known.
+    func address(for slot: Int?, on eventLoop: any EventLoop) -> EventLoopFuture<RedisNodeAddress> {
+        @Sendable func lookUp(_ map: RedisClusterMap) -> RedisNodeAddress? {
+            guard let slot else { return map.primaries.randomElement() }
+            return map.primary(for: slot)
+        }
+        if let known = lookUp(self.map) { return eventLoop.makeSucceededFuture(known) }
+        return self.learn(on: eventLoop).flatMapThrowing {
+            guard let address = lookUp(self.map) else {
+                throw RedisError.server("CLUSTERDOWN no node of the Redis Cluster serves hash slot \(slot ?? -1)")
+            }
+            return address
+        }
+    }
+
+    /// Every primary in the map (learned first when none is known).
+    func primaries() async throws(RedisError) -> [RedisNodeAddress] {
+        if self.map.isEmpty {
+            do {
+                try await self.learn(on: self.eventLoopGroup.any()).get()
+            } catch {
+                throw RedisError(error)
+            }
+        }
+        return self.map.primaries
+    }
+
+    /// A redirect for good: the map is out of date for this slot at least, and likely for others moved with it.
+    private func moved(_ redirect: RedisRedirect) {
+        self.state.withLock { $0.map.assign(slot: redirect.slot, to: redirect.address) }
+        self.learnSoon()
+    }
+
+    /// A failure that may mean the map is out of date (a primary down, a failover in progress): learn it again.
+    func noteFailure(_ error: RedisError) {
+        switch error {
+        case .connectionFailed, .connectionClosed, .timeout:
+            self.learnSoon()
+        case .server:
+            if let code = error.serverErrorCode, ["CLUSTERDOWN", "READONLY", "LOADING", "MASTERDOWN", "TRYAGAIN"].contains(code) {
+                self.learnSoon()
+            }
+        default:
+            break
+        }
+    }
+
+    // MARK: The map
+
+    /// Learns the map in the background, unless that is under way or was done within the backoff.
+    private func learnSoon() {
+        let due = self.state.withLock { state in
+            guard state.learning == nil, !state.shutDown else { return false }
+            guard let learned = state.learned else { return true }
+            return ContinuousClock.now - learned.at >= self.configuration.reconnectBackoff
+        }
+        if due { _ = self.learn(on: self.eventLoopGroup.any()) }
+    }
+
+    /// Learns the map from the first node that answers `CLUSTER SLOTS`: once at a time (callers meanwhile wait for
+    /// that one), and failing at once within the backoff after a failed attempt.
+    func learn(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        enum Next {
+            case wait(EventLoopFuture<Void>)
+            case fail(RedisError)
+            case start(EventLoopPromise<Void>, [RedisNodeAddress])
+        }
+        let next = self.state.withLock { state -> Next in
+            if state.shutDown { return .fail(.shutDown) }
+            if let learning = state.learning { return .wait(learning) }
+            if let learned = state.learned, let failure = learned.failure,
+                ContinuousClock.now - learned.at < self.configuration.reconnectBackoff
+            {
+                return .fail(failure)
+            }
+            let promise = eventLoop.makePromise(of: Void.self)
+            state.learning = promise.futureResult
+            var candidates = state.map.primaries.shuffled()
+            for seed in self.configuration.clusterSeeds where !candidates.contains(seed) { candidates.append(seed) }
+            return .start(promise, candidates)
+        }
+        switch next {
+        case .wait(let future): return future.hop(to: eventLoop)
+        case .fail(let error): return eventLoop.makeFailedFuture(error)
+        case .start(let promise, let candidates):
+            promise.completeWithTask { try await self.learn(from: candidates) }
+            return promise.futureResult
+        }
+    }
+
+    private func learn(from candidates: [RedisNodeAddress]) async throws(RedisError) {
+        var problems: [String] = []
+        for address in candidates {
+            do throws(RedisError) {
+                let reply = try await self.node(address).send(["CLUSTER", "SLOTS"], timeout: self.configuration.connectTimeout)
+                let map = try RedisClusterMap(clusterSlots: reply, answeredBy: address)
+                let previous = self.state.withLock { state in
+                    defer {
+                        state.map = map
+                        state.learning = nil
+                        state.learned = (ContinuousClock.now, nil)
+                    }
+                    return state.map
+                }
+                if previous.primaries != map.primaries {
+                    self.logger.info(
+                        "Redis Cluster map learned",
+                        metadata: [
+                            "primaries": .string(map.primaries.map(\.description).joined(separator: ",")), "from": .string(address.description),
+                        ])
+                }
+                return
+            } catch {
+                problems.append("\(address): \(error)")
+            }
+        }
+        let failure = RedisError.connectionFailed("no node of the Redis Cluster answered CLUSTER SLOTS (\(problems.joined(separator: "; ")))")
+        self.state.withLock { state in
+            state.learning = nil
+            state.learned = (ContinuousClock.now, failure)
+        }
+        self.logger.warning("cannot learn the Redis Cluster map", metadata: ["error": .string(failure.description)])
+        throw failure
+    }
+
+    // MARK: Replicated scripts
+
+    /// ``RedisClient/submitScripts(_:on:replicas:timeout:)`` on a cluster: the calls of each primary pipelined on its
+    /// connection and confirmed by a `WAIT` there; calls a node redirected go again to the node it named.
+    func submitScripts(
+        _ calls: [RedisScriptCall], on eventLoop: any EventLoop, replicas: Int, timeout: Duration
+    ) -> EventLoopFuture<[Result<RESPValue, RedisError>]> {
+        let results = [Result<RESPValue, RedisError>](repeating: .failure(.connectionClosed), count: calls.count)
+        let targets = calls.indices.map { _ in Target?.none }
+        return self.replicatedRound(
+            calls, pending: Array(calls.indices), targets: targets, results: results, round: 0, on: eventLoop, replicas, timeout)
+    }
+
+    /// Where a redirected call goes next.
+    private struct Target: Hashable {
+        var address: RedisNodeAddress
+        var asking: Bool
+    }
+
+    private func replicatedRound(
+        _ calls: [RedisScriptCall], pending: [Int], targets: [Target?], results: [Result<RESPValue, RedisError>], round: Int,
+        on eventLoop: any EventLoop, _ replicas: Int, _ timeout: Duration
+    ) -> EventLoopFuture<[Result<RESPValue, RedisError>]> {
+        let ready: EventLoopFuture<Void> = self.map.isEmpty ? self.learn(on: eventLoop) : eventLoop.makeSucceededVoidFuture()
+        return ready.flatMap {
+            let map = self.map
+            var failed = results
+            var groups: [Target: [Int]] = [:]
+            for index in pending {
+                if let target = targets[index] {
+                    groups[target, default: []].append(index)
+                } else if let slot = RedisClusterSlot.of(command: calls[index].evalsha), let address = map.primary(for: slot) {
+                    groups[Target(address: address, asking: false), default: []].append(index)
+                } else {
+                    failed[index] = .failure(.server("CLUSTERDOWN no node of the Redis Cluster serves the call's hash slot"))
+                }
+            }
+            let sent = groups.map { target, indices in
+                self.node(target.address).withConnection(on: eventLoop) { connection in
+                    RedisClient.replicated(
+                        indices.map { calls[$0] }, asking: target.asking, on: connection, eventLoop: eventLoop, replicas: replicas, timeout: timeout)
+                }.flatMapErrorThrowing { error in indices.map { _ in Result<RESPValue, RedisError>.failure(RedisError(error)) } }
+                    .map { (target, indices, $0) }
+            }
+            return EventLoopFuture.whenAllSucceed(sent, on: eventLoop).flatMap { [failed] answers in
+                var results = failed
+                var again: [Int] = []
+                var next = targets
+                for (target, indices, outcomes) in answers {
+                    for (index, outcome) in zip(indices, outcomes) {
+                        results[index] = outcome
+                        guard case .failure(let error) = outcome else { continue }
+                        if let redirect = RedisRedirect(error, answeredBy: target.address), round < Self.maxRedirects {
+                            if !redirect.asking { self.moved(redirect) }
+                            next[index] = Target(address: redirect.address, asking: redirect.asking)
+                            again.append(index)
+                        } else {
+                            self.noteFailure(error)
+                        }
+                    }
+                }
+                guard !again.isEmpty else { return eventLoop.makeSucceededFuture(results) }
+                return self.replicatedRound(
+                    calls, pending: again, targets: next, results: results, round: round + 1, on: eventLoop, replicas, timeout)
+            }
+        }
+    }
+
+    // MARK: Lifecycle
+
+    /// Closes every node's connection; every later command fails with ``RedisError/shutDown``.
+    func shutdown() {
+        let nodes = self.state.withLock { state in
+            state.shutDown = true
+            return Array(state.nodes.values)
+        }
+        for node in nodes { node.shutdown() }
+    }
+}
