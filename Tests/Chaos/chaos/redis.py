@@ -38,36 +38,7 @@ class Redis:
             self.process.wait()
 
     def command(self, *args):
-        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
-            payload = f"*{len(args)}\r\n".encode()
-            for a in args:
-                a = a if isinstance(a, bytes) else str(a).encode()
-                payload += f"${len(a)}\r\n".encode() + a + b"\r\n"
-            s.sendall(payload)
-            reader = s.makefile("rb")
-            return self._read(reader)
-
-    def _read(self, reader):
-        line = reader.readline()
-        if not line:
-            raise OSError("redis closed the connection")
-        kind, rest = line[:1], line[1:-2]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RuntimeError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            data = reader.read(n + 2)[:-2]
-            return data.decode()
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._read(reader) for _ in range(n)]
-        raise RuntimeError(f"unexpected RESP {line!r}")
+        return resp_command(self.port, *args)
 
     def stream_entries(self, key):
         """entry id -> fields (a dict) of every entry of a stream."""
@@ -99,3 +70,37 @@ class Redis:
         k = keys(platform)
         return {"attempts": self.command("HLEN", k["attempts"]), "retry_schedule": self.command("ZCARD", k["retry"]),
                 "interrupted": self.command("HLEN", k["interrupted"])}
+
+
+def resp_command(port, *args):
+    """One command to the server on `port`; an error reply raises RuntimeError with its text."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        payload = f"*{len(args)}\r\n".encode()
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            payload += f"${len(a)}\r\n".encode() + a + b"\r\n"
+        s.sendall(payload)
+        return _read(s.makefile("rb"))
+
+
+def _read(reader):
+    line = reader.readline()
+    if not line:
+        raise OSError("redis closed the connection")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = reader.read(n + 2)[:-2]
+        return data.decode()
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_read(reader) for _ in range(n)]
+    raise RuntimeError(f"unexpected RESP {line!r}")

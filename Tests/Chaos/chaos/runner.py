@@ -39,9 +39,16 @@ Scenarios:
   reload        a platform disabled, edited and re-enabled by hot reload under load: 503 platform_disabled within
                 10 s of disabling, 2xx within 10 s of re-enabling, nothing accepted is lost
   scale-out     two gateways and two workers on one Redis: each accepted event applied exactly once
+  scale-out-pg  the same on PostgreSQL
+  postgres-restart  PostgreSQL restarted under load: workers hold and retry, nothing dead-lettered, nothing lost
+  global-limit  a global rate limit shared by two gateways: accepted within the bucket's size plus its refill
+  cluster-scale-out  two gateways and two workers on a Redis Cluster (3 primaries, 3 replicas) and PostgreSQL,
+                workers reading across hash slots: each accepted event applied exactly once
+  cluster-failover  kill -9 of the platform's primary under load with --redis-wait-replicas 1: the replica takes
+                over, the killed node rejoins as its replica, 2xx again within 15 s, no answered event lost
 
 Usage: scripts/chaos [--skip-build] [--bin-dir DIR] [--only NAME ...] [--ledger FILE]
-Needs redis-server and redis-cli (apt-get install -y redis-server redis-tools), gcc, and a debug build (the
+Needs redis-server and redis-cli (apt-get install -y redis-server redis-tools), PostgreSQL, gcc, and a debug build (the
 after-commit failpoint is compiled into debug builds only).
 Exit status 0 when every scenario's ledger balances, 1 otherwise.
 """

@@ -6,6 +6,7 @@ from .checks import Check, settle_and_check
 from .hookbay import build_test_plugin, config_dir, platform_yaml, plugin_platform_yaml
 from .postgres import Postgres
 from .redis import Redis
+from .redis_cluster import RedisCluster, slot
 
 
 class Stage:
@@ -20,15 +21,19 @@ class Stage:
     On entering: a Redis (`appendfsync`: e.g. "always", for an append-only file that survives kill -9) is started;
     with `plugin`, the test plugin of that name (and `variant`) is compiled and is the platform's adapter; the config
     directory gets `p.yaml`, the platform file of `platform` (plus the lines `extra_yaml`); the database is
-    `{tmp}/{name}.sqlite`, or with `postgres` a private PostgreSQL server (`stage.postgres`). No hookbay process is started: the scenario starts them, in its own order. On leaving,
+    `{tmp}/{name}.sqlite`, or with `postgres` a private PostgreSQL server (`stage.postgres`). With `cluster`, `stage.redis`
+    is a private Redis Cluster (three primaries, a replica each) and the config directory gets a second, idle platform
+    whose stream is in another hash slot, so workers read across slots. No hookbay process is started: the scenario starts them, in its own order. On leaving,
     however it leaves, Redis is killed (the hookbay processes are killed by the runner, `Hookbay.stop_all`).
     """
 
-    def __init__(self, hb, tmp, name, platform, appendfsync=None, plugin=None, variant=None, extra_yaml="", postgres=False):
+    def __init__(self, hb, tmp, name, platform, appendfsync=None, plugin=None, variant=None, extra_yaml="", postgres=False,
+                 cluster=False):
         self.hb, self.tmp = hb, tmp
         self.check = Check(name)
         self.platform = platform
-        self.redis = Redis(tmp, appendfsync)
+        self.cluster = cluster
+        self.redis = RedisCluster(tmp) if cluster else Redis(tmp, appendfsync)
         self.postgres = Postgres(tmp, name) if postgres else None
         self.database = os.path.join(tmp, f"{name}.sqlite")
         self.conf = None  # the config directory, made on entering
@@ -44,7 +49,12 @@ class Stage:
                 yaml = plugin_platform_yaml(self.platform, self.plugin, path, self.extra_yaml)
             else:
                 yaml = platform_yaml(self.platform, self.extra_yaml)
-            self.conf = config_dir(self.tmp, {"p.yaml": yaml})
+            files = {"p.yaml": yaml}
+            if self.cluster:
+                idle = next(f"{self.platform}-idle{i}" for i in range(100)
+                            if slot(f"{{{self.platform}-idle{i}}}") != slot(f"{{{self.platform}}}"))
+                files["q.yaml"] = platform_yaml(idle, "")
+            self.conf = config_dir(self.tmp, files)
         except BaseException:
             self.redis.kill()
             if self.postgres:

@@ -10,9 +10,10 @@ def run(hb, tmp):
     return run_on(hb, tmp, NAME, "chaos-so", postgres=False)
 
 
-def run_on(hb, tmp, name, platform, postgres):
-    """Two gateways and two workers on one Redis and the stage's database (SQLite, or with `postgres` PostgreSQL)."""
-    with Stage(hb, tmp, name, platform, postgres=postgres) as stage:
+def run_on(hb, tmp, name, platform, postgres, cluster=False):
+    """Two gateways and two workers on one Redis (with `cluster`, a Redis Cluster) and the stage's database (SQLite,
+    or with `postgres` PostgreSQL)."""
+    with Stage(hb, tmp, name, platform, postgres=postgres, cluster=cluster) as stage:
         _, port_a = stage.serve()
         _, port_b = stage.serve()
         stage.worker(f"{platform}-a")
