@@ -2,11 +2,39 @@ import NIOCore
 
 /// Typed wrappers for the commands Hookbay uses.
 extension RedisClient {
-    /// `PING`: succeeds when the server (each primary of a cluster) answers.
+    /// `PING`: succeeds when the server answers; on a cluster, when any primary does (one primary down makes its
+    /// platforms' commands fail until a replica takes over, not the whole cluster unusable), within the connect
+    /// timeout each.
     public func ping() async throws(RedisError) {
-        for reply in try await self.sendToEveryPrimary(["PING"]) {
+        guard self.configuration.isCluster else {
+            let reply = try await self.send(["PING"])
             guard reply.string == "PONG" else { throw .unexpectedReply("PING answered \(reply)") }
+            return
         }
+        let primaries = try await self.primaries()
+        let timeout = self.configuration.connectTimeout
+        let failure: RedisError? = await withTaskGroup(of: RedisError?.self) { group in
+            for address in primaries {
+                group.addTask {
+                    do {
+                        let reply = try await self.sendToPrimary(address, ["PING"], timeout: timeout)
+                        return reply.string == "PONG" ? nil : .unexpectedReply("PING answered \(reply)")
+                    } catch {
+                        return RedisError(error)
+                    }
+                }
+            }
+            var last: RedisError? = .unexpectedReply("the Redis Cluster has no primary")
+            for await outcome in group {
+                guard let outcome else {
+                    group.cancelAll()
+                    return nil
+                }
+                last = outcome
+            }
+            return last
+        }
+        if let failure { throw failure }
     }
 
     /// `XLEN key`: entries in a stream (0 when it does not exist).

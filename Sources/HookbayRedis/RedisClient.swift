@@ -79,14 +79,7 @@ public final class RedisClient: Sendable, Service {
             do {
                 return try await withThrowingTaskGroup(of: (Int, RESPValue).self) { group in
                     for (index, address) in primaries.enumerated() {
-                        group.addTask {
-                            do {
-                                return (index, try await cluster.node(address).send(args, timeout: timeout))
-                            } catch {
-                                cluster.noteFailure(RedisError(error))
-                                throw error
-                            }
-                        }
+                        group.addTask { (index, try await self.sendToPrimary(address, args, timeout: timeout)) }
                     }
                     var replies = [RESPValue](repeating: .null, count: primaries.count)
                     for try await (index, reply) in group { replies[index] = reply }
@@ -94,6 +87,21 @@ public final class RedisClient: Sendable, Service {
                 }
             } catch {
                 throw RedisError(error)
+            }
+        }
+    }
+
+    /// Sends `args` to the primary at `address` (the one server's address for a server).
+    func sendToPrimary(_ address: RedisNodeAddress, _ args: [RedisArgument], timeout: Duration?) async throws(RedisError) -> RESPValue {
+        switch self.route {
+        case .server(let node):
+            return try await node.send(args, timeout: timeout)
+        case .cluster(let cluster):
+            do {
+                return try await cluster.node(address).send(args, timeout: timeout)
+            } catch {
+                cluster.noteFailure(error)
+                throw error
             }
         }
     }

@@ -18,6 +18,8 @@ final class RedisCluster: Sendable {
     static let maxRedirects = 5
     /// Node connections kept at most; past it, those of nodes no longer in the map are closed.
     static let maxNodes = 256
+    /// How old a map may get before it is learned again, failures or not (a change no command has run into yet).
+    static let refreshInterval = Duration.seconds(60)
 
     private struct State {
         var map = RedisClusterMap()
@@ -81,34 +83,84 @@ final class RedisCluster: Sendable {
         _ args: [RedisArgument], slot: Int?, at address: RedisNodeAddress, asking: Bool, timeout: Duration?, redirects: Int,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<RESPValue> {
-        let reply = self.node(address).withConnection(on: eventLoop) { connection in
-            asking ? connection.submit(sequence: [["ASKING"], args], timeout: timeout)[1] : connection.submit(args, timeout: timeout)
-        }
-        return reply.flatMapError { error in
-            let redisError = RedisError(error)
-            if let redirect = RedisRedirect(redisError, answeredBy: address) {
-                guard redirects < Self.maxRedirects else {
-                    return reply.eventLoop.makeFailedFuture(
-                        RedisError.server("CLUSTERDOWN \(redirects) redirects for slot \(redirect.slot): the cluster is resharding"))
-                }
-                if !redirect.asking { self.moved(redirect) }
-                return self.attempt(
-                    args, slot: slot, at: redirect.address, asking: redirect.asking, timeout: timeout, redirects: redirects + 1, on: eventLoop)
+        let promise = eventLoop.makePromise(of: RESPValue.self)
+        self.node(address).connectionFuture(on: eventLoop).whenComplete { connected in
+            switch connected {
+            case .success(let connection):
+                let sent = asking ? connection.submit(sequence: [["ASKING"], args], timeout: timeout)[1] : connection.submit(args, timeout: timeout)
+                promise.completeWith(
+                    sent.flatMapError { error in
+                        self.answered(RedisError(error), args, slot: slot, at: address, timeout: timeout, redirects: redirects, on: eventLoop)
+                    })
+            case .failure(let error):
+                promise.completeWith(
+                    self.unsent(RedisError(error), args, slot: slot, at: address, timeout: timeout, redirects: redirects, on: eventLoop))
             }
-            self.noteFailure(redisError)
-            return reply.eventLoop.makeFailedFuture(redisError)
+        }
+        return promise.futureResult
+    }
+
+    /// A sent command's failure: a redirect is followed and `TRYAGAIN` (a multi-key command during a slot's
+    /// migration) tried again shortly, since neither ran; anything else may have run, and is the caller's.
+    private func answered(
+        _ error: RedisError, _ args: [RedisArgument], slot: Int?, at address: RedisNodeAddress, timeout: Duration?, redirects: Int,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RESPValue> {
+        if let redirect = RedisRedirect(error, answeredBy: address) {
+            guard redirects < Self.maxRedirects else {
+                return eventLoop.makeFailedFuture(
+                    RedisError.server("CLUSTERDOWN \(redirects) redirects for slot \(redirect.slot): the cluster is resharding"))
+            }
+            if !redirect.asking { self.moved(redirect) }
+            return self.attempt(
+                args, slot: slot, at: redirect.address, asking: redirect.asking, timeout: timeout, redirects: redirects + 1, on: eventLoop)
+        }
+        if error.serverErrorCode == "TRYAGAIN", redirects < Self.maxRedirects {
+            let pause = TimeAmount.milliseconds(20 << Int64(redirects))
+            return eventLoop.scheduleTask(in: pause) {}.futureResult.flatMap {
+                self.address(for: slot, on: eventLoop).flatMap { owner in
+                    self.attempt(args, slot: slot, at: owner, asking: false, timeout: timeout, redirects: redirects + 1, on: eventLoop)
+                }
+            }
+        }
+        self.noteFailure(error)
+        return eventLoop.makeFailedFuture(error)
+    }
+
+    /// A command that was never sent (its node could not be reached): once the map is learned again, sent to the
+    /// slot's owner if that is another node now (a failover promoted it), else failed.
+    private func unsent(
+        _ error: RedisError, _ args: [RedisArgument], slot: Int?, at address: RedisNodeAddress, timeout: Duration?, redirects: Int,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RESPValue> {
+        guard redirects < Self.maxRedirects else { return eventLoop.makeFailedFuture(error) }
+        return self.learn(on: eventLoop).flatMapError { _ in eventLoop.makeSucceededVoidFuture() }.flatMap {
+            guard let owner = self.lookUp(slot, in: self.map), owner != address else {
+                return eventLoop.makeFailedFuture(error)
+            }
+            return self.attempt(args, slot: slot, at: owner, asking: false, timeout: timeout, redirects: redirects + 1, on: eventLoop)
         }
     }
 
-    /// The primary serving `slot` (any primary for `nil`), learning the map first when none is known.
+    /// The primary serving `slot` in `map`, any primary for `nil`.
+    private func lookUp(_ slot: Int?, in map: RedisClusterMap) -> RedisNodeAddress? {
+        guard let slot else { return map.primaries.randomElement() }
+        return map.primary(for: slot)
+    }
+
+    /// The primary serving `slot` (any primary for `nil`), learning the map first when none is known, and again in
+    /// the background when it is older than ``refreshInterval``.
     func address(for slot: Int?, on eventLoop: any EventLoop) -> EventLoopFuture<RedisNodeAddress> {
-        @Sendable func lookUp(_ map: RedisClusterMap) -> RedisNodeAddress? {
-            guard let slot else { return map.primaries.randomElement() }
-            return map.primary(for: slot)
+        let (map, stale) = self.state.withLock { state in
+            (state.map, state.learned.map { ContinuousClock.now - $0.at >= Self.refreshInterval } ?? false)
         }
-        if let known = lookUp(self.map) { return eventLoop.makeSucceededFuture(known) }
+        if let known = self.lookUp(slot, in: map) {
+            if stale { self.learnSoon() }
+            return eventLoop.makeSucceededFuture(known)
+        }
         return self.learn(on: eventLoop).flatMapThrowing {
-            guard let address = lookUp(self.map) else {
+            guard let address = self.lookUp(slot, in: self.map) else {
+                self.learnSoon()
                 throw RedisError.server("CLUSTERDOWN no node of the Redis Cluster serves hash slot \(slot ?? -1)")
             }
             return address
@@ -139,7 +191,7 @@ final class RedisCluster: Sendable {
         case .connectionFailed, .connectionClosed, .timeout:
             self.learnSoon()
         case .server:
-            if let code = error.serverErrorCode, ["CLUSTERDOWN", "READONLY", "LOADING", "MASTERDOWN", "TRYAGAIN"].contains(code) {
+            if let code = error.serverErrorCode, ["CLUSTERDOWN", "READONLY", "LOADING", "MASTERDOWN"].contains(code) {
                 self.learnSoon()
             }
         default:
@@ -165,15 +217,16 @@ final class RedisCluster: Sendable {
         enum Next {
             case wait(EventLoopFuture<Void>)
             case fail(RedisError)
+            case done
             case start(EventLoopPromise<Void>, [RedisNodeAddress])
         }
         let next = self.state.withLock { state -> Next in
             if state.shutDown { return .fail(.shutDown) }
             if let learning = state.learning { return .wait(learning) }
-            if let learned = state.learned, let failure = learned.failure,
-                ContinuousClock.now - learned.at < self.configuration.reconnectBackoff
-            {
-                return .fail(failure)
+            if let learned = state.learned, ContinuousClock.now - learned.at < self.configuration.reconnectBackoff {
+                // Learned (or failed to) just now: once per backoff, however many commands ask.
+                if let failure = learned.failure { return .fail(failure) }
+                if !state.map.isEmpty { return .done }
             }
             let promise = eventLoop.makePromise(of: Void.self)
             state.learning = promise.futureResult
@@ -184,6 +237,7 @@ final class RedisCluster: Sendable {
         switch next {
         case .wait(let future): return future.hop(to: eventLoop)
         case .fail(let error): return eventLoop.makeFailedFuture(error)
+        case .done: return eventLoop.makeSucceededVoidFuture()
         case .start(let promise, let candidates):
             promise.completeWithTask { try await self.learn(from: candidates) }
             return promise.futureResult
@@ -194,7 +248,11 @@ final class RedisCluster: Sendable {
         var problems: [String] = []
         for address in candidates {
             do throws(RedisError) {
-                let reply = try await self.node(address).send(["CLUSTER", "SLOTS"], timeout: self.configuration.connectTimeout)
+                // A connection of its own: on the node's shared one, the question could wait behind a WAIT or a
+                // blocking read for seconds.
+                let connection = try await RedisConnection.connect(to: self.configuration.node(address), on: self.eventLoopGroup)
+                defer { connection.close() }
+                let reply = try await connection.send(["CLUSTER", "SLOTS"], timeout: self.configuration.connectTimeout)
                 let map = try RedisClusterMap(clusterSlots: reply, answeredBy: address)
                 let previous = self.state.withLock { state in
                     defer {
@@ -260,6 +318,7 @@ final class RedisCluster: Sendable {
                     groups[Target(address: address, asking: false), default: []].append(index)
                 } else {
                     failed[index] = .failure(.server("CLUSTERDOWN no node of the Redis Cluster serves the call's hash slot"))
+                    self.learnSoon()
                 }
             }
             let sent = groups.map { target, indices in

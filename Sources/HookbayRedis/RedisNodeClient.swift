@@ -60,6 +60,11 @@ final class RedisNodeClient: Sendable {
         return eventLoop.makeFutureWithTask { try await self.connection() }.flatMap(body)
     }
 
+    /// The open connection, or a new one once it is connected; a failure here means nothing was sent.
+    func connectionFuture(on eventLoop: any EventLoop) -> EventLoopFuture<RedisConnection> {
+        self.withConnection(on: eventLoop) { connection in connection.channel.eventLoop.makeSucceededFuture(connection) }
+    }
+
     /// The open connection, or a new one.
     func connection() async throws(RedisError) -> RedisConnection {
         enum Next {

@@ -207,11 +207,34 @@ struct RedisClusterTests {
             }
         }
         #expect(try await replicated.connectedReplicas() == 1)
-        // Two asked for, one there: never confirmed.
-        let pinnedTwo = RedisClient(configuration: redis.configuration, eventLoopGroup: loop, logger: Fixtures.logger)
-        defer { pinnedTwo.shutdown() }
-        let unreachable = RedisWebhookQueue(
-            client: redis, eventLoopClients: [pinnedTwo], replication: .init(replicas: 2, timeout: .milliseconds(100)))
-        await #expect(throws: QueueError.self) { _ = try await unreachable.enqueue(events("two")[0], ttlSeconds: 60, on: loop).get() }
+
+        // A primary that holds its writes (CLIENT PAUSE) holds up only its own platforms: the others' deliveries in the
+        // same event-loop turn are confirmed by their primaries' WAITs meanwhile.
+        let map = try #require(redis.clusterMap)
+        let slowPlatform = platforms[0]
+        let slowPrimary = try #require(map.primary(for: RedisClusterSlot.of(key: QueueKeys(platform: slowPlatform).incoming)))
+        let others = platforms.filter { map.primary(for: RedisClusterSlot.of(key: QueueKeys(platform: $0).incoming)) != slowPrimary }
+        #expect(!others.isEmpty)
+        let slow = Self.node(slowPrimary)
+        defer { slow.shutdown() }
+        _ = try await slow.send(["CLIENT", "PAUSE", "2000", "WRITE"])
+        let held = events("paused").filter { $0.platform == slowPlatform || others.contains($0.platform) }
+        let heldFutures = try await loop.submit {
+            held.map { event in replicated.enqueue(event, ttlSeconds: 60, on: loop).map { ($0, ContinuousClock.now) } }
+        }.get()
+        var slowAnsweredAt: [ContinuousClock.Instant] = []
+        var othersAnsweredAt: [ContinuousClock.Instant] = []
+        for (event, future) in zip(held, heldFutures) {
+            let (result, at) = try await future.get()
+            guard case .accepted = result else {
+                Issue.record("\(event.platform) answered \(result)")
+                continue
+            }
+            if event.platform == slowPlatform { slowAnsweredAt.append(at) } else { othersAnsweredAt.append(at) }
+        }
+        let lastOther = try #require(othersAnsweredAt.max())
+        let firstSlow = try #require(slowAnsweredAt.min())
+        // Answered apart by most of the pause, not together once it ended (a margin for a loaded machine).
+        #expect(firstSlow - lastOther > .milliseconds(500), "the other primaries' deliveries waited for the paused one")
     }
 }

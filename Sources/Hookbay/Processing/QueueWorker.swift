@@ -37,6 +37,10 @@ public struct QueueWorker: Service, Sendable {
         self.logger = logger
     }
 
+    private func logClaimFailure(_ error: QueueError, platform: String) {
+        self.logger.warning("cannot claim a platform's entries now", metadata: ["platform": .string(platform), "error": .string(error.description)])
+    }
+
     public func run() async throws {
         self.logger.info("worker started")
         // The schema first (PostgreSQL: migrations, waiting while the server cannot be reached); a server that
@@ -85,18 +89,36 @@ public struct QueueWorker: Service, Sendable {
                 }
                 if ContinuousClock.now - lastClaim >= self.configuration.claimInterval {
                     lastClaim = ContinuousClock.now
+                    // A platform whose queue cannot be reached (its Redis Cluster node down) does not hold up the
+                    // others' claims; when none can be reached, the queue is down.
+                    var claimFailure: QueueError?
+                    var claimed = false
                     for platform in platforms {
                         let readAt = ContinuousClock.now
-                        let due = try await self.queue.claimDueRetries(
-                            platform: platform, consumer: self.configuration.consumerName,
-                            lease: self.configuration.claimIdle, count: self.configuration.batchSize)
+                        let due: [StreamEntry]
+                        do throws(QueueError) {
+                            due = try await self.queue.claimDueRetries(
+                                platform: platform, consumer: self.configuration.consumerName,
+                                lease: self.configuration.claimIdle, count: self.configuration.batchSize)
+                            claimed = true
+                        } catch {
+                            claimFailure = error
+                            self.logClaimFailure(error, platform: platform)
+                            continue
+                        }
                         // Entries that already failed once are suspects too: one of them may crash its worker, and
                         // under a new consumer name (a replaced container) it would otherwise take a batch down
                         // every lease, uncounted.
                         try await self.settleSuspects(due, readAt: readAt)
-                        let orphaned = try await self.queue.claimIdle(
-                            platform: platform, consumer: self.configuration.consumerName,
-                            minIdle: self.configuration.claimIdle, count: self.configuration.batchSize)
+                        let orphaned: [StreamEntry]
+                        do throws(QueueError) {
+                            orphaned = try await self.queue.claimIdle(
+                                platform: platform, consumer: self.configuration.consumerName,
+                                minIdle: self.configuration.claimIdle, count: self.configuration.batchSize)
+                        } catch {
+                            self.logClaimFailure(error, platform: platform)
+                            continue
+                        }
                         if !orphaned.isEmpty {
                             self.logger.info(
                                 "took over entries from an idle consumer",
@@ -106,6 +128,7 @@ public struct QueueWorker: Service, Sendable {
                         }
                         try await self.settleSuspects(orphaned, readAt: readAt)
                     }
+                    if !claimed, let claimFailure { throw claimFailure }
                 }
                 let readAt = ContinuousClock.now
                 let fresh = try await self.queue.read(

@@ -21,19 +21,22 @@ final class EnqueueBatcher: Sendable {
         var event: QueuedEvent
         var promise: EventLoopPromise<EnqueueResult>
         var ttlSeconds: Int
+        /// The Redis Cluster primary its platform's keys are on, as last known (`nil`: one server, or not known yet).
+        var lane: RedisNodeAddress?
     }
 
     let client: RedisClient
     let eventLoop: any EventLoop
     let replication: RedisWebhookQueue.Replication
-    /// This turn's events in arrival order, whether the call that sends them is scheduled, and whether a `WAIT` is
-    /// outstanding (with replicated acknowledgements: events then gather until it returns, and go out together).
+    /// This turn's events in arrival order, whether the call that sends them is scheduled, and the primaries with a
+    /// `WAIT` outstanding (with replicated acknowledgements: their events then gather until it returns, and go out
+    /// together; on a cluster, a primary slow to confirm holds up only its own platforms).
     private struct State {
         var pending: [Pending] = []
         /// Envelope bytes of `pending`.
         var pendingBytes = 0
         var scheduled = false
-        var waiting = false
+        var waiting: Set<RedisNodeAddress?> = []
     }
 
     /// Events gathered behind an outstanding `WAIT` at most, and their bytes: past either, a delivery is answered 503 at
@@ -60,15 +63,16 @@ final class EnqueueBatcher: Sendable {
             return self.eventLoop.flatSubmit { self.enqueue(event, ttlSeconds: ttlSeconds) }
         }
         let size = event.envelope.readableBytes
-        if self.state.value.waiting,
+        if !self.state.value.waiting.isEmpty,
             self.state.value.pending.count >= Self.maxWaitingEvents || self.state.value.pendingBytes + size > Self.maxWaitingBytes
         {
             return self.eventLoop.makeFailedFuture(QueueError("too many deliveries are waiting for Redis replicas to acknowledge"))
         }
         let promise = self.eventLoop.makePromise(of: EnqueueResult.self)
-        self.state.value.pending.append(Pending(event: event, promise: promise, ttlSeconds: ttlSeconds))
+        let lane = self.lane(of: event.platform)
+        self.state.value.pending.append(Pending(event: event, promise: promise, ttlSeconds: ttlSeconds, lane: lane))
         self.state.value.pendingBytes += size
-        if !self.state.value.scheduled, !self.state.value.waiting {
+        if !self.state.value.scheduled, !self.state.value.waiting.contains(lane) {
             self.state.value.scheduled = true
             self.eventLoop.execute { self.flush() }
         }
@@ -77,25 +81,40 @@ final class EnqueueBatcher: Sendable {
 
     /// Sends the turn's events: one call per platform and TTL (a script call touches one platform's keys), in order.
     private func flush() {
-        var rest = self.state.value.pending
+        let rest = self.state.value.pending
         self.state.value.pending = []
         self.state.value.pendingBytes = 0
         self.state.value.scheduled = false
         if self.replication.replicas > 0 {
-            // One round at most; the rest waits for its WAIT, still in arrival order.
-            var count = 0
-            var bytes = 0
-            while count < rest.count, count < Self.maxRoundEvents,
-                count == 0 || bytes + rest[count].event.envelope.readableBytes <= Self.maxRoundBytes
-            {
-                bytes += rest[count].event.envelope.readableBytes
-                count += 1
+            // One round at most per primary whose WAIT is not outstanding; the rest waits, still in arrival order.
+            var rounds: [RedisNodeAddress?: (events: [Pending], bytes: Int)] = [:]
+            // Lanes whose round is full: their later events wait too, so that each lane keeps its order.
+            var closed = self.state.value.waiting
+            var later: [Pending] = []
+            for pending in rest {
+                let size = pending.event.envelope.readableBytes
+                let round = rounds[pending.lane] ?? ([], 0)
+                if closed.contains(pending.lane) || round.events.count >= Self.maxRoundEvents
+                    || (!round.events.isEmpty && round.bytes + size > Self.maxRoundBytes)
+                {
+                    closed.insert(pending.lane)
+                    later.append(pending)
+                } else {
+                    rounds[pending.lane, default: ([], 0)].events.append(pending)
+                    rounds[pending.lane, default: ([], 0)].bytes += size
+                }
             }
-            let later = rest[count...]
-            self.state.value.pending = Array(later)
+            self.state.value.pending = later
             self.state.value.pendingBytes = later.reduce(0) { $0 + $1.event.envelope.readableBytes }
-            rest.removeSubrange(count...)
+            for (lane, round) in rounds { self.sendReplicated(Self.batches(round.events), lane: lane) }
+            return
         }
+        for batch in Self.batches(rest) { self.send(batch) }
+    }
+
+    /// `events` as script calls: one per platform and TTL (a script call touches one platform's keys), in order.
+    private static func batches(_ events: [Pending]) -> [[Pending]] {
+        var rest = events
         var batches: [[Pending]] = []
         while !rest.isEmpty {
             let first = rest[0]
@@ -119,17 +138,20 @@ final class EnqueueBatcher: Sendable {
             batches.append(batch)
             rest = others
         }
-        guard self.replication.replicas > 0 else {
-            for batch in batches { self.send(batch) }
-            return
-        }
-        self.sendReplicated(batches)
+        return batches
     }
 
-    /// Sends every batch, then one `WAIT`, on one connection; what arrives meanwhile gathers for the next round (Redis
-    /// runs nothing else from a connection blocked in `WAIT`, so a second one would only queue behind the first).
-    private func sendReplicated(_ batches: [[Pending]]) {
-        self.state.value.waiting = true
+    /// The primary `platform`'s keys are on, as the client last knew it; `nil` for one server.
+    private func lane(of platform: String) -> RedisNodeAddress? {
+        guard let map = self.client.clusterMap else { return nil }
+        return map.primary(for: RedisClusterSlot.of(key: QueueKeys(platform: platform).incoming))
+    }
+
+    /// Sends every batch, then one `WAIT`, on one connection (to `lane`'s primary); what arrives for it meanwhile
+    /// gathers for the next round (Redis runs nothing else from a connection blocked in `WAIT`, so a second one would
+    /// only queue behind the first).
+    private func sendReplicated(_ batches: [[Pending]], lane: RedisNodeAddress?) {
+        self.state.value.waiting.insert(lane)
         let calls = batches.map { batch in RedisWebhookQueue.enqueueCall(batch.map(\.event), ttlSeconds: batch[0].ttlSeconds) }
         self.client.submitScripts(calls, on: self.eventLoop, replicas: self.replication.replicas, timeout: self.replication.timeout)
             .hop(to: self.eventLoop)
@@ -146,8 +168,10 @@ final class EnqueueBatcher: Sendable {
                             Result { try RedisWebhookQueue.enqueueResults(reply, count: batch.count) }
                         })
                 }
-                self.state.value.waiting = false
-                if !self.state.value.pending.isEmpty, !self.state.value.scheduled { self.flush() }
+                self.state.value.waiting.remove(lane)
+                if !self.state.value.scheduled, self.state.value.pending.contains(where: { !self.state.value.waiting.contains($0.lane) }) {
+                    self.flush()
+                }
             }
     }
 

@@ -14,9 +14,11 @@ extension RedisWebhookQueue {
     /// KEYS: retry schedule. ARGV: now ms, lease-until ms, count. Leases the due ids and returns them.
     static let leaseDueScript = RedisScript(resource: PackageResources.lease_due_lua)
 
-    /// How long a worker on a cluster waits before it looks again, when its platforms' streams span several hash slots
-    /// and none had anything (one blocking read cannot wait on streams in different slots).
+    /// How long a worker on a cluster first waits before it looks again, when its platforms' streams span several hash
+    /// slots and none had anything (one blocking read cannot wait on streams in different slots); each empty look
+    /// doubles it, up to ``clusterPollIntervalLimit``, and entries found start it over.
     static let clusterPollInterval = Duration.milliseconds(20)
+    static let clusterPollIntervalLimit = Duration.milliseconds(200)
 
     public func read(platforms: [String], consumer: String, count: Int, pending: Bool, block: Duration) async throws(QueueError) -> [StreamEntry] {
         guard !platforms.isEmpty else { return [] }
@@ -24,25 +26,43 @@ extension RedisWebhookQueue {
             return try await self.read(slot: platforms, consumer: consumer, count: count, pending: pending, block: block)
         }
         // A cluster refuses one XREADGROUP across slots (CROSSSLOT): one per slot, each on its node, at once. Blocking
-        // is left to a read that covers every platform; otherwise the worker looks again after a short pause.
-        let slots = Dictionary(grouping: platforms) { RedisClusterSlot.of(key: QueueKeys(platform: $0).incoming) }.values.map { $0 }
+        // is left to a read that covers every platform; otherwise the worker looks again after a pause.
+        let slots = Array(Dictionary(grouping: platforms) { RedisClusterSlot.of(key: QueueKeys(platform: $0).incoming) }.values)
         if slots.count == 1 {
             return try await self.read(slot: slots[0], consumer: consumer, count: count, pending: pending, block: block)
         }
-        let entries = try await Self.mapping { () async throws in
-            try await withThrowingTaskGroup(of: [StreamEntry].self) { group in
-                for slot in slots {
-                    group.addTask {
-                        try await self.read(slot: slot, consumer: consumer, count: count, pending: pending, block: .zero, blocking: false)
+        // A slot whose node is down (a failover in progress) does not hold up the others: what they had is returned,
+        // and the read fails only when every slot's did.
+        let outcomes = await withTaskGroup(of: Result<[StreamEntry], QueueError>.self) { group in
+            for slot in slots {
+                group.addTask {
+                    do throws(QueueError) {
+                        return .success(
+                            try await self.read(slot: slot, consumer: consumer, count: count, pending: pending, block: .zero, blocking: false))
+                    } catch {
+                        return .failure(error)
                     }
                 }
-                var entries: [StreamEntry] = []
-                for try await some in group { entries += some }
-                return entries
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        var entries: [StreamEntry] = []
+        var failure: QueueError?
+        var answered = false
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let some):
+                entries += some
+                answered = true
+            case .failure(let error):
+                failure = error
             }
         }
+        if !answered, let failure { throw failure }
         if entries.isEmpty, !pending, block > .zero {
-            try? await Task.sleep(for: min(block, Self.clusterPollInterval))
+            try? await Task.sleep(for: min(block, self.idlePolls.next()))
+        } else if !entries.isEmpty {
+            self.idlePolls.reset()
         }
         return entries
     }

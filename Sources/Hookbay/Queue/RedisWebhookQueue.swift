@@ -50,6 +50,8 @@ public struct RedisWebhookQueue: WebhookQueue {
     /// goes out on, and its reply comes back to, the thread that read the request.
     public let eventLoopClients: [RedisClient]
     private let batchers: [EnqueueBatcher]
+    /// How long the next empty look across a cluster's slots waits (see ``clusterPollInterval``).
+    let idlePolls = PollBackoff(first: Self.clusterPollInterval, limit: Self.clusterPollIntervalLimit)
     public var isDurable: Bool { true }
     public var backendName: String { "redis" }
 
@@ -67,13 +69,25 @@ public struct RedisWebhookQueue: WebhookQueue {
         self.batchers = batchers
     }
 
+    /// Creates each platform's consumer group. On a cluster a platform whose node is down (a failover in progress)
+    /// does not hold up the others: this fails only when every platform's did (a worker's read recreates a group it
+    /// finds missing).
     public func prepare(platforms: [String]) async throws(QueueError) {
+        var failure: QueueError?
+        var prepared = false
         for platform in platforms {
             let keys = QueueKeys(platform: platform)
-            _ = try await Self.mapping { () async throws in
-                try await self.client.xgroupCreate(stream: keys.incoming, group: QueueKeys.consumerGroup)
+            do {
+                _ = try await Self.mapping { () async throws in
+                    try await self.client.xgroupCreate(stream: keys.incoming, group: QueueKeys.consumerGroup)
+                }
+                prepared = true
+            } catch {
+                guard self.client.configuration.isCluster else { throw error }
+                failure = error
             }
         }
+        if !prepared, let failure { throw failure }
     }
 
     /// Shared rate-limit buckets live in Redis, taken by the enqueue script.
