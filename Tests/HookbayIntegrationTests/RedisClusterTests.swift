@@ -12,7 +12,11 @@ import Testing
 /// The queue on a real Redis Cluster (three primaries, a replica each: `scripts/redis-cluster`): commands reach the
 /// node serving their slot, redirects are followed while a slot migrates and after, and receiving, processing,
 /// retries, dead-lettering, stats and replicated acknowledgements work as on one server.
-@Suite(.enabled(if: TestRedis.clusterEnabled, "set HOOKBAY_TEST_REDIS_CLUSTER_URL (bash scripts/test does) to run the Redis Cluster tests"))
+///
+/// One test at a time: they share the cluster, and one pauses a primary's writes and another migrates a slot.
+@Suite(
+    .serialized,
+    .enabled(if: TestRedis.clusterEnabled, "set HOOKBAY_TEST_REDIS_CLUSTER_URL (bash scripts/test does) to run the Redis Cluster tests"))
 struct RedisClusterTests {
     static func cluster() throws -> RedisClient {
         RedisClient(configuration: try RedisConfiguration(url: TestRedis.clusterURL()), logger: Fixtures.logger)

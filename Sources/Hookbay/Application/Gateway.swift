@@ -60,6 +60,11 @@ public struct Gateway: Sendable {
         for problem in report.problems {
             logger.error("platform file refused", metadata: ["file": .string(problem.file), "problem": .string(problem.description)])
         }
+        for (id, platform) in report.platforms.sorted(by: { $0.key < $1.key }) where !platform.config.destinations.isEmpty {
+            logger.warning(
+                "platform has destinations: they are checked, but this version does not forward yet",
+                metadata: ["platform": .string(id), "destinations": .string(platform.config.destinations.map(\.name).joined(separator: ","))])
+        }
         var services: [any Service] = []
         let queue: any WebhookQueue
         if let url = configuration.redisURL, !url.isEmpty {

@@ -149,6 +149,8 @@ public struct PlatformConfig: Sendable, Equatable {
     public var subscribe: Set<String>?
     /// The platform's own endpoint, as registered; stored, never fetched. Default none.
     public var url: String?
+    /// Downstream services its accepted events are forwarded to. Default none.
+    public var destinations: [ForwardDestination] = []
     /// The file this platform was loaded from.
     public var sourceFile: String
 

@@ -6,7 +6,7 @@ import Yams
 /// Strict on purpose: an unknown key, a value of the wrong type, a reserved or duplicate id, or a secret that cannot
 /// be read refuses the whole file with a message naming the file and the key, so a typo never silently falls back
 /// to a default. Each part of the file is read by its own extension (`+Signature`, `+Envelope`, `+Limits`, `+Events`,
-/// `+Secrets`); what a file leaves out keeps ``PlatformConfig``'s default.
+/// `+Secrets`, `+Destinations`); what a file leaves out keeps ``PlatformConfig``'s default.
 public struct PlatformFileParser: Sendable {
     /// Ids that would collide with Hookbay's own routes.
     public static let reservedIDs: Set<String> = [
@@ -15,7 +15,7 @@ public struct PlatformFileParser: Sendable {
 
     static let topLevelKeys: Set<String> = [
         "platform", "enabled", "adapter", "adapter_config", "plugin_path", "secret_env", "secret_file", "signature", "rate_limit",
-        "dedup_ttl_hours", "required_fields", "event_types", "retry", "envelope", "subscribe", "url", "processing",
+        "dedup_ttl_hours", "required_fields", "event_types", "retry", "envelope", "subscribe", "url", "processing", "destinations",
     ]
 
     /// Environment variables, for `secret_env`.
@@ -40,6 +40,7 @@ public struct PlatformFileParser: Sendable {
         self.readEnvelope(fields, into: &config, &reader)
         self.readLimits(fields, into: &config, &reader)
         self.readEvents(fields, into: &config, &reader)
+        self.readDestinations(fields, into: &config, directory: directory, &reader)
         if !reader.isEmpty { throw PlatformFileError(reader.problems) }
         return config
     }

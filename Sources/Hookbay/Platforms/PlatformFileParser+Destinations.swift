@@ -1,0 +1,114 @@
+import Yams
+
+extension PlatformFileParser {
+    /// Destinations one platform may forward to, at most.
+    public static let maxDestinations = 32
+
+    /// `destinations:`, a list of downstream services the platform's accepted events are forwarded to.
+    func readDestinations(_ fields: [String: Node], into config: inout PlatformConfig, directory: String, _ reader: inout YAMLFieldReader) {
+        guard let node = fields["destinations"], let items = reader.sequence(node, key: "destinations") else { return }
+        guard items.count <= Self.maxDestinations else {
+            reader.add("destinations", node, "lists \(items.count) destinations: at most \(Self.maxDestinations)")
+            return
+        }
+        var names: Set<String> = []
+        for (index, item) in items.enumerated() {
+            guard let destination = self.readDestination(item, index: index, directory: directory, &reader) else { continue }
+            if !names.insert(destination.name).inserted {
+                reader.add("destinations[\(index)].name", item, "'\(destination.name)' is used by another destination of this platform")
+                continue
+            }
+            config.destinations.append(destination)
+        }
+    }
+
+    private func readDestination(_ node: Node, index: Int, directory: String, _ reader: inout YAMLFieldReader) -> ForwardDestination? {
+        let path = "destinations[\(index)]"
+        guard let mapping = reader.mapping(node, key: path) else { return nil }
+        let f = reader.fields(
+            of: mapping, allowed: ["name", "url", "events", "body", "signing", "timeout_ms", "retry", "max_in_flight"], path: path)
+        var name: String?
+        if let n = f["name"], let value = reader.string(n, key: "\(path).name") {
+            if Self.isValidID(value) {
+                name = value
+            } else {
+                reader.add("\(path).name", n, "'\(value)' is not a valid name: use 1 to 64 of a-z, 0-9, '_' and '-'")
+            }
+        } else if f["name"] == nil {
+            reader.add("\(path).name", node, "is required: it names the destination's queue, dead letters and metrics")
+        }
+        var url: ForwardURL?
+        if let n = f["url"], let value = reader.string(n, key: "\(path).url") {
+            switch ForwardURL.parse(value) {
+            case .success(let parsed): url = parsed
+            case .failure(let problem): reader.add("\(path).url", n, problem.description)
+            }
+        } else if f["url"] == nil {
+            reader.add("\(path).url", node, "is required: where deliveries are POSTed")
+        }
+        guard let name, let url else { return nil }
+        var destination = ForwardDestination(name: name, url: url)
+        if let n = f["events"], let items = reader.sequence(n, key: "\(path).events") {
+            var events: Set<CanonicalEventType> = []
+            for item in items {
+                guard let text = reader.string(item, key: "\(path).events") else { continue }
+                guard let type = CanonicalEventType(rawValue: text) else {
+                    reader.add("\(path).events", item, "'\(text)' is not one of content_added, content_updated, content_removed")
+                    continue
+                }
+                events.insert(type)
+            }
+            if items.isEmpty { reader.add("\(path).events", n, "must name at least one event type (leave it out for all)") }
+            destination.events = events
+        }
+        if let n = f["body"], let text = reader.string(n, key: "\(path).body") {
+            if let body = ForwardDestination.Body(rawValue: text) {
+                destination.body = body
+            } else {
+                reader.add("\(path).body", n, "must be envelope, raw or updates, not '\(text)'")
+            }
+        }
+        if let n = f["signing"], let sub = reader.mapping(n, key: "\(path).signing") {
+            let s = reader.fields(of: sub, allowed: ["scheme", "secret_env", "secret_file"], path: "\(path).signing")
+            var scheme = ForwardDestination.Signing.Scheme.standardWebhooks
+            if let sn = s["scheme"], let text = reader.string(sn, key: "\(path).signing.scheme") {
+                if let value = ForwardDestination.Signing.Scheme(rawValue: text) {
+                    scheme = value
+                } else {
+                    reader.add("\(path).signing.scheme", sn, "must be standard-webhooks, not '\(text)'")
+                }
+            }
+            if s["secret_env"] == nil && s["secret_file"] == nil {
+                reader.add("\(path).signing", n, "needs secret_env or secret_file (leave signing out to send unsigned)")
+            }
+            let read = self.readSecretSources(
+                env: s["secret_env"], file: s["secret_file"], path: "\(path).signing", directory: directory, tolerateUnset: false, &reader)
+            for secret in read.secrets where SignatureVerifier.key(for: secret, scheme: .standardWebhooks) == nil {
+                reader.add("\(path).signing", n, "the secret from \(secret.source) is not a Standard Webhooks secret (whsec_ and base64)")
+            }
+            destination.signing = .init(scheme: scheme, secrets: read.secrets)
+        }
+        if let n = f["timeout_ms"], let v = reader.int(n, key: "\(path).timeout_ms", range: 100...600_000) {
+            destination.timeoutMilliseconds = v
+        }
+        if let n = f["max_in_flight"], let v = reader.int(n, key: "\(path).max_in_flight", range: 1...1024) {
+            destination.maxInFlight = v
+        }
+        if let n = f["retry"], let sub = reader.mapping(n, key: "\(path).retry") {
+            let r = reader.fields(of: sub, allowed: ["max_attempts", "base_delay_ms", "max_delay_ms"], path: "\(path).retry")
+            if let rn = r["max_attempts"], let v = reader.int(rn, key: "\(path).retry.max_attempts", range: 1...100) {
+                destination.retry.maxAttempts = v
+            }
+            if let rn = r["base_delay_ms"], let v = reader.int(rn, key: "\(path).retry.base_delay_ms", range: 1...86_400_000) {
+                destination.retry.baseDelayMilliseconds = Int64(v)
+            }
+            if let rn = r["max_delay_ms"], let v = reader.int(rn, key: "\(path).retry.max_delay_ms", range: 1...86_400_000) {
+                destination.retry.maxDelayMilliseconds = Int64(v)
+            }
+            if destination.retry.maxDelayMilliseconds < destination.retry.baseDelayMilliseconds {
+                reader.add("\(path).retry.max_delay_ms", n, "must not be smaller than \(path).retry.base_delay_ms")
+            }
+        }
+        return destination
+    }
+}
