@@ -94,20 +94,8 @@ extension PlatformFileParser {
         if let n = f["max_in_flight"], let v = reader.int(n, key: "\(path).max_in_flight", range: 1...1024) {
             destination.maxInFlight = v
         }
-        if let n = f["retry"], let sub = reader.mapping(n, key: "\(path).retry") {
-            let r = reader.fields(of: sub, allowed: ["max_attempts", "base_delay_ms", "max_delay_ms"], path: "\(path).retry")
-            if let rn = r["max_attempts"], let v = reader.int(rn, key: "\(path).retry.max_attempts", range: 1...100) {
-                destination.retry.maxAttempts = v
-            }
-            if let rn = r["base_delay_ms"], let v = reader.int(rn, key: "\(path).retry.base_delay_ms", range: 1...86_400_000) {
-                destination.retry.baseDelayMilliseconds = Int64(v)
-            }
-            if let rn = r["max_delay_ms"], let v = reader.int(rn, key: "\(path).retry.max_delay_ms", range: 1...86_400_000) {
-                destination.retry.maxDelayMilliseconds = Int64(v)
-            }
-            if destination.retry.maxDelayMilliseconds < destination.retry.baseDelayMilliseconds {
-                reader.add("\(path).retry.max_delay_ms", n, "must not be smaller than \(path).retry.base_delay_ms")
-            }
+        if let n = f["retry"] {
+            Self.readRetry(n, path: "\(path).retry", into: &destination.retry, deliveries: false, &reader)
         }
         return destination
     }

@@ -20,22 +20,31 @@ extension PlatformFileParser {
             config.rateLimit = .init(perMinute: perMinute, burst: burst, scope: scope)
         }
 
-        if let node = fields["retry"], let sub = reader.mapping(node, key: "retry") {
-            let r = reader.fields(of: sub, allowed: ["max_attempts", "base_delay_ms", "max_delay_ms", "max_deliveries"], path: "retry")
-            if let n = r["max_attempts"], let v = reader.int(n, key: "retry.max_attempts", range: 1...100) { config.retry.maxAttempts = v }
-            if let n = r["max_deliveries"], let v = reader.int(n, key: "retry.max_deliveries", range: 1...100) { config.retry.maxDeliveries = v }
-            if let n = r["base_delay_ms"], let v = reader.int(n, key: "retry.base_delay_ms", range: 1...86_400_000) {
-                config.retry.baseDelayMilliseconds = Int64(v)
-            }
-            if let n = r["max_delay_ms"], let v = reader.int(n, key: "retry.max_delay_ms", range: 1...86_400_000) {
-                config.retry.maxDelayMilliseconds = Int64(v)
-            }
-            if config.retry.maxDelayMilliseconds < config.retry.baseDelayMilliseconds {
-                reader.add("retry.max_delay_ms", node, "must not be smaller than retry.base_delay_ms")
-            }
+        if let node = fields["retry"] {
+            Self.readRetry(node, path: "retry", into: &config.retry, deliveries: true, &reader)
         }
         if let node = fields["dedup_ttl_hours"], let v = reader.int(node, key: "dedup_ttl_hours", range: 1...8760) {
             config.dedupTTLSeconds = v * 3600
+        }
+    }
+
+    /// A `retry:` mapping at `path`: `max_attempts`, `base_delay_ms`, `max_delay_ms`, and with `deliveries`
+    /// `max_deliveries`; what is not given keeps `retry`'s value.
+    static func readRetry(_ node: Node, path: String, into retry: inout RetryPolicy, deliveries: Bool, _ reader: inout YAMLFieldReader) {
+        guard let sub = reader.mapping(node, key: path) else { return }
+        let keys: Set<String> =
+            deliveries ? ["max_attempts", "base_delay_ms", "max_delay_ms", "max_deliveries"] : ["max_attempts", "base_delay_ms", "max_delay_ms"]
+        let r = reader.fields(of: sub, allowed: keys, path: path)
+        if let n = r["max_attempts"], let v = reader.int(n, key: "\(path).max_attempts", range: 1...100) { retry.maxAttempts = v }
+        if let n = r["max_deliveries"], let v = reader.int(n, key: "\(path).max_deliveries", range: 1...100) { retry.maxDeliveries = v }
+        if let n = r["base_delay_ms"], let v = reader.int(n, key: "\(path).base_delay_ms", range: 1...86_400_000) {
+            retry.baseDelayMilliseconds = Int64(v)
+        }
+        if let n = r["max_delay_ms"], let v = reader.int(n, key: "\(path).max_delay_ms", range: 1...86_400_000) {
+            retry.maxDelayMilliseconds = Int64(v)
+        }
+        if retry.maxDelayMilliseconds < retry.baseDelayMilliseconds {
+            reader.add("\(path).max_delay_ms", node, "must not be smaller than \(path).base_delay_ms")
         }
     }
 }

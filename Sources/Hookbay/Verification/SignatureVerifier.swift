@@ -281,9 +281,24 @@ public struct SignatureVerifier: Sendable {
         case .stripe:
             return [(signature.header, "t=\(now),v1=\(Hex.encode(mac([Array("\(now).".utf8), body])))")]
         case .standardWebhooks:
-            let code = mac([Array("\(deliveryID).\(now).".utf8), body])
-            return [("webhook-id", deliveryID), ("webhook-timestamp", String(now)), (signature.header, "v1,\(Base64.encode(code))")]
+            return Self.standardWebhooksHeaders(body: body, keys: [key], id: deliveryID, timestamp: now, header: signature.header)
         }
+    }
+
+    /// Standard Webhooks headers for `body`: `webhook-id`, `webhook-timestamp` and `header` with one `v1,<base64>`
+    /// signature per key (space-separated, so a receiver that knows any one of them verifies), each the HMAC-SHA256 of
+    /// `id.timestamp.body`.
+    static func standardWebhooksHeaders(
+        body: [UInt8], keys: [SymmetricKey], id: String, timestamp: Int64, header: String = "webhook-signature"
+    ) -> [(String, String)] {
+        let prefix = Array("\(id).\(timestamp).".utf8)
+        let signatures = keys.map { key in
+            var hmac = HMAC<SHA256>(key: key)
+            hmac.update(data: prefix)
+            hmac.update(data: body)
+            return "v1," + Base64.encode(Array(hmac.finalize()))
+        }
+        return [("webhook-id", id), ("webhook-timestamp", String(timestamp)), (header, signatures.joined(separator: " "))]
     }
 
     /// `sha256=<hex>`-style header value for `body` under `secret` (the seed's scheme and GitHub's).
