@@ -2,7 +2,7 @@ import Foundation
 import Hookbay
 import HookbayJSON
 
-/// The request path's parsers as fuzz targets: each takes arbitrary bytes, must never crash, hang or leak, and checks
+/// The request path's parsers (and forwarding's, which read destinations' answers) as fuzz targets: each takes arbitrary bytes, must never crash, hang or leak, and checks
 /// an invariant of its parser. libFuzzer drives them (the `Fuzz/` package); the committed corpus replays them in the
 /// tests (`FuzzCorpusTests`).
 public enum FuzzTargets {
@@ -13,6 +13,7 @@ public enum FuzzTargets {
         "envelope": envelope,
         "yaml": yaml,
         "timestamp": timestamp,
+        "forward": forward,
     ]
 
     static let secret = "fuzz-secret-0123456789abcdef"
@@ -173,6 +174,31 @@ public enum FuzzTargets {
             precondition(PlatformFileParser.isValidID(config.id), "an invalid platform id loaded")
         } catch {
             precondition(!error.problems.isEmpty, "a refusal without a problem")
+        }
+    }
+
+    /// Forwarding's parsers: a destination URL, a CIDR range, a `Retry-After` answer, and the address policy on the
+    /// bytes as an address. Each refuses or succeeds, never traps; a parsed URL and range print back to text that parses
+    /// to the same value, a range contains its own address, and a wait is never negative.
+    public static func forward(_ bytes: [UInt8]) {
+        let fields = parts(bytes[...], 4)
+        let text = { (index: Int) in fields.count > index ? String(decoding: fields[index], as: UTF8.self) : "" }
+        if case .success(let url) = ForwardURL.parse(text(0)) {
+            precondition(ForwardURL.parse(url.description) == .success(url), "\(url) does not parse back to itself")
+        }
+        if let network = IPNetwork(text(1)) {
+            precondition(IPNetwork(network.description) == network, "\(network) does not parse back to itself")
+            precondition(network.contains(network.address), "\(network) does not contain its own address")
+        }
+        var nowBytes = Array(fields.count > 3 ? fields[3].prefix(8) : [])
+        nowBytes += [UInt8](repeating: 0, count: 8 - nowBytes.count)
+        let now = nowBytes.withUnsafeBytes { $0.loadUnaligned(as: Int64.self) }
+        if let wait = ForwardAttempt.retryAfterMilliseconds(text(2), now: now) {
+            precondition(wait >= 0, "a negative wait from Retry-After")
+        }
+        let policy = ForwardNetworkPolicy(allowed: IPNetwork(text(1)).map { [$0] } ?? [])
+        for length in [4, 16] where bytes.count >= length {
+            _ = policy.refusal(Array(bytes.prefix(length)))
         }
     }
 }

@@ -108,5 +108,9 @@ import Testing
         #expect(ipv6 == .success(ForwardURL(scheme: .https, host: "2001:db8::1", port: 8443, target: "/")))
         #expect((try? ipv6.get())?.description == "https://[2001:db8::1]:8443/")
         #expect((try? ForwardURL.parse("http://example.com?x=1").get())?.target == "/?x=1")
+        // Found by the fuzzer: brackets hold an IPv6 address, not any hex digits and dots (which printed back unbracketed,
+        // as a host name too long to parse).
+        #expect(ForwardURL.parse("http://[2000eeee.\(String(repeating: ".", count: 300))]:4040/a") == .failure(.init("has a bad IPv6 address")))
+        #expect(ForwardURL.parse("http://[1.2.3.4]/") == .failure(.init("has a bad IPv6 address")))
     }
 }

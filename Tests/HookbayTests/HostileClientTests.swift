@@ -229,4 +229,49 @@ import Testing
             try #require(closedAfter != nil, "the server kept a connection whose answers were not read")
         }
     }
+
+    /// The other side of the output check: a slow but steady reader is not a hostile one. It pipelines 4,000 requests
+    /// and takes at most 16 KiB of answers every 100 ms, so for seconds its answers back up in the channel (up to its
+    /// high-water mark, 64 KiB) far longer than the one-second idle timeout; it still gets every one of them, because
+    /// each check behind the waiting answers goes through within the timeout. (A pipelining reader must take about
+    /// 64 KiB per idle timeout, some 2 KB/s at the default 30 s; one large answer counts its progress instead.)
+    @Test func aSlowButSteadyReaderGetsEveryAnswer() async throws {
+        try await Self.app(idleTimeout: .seconds(1)).test(.live) { client in
+            let port = try #require(client.port)
+            let fd = try Sockets.connect(port)
+            defer { close(fd) }
+            let count = 4000
+            let requests = Array(String(repeating: Self.healthCheck, count: count).utf8)
+            let (answers, closed) = await Sockets.blocking { () -> (Int, Bool) in
+                var offset = 0
+                var received: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 16384)
+                let started = ContinuousClock.now
+                let status = Array("HTTP/1.1 200".utf8)
+                var answers = 0
+                var scanned = 0
+                while answers < count, ContinuousClock.now - started < .seconds(60) {
+                    if offset < requests.count {
+                        let sent = requests[offset...].withUnsafeBytes {
+                            Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                        }
+                        if sent > 0 { offset += sent }
+                    }
+                    let read = buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                    if read == 0 { return (answers, true) }
+                    if read < 0, errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR { return (answers, true) }
+                    if read > 0 { received += buffer[0..<read] }
+                    // Count the status lines that arrived whole.
+                    while scanned + status.count <= received.count {
+                        if received[scanned..<(scanned + status.count)].elementsEqual(status) { answers += 1 }
+                        scanned += 1
+                    }
+                    usleep(100_000)
+                }
+                return (answers, false)
+            }
+            #expect(!closed, "the server closed a reader that kept taking its answers (\(answers) of \(count) read)")
+            #expect(answers == count)
+        }
+    }
 }

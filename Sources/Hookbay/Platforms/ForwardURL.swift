@@ -44,7 +44,9 @@ public struct ForwardURL: Sendable, Equatable, CustomStringConvertible {
                 guard after.first == UInt8(ascii: ":") else { return .failure(.init("has something after its IPv6 address")) }
                 portText = after.dropFirst()
             }
-            guard !host.isEmpty, host.allSatisfy({ Self.isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }) else {
+            guard !host.isEmpty, host.allSatisfy({ Self.isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }),
+                IPNetwork.bytes(of: String(decoding: host, as: UTF8.self))?.count == 16
+            else {
                 return .failure(.init("has a bad IPv6 address"))
             }
         } else {

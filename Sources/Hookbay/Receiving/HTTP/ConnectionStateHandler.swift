@@ -166,13 +166,12 @@ final class ConnectionStateHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    /// Whether answers are waiting in the channel for the peer: bytes written that the kernel has not accepted yet.
-    /// (`GatewayHTTPChannel` keeps the kernel's own backlog of unsent bytes small, so these back up soon after the peer
-    /// stops reading.)
-    private func outputPending(_ channel: any Channel) -> Bool {
-        if !channel.isWritable { return true }
-        let buffered = (try? channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
-        return buffered > 0
+    /// The bytes waiting in the channel for the peer: written, not yet accepted by the kernel; `nil` when they cannot
+    /// be counted and the channel is unwritable. (`GatewayHTTPChannel` keeps the kernel's own backlog of unsent bytes
+    /// small, so these back up soon after the peer stops reading.)
+    private func outputPending(_ channel: any Channel) -> Int? {
+        if let buffered = try? channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes) { return buffered }
+        return channel.isWritable ? 0 : nil
     }
 
     /// Sends an output check: an empty write below the encoder (no bytes on the wire, and in the middle of a response
