@@ -13,7 +13,9 @@ import Testing
 /// node serving their slot, redirects are followed while a slot migrates and after, and receiving, processing,
 /// retries, dead-lettering, stats and replicated acknowledgements work as on one server.
 ///
-/// One test at a time: they share the cluster, and one pauses a primary's writes and another migrates a slot.
+/// One test at a time: they share the cluster, and one pauses a primary's writes while another migrates a slot
+/// (`MIGRATE` holds its whole source node until the target, perhaps the paused one, has taken the key: the paused
+/// primary then delays a second primary's platforms, which the pause test counts against the client).
 @Suite(
     .serialized,
     .enabled(if: TestRedis.clusterEnabled, "set HOOKBAY_TEST_REDIS_CLUSTER_URL (bash scripts/test does) to run the Redis Cluster tests"))
