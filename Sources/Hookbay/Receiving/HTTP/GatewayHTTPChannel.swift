@@ -5,11 +5,14 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// `Receiving/HTTP/` is the gateway's own HTTP/1 transport, beside Hummingbird's router rather than inside it: the
@@ -47,7 +50,7 @@ struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             }
             // A client that half-closes after sending still gets its answers (the connection closes once they are out).
             try channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            Self.limitUnsentBytes(channel)
+            Self.limitUnsentBytes(channel, logger: self.logger)
             let receiveLimits = self.limits
             channel.closeFuture.whenComplete { _ in receiveLimits.closeConnection() }
             var limits = NIOHTTPDecoderLimitConfiguration()
@@ -88,12 +91,24 @@ struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     /// ``ConnectionStateHandler`` sees them and closes the connection once the peer has taken nothing for the idle
     /// timeout. What is in flight is not limited, only the queue behind it. Best effort: where the option is missing
     /// the connection is served as before, and its send buffer still bounds it.
-    static func limitUnsentBytes(_ channel: any Channel) {
-        #if canImport(Glibc) || canImport(Musl)
+    static func limitUnsentBytes(_ channel: any Channel, logger: Logger) {
+        #if canImport(Glibc) || canImport(Musl) || canImport(Darwin)
             let option = ChannelOptions.tcpOption(NIOBSDSocket.Option(rawValue: TCP_NOTSENT_LOWAT))
-            _ = try? channel.syncOptions?.setOption(option, value: SocketOptionValue(Self.unsentBytesLimit))
+            do {
+                try channel.syncOptions?.setOption(option, value: SocketOptionValue(Self.unsentBytesLimit))
+            } catch {
+                // Once per process: every connection would say the same.
+                if !Self.unsentBytesLimitRefused.exchange(true, ordering: .relaxed) {
+                    logger.warning(
+                        "cannot limit the kernel's unsent bytes (TCP_NOTSENT_LOWAT): a client that does not read is closed later",
+                        metadata: ["error": .string("\(error)")])
+                }
+            }
         #endif
     }
+
+    /// Whether setting `TCP_NOTSENT_LOWAT` failed once already (and was logged).
+    private static let unsentBytesLimitRefused = Atomic<Bool>(false)
 
     /// The static path segments right after `/api/v1/webhooks/` in `router`'s routes (`register`, `metrics`, `dlq`...):
     /// a request there is the router's, not a delivery to a platform of that name.
