@@ -30,16 +30,23 @@ public final class RedisClient: Sendable, Service {
     private let route: Route
 
     /// Creates a client; nothing connects until the first command.
+    /// - Parameter sharing: for a cluster, another client of the same cluster whose slot map this one shares (its
+    ///   connections stay its own), so that a process learns a failover once, not once per client.
     public init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger
+        logger: Logger,
+        sharingMapWith sharing: RedisClient? = nil
     ) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.eventLoop = eventLoopGroup as? any EventLoop
         if configuration.isCluster {
-            self.route = .cluster(RedisCluster(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger))
+            var topology: RedisClusterTopology?
+            if case .cluster(let other)? = sharing?.route, other.configuration.clusterSeeds == configuration.clusterSeeds {
+                topology = other.topology
+            }
+            self.route = .cluster(RedisCluster(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger, topology: topology))
         } else {
             self.route = .server(RedisNodeClient(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger))
         }

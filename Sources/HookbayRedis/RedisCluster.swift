@@ -22,12 +22,7 @@ final class RedisCluster: Sendable {
     static let refreshInterval = Duration.seconds(60)
 
     private struct State {
-        var map = RedisClusterMap()
         var nodes: [RedisNodeAddress: RedisNodeClient] = [:]
-        /// The map being learned now, if it is.
-        var learning: EventLoopFuture<Void>?
-        /// When the map was last learned, or the last attempt failed, and why.
-        var learned: (at: ContinuousClock.Instant, failure: RedisError?)?
         var shutDown = false
     }
 
@@ -35,16 +30,19 @@ final class RedisCluster: Sendable {
     let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let state = Mutex(State())
+    /// The slot map, which may be shared with the process's other clients of the cluster.
+    let topology: RedisClusterTopology
 
-    init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger, topology: RedisClusterTopology? = nil) {
         precondition(configuration.isCluster, "a cluster needs seed nodes")
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+        self.topology = topology ?? RedisClusterTopology(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
     }
 
     /// The map as last learned.
-    var map: RedisClusterMap { self.state.withLock { $0.map } }
+    var map: RedisClusterMap { self.topology.map }
 
     /// The client of the node at `address`, created on first use.
     func node(_ address: RedisNodeAddress) -> RedisNodeClient {
@@ -52,7 +50,7 @@ final class RedisCluster: Sendable {
             if let node = state.nodes[address] { return (node, false, []) }
             var closed: [RedisNodeClient] = []
             if state.nodes.count >= Self.maxNodes {
-                let current = Set(state.map.primaries)
+                let current = Set(self.topology.map.primaries)
                 for (known, client) in state.nodes where !current.contains(known) {
                     closed.append(client)
                     state.nodes[known] = nil
@@ -151,9 +149,7 @@ final class RedisCluster: Sendable {
     /// The primary serving `slot` (any primary for `nil`), learning the map first when none is known, and again in
     /// the background when it is older than ``refreshInterval``.
     func address(for slot: Int?, on eventLoop: any EventLoop) -> EventLoopFuture<RedisNodeAddress> {
-        let (map, stale) = self.state.withLock { state in
-            (state.map, state.learned.map { ContinuousClock.now - $0.at >= Self.refreshInterval } ?? false)
-        }
+        let (map, stale) = self.topology.mapAndStaleness(refreshInterval: Self.refreshInterval)
         if let known = self.lookUp(slot, in: map) {
             if stale { self.learnSoon() }
             return eventLoop.makeSucceededFuture(known)
@@ -179,109 +175,16 @@ final class RedisCluster: Sendable {
         return self.map.primaries
     }
 
-    /// A redirect for good: the map is out of date for this slot at least, and likely for others moved with it.
-    private func moved(_ redirect: RedisRedirect) {
-        self.state.withLock { $0.map.assign(slot: redirect.slot, to: redirect.address) }
-        self.learnSoon()
-    }
+    /// A redirect for good (see ``RedisClusterTopology/moved(_:)``).
+    private func moved(_ redirect: RedisRedirect) { self.topology.moved(redirect) }
 
-    /// A failure that may mean the map is out of date (a primary down, a failover in progress): learn it again.
-    func noteFailure(_ error: RedisError) {
-        switch error {
-        case .connectionFailed, .connectionClosed, .timeout:
-            self.learnSoon()
-        case .server:
-            if let code = error.serverErrorCode, ["CLUSTERDOWN", "READONLY", "LOADING", "MASTERDOWN"].contains(code) {
-                self.learnSoon()
-            }
-        default:
-            break
-        }
-    }
+    /// A failure that may mean the map is out of date (see ``RedisClusterTopology/noteFailure(_:)``).
+    func noteFailure(_ error: RedisError) { self.topology.noteFailure(error) }
 
-    // MARK: The map
+    private func learnSoon() { self.topology.learnSoon() }
 
-    /// Learns the map in the background, unless that is under way or was done within the backoff.
-    private func learnSoon() {
-        let due = self.state.withLock { state in
-            guard state.learning == nil, !state.shutDown else { return false }
-            guard let learned = state.learned else { return true }
-            return ContinuousClock.now - learned.at >= self.configuration.reconnectBackoff
-        }
-        if due { _ = self.learn(on: self.eventLoopGroup.any()) }
-    }
-
-    /// Learns the map from the first node that answers `CLUSTER SLOTS`: once at a time (callers meanwhile wait for
-    /// that one), and failing at once within the backoff after a failed attempt.
-    func learn(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        enum Next {
-            case wait(EventLoopFuture<Void>)
-            case fail(RedisError)
-            case done
-            case start(EventLoopPromise<Void>, [RedisNodeAddress])
-        }
-        let next = self.state.withLock { state -> Next in
-            if state.shutDown { return .fail(.shutDown) }
-            if let learning = state.learning { return .wait(learning) }
-            if let learned = state.learned, ContinuousClock.now - learned.at < self.configuration.reconnectBackoff {
-                // Learned (or failed to) just now: once per backoff, however many commands ask.
-                if let failure = learned.failure { return .fail(failure) }
-                if !state.map.isEmpty { return .done }
-            }
-            let promise = eventLoop.makePromise(of: Void.self)
-            state.learning = promise.futureResult
-            var candidates = state.map.primaries.shuffled()
-            for seed in self.configuration.clusterSeeds where !candidates.contains(seed) { candidates.append(seed) }
-            return .start(promise, candidates)
-        }
-        switch next {
-        case .wait(let future): return future.hop(to: eventLoop)
-        case .fail(let error): return eventLoop.makeFailedFuture(error)
-        case .done: return eventLoop.makeSucceededVoidFuture()
-        case .start(let promise, let candidates):
-            promise.completeWithTask { try await self.learn(from: candidates) }
-            return promise.futureResult
-        }
-    }
-
-    private func learn(from candidates: [RedisNodeAddress]) async throws(RedisError) {
-        var problems: [String] = []
-        for address in candidates {
-            do throws(RedisError) {
-                // A connection of its own: on the node's shared one, the question could wait behind a WAIT or a
-                // blocking read for seconds.
-                let connection = try await RedisConnection.connect(to: self.configuration.node(address), on: self.eventLoopGroup)
-                defer { connection.close() }
-                let reply = try await connection.send(["CLUSTER", "SLOTS"], timeout: self.configuration.connectTimeout)
-                let map = try RedisClusterMap(clusterSlots: reply, answeredBy: address)
-                let previous = self.state.withLock { state in
-                    defer {
-                        state.map = map
-                        state.learning = nil
-                        state.learned = (ContinuousClock.now, nil)
-                    }
-                    return state.map
-                }
-                if previous.primaries != map.primaries {
-                    self.logger.info(
-                        "Redis Cluster map learned",
-                        metadata: [
-                            "primaries": .string(map.primaries.map(\.description).joined(separator: ",")), "from": .string(address.description),
-                        ])
-                }
-                return
-            } catch {
-                problems.append("\(address): \(error)")
-            }
-        }
-        let failure = RedisError.connectionFailed("no node of the Redis Cluster answered CLUSTER SLOTS (\(problems.joined(separator: "; ")))")
-        self.state.withLock { state in
-            state.learning = nil
-            state.learned = (ContinuousClock.now, failure)
-        }
-        self.logger.warning("cannot learn the Redis Cluster map", metadata: ["error": .string(failure.description)])
-        throw failure
-    }
+    /// Learns the map (see ``RedisClusterTopology/learn(on:)``).
+    func learn(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { self.topology.learn(on: eventLoop) }
 
     // MARK: Replicated scripts
 

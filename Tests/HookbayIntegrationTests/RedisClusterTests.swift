@@ -69,6 +69,14 @@ struct RedisClusterTests {
         }
         #expect(nodesUsed.count == 3)
         for key in keys { _ = try await redis.send(["DEL", .string(key)]) }
+
+        // A client that shares the map knows it without learning it, and routes by it on connections of its own.
+        let sharing = RedisClient(configuration: redis.configuration, logger: Fixtures.logger, sharingMapWith: redis)
+        defer { sharing.shutdown() }
+        #expect(sharing.clusterMap == map)
+        _ = try await sharing.send(["SET", .string(keys[0]), "shared"])
+        #expect(try await redis.send(["GET", .string(keys[0])]).string == "shared")
+        _ = try await sharing.send(["DEL", .string(keys[0])])
     }
 
     @Test func followsAskWhileASlotMigratesAndMovedOnceItHas() async throws {

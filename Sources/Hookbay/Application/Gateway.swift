@@ -77,7 +77,7 @@ public struct Gateway: Sendable {
             let client = RedisClient(configuration: redisConfiguration, logger: logger)
             // One more connection per event loop for the receive path, so a delivery never leaves its thread.
             let eventLoopClients = MultiThreadedEventLoopGroup.singleton.makeIterator().map { eventLoop in
-                RedisClient(configuration: redisConfiguration, eventLoopGroup: eventLoop, logger: logger)
+                RedisClient(configuration: redisConfiguration, eventLoopGroup: eventLoop, logger: logger, sharingMapWith: client)
             }
             services.append(client)
             services.append(contentsOf: eventLoopClients as [any Service])
@@ -134,7 +134,7 @@ public struct Gateway: Sendable {
             // Blocking reads get a connection of their own, so they never hold up the receive path's pipeline.
             let workerQueue: any WebhookQueue
             if let redis = queue as? RedisWebhookQueue {
-                let client = RedisClient(configuration: redis.client.configuration, logger: logger)
+                let client = RedisClient(configuration: redis.client.configuration, logger: logger, sharingMapWith: redis.client)
                 services.append(client)
                 workerQueue = RedisWebhookQueue(client: client)
             } else {
