@@ -107,7 +107,7 @@ public final class RedisClient: Sendable, Service {
             do {
                 return try await cluster.node(address).send(args, timeout: timeout)
             } catch {
-                cluster.noteFailure(error)
+                cluster.topology.noteFailure(error)
                 throw error
             }
         }

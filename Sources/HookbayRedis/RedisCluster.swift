@@ -109,7 +109,7 @@ final class RedisCluster: Sendable {
                 return eventLoop.makeFailedFuture(
                     RedisError.server("CLUSTERDOWN \(redirects) redirects for slot \(redirect.slot): the cluster is resharding"))
             }
-            if !redirect.asking { self.moved(redirect) }
+            if !redirect.asking { self.topology.moved(redirect) }
             return self.attempt(
                 args, slot: slot, at: redirect.address, asking: redirect.asking, timeout: timeout, redirects: redirects + 1, on: eventLoop)
         }
@@ -121,7 +121,7 @@ final class RedisCluster: Sendable {
                 }
             }
         }
-        self.noteFailure(error)
+        self.topology.noteFailure(error)
         return eventLoop.makeFailedFuture(error)
     }
 
@@ -132,7 +132,7 @@ final class RedisCluster: Sendable {
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<RESPValue> {
         guard redirects < Self.maxRedirects else { return eventLoop.makeFailedFuture(error) }
-        return self.learn(on: eventLoop).flatMapError { _ in eventLoop.makeSucceededVoidFuture() }.flatMap {
+        return self.topology.learn(on: eventLoop).flatMapError { _ in eventLoop.makeSucceededVoidFuture() }.flatMap {
             guard let owner = self.lookUp(slot, in: self.map), owner != address else {
                 return eventLoop.makeFailedFuture(error)
             }
@@ -151,12 +151,12 @@ final class RedisCluster: Sendable {
     func address(for slot: Int?, on eventLoop: any EventLoop) -> EventLoopFuture<RedisNodeAddress> {
         let (map, stale) = self.topology.mapAndStaleness(refreshInterval: Self.refreshInterval)
         if let known = self.lookUp(slot, in: map) {
-            if stale { self.learnSoon() }
+            if stale { self.topology.learnSoon() }
             return eventLoop.makeSucceededFuture(known)
         }
-        return self.learn(on: eventLoop).flatMapThrowing {
+        return self.topology.learn(on: eventLoop).flatMapThrowing {
             guard let address = self.lookUp(slot, in: self.map) else {
-                self.learnSoon()
+                self.topology.learnSoon()
                 throw RedisError.server("CLUSTERDOWN no node of the Redis Cluster serves hash slot \(slot ?? -1)")
             }
             return address
@@ -167,24 +167,13 @@ final class RedisCluster: Sendable {
     func primaries() async throws(RedisError) -> [RedisNodeAddress] {
         if self.map.isEmpty {
             do {
-                try await self.learn(on: self.eventLoopGroup.any()).get()
+                try await self.topology.learn(on: self.eventLoopGroup.any()).get()
             } catch {
                 throw RedisError(error)
             }
         }
         return self.map.primaries
     }
-
-    /// A redirect for good (see ``RedisClusterTopology/moved(_:)``).
-    private func moved(_ redirect: RedisRedirect) { self.topology.moved(redirect) }
-
-    /// A failure that may mean the map is out of date (see ``RedisClusterTopology/noteFailure(_:)``).
-    func noteFailure(_ error: RedisError) { self.topology.noteFailure(error) }
-
-    private func learnSoon() { self.topology.learnSoon() }
-
-    /// Learns the map (see ``RedisClusterTopology/learn(on:)``).
-    func learn(on eventLoop: any EventLoop) -> EventLoopFuture<Void> { self.topology.learn(on: eventLoop) }
 
     // MARK: Replicated scripts
 
@@ -209,7 +198,7 @@ final class RedisCluster: Sendable {
         _ calls: [RedisScriptCall], pending: [Int], targets: [Target?], results: [Result<RESPValue, RedisError>], round: Int,
         on eventLoop: any EventLoop, _ replicas: Int, _ timeout: Duration
     ) -> EventLoopFuture<[Result<RESPValue, RedisError>]> {
-        let ready: EventLoopFuture<Void> = self.map.isEmpty ? self.learn(on: eventLoop) : eventLoop.makeSucceededVoidFuture()
+        let ready: EventLoopFuture<Void> = self.map.isEmpty ? self.topology.learn(on: eventLoop) : eventLoop.makeSucceededVoidFuture()
         return ready.flatMap {
             let map = self.map
             var failed = results
@@ -221,7 +210,7 @@ final class RedisCluster: Sendable {
                     groups[Target(address: address, asking: false), default: []].append(index)
                 } else {
                     failed[index] = .failure(.server("CLUSTERDOWN no node of the Redis Cluster serves the call's hash slot"))
-                    self.learnSoon()
+                    self.topology.learnSoon()
                 }
             }
             let sent = groups.map { target, indices in
@@ -240,11 +229,11 @@ final class RedisCluster: Sendable {
                         results[index] = outcome
                         guard case .failure(let error) = outcome else { continue }
                         if let redirect = RedisRedirect(error, answeredBy: target.address), round < Self.maxRedirects {
-                            if !redirect.asking { self.moved(redirect) }
+                            if !redirect.asking { self.topology.moved(redirect) }
                             next[index] = Target(address: redirect.address, asking: redirect.asking)
                             again.append(index)
                         } else {
-                            self.noteFailure(error)
+                            self.topology.noteFailure(error)
                         }
                     }
                 }

@@ -5,11 +5,14 @@ public struct RedisClusterMap: Sendable, Equatable {
     public private(set) var primaries: [RedisNodeAddress]
     /// For each slot, its primary's index in `primaries`, or -1 when no node serves it.
     private var owners: [Int16]
+    /// Each primary's index in `primaries` (derived: kept so that a reply of thousands of ranges is read in linear time).
+    private var indexes: [RedisNodeAddress: Int16]
 
     /// A map in which no node serves any slot.
     public init() {
         self.primaries = []
         self.owners = Array(repeating: -1, count: RedisClusterSlot.count)
+        self.indexes = [:]
     }
 
     /// Whether no slot has a node.
@@ -25,11 +28,13 @@ public struct RedisClusterMap: Sendable, Equatable {
     /// Records that `slot` is now served by `address` (a `MOVED` redirect).
     public mutating func assign(slot: Int, to address: RedisNodeAddress) {
         guard (0..<RedisClusterSlot.count).contains(slot) else { return }
-        if let index = self.primaries.firstIndex(of: address) {
-            self.owners[slot] = Int16(index)
+        if let index = self.indexes[address] {
+            self.owners[slot] = index
         } else if self.primaries.count < RedisClusterSlot.count {
+            let index = Int16(self.primaries.count)
             self.primaries.append(address)
-            self.owners[slot] = Int16(self.primaries.count - 1)
+            self.indexes[address] = index
+            self.owners[slot] = index
         }
     }
 

@@ -124,6 +124,10 @@ import Testing
         var unknown = Self.machine(inProgress: 1)
         _ = unknown.timerFired(now: Self.at(30), outputPending: 100_000)
         #expect(unknown.timerFired(now: Self.at(60), outputPending: nil) == .close)
+        // A check sent while the backlog was uncounted has nothing to show progress against.
+        var uncounted = Self.machine(inProgress: 1)
+        #expect(uncounted.timerFired(now: Self.at(30), outputPending: nil) == .checkOutput(rearmAt: Self.at(60)))
+        #expect(uncounted.timerFired(now: Self.at(60), outputPending: 1000) == .close)
     }
 
     /// An answer still leaving when the idle clock runs out is not cut off: it is checked, and once it has left the

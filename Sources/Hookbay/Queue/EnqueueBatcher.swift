@@ -87,26 +87,26 @@ final class EnqueueBatcher: Sendable {
         self.state.value.scheduled = false
         if self.replication.replicas > 0 {
             // One round at most per primary whose WAIT is not outstanding; the rest waits, still in arrival order.
-            var rounds: [RedisNodeAddress?: (events: [Pending], bytes: Int)] = [:]
+            var rounds: [RedisNodeAddress?: [Pending]] = [:]
+            var roundBytes: [RedisNodeAddress?: Int] = [:]
             // Lanes whose round is full: their later events wait too, so that each lane keeps its order.
             var closed = self.state.value.waiting
             var later: [Pending] = []
             for pending in rest {
                 let size = pending.event.envelope.readableBytes
-                let round = rounds[pending.lane] ?? ([], 0)
-                if closed.contains(pending.lane) || round.events.count >= Self.maxRoundEvents
-                    || (!round.events.isEmpty && round.bytes + size > Self.maxRoundBytes)
-                {
+                let count = rounds[pending.lane]?.count ?? 0
+                let bytes = roundBytes[pending.lane] ?? 0
+                if closed.contains(pending.lane) || count >= Self.maxRoundEvents || (count > 0 && bytes + size > Self.maxRoundBytes) {
                     closed.insert(pending.lane)
                     later.append(pending)
                 } else {
-                    rounds[pending.lane, default: ([], 0)].events.append(pending)
-                    rounds[pending.lane, default: ([], 0)].bytes += size
+                    rounds[pending.lane, default: []].append(pending)
+                    roundBytes[pending.lane] = bytes + size
                 }
             }
             self.state.value.pending = later
             self.state.value.pendingBytes = later.reduce(0) { $0 + $1.event.envelope.readableBytes }
-            for (lane, round) in rounds { self.sendReplicated(Self.batches(round.events), lane: lane) }
+            for (lane, events) in rounds { self.sendReplicated(Self.batches(events), lane: lane) }
             return
         }
         for batch in Self.batches(rest) { self.send(batch) }

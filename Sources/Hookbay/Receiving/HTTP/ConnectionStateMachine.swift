@@ -117,7 +117,8 @@ struct ConnectionStateMachine: Equatable {
         }
         if pending > 0, self.outputCheckSentAt == nil {
             self.outputCheckSentAt = now
-            self.outputPendingAtCheck = pending
+            // Uncounted (an unwritable channel that says nothing): no progress can be shown against it.
+            self.outputPendingAtCheck = outputPending ?? 0
             return .checkOutput(rearmAt: self.deadline)
         }
         return .rearm(self.deadline)
