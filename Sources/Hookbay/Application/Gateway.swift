@@ -60,11 +60,6 @@ public struct Gateway: Sendable {
         for problem in report.problems {
             logger.error("platform file refused", metadata: ["file": .string(problem.file), "problem": .string(problem.description)])
         }
-        for (id, platform) in report.platforms.sorted(by: { $0.key < $1.key }) where !platform.config.destinations.isEmpty {
-            logger.warning(
-                "platform has destinations: they are checked, but this version does not forward yet",
-                metadata: ["platform": .string(id), "destinations": .string(platform.config.destinations.map(\.name).joined(separator: ","))])
-        }
         var services: [any Service] = []
         let queue: any WebhookQueue
         if let url = configuration.redisURL, !url.isEmpty {
@@ -143,9 +138,28 @@ public struct Gateway: Sendable {
             let workerProcessor = EventProcessor(platforms: platforms, queue: workerQueue, store: store, metrics: metrics, logger: logger)
             return QueueWorker(configuration: workerConfiguration, queue: workerQueue, processor: workerProcessor, logger: logger)
         }
+        // One forwarder per process, on a connection of its own, beside the workers.
+        var forwarders: [any Service] = []
+        if !self.workers.isEmpty {
+            var forwardConfiguration = WorkerConfiguration(consumerName: "\(configuration.consumerName)-forward")
+            forwardConfiguration.claimIdle = configuration.claimIdle
+            forwardConfiguration.claimInterval = configuration.claimInterval
+            let forwardQueue: any WebhookQueue
+            if let redis = queue as? RedisWebhookQueue {
+                let client = RedisClient(configuration: redis.client.configuration, logger: logger, sharingMapWith: redis.client)
+                services.append(client)
+                forwardQueue = RedisWebhookQueue(client: client)
+            } else {
+                forwardQueue = queue
+            }
+            forwarders.append(
+                ForwardWorker(
+                    configuration: forwardConfiguration, queue: forwardQueue, platforms: platforms,
+                    policy: ForwardNetworkPolicy(allowed: configuration.forwardAllowNetworks), metrics: metrics.forward, logger: logger))
+        }
         let monitor = QueueDepthMonitor(queue: queue, platforms: self.platforms, metrics: metrics, logger: logger)
         let retention: [any Service] = self.workers.isEmpty ? [] : [AppliedEventsRetention(store: store, platforms: self.platforms, logger: logger)]
-        self.services = services + [self.reloader, monitor] + self.workers.map { $0 as any Service } + retention
+        self.services = services + [self.reloader, monitor] + self.workers.map { $0 as any Service } + forwarders + retention
         logger.info(
             "platforms loaded",
             metadata: [

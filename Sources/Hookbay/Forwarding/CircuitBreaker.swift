@@ -51,6 +51,16 @@ struct CircuitBreaker: Sendable, Equatable {
         }
     }
 
+    /// How many attempts ``permit(now:)`` would let start at `now`, without changing anything: `nil` when closed (no
+    /// limit but the destination's own), 1 when a probe is due, 0 while waiting.
+    func capacity(now: Int64) -> Int? {
+        switch self.state {
+        case .closed: return nil
+        case .open(let until, _): return now >= until ? 1 : 0
+        case .halfOpen(let since, _): return now - since >= self.probeTimeout ? 1 : 0
+        }
+    }
+
     /// An attempt succeeded (the destination answered 2xx).
     mutating func succeeded() {
         self.state = .closed(failures: 0)

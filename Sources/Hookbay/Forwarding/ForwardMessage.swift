@@ -13,14 +13,14 @@ public struct ForwardMessage: Sendable {
 
     /// The request for `delivery` to `destination`, attempted at `now` (Unix seconds).
     public init(_ delivery: ForwardDelivery, to destination: ForwardDestination, now: Int64) {
+        self.init(webhookID: delivery.webhookID, body: delivery.body(destination.body), to: destination, now: now)
+    }
+
+    /// The request carrying `body` under `webhookID` to `destination`, attempted at `now` (Unix seconds).
+    public init(webhookID id: String, body: [UInt8], to destination: ForwardDestination, now: Int64) {
         self.url = destination.url
-        switch destination.body {
-        case .envelope: self.body = delivery.envelope
-        case .raw: self.body = delivery.raw
-        case .updates: self.body = delivery.updates
-        }
+        self.body = body
         var headers: [(String, String)] = [("content-type", "application/json"), ("user-agent", Self.userAgent)]
-        let id = delivery.webhookID
         if let signing = destination.signing {
             let keys = signing.secrets.compactMap { SignatureVerifier.key(for: $0, scheme: .standardWebhooks) }.map { SymmetricKey(data: $0) }
             headers += SignatureVerifier.standardWebhooksHeaders(body: self.body, keys: keys, id: id, timestamp: now)

@@ -85,7 +85,11 @@ public final class WebhookMetrics: Sendable {
             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
         ]
         self.factory = factory
+        self.forward = ForwardMetrics(factory: factory)
     }
+
+    /// Forwarding's counts, per platform and destination, in the same registry.
+    public let forward: ForwardMetrics
 
     /// A factory recording into this registry, for `MetricsSystem.bootstrap` in `main`.
     public var metricsFactory: PrometheusMetricsFactory { factory }

@@ -39,6 +39,10 @@ public struct ForwardDestination: Sendable, Equatable {
     public var retry = RetryPolicy(maxAttempts: 8, baseDelayMilliseconds: 1000, maxDelayMilliseconds: 600_000)
     /// Deliveries to this destination under way at once, at most. Default 16.
     public var maxInFlight: Int = 16
+    /// Failed attempts in a row that open the circuit (attempts pause for a cool-down, then one probe). Default 5.
+    public var circuitFailures: Int = 5
+    /// The first cool-down; each failed probe doubles it, up to 10 minutes. Default 30 s.
+    public var circuitCoolDownMilliseconds: Int = 30_000
 
     public init(name: String, url: ForwardURL) {
         self.name = name

@@ -26,7 +26,7 @@ extension PlatformFileParser {
         let path = "destinations[\(index)]"
         guard let mapping = reader.mapping(node, key: path) else { return nil }
         let f = reader.fields(
-            of: mapping, allowed: ["name", "url", "events", "body", "signing", "timeout_ms", "retry", "max_in_flight"], path: path)
+            of: mapping, allowed: ["name", "url", "events", "body", "signing", "timeout_ms", "retry", "max_in_flight", "circuit_breaker"], path: path)
         var name: String?
         if let n = f["name"], let value = reader.string(n, key: "\(path).name") {
             if Self.isValidID(value) {
@@ -96,6 +96,15 @@ extension PlatformFileParser {
         }
         if let n = f["retry"] {
             Self.readRetry(n, path: "\(path).retry", into: &destination.retry, deliveries: false, &reader)
+        }
+        if let n = f["circuit_breaker"], let sub = reader.mapping(n, key: "\(path).circuit_breaker") {
+            let c = reader.fields(of: sub, allowed: ["failures", "cool_down_ms"], path: "\(path).circuit_breaker")
+            if let n = c["failures"], let v = reader.int(n, key: "\(path).circuit_breaker.failures", range: 1...10_000) {
+                destination.circuitFailures = v
+            }
+            if let n = c["cool_down_ms"], let v = reader.int(n, key: "\(path).circuit_breaker.cool_down_ms", range: 100...3_600_000) {
+                destination.circuitCoolDownMilliseconds = v
+            }
         }
         return destination
     }

@@ -48,6 +48,8 @@ public struct EventProcessor: Sendable {
         let start = ContinuousClock.now
         var outcomes = [Outcome?](repeating: nil, count: entries.count)
         var ready: [(index: Int, platform: ServedPlatform, application: ContentApplication)] = []
+        // The deliveries each ready entry makes to its platform's destinations, added when it is completed.
+        var fanOut: [FanOut] = []
         var failed: [(index: Int, platform: ServedPlatform, failure: Failure)] = []
         for (index, entry) in entries.enumerated() {
             guard let platform = self.platforms.processingPlatform(entry.platform) else {
@@ -56,7 +58,12 @@ public struct EventProcessor: Sendable {
                 continue
             }
             switch Self.prepare(entry, adapter: platform.adapter) {
-            case .success(let application): ready.append((index, platform, application))
+            case .success(let (application, event)):
+                ready.append((index, platform, application))
+                if !platform.config.destinations.isEmpty {
+                    fanOut += ForwardDelivery.fanOut(
+                        entry: entry, event: event, updates: application.updates, destinations: platform.config.destinations)
+                }
             case .failure(let failure): failed.append((index, platform, failure))
             }
         }
@@ -94,7 +101,7 @@ public struct EventProcessor: Sendable {
             if !applied.isEmpty {
                 Failpoint.hit(.afterCommit)
                 do {
-                    try await self.queue.complete(applied.map { entries[$0.index] })
+                    try await self.queue.complete(applied.map { entries[$0.index] }, fanOut: fanOut)
                     for (index, platform, outcome) in applied {
                         outcomes[index] = outcome == .applied ? .applied : .alreadyApplied
                         self.metrics.record(.processed, platform: platform)
@@ -130,7 +137,7 @@ public struct EventProcessor: Sendable {
     }
 
     /// The entry's event and its adapter's updates, or why not.
-    static func prepare(_ entry: StreamEntry, adapter: AdapterInstance) -> Result<ContentApplication, Failure> {
+    static func prepare(_ entry: StreamEntry, adapter: AdapterInstance) -> Result<(ContentApplication, AdapterEvent), Failure> {
         let event: AdapterEvent
         do {
             event = try Self.event(from: entry)
@@ -139,10 +146,10 @@ public struct EventProcessor: Sendable {
         }
         do {
             let updates = try adapter.process(event)
-            return .success(
-                ContentApplication(
-                    platform: event.platform, deliveryID: entry.id, eventID: event.eventID, eventType: event.eventType,
-                    eventTime: Self.eventTime(event), updates: updates))
+            let application = ContentApplication(
+                platform: event.platform, deliveryID: entry.id, eventID: event.eventID, eventType: event.eventType,
+                eventTime: Self.eventTime(event), updates: updates)
+            return .success((application, event))
         } catch {
             return .failure(.adapter(error))
         }

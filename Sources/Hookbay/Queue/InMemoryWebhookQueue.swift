@@ -206,10 +206,15 @@ public final class InMemoryWebhookQueue: WebhookQueue {
         }
     }
 
-    public func complete(_ entries: [StreamEntry]) async throws(QueueError) {
+    public func complete(_ entries: [StreamEntry], fanOut: [FanOut]) async throws(QueueError) {
+        let deliveries = Dictionary(grouping: fanOut, by: \.source)
+        let now = self.now()
         self.state.withLock { state in
             for entry in entries {
                 guard let id = StreamID(entry.id), state.streams[entry.platform]?.delete(id) == true else { continue }
+                for delivery in deliveries[FanOut.source(platform: entry.platform, id: entry.id)] ?? [] {
+                    _ = state.streams[delivery.lane, default: Stream()].append(delivery.fields, nowMilliseconds: now)
+                }
                 state.attempts[entry.platform]?[id] = nil
                 state.retries[entry.platform]?[id] = nil
                 state.interrupted[entry.platform]?[id] = nil

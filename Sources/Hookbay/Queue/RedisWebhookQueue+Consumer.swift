@@ -150,15 +150,40 @@ extension RedisWebhookQueue {
         return entries
     }
 
-    public func complete(_ entries: [StreamEntry]) async throws(QueueError) {
+    public func complete(_ entries: [StreamEntry], fanOut: [FanOut]) async throws(QueueError) {
+        let deliveries = Dictionary(grouping: fanOut, by: \.source)
         for (platform, group) in Dictionary(grouping: entries, by: \.platform) {
-            let keys = QueueKeys(platform: platform)
+            let call = Self.completeCall(platform: platform, ids: group.map(\.id), fanOut: deliveries)
             _ = try await Self.mapping { () async throws in
-                try await self.client.evalScript(
-                    Self.completeScript, keys: keys.settling(keys.processedCounter),
-                    args: [.string(QueueKeys.consumerGroup)] + group.map { .string($0.id) })
+                try await self.client.evalScript(Self.completeScript, keys: call.keys, args: call.args)
             }
         }
+    }
+
+    /// The complete script's keys and arguments for `ids`, all of `platform`, with the deliveries of each (by its id).
+    static func completeCall(platform: String, ids: [String], fanOut: [String: [FanOut]]) -> (keys: [RedisArgument], args: [RedisArgument]) {
+        let keys = QueueKeys(platform: platform)
+        var keyArgs = keys.settling(keys.processedCounter)
+        var args: [RedisArgument] = [.string(QueueKeys.consumerGroup), .integer(ids.count)] + ids.map { .string($0) }
+        var laneIndex: [String: Int] = [:]
+        for (position, id) in ids.enumerated() {
+            for delivery in fanOut[FanOut.source(platform: keys.owner, id: id)] ?? [] {
+                precondition(QueueKeys(platform: delivery.lane).owner == keys.owner, "a delivery goes to a lane of its entry's platform")
+                let index =
+                    laneIndex[delivery.lane]
+                    ?? {
+                        keyArgs.append(.string(QueueKeys(platform: delivery.lane).incoming))
+                        laneIndex[delivery.lane] = keyArgs.count
+                        return keyArgs.count
+                    }()
+                args += [.integer(position + 1), .integer(index), .integer(delivery.fields.count * 2)]
+                for (field, value) in delivery.fields {
+                    args.append(.string(field))
+                    args.append(.bytes(value))
+                }
+            }
+        }
+        return (keyArgs, args)
     }
 
     public func recordFailedAttempt(_ entry: StreamEntry) async throws(QueueError) -> Int {

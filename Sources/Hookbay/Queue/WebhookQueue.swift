@@ -68,9 +68,10 @@ public protocol WebhookQueue: Sendable {
     /// Takes the entries whose retry is due, leasing them to `consumer` for `lease` so no other worker takes them.
     func claimDueRetries(platform: String, consumer: String, lease: Duration, count: Int) async throws(QueueError) -> [StreamEntry]
     /// Success: acknowledges and deletes the entries (the stream keeps only live work) and counts each as processed —
-    /// once: an entry already acknowledged (settled by another consumer after a takeover) is not counted again.
-    /// One round trip per platform.
-    func complete(_ entries: [StreamEntry]) async throws(QueueError)
+    /// once: an entry already acknowledged (settled by another consumer after a takeover) is not counted again. In the
+    /// same step, each entry this call settled has its `fanOut` deliveries added to their lanes. One round trip per
+    /// platform.
+    func complete(_ entries: [StreamEntry], fanOut: [FanOut]) async throws(QueueError)
     /// Counts a failed attempt at an entry; returns the number of failed attempts so far.
     func recordFailedAttempt(_ entry: StreamEntry) async throws(QueueError) -> Int
     /// Leaves the entry pending and due again at `dueAtMilliseconds` (Unix ms).
@@ -98,4 +99,11 @@ public protocol WebhookQueue: Sendable {
     func replayDeadLetters(platform: String, ids: [String]?) async throws(QueueError) -> (replayed: Int, missing: [String])
     /// Deletes the given dead-letter entries; returns how many existed.
     func purgeDeadLetters(platform: String, ids: [String]) async throws(QueueError) -> Int
+}
+
+extension WebhookQueue {
+    /// ``complete(_:fanOut:)`` with nothing to forward.
+    public func complete(_ entries: [StreamEntry]) async throws(QueueError) {
+        try await self.complete(entries, fanOut: [])
+    }
 }

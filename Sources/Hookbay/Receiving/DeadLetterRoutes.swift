@@ -22,7 +22,7 @@ public struct DeadLetterRoutes: Sendable {
         }
         router.post("/api/v1/webhooks/dlq/{platform}/replay") { request, context in
             try self.authenticator.authenticate(request)
-            let platform = try self.known(context.parameters.get("platform") ?? "")
+            let platform = try self.known(context.parameters.get("platform") ?? "", request: request)
             let ids = try await Self.ids(request, required: false)
             let result = try await Self.queueCall { () async throws(QueueError) in
                 try await self.queue.replayDeadLetters(platform: platform, ids: ids)
@@ -36,7 +36,7 @@ public struct DeadLetterRoutes: Sendable {
         }
         router.delete("/api/v1/webhooks/dlq/{platform}") { request, context in
             try self.authenticator.authenticate(request)
-            let platform = try self.known(context.parameters.get("platform") ?? "")
+            let platform = try self.known(context.parameters.get("platform") ?? "", request: request)
             let ids = try await Self.ids(request, required: true) ?? []
             let purged = try await Self.queueCall { () async throws(QueueError) in try await self.queue.purgeDeadLetters(platform: platform, ids: ids)
             }
@@ -44,9 +44,9 @@ public struct DeadLetterRoutes: Sendable {
         }
     }
 
-    /// `GET /api/v1/webhooks/dlq/{platform}?count=50&after=<id>`.
+    /// `GET /api/v1/webhooks/dlq/{platform}?count=50&after=<id>[&destination=NAME]`.
     func list(platform id: String, request: Request) async throws -> Response {
-        let platform = try self.known(id)
+        let platform = try self.known(id, request: request)
         let countText = request.uri.queryParameters.get("count")
         guard let count = countText.map({ Int($0) }) ?? 50, (1...1000).contains(count) else {
             throw WebhookError(.badRequest, .badRequest, "count must be a whole number between 1 and 1000")
@@ -66,18 +66,26 @@ public struct DeadLetterRoutes: Sendable {
     /// A dead-letter entry as JSON; the envelope is embedded as the JSON it is.
     public static func json(_ entry: StreamEntry) -> JSONValue {
         var members: [String: JSONValue] = ["id": .string(entry.id)]
-        for (name, value) in entry.fields where name != "envelope" {
-            members[name] = .string(String(buffer: value))
-        }
-        if let envelope = entry.fields["envelope"] {
-            members["envelope"] = (try? JSONParser.parse(envelope.readableBytesView)) ?? .string(String(buffer: envelope))
+        // The envelope, and a forwarding delivery's body, are embedded as the JSON they are.
+        for (name, value) in entry.fields {
+            if name == "envelope" || name == "body" {
+                members[name] = (try? JSONParser.parse(value.readableBytesView)) ?? .string(String(buffer: value))
+            } else {
+                members[name] = .string(String(buffer: value))
+            }
         }
         return .object(members)
     }
 
-    private func known(_ id: String) throws(WebhookError) -> String {
+    /// The queue a request names: the platform's own, or with `?destination=NAME` that destination's lane. A name
+    /// the platform's file no longer lists is accepted (its dead letters outlive it), as long as it is a valid name.
+    private func known(_ id: String, request: Request) throws(WebhookError) -> String {
         guard self.platforms.platform(id) != nil else { throw .unsupportedPlatform(id) }
-        return id
+        guard let destination = request.uri.queryParameters.get("destination") else { return id }
+        guard PlatformFileParser.isValidID(destination) else {
+            throw WebhookError(.badRequest, .badRequest, "destination must be a destination name ([a-z0-9_-], 1 to 64 characters)")
+        }
+        return QueueKeys.lane(platform: id, destination: destination)
     }
 
     /// The `{"ids": [...]}` body; absent or empty means "all" where that is allowed.

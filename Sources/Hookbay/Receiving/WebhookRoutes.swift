@@ -95,6 +95,16 @@ public struct WebhookRoutes: Sendable {
         let (total, platforms) = self.receiver.metrics.snapshot()
         var members: [String: JSONValue] = Self.counters(total)
         members["platforms"] = .object(platforms.mapValues { .object(Self.counters($0)) })
+        members["destinations"] = .object(
+            self.receiver.metrics.forward.snapshot().mapValues { destinations in
+                .object(
+                    destinations.mapValues { d in
+                        .object([
+                            "delivered": .number(String(d.delivered)), "retried": .number(String(d.retried)),
+                            "dead_lettered": .number(String(d.deadLettered)), "circuit": .string(d.circuit),
+                        ])
+                    })
+            })
         return Self.json(String(decoding: CanonicalJSON.encode(.object(members)), as: UTF8.self))
     }
 
@@ -113,7 +123,20 @@ public struct WebhookRoutes: Sendable {
             total.processing += stats.processing
             total.deadLetter += stats.deadLetter
             total.processed += stats.processed
-            perPlatform[platform.id] = .object(Self.stats(stats))
+            var members = Self.stats(stats)
+            if !platform.config.destinations.isEmpty {
+                var destinations: [String: JSONValue] = [:]
+                for destination in platform.config.destinations {
+                    let lane = QueueKeys.lane(platform: platform.id, destination: destination.name)
+                    do {
+                        destinations[destination.name] = .object(Self.stats(try await self.receiver.queue.stats(platform: lane)))
+                    } catch {
+                        throw WebhookError(.serviceUnavailable, .queueUnavailable, "cannot read queue statistics: \(error)", retryAfterSeconds: 5)
+                    }
+                }
+                members["destinations"] = .object(destinations)
+            }
+            perPlatform[platform.id] = .object(members)
         }
         var members = Self.stats(total)
         members["platforms"] = .object(perPlatform)

@@ -16,6 +16,9 @@ extension SettingOptions {
             let given: String?
             if let option = child.value as? Option<String?> {
                 given = option.wrappedValue
+            } else if let option = child.value as? Option<[String]> {
+                // A repeatable option: its values joined, as the setting's environment variable lists them.
+                given = option.wrappedValue.isEmpty ? nil : option.wrappedValue.joined(separator: ",")
             } else if let flag = child.value as? Flag<Bool> {
                 given = flag.wrappedValue ? "true" : nil
             } else {

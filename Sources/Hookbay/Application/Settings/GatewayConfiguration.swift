@@ -35,6 +35,9 @@ public struct GatewayConfiguration: Sendable {
     public var consumerName: String = ProcessInfo.processInfo.hostName
     /// Entries idle this long are taken over from a crashed consumer.
     public var claimIdle: Duration = .seconds(60)
+    /// Address ranges forwarding may connect to although they are private, loopback or link-local (internal services,
+    /// tests). None by default: destinations must be public.
+    public var forwardAllowNetworks: [IPNetwork] = []
     /// A connection with no traffic for this long is closed (idle keep-alives, stalled clients).
     public var idleTimeout: Duration = .seconds(30)
     /// A request whose body has not arrived in full this long after its head is dropped and its connection closed

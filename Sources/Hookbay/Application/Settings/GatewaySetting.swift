@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// One setting of a `hookbay` process: its flag, its environment variable, its one-line meaning, where its default
@@ -124,6 +125,30 @@ extension GatewaySetting {
                     return "must be one of \(names.joined(separator: ", ")), not '\(text)'"
                 }
                 configuration[keyPath: keyPath] = value
+                return nil
+            })
+    }
+
+    /// A comma-separated list of CIDR ranges (a repeated flag is joined with commas); an empty value is an empty list.
+    static func networks(
+        _ flag: String, _ env: String, _ summary: String,
+        _ keyPath: WritableKeyPath<GatewayConfiguration, [IPNetwork]> & Sendable
+    ) -> GatewaySetting {
+        GatewaySetting(
+            flag: flag, environmentVariable: env, summary: summary,
+            renderDefault: { $0[keyPath: keyPath].isEmpty ? "none" : $0[keyPath: keyPath].map(\.description).joined(separator: ",") },
+            apply: { text, configuration in
+                var networks: [IPNetwork] = []
+                for part in text.split(separator: ",") {
+                    let item = part.trimmingCharacters(in: .whitespaces)
+                    guard !item.isEmpty else { continue }
+                    guard networks.count < 256 else { return "lists more than 256 ranges" }
+                    guard let network = IPNetwork(item) else {
+                        return "must be CIDR ranges such as 10.0.0.0/8 or fd00::/8, separated by commas; '\(item.prefix(64))' is not one"
+                    }
+                    networks.append(network)
+                }
+                configuration[keyPath: keyPath] = networks
                 return nil
             })
     }

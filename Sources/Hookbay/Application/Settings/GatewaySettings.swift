@@ -85,6 +85,12 @@ public enum GatewaySettings {
         "claim-idle", "HOOKBAY_CLAIM_IDLE", "Seconds after which a crashed consumer's entries are taken over.",
         \.claimIdle, in: 1...31_536_000)
 
+    // MARK: Forwarding
+    public static let forwardAllowNetwork = GatewaySetting.networks(
+        "forward-allow-network", "HOOKBAY_FORWARD_ALLOW_NETWORKS",
+        "A CIDR range forwarding may connect to although it is private, loopback or link-local; repeatable (the variable: comma-separated).",
+        \.forwardAllowNetworks)
+
     // MARK: Logs
     public static let logLevel = GatewaySetting.choice(
         "log-level", "LOG_LEVEL", "Least severe log level written: trace, debug, info, notice, warning, error or critical.",
@@ -97,7 +103,7 @@ public enum GatewaySettings {
     public static let all: [GatewaySetting] = [
         host, port, configDirectory, pluginDirectory, redisURL, redisWaitReplicas, redisWaitTimeout, database, databasePoolSize, workers, noWorkers,
         consumerName,
-        claimIdle,
+        claimIdle, forwardAllowNetwork,
         maxBodyBytes, idleTimeout, requestTimeout, maxConnections, maxBufferedBytes, reloadInterval, logLevel, logFormat,
         adminToken,
     ]

@@ -1,0 +1,227 @@
+import Foundation
+import HTTPTypes
+import HookbayJSON
+import HookbayTestSupport
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Hookbay
+
+/// Forwarding end to end: deliveries through the whole server, workers and forwarder to real HTTP receivers on
+/// loopback (opened with the allow flag), on the embedded queue and on Redis.
+@Suite struct ForwardingTests {
+    /// The queues the scenarios run on: always the embedded one; Redis and a Redis Cluster where the tests have them.
+    enum Backend: String, CaseIterable, CustomTestStringConvertible {
+        case embedded, redis, cluster
+        var testDescription: String { self.rawValue }
+        func url() throws -> String? {
+            switch self {
+            case .embedded: return nil
+            case .redis: return try TestRedis.url()
+            case .cluster: return try TestRedis.clusterURL()
+            }
+        }
+    }
+
+    static let backends: [Backend] = [.embedded] + (TestRedis.enabled ? [.redis] : []) + (TestRedis.clusterEnabled ? [.cluster] : [])
+
+    static let signingSecret = "whsec_" + Data("forwarding key, 24 bytes".utf8).base64EncodedString()
+
+    /// A gateway with one platform whose `destinations:` are `destinations` (YAML list items, indented 2).
+    static func app(
+        _ id: String, destinations: String, redisURL: String? = nil, allowLoopback: Bool = true, workers: Int = 1
+    ) throws -> (some ApplicationProtocol, Gateway) {
+        let yaml = Fixtures.platformYAML(id: id, extra: "destinations:\n" + destinations)
+        let dir = try Fixtures.configDirectory(["\(id).yaml": yaml])
+        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: redisURL, workers: workers)
+        if allowLoopback { configuration.forwardAllowNetworks = [IPNetwork("127.0.0.0/8")!] }
+        return try buildApplication(
+            configuration: configuration, environment: Fixtures.environment.merging(["FWD_SECRET": Self.signingSecret]) { $1 },
+            logger: Fixtures.logger)
+    }
+
+    static func destination(
+        _ name: String, _ url: String, extra: String = "", retry: String = "{ max_attempts: 30, base_delay_ms: 20, max_delay_ms: 100 }"
+    ) -> String {
+        """
+          - name: \(name)
+            url: \(url)
+            signing: { scheme: standard-webhooks, secret_env: FWD_SECRET }
+            retry: \(retry)
+        \(extra.isEmpty ? "" : "    " + extra)
+
+        """
+    }
+
+    /// Sends `count` events (types alternating added / updated) and returns their event ids.
+    static func send(_ client: some TestClientProtocol, _ id: String, count: Int, tag: String = "c") async throws -> [String] {
+        var ids: [String] = []
+        for i in 0..<count {
+            let body = Fixtures.envelope(platform: id, eventType: i % 2 == 0 ? "content_added" : "content_updated", contentID: "\(tag)\(i)")
+            let response = try await client.execute(
+                uri: "/api/v1/webhooks/\(id)", method: .post, headers: Fixtures.signedHeaders(body), body: ByteBuffer(string: body))
+            #expect(response.status == .accepted)
+            ids.append(try ReceiveClient.json(response)["event_id"]?.stringValue ?? "")
+        }
+        return ids
+    }
+
+    static func webhookID(_ platform: String, _ destination: String, _ eventID: String) -> String {
+        ForwardDelivery.webhookID(platform: platform, destination: destination, eventID: eventID)
+    }
+
+    @Test(arguments: Self.backends) func everyEventReachesEachSubscribedDestinationSigned(_ backend: Backend) async throws {
+        let all = try await TestReceiver.start()
+        let added = try await TestReceiver.start()
+        defer {
+            Task {
+                await all.stop()
+                await added.stop()
+            }
+        }
+        let id = Fixtures.uniqueID()
+        let (app, _) = try Self.app(
+            id,
+            destinations: Self.destination("all", all.url())
+                + Self.destination("added", added.url(), extra: "events: [content_added]\n    body: updates"),
+            redisURL: try backend.url())
+        try await app.test(.live) { client in
+            let events = try await Self.send(client, id, count: 10)
+            #expect(try await eventually { all.requests.count >= 10 && added.requests.count >= 5 })
+            try await Task.sleep(for: .milliseconds(300))
+            // Each event once to `all`, only the added ones to `added`, under ids a receiver can de-duplicate by.
+            #expect(Set(all.requests.map(\.webhookID)) == Set(events.map { Self.webhookID(id, "all", $0) }))
+            #expect(
+                Set(added.requests.map(\.webhookID))
+                    == Set(events.enumerated().filter { $0.offset % 2 == 0 }.map { Self.webhookID(id, "added", $0.element) }))
+            #expect(all.requests.count == 10 && added.requests.count == 5)
+            // `all` gets the canonical event; `added` the adapter's updates.
+            let first = try #require(all.requests.first)
+            let event = try JSONParser.parse(first.body)
+            #expect(event["platform"] == .string(id) && event["payload"]?["content_id"] != nil && event["event_id"] != nil)
+            guard case .array(let updates) = try JSONParser.parse(try #require(added.requests.first).body) else {
+                Issue.record("the updates body is not a JSON array")
+                return
+            }
+            #expect(updates.first?["action"] == .string("upsert"))
+            #expect(first.headers["content-type"] == "application/json" && first.headers["user-agent"] == ForwardMessage.userAgent)
+            // The reference library verifies what arrived.
+            if PythonStandardWebhooks.available {
+                for request in all.requests.prefix(2) + added.requests.prefix(1) {
+                    let headers = ["webhook-id", "webhook-timestamp", "webhook-signature"].reduce(into: [String: String]()) {
+                        $0[$1] = request.headers[$1]
+                    }
+                    let headerJSON = String(decoding: try JSONSerialization.data(withJSONObject: headers), as: UTF8.self)
+                    let (status, output) = try await ChildProcess.run(
+                        "python3", ["-c", PythonStandardWebhooks.verify, Self.signingSecret, headerJSON, request.text])
+                    #expect(status == 0 && output.contains("verified"), "standardwebhooks refused it: \(output)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: Self.backends) func aFlakyAndADownReceiverStillGetEveryEvent(_ backend: Backend) async throws {
+        // One fails every other request (500, or 503 asking to wait 1 s); the other is down for 3 seconds.
+        let flaky = try await TestReceiver.start { _, index in
+            index % 2 == 0 ? .init(status: index % 4 == 0 ? 500 : 503, headers: [("Retry-After", "1")]) : .init()
+        }
+        let upAt = ContinuousClock.now + .seconds(3)
+        let down = try await TestReceiver.start { _, _ in ContinuousClock.now < upAt ? .init(status: 502) : .init(status: 204) }
+        defer {
+            Task {
+                await flaky.stop()
+                await down.stop()
+            }
+        }
+        let id = Fixtures.uniqueID()
+        let (app, gateway) = try Self.app(
+            id,
+            destinations: Self.destination("flaky", flaky.url())
+                + Self.destination("down", down.url(), extra: "circuit_breaker: { failures: 3, cool_down_ms: 300 }"),
+            redisURL: try backend.url())
+        try await app.test(.live) { client in
+            let events = try await Self.send(client, id, count: 12)
+            let wanted = { (name: String) in Set(events.map { Self.webhookID(id, name, $0) }) }
+            let delivered = { (receiver: TestReceiver) in
+                Set(receiver.requests.enumerated().filter { receiver === flaky ? $0.offset % 2 == 1 : true }.map(\.element.webhookID))
+            }
+            #expect(try await eventually(within: .seconds(60)) { delivered(flaky) == wanted("flaky") && delivered(down) == wanted("down") })
+            let stats = try await gateway.queue.stats(platform: QueueKeys.lane(platform: id, destination: "down"))
+            #expect(stats.deadLetter == 0)
+            #expect(
+                try await eventually { try await gateway.queue.stats(platform: QueueKeys.lane(platform: id, destination: "down")).processed == 12 })
+            #expect(flaky.requests.count >= 24)
+            // While it was down the circuit held attempts back: a few failures and probes, not 12 events' retries
+            // every 20–100 ms for 3 seconds.
+            #expect(down.requests.count < 60, "\(down.requests.count) attempts")
+        }
+    }
+
+    @Test(arguments: Self.backends) func anAlwaysFailingDestinationEndsInItsDeadLettersAndAReplayDelivers(_ backend: Backend) async throws {
+        let receiver = try await TestReceiver.start { _, _ in .init(status: 500) }
+        defer { Task { await receiver.stop() } }
+        let id = Fixtures.uniqueID()
+        let (app, gateway) = try Self.app(
+            id,
+            destinations: Self.destination(
+                "sink", receiver.url(), extra: "circuit_breaker: { failures: 100 }", retry: "{ max_attempts: 3, base_delay_ms: 10, max_delay_ms: 20 }"
+            ),
+            redisURL: try backend.url())
+        let lane = QueueKeys.lane(platform: id, destination: "sink")
+        try await app.test(.live) { client in
+            let events = try await Self.send(client, id, count: 3)
+            #expect(try await eventually { try await gateway.queue.stats(platform: lane).deadLetter == 3 })
+            #expect(receiver.requests.count == 9)
+            let dead = try await gateway.queue.deadLetters(platform: lane, after: nil, count: 10)
+            #expect(Set(dead.compactMap { $0.string("webhook_id") }) == Set(events.map { Self.webhookID(id, "sink", $0) }))
+            #expect(dead.allSatisfy { ($0.string("error") ?? "").contains("answered 500") && $0.string("attempts") == "3" })
+            // The platform's own dead letters are untouched.
+            #expect(try await gateway.queue.stats(platform: id).deadLetter == 0)
+            receiver.answer { _, _ in .init(status: 200) }
+            let replayed = try await gateway.queue.replayDeadLetters(platform: lane, ids: nil)
+            #expect(replayed.replayed == 3)
+            #expect(try await eventually { try await gateway.queue.stats(platform: lane).processed == 3 })
+            #expect(Set(receiver.requests.suffix(3).map(\.webhookID)) == Set(events.map { Self.webhookID(id, "sink", $0) }))
+        }
+    }
+
+    @Test func withoutTheAllowFlagALoopbackDestinationReceivesNothing() async throws {
+        let receiver = try await TestReceiver.start()
+        defer { Task { await receiver.stop() } }
+        let id = Fixtures.uniqueID()
+        let (app, gateway) = try Self.app(id, destinations: Self.destination("local", receiver.url()), allowLoopback: false)
+        let lane = QueueKeys.lane(platform: id, destination: "local")
+        try await app.test(.live) { client in
+            _ = try await Self.send(client, id, count: 2)
+            #expect(try await eventually { try await gateway.queue.stats(platform: lane).deadLetter == 2 })
+            let dead = try await gateway.queue.deadLetters(platform: lane, after: nil, count: 10)
+            #expect(dead.allSatisfy { ($0.string("error") ?? "").contains("loopback") && $0.string("attempts") == "1" })
+            #expect(receiver.requests.isEmpty)
+            // The events themselves were applied: forwarding is after processing, never instead of it.
+            #expect(try await gateway.queue.stats(platform: id).processed == 2)
+        }
+    }
+
+    @Test func aSlowDestinationDoesNotDelayAnother() async throws {
+        let slow = try await TestReceiver.start { _, _ in .init(delay: .seconds(30)) }
+        let fast = try await TestReceiver.start()
+        let id = Fixtures.uniqueID()
+        let (app, _) = try Self.app(
+            id,
+            destinations: Self.destination("slow", slow.url(), extra: "timeout_ms: 60000\n    max_in_flight: 2")
+                + Self.destination("fast", fast.url()))
+        try await app.test(.live) { client in
+            let start = ContinuousClock.now
+            _ = try await Self.send(client, id, count: 20)
+            #expect(try await eventually(within: .seconds(15)) { fast.requests.count == 20 })
+            let elapsed = ContinuousClock.now - start
+            #expect(elapsed < .seconds(15))
+            // The slow one holds only its own two slots.
+            #expect(slow.requests.count == 2)
+            await slow.stop()
+            await fast.stop()
+        }
+    }
+}
