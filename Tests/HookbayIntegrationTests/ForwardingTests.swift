@@ -27,6 +27,7 @@ import Testing
 
     static let backends: [Backend] = [.embedded] + (TestRedis.enabled ? [.redis] : []) + (TestRedis.clusterEnabled ? [.cluster] : [])
 
+    static let adminToken = "forwarding-admin-token"
     static let signingSecret = "whsec_" + Data("forwarding key, 24 bytes".utf8).base64EncodedString()
 
     /// A gateway with one platform whose `destinations:` are `destinations` (YAML list items, indented 2).
@@ -37,6 +38,7 @@ import Testing
         let dir = try Fixtures.configDirectory(["\(id).yaml": yaml])
         var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: redisURL, workers: workers)
         if allowLoopback { configuration.forwardAllowNetworks = [IPNetwork("127.0.0.0/8")!] }
+        configuration.adminToken = Self.adminToken
         return try buildApplication(
             configuration: configuration, environment: Fixtures.environment.merging(["FWD_SECRET": Self.signingSecret]) { $1 },
             logger: Fixtures.logger)
@@ -179,9 +181,23 @@ import Testing
             #expect(dead.allSatisfy { ($0.string("error") ?? "").contains("answered 500") && $0.string("attempts") == "3" })
             // The platform's own dead letters are untouched.
             #expect(try await gateway.queue.stats(platform: id).deadLetter == 0)
+            // The admin API lists them under ?destination=, with the body as JSON.
+            let admin: HTTPFields = [.authorization: "Bearer \(Self.adminToken)"]
+            let listed = try await client.execute(uri: "/api/v1/webhooks/dlq/\(id)?destination=sink", method: .get, headers: admin)
+            #expect(listed.status == .ok)
+            guard case .array(let items)? = try ReceiveClient.json(listed)["entries"] else {
+                Issue.record("no entries in \(String(buffer: listed.body))")
+                return
+            }
+            #expect(items.count == 3 && items.allSatisfy { $0["body"]?["payload"] != nil && $0["webhook_id"] != nil })
+            let platformOwn = try await client.execute(uri: "/api/v1/webhooks/dlq/\(id)", method: .get, headers: admin)
+            #expect(try ReceiveClient.json(platformOwn)["entries"] == .array([]))
+            try ReceiveClient.expectError(
+                try await client.execute(uri: "/api/v1/webhooks/dlq/\(id)?destination=Sink!", method: .get, headers: admin), .badRequest,
+                "bad_request", contains: "destination must be")
             receiver.answer { _, _ in .init(status: 200) }
-            let replayed = try await gateway.queue.replayDeadLetters(platform: lane, ids: nil)
-            #expect(replayed.replayed == 3)
+            let replay = try await client.execute(uri: "/api/v1/webhooks/dlq/\(id)/replay?destination=sink", method: .post, headers: admin)
+            #expect(try ReceiveClient.json(replay)["replayed"] == .number("3"))
             #expect(try await eventually { try await gateway.queue.stats(platform: lane).processed == 3 })
             #expect(Set(receiver.requests.suffix(3).map(\.webhookID)) == Set(events.map { Self.webhookID(id, "sink", $0) }))
         }
@@ -222,6 +238,41 @@ import Testing
             #expect(slow.requests.count == 2)
             await slow.stop()
             await fast.stop()
+        }
+    }
+
+    @Test func oneHookbayForwardsToAnotherThatVerifiesStandardWebhooks() async throws {
+        // The downstream gateway: a platform that takes the forwarded envelope, signed with the shared secret.
+        let downstreamYAML = """
+            platform: downstream
+            adapter: generic
+            adapter_config: { content_id: content_id, title: title }
+            secret_env: SW_SECRET
+            signature: { scheme: standard-webhooks }
+            envelope:
+              event_type: { json: /event_type }
+              event_id: { header: webhook-id }
+              payload: { json: /payload }
+            event_types: { content_added: content_added, content_updated: content_updated }
+            """
+        let downstreamDir = try Fixtures.configDirectory(["downstream.yaml": downstreamYAML])
+        let (downstream, downstreamGateway) = try buildApplication(
+            configuration: Fixtures.gateway(configDirectory: downstreamDir, redisURL: nil, workers: 1),
+            environment: ["SW_SECRET": Self.signingSecret], logger: Fixtures.logger)
+        try await downstream.test(.live) { downstreamClient in
+            let port = try #require(downstreamClient.port)
+            let id = Fixtures.uniqueID()
+            let (app, _) = try Self.app(id, destinations: Self.destination("hookbay", "http://127.0.0.1:\(port)/api/v1/webhooks/downstream"))
+            try await app.test(.live) { client in
+                _ = try await Self.send(client, id, count: 4, tag: "fwd")
+                let store = downstreamGateway.store
+                #expect(
+                    try await eventually {
+                        for i in 0..<4 where try await store.content(platform: "downstream", contentID: "fwd\(i)") == nil { return false }
+                        return true
+                    })
+                #expect(try await store.content(platform: "downstream", contentID: "fwd0")?.title == "New Movie")
+            }
         }
     }
 }

@@ -46,6 +46,9 @@ Scenarios:
                 workers reading across hash slots: each accepted event applied exactly once
   cluster-failover  kill -9 of the platform's primary under load with --redis-wait-replicas 1: the replica takes
                 over, the killed node rejoins as its replica, 2xx again within 15 s, no answered event lost
+  forward-destinations  two forwarding destinations on loopback, one failing a third of its requests, one down for
+                a while, the forwarding worker killed (kill -9) mid-run: per destination, every accepted event answered
+                2xx by it or in its dead letters, none delivered that was never accepted, its lane drained
 
 Usage: scripts/chaos [--skip-build] [--bin-dir DIR] [--only NAME ...] [--ledger FILE]
 Needs redis-server and redis-cli (apt-get install -y redis-server redis-tools), PostgreSQL, gcc, and a debug build (the
