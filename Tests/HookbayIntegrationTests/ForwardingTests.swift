@@ -275,4 +275,26 @@ import Testing
             }
         }
     }
+
+    @Test(arguments: Self.backends) func aFullBacklogDeadLettersNewDeliveriesInsteadOfGrowing(_ backend: Backend) async throws {
+        // Nothing listens there: every attempt fails, so the lane keeps what it has.
+        let closed = try await TestReceiver.start()
+        let url = closed.url()
+        await closed.stop()
+        let id = Fixtures.uniqueID()
+        let (app, gateway) = try Self.app(
+            id, destinations: Self.destination("full", url, extra: "max_backlog: 2", retry: "{ max_attempts: 100, base_delay_ms: 1000 }"),
+            redisURL: try backend.url())
+        let lane = QueueKeys.lane(platform: id, destination: "full")
+        try await app.test(.live) { client in
+            _ = try await Self.send(client, id, count: 5)
+            #expect(try await eventually { try await gateway.queue.stats(platform: id).processed == 5 })
+            #expect(try await eventually { try await gateway.queue.stats(platform: lane).deadLetter == 3 })
+            let stats = try await gateway.queue.stats(platform: lane)
+            #expect(stats.pending + stats.processing == 2)
+            let dead = try await gateway.queue.deadLetters(platform: lane, after: nil, count: 10)
+            #expect(
+                dead.allSatisfy { ($0.string("error") ?? "").contains("backlog is full (2 deliveries waiting)") && $0.string("webhook_id") != nil })
+        }
+    }
 }

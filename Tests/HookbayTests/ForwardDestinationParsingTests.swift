@@ -34,6 +34,8 @@ import Testing
                     timeout_ms: 2500
                     retry: { max_attempts: 3, base_delay_ms: 200, max_delay_ms: 5000 }
                     max_in_flight: 4
+                    max_backlog: 500
+                    circuit_breaker: { failures: 3, cool_down_ms: 1500 }
                   - name: cache
                     url: http://10.1.2.3:8080
                 """), file: "shop.yaml")
@@ -48,12 +50,14 @@ import Testing
         #expect(indexer.signing?.secrets.map(\.source) == ["env:INDEXER_SECRET"])
         #expect(indexer.timeoutMilliseconds == 2500)
         #expect(indexer.retry.maxAttempts == 3 && indexer.retry.baseDelayMilliseconds == 200 && indexer.retry.maxDelayMilliseconds == 5000)
-        #expect(indexer.maxInFlight == 4)
+        #expect(indexer.maxInFlight == 4 && indexer.maxBacklog == 500)
+        #expect(indexer.circuitFailures == 3 && indexer.circuitCoolDownMilliseconds == 1500)
         let cache = config.destinations[1]
         #expect(cache.url.description == "http://10.1.2.3:8080/")
         #expect(cache.events == nil && cache.subscribes(to: .contentRemoved))
         #expect(cache.body == .envelope && cache.signing == nil)
         #expect(cache.timeoutMilliseconds == 10_000 && cache.maxInFlight == 16 && cache.retry.maxAttempts == 8)
+        #expect(cache.maxBacklog == 100_000 && cache.circuitFailures == 5 && cache.circuitCoolDownMilliseconds == 30_000)
     }
 
     @Test(arguments: [
@@ -84,6 +88,13 @@ import Testing
         ("  - { name: a, url: 'https://example.com/', signing: { secret_env: \(Fixtures.secretEnv) } }", "destinations[0].signing", "whsec_"),
         ("  - { name: a, url: 'https://example.com/', timeout_ms: 0 }", "destinations[0].timeout_ms", "between"),
         ("  - { name: a, url: 'https://example.com/', max_in_flight: 100000 }", "destinations[0].max_in_flight", "between"),
+        ("  - { name: a, url: 'https://example.com/', max_backlog: 0 }", "destinations[0].max_backlog", "between"),
+        ("  - { name: a, url: 'https://example.com/', circuit_breaker: { failures: 0 } }", "destinations[0].circuit_breaker.failures", "between"),
+        (
+            "  - { name: a, url: 'https://example.com/', circuit_breaker: { cool_down_ms: 3600001 } }",
+            "destinations[0].circuit_breaker.cool_down_ms", "between"
+        ),
+        ("  - { name: a, url: 'https://example.com/', circuit_breaker: { probes: 2 } }", "destinations[0].circuit_breaker.probes", "unknown"),
         (
             "  - { name: a, url: 'https://example.com/', retry: { base_delay_ms: 500, max_delay_ms: 10 } }", "destinations[0].retry.max_delay_ms",
             "smaller"

@@ -15,7 +15,8 @@ import Testing
         "100.127.255.255", "169.254.169.254", "0.0.0.0", "0.1.2.3", "224.0.0.1", "239.255.255.250", "255.255.255.255",
         "240.0.0.1", "198.18.0.1", "::", "::1", "fc00::1", "fd12:3456::1", "fe80::1", "febf::1", "ff02::1",
         "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::127.0.0.1", "64:ff9b::a00:1",
-        "2002:7f00:1::", "2002:a9fe:a9fe::1", "2001:db8::1",
+        "2002:7f00:1::", "2002:a9fe:a9fe::1", "2001:db8::1", "::ffff:0:7f00:1", "::ffff:0:a9fe:a9fe", "64:ff9b:1::a00:1",
+        "2001::1", "192.88.99.1", "3fff::1",
     ])
     func refusedByDefault(address: String) throws {
         let reason = try self.refusal(address)
@@ -72,6 +73,7 @@ import Testing
             _ = try await closed.resolve(host: "localhost", port: 8080)
         } catch {
             #expect(error.description.contains("refused to connect to localhost") && error.description.contains("loopback"), "\(error)")
+            #expect(error.byPolicy)
         }
         do {
             _ = try await closed.resolve(host: "169.254.169.254", port: 80)
@@ -84,6 +86,8 @@ import Testing
             Issue.record("an unresolvable name resolved")
         } catch {
             #expect(error.description.contains("cannot resolve no-such-host.invalid"), "\(error)")
+            // Not the policy's refusal: a DNS failure is retried, never dead-lettered at once.
+            #expect(!error.byPolicy)
         }
         let public4 = try await closed.resolve(host: "93.184.216.34", port: 443)
         #expect(public4.map(\.port) == [443])

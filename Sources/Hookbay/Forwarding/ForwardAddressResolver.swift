@@ -14,6 +14,9 @@ public struct ForwardAddressResolver: Sendable {
     /// Why no address may be used.
     public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         public var description: String
+        /// Whether the policy refused every address found (waiting will not change it); otherwise the name could not
+        /// be resolved now (a DNS failure may pass).
+        public var byPolicy: Bool = false
     }
 
     /// Addresses kept from one answer at most.
@@ -59,7 +62,8 @@ public struct ForwardAddressResolver: Sendable {
         guard !allowed.isEmpty else {
             throw Refusal(
                 description: reasons.isEmpty
-                    ? "\(host) resolves to no address" : "refused to connect to \(host): " + reasons.joined(separator: "; "))
+                    ? "\(host) resolves to no address" : "refused to connect to \(host): " + reasons.joined(separator: "; "),
+                byPolicy: !reasons.isEmpty)
         }
         return allowed
     }

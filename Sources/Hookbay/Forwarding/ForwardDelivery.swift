@@ -88,7 +88,7 @@ public struct ForwardDelivery: Sendable, Equatable {
                     ("destination", ByteBuffer(string: destination.name)),
                     ("received_at", ByteBuffer(string: String(event.receivedAt))),
                     ("body", body),
-                ])
+                ], maxBacklog: destination.maxBacklog)
         }
     }
 }

@@ -36,6 +36,10 @@ public struct ForwardNetworkPolicy: Sendable, Equatable {
         ("ff00::/8", "a multicast address"),
         ("2001:db8::/32", "a documentation address"),
         ("100::/64", "a discard-only address"),
+        ("64:ff9b:1::/48", "a local-use NAT64 address (RFC 8215)"),
+        ("2001::/32", "a Teredo address"),
+        ("192.88.99.0/24", "a 6to4 relay anycast address"),
+        ("3fff::/20", "a documentation address"),
     ].map { Refused(network: IPNetwork($0.0)!, kind: $0.1) }
 
     /// Ranges opened by the operator: addresses in them are allowed whatever the defaults say.
@@ -60,11 +64,14 @@ public struct ForwardNetworkPolicy: Sendable, Equatable {
     }
 
     /// The IPv4 address an IPv6 one carries: IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`, the
-    /// unspecified and loopback addresses aside), NAT64 (`64:ff9b::a.b.c.d`) and 6to4 (`2002:AABB:CCDD::`).
+    /// unspecified and loopback addresses aside), IPv4-translated (`::ffff:0:a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) and
+    /// 6to4 (`2002:AABB:CCDD::`).
     static func embeddedIPv4(_ address: [UInt8]) -> [UInt8]? {
         guard address.count == 16 else { return nil }
         let head = address[0..<12]
         if head.elementsEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]) { return Array(address[12...]) }
+        // IPv4-translated (SIIT, `::ffff:0:a.b.c.d`).
+        if head.elementsEqual([0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0]) { return Array(address[12...]) }
         if head.allSatisfy({ $0 == 0 }), address[12...].contains(where: { $0 != 0 }), address != Array(repeating: 0, count: 15) + [1] {
             return Array(address[12...])
         }

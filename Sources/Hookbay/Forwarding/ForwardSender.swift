@@ -45,12 +45,18 @@ final class ForwardSender: Sendable {
     private struct Resolution {
         var addresses: [String]
         var at: ContinuousClock.Instant
-        var next: Int
+        /// The address used now; moved on after a failed attempt.
+        var current: Int
     }
+
+    private typealias Lookup = Result<[String], ForwardAddressResolver.Refusal>
 
     private struct State {
         var clients: [ClientKey: Pooled] = [:]
         var resolutions: [String: Resolution] = [:]
+        /// Lookups under way, by host and port: the attempts waiting for each (one lookup per host at a time).
+        var lookups: [String: [Int: CheckedContinuation<Lookup, Never>]] = [:]
+        var nextWaiter = 0
         var closed = false
     }
 
@@ -63,14 +69,30 @@ final class ForwardSender: Sendable {
         self.eventLoopGroup = eventLoopGroup
     }
 
-    /// Sends `message` to its destination, within `timeout` from connecting to the end of reading the answer.
+    /// Sends `message` to its destination within `timeout`, from resolving its host to the end of reading the answer:
+    /// past it the attempt is cancelled (its connection closed) and fails.
     func send(_ message: ForwardMessage, timeout: Duration, maxConnections: Int) async -> Outcome {
+        let deadline = ContinuousClock.now + timeout
+        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        return await withTaskGroup(of: Outcome?.self) { group in
+            group.addTask { await self.attempt(message, deadline: deadline, maxConnections: maxConnections) }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? Outcome(result: .failed("no answer within \(milliseconds) ms"), excerpt: "")
+        }
+    }
+
+    private func attempt(_ message: ForwardMessage, deadline: ContinuousClock.Instant, maxConnections: Int) async -> Outcome {
         let url = message.url
         let address: String?
         do {
             address = try await self.address(host: url.host, port: url.port)
         } catch {
-            return Outcome(result: .refused(error.description), excerpt: "")
+            return Outcome(result: error.byPolicy ? .refused(error.description) : .failed(error.description), excerpt: "")
         }
         let key = ClientKey(host: url.host, port: url.port, https: url.scheme == .https, address: address, maxConnections: maxConnections)
         guard let client = self.lease(key) else { return Outcome(result: .failed("forwarding is stopping"), excerpt: "") }
@@ -79,9 +101,10 @@ final class ForwardSender: Sendable {
         request.method = .POST
         for (name, value) in message.headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: message.body))
-        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        let left = deadline - ContinuousClock.now
+        let nanoseconds = max(1, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
         do {
-            let response = try await client.execute(request, deadline: .now() + .milliseconds(milliseconds))
+            let response = try await client.execute(request, deadline: .now() + .nanoseconds(nanoseconds))
             var excerpt: [UInt8] = []
             var read = 0
             for try await chunk in response.body {
@@ -92,33 +115,86 @@ final class ForwardSender: Sendable {
             return Outcome(
                 result: .answered(status: Int(response.status.code), retryAfter: response.headers.first(name: "retry-after")),
                 excerpt: Self.printable(excerpt))
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            return Outcome(result: .failed("no answer within \(milliseconds) ms"), excerpt: "")
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            return Outcome(result: .failed("no answer in time from \(address ?? url.host)"), excerpt: "")
         } catch {
+            if address != nil { self.moveOn(host: url.host, port: url.port, from: address) }
             return Outcome(result: .failed(Self.describe(error, address: address ?? url.host)), excerpt: "")
         }
     }
 
-    /// One allowed address of `host` (rotating through them), or `nil` when `host` is an allowed address itself.
+    /// The allowed address of `host` to use now, or `nil` when `host` is an allowed address itself. A name is resolved
+    /// again after ``resolutionLifetime``; when that fails, the last answer (checked when it came) is used meanwhile.
     private func address(host: String, port: Int) async throws(ForwardAddressResolver.Refusal) -> String? {
-        let now = ContinuousClock.now
-        let cacheKey = "\(host) \(port)"
-        let cached = self.state.withLock { state -> String? in
-            guard var resolution = state.resolutions[cacheKey], now - resolution.at < Self.resolutionLifetime else { return nil }
-            let address = resolution.addresses[resolution.next % resolution.addresses.count]
-            resolution.next &+= 1
-            state.resolutions[cacheKey] = resolution
-            return address
-        }
         if IPNetwork.bytes(of: host) != nil {
             _ = try await self.resolver.resolve(host: host, port: port)
             return nil
         }
-        if let cached { return cached }
-        let addresses = try await self.resolver.resolve(host: host, port: port).compactMap { IPNetwork.bytes(of: $0).map(IPNetwork.text(of:)) }
-        guard let first = addresses.first else { throw .init(description: "\(host) resolves to no address") }
-        self.state.withLock { $0.resolutions[cacheKey] = Resolution(addresses: addresses, at: now, next: 1) }
-        return first
+        let key = "\(host) \(port)"
+        let now = ContinuousClock.now
+        let cached = self.state.withLock { $0.resolutions[key] }
+        if let cached, now - cached.at < Self.resolutionLifetime {
+            return cached.addresses[cached.current % cached.addresses.count]
+        }
+        switch await self.lookUp(host: host, port: port) {
+        case .success(let addresses):
+            return addresses[0]
+        case .failure(let refusal):
+            if !refusal.byPolicy, let cached { return cached.addresses[cached.current % cached.addresses.count] }
+            throw refusal
+        }
+    }
+
+    /// Resolves `host` once for every attempt that asks while a lookup is under way; an attempt cancelled meanwhile
+    /// stops waiting (the lookup goes on for the others, and fills the cache).
+    private func lookUp(host: String, port: Int) async -> Lookup {
+        let key = "\(host) \(port)"
+        let waiter = self.state.withLock { state -> Int in
+            state.nextWaiter &+= 1
+            return state.nextWaiter
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Lookup, Never>) in
+                let first = self.state.withLock { state -> Bool in
+                    let first = state.lookups[key] == nil
+                    state.lookups[key, default: [:]][waiter] = continuation
+                    return first
+                }
+                guard first else { return }
+                Task {
+                    let result: Lookup
+                    do throws(ForwardAddressResolver.Refusal) {
+                        let found = try await self.resolver.resolve(host: host, port: port)
+                        result = .success(found.compactMap { IPNetwork.bytes(of: $0).map(IPNetwork.text(of:)) })
+                    } catch {
+                        result = .failure(error)
+                    }
+                    let waiting = self.state.withLock { state -> [CheckedContinuation<Lookup, Never>] in
+                        if case .success(let addresses) = result, !addresses.isEmpty {
+                            state.resolutions[key] = Resolution(addresses: addresses, at: .now, current: 0)
+                        }
+                        return Array((state.lookups.removeValue(forKey: key) ?? [:]).values)
+                    }
+                    let answer: Lookup = result.flatMap { $0.isEmpty ? .failure(.init(description: "\(host) resolves to no address")) : .success($0) }
+                    for continuation in waiting { continuation.resume(returning: answer) }
+                }
+            }
+        } onCancel: {
+            let continuation = self.state.withLock { $0.lookups[key]?.removeValue(forKey: waiter) }
+            continuation?.resume(returning: .failure(.init(description: "cancelled while resolving \(host)")))
+        }
+    }
+
+    /// After a failed attempt at `address`, the next attempts at `host` use its next address (if it has several).
+    private func moveOn(host: String, port: Int, from address: String?) {
+        self.state.withLock { state in
+            let key = "\(host) \(port)"
+            guard var resolution = state.resolutions[key], resolution.addresses[resolution.current % resolution.addresses.count] == address else {
+                return
+            }
+            resolution.current &+= 1
+            state.resolutions[key] = resolution
+        }
     }
 
     private func lease(_ key: ClientKey) -> HTTPClient? {
@@ -155,7 +231,8 @@ final class ForwardSender: Sendable {
         let idle = self.state.withLock { state -> [HTTPClient] in
             let stale = state.clients.filter { $0.value.inUse == 0 && now - $0.value.lastUsed >= Self.clientIdleLifetime }
             for key in stale.keys { state.clients[key] = nil }
-            state.resolutions = state.resolutions.filter { now - $0.value.at < Self.resolutionLifetime }
+            // Kept past their lifetime for a while: the answer to fall back on when a lookup fails.
+            state.resolutions = state.resolutions.filter { now - $0.value.at < Self.resolutionLifetime * 10 }
             return stale.values.map(\.client)
         }
         for client in idle { try? await client.shutdown() }

@@ -46,10 +46,23 @@ public struct ForwardWorker: Service, Sendable {
         }
     }
 
-    /// Each lane's attempts under way and circuit.
+    /// Each lane's attempts under way and circuit, and when it may be read again after a queue failure.
     struct LaneState {
         var inFlight = 0
         var breaker: CircuitBreaker
+        /// The destination settings the breaker was built from: a reload that changes them builds it again.
+        var settings: [Int]
+        var failures = 0
+        var retryAt = ContinuousClock.now
+
+        init(_ destination: ForwardDestination) {
+            self.breaker = ForwardWorker.breaker(for: destination)
+            self.settings = Self.settings(destination)
+        }
+
+        static func settings(_ destination: ForwardDestination) -> [Int] {
+            [destination.circuitFailures, destination.circuitCoolDownMilliseconds, destination.timeoutMilliseconds]
+        }
     }
 
     /// Every lane's state, shared by the reading loop and the attempts.
@@ -58,6 +71,15 @@ public struct ForwardWorker: Service, Sendable {
 
         func withLock<T>(_ body: (inout [String: LaneState]) -> T) -> T {
             self.state.withLock { body(&$0) }
+        }
+
+        /// The lane's state, made (or made again, when its destination's settings changed) as `lane` says.
+        func current(_ lane: Lane, in state: inout [String: LaneState]) -> LaneState {
+            if let existing = state[lane.name], existing.settings == LaneState.settings(lane.destination) { return existing }
+            var made = LaneState(lane.destination)
+            made.inFlight = state[lane.name]?.inFlight ?? 0
+            state[lane.name] = made
+            return made
         }
     }
 
@@ -72,6 +94,9 @@ public struct ForwardWorker: Service, Sendable {
             let idle = PollBackoff(first: .milliseconds(20), limit: .milliseconds(200))
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 let current = self.currentLanes()
+                // A destination removed from its file: its state goes once nothing of it is under way.
+                let names = Set(current.map(\.name))
+                lanes.withLock { state in state = state.filter { names.contains($0.key) || $0.value.inFlight > 0 } }
                 let unprepared = current.map(\.name).filter { !prepared.contains($0) }
                 if !unprepared.isEmpty {
                     do throws(QueueError) {
@@ -82,70 +107,96 @@ public struct ForwardWorker: Service, Sendable {
                     }
                 }
                 var found = false
-                /// Starts an attempt for each entry, within the lane's bounds (an entry beyond them stays pending).
+                /// Starts an attempt for each entry the lane's circuit lets through; the others wait for it, their
+                /// retry due when it allows one again (no attempt counted).
                 func dispatch(_ entries: [StreamEntry], _ lane: Lane) {
                     for entry in entries {
                         found = true
                         let now = WallClock.milliseconds()
-                        let probe = lanes.withLock { state -> Bool in
-                            var laneState = state[lane.name] ?? LaneState(breaker: Self.breaker(for: lane.destination))
-                            laneState.inFlight += 1
+                        let permit = lanes.withLock { state -> CircuitBreaker.Permit in
+                            var laneState = lanes.current(lane, in: &state)
                             let permit = laneState.breaker.permit(now: now)
+                            if case .wait = permit {} else { laneState.inFlight += 1 }
                             state[lane.name] = laneState
-                            return permit == .probe
+                            return permit
                         }
-                        if probe { self.metrics.setCircuit(platform: lane.platform, destination: lane.destination.name, "half_open") }
+                        switch permit {
+                        case .wait(let until):
+                            group.addTask {
+                                do throws(QueueError) {
+                                    try await self.queue.scheduleRetry(entry, dueAtMilliseconds: until)
+                                } catch {
+                                    self.logger.warning("cannot postpone a forwarding delivery now", metadata: ["error": .string(error.description)])
+                                }
+                            }
+                            continue
+                        case .probe:
+                            self.metrics.setCircuit(platform: lane.platform, destination: lane.destination.name, "half_open")
+                        case .attempt:
+                            break
+                        }
                         group.addTask {
                             await self.attempt(entry, lane: lane, sender: sender, lanes: lanes)
                             lanes.withLock { $0[lane.name]?.inFlight -= 1 }
                         }
                     }
                 }
-                /// How many attempts `lane` may start now.
+                /// How many attempts `lane` may start now: none while it backs off after a queue failure.
                 func capacity(_ lane: Lane) -> Int {
                     let now = WallClock.milliseconds()
                     return lanes.withLock { state in
-                        let laneState = state[lane.name] ?? LaneState(breaker: Self.breaker(for: lane.destination))
-                        state[lane.name] = laneState
+                        let laneState = lanes.current(lane, in: &state)
+                        guard ContinuousClock.now >= laneState.retryAt else { return 0 }
                         let free = max(0, lane.destination.maxInFlight - laneState.inFlight)
                         return min(free, laneState.breaker.capacity(now: now) ?? free)
                     }
                 }
+                let claimIdle = ContinuousClock.now - lastClaim >= self.configuration.claimInterval
+                if claimIdle { lastClaim = ContinuousClock.now }
                 for lane in current where prepared.contains(lane.name) {
                     do throws(QueueError) {
-                        if ContinuousClock.now - lastClaim >= self.configuration.claimInterval {
-                            var free = capacity(lane)
-                            if free > 0 {
-                                dispatch(
-                                    try await self.queue.claimDueRetries(
-                                        platform: lane.name, consumer: self.configuration.consumerName,
-                                        lease: lane.claimIdle(self.configuration.claimIdle), count: free), lane)
-                            }
-                            free = capacity(lane)
-                            if free > 0 {
-                                dispatch(
-                                    try await self.queue.claimIdle(
-                                        platform: lane.name, consumer: self.configuration.consumerName,
-                                        minIdle: lane.claimIdle(self.configuration.claimIdle), count: free), lane)
-                            }
+                        // Due retries first, on every pass: they are older than anything new.
+                        var free = capacity(lane)
+                        if free > 0 {
+                            dispatch(
+                                try await self.queue.claimDueRetries(
+                                    platform: lane.name, consumer: self.configuration.consumerName,
+                                    lease: lane.claimIdle(self.configuration.claimIdle), count: free), lane)
                         }
-                        let free = capacity(lane)
+                        free = capacity(lane)
+                        if claimIdle, free > 0 {
+                            dispatch(
+                                try await self.queue.claimIdle(
+                                    platform: lane.name, consumer: self.configuration.consumerName,
+                                    minIdle: lane.claimIdle(self.configuration.claimIdle), count: free), lane)
+                        }
+                        free = capacity(lane)
                         if free > 0 {
                             dispatch(
                                 try await self.queue.read(
                                     platforms: [lane.name], consumer: self.configuration.consumerName, count: free, pending: false,
                                     block: .zero), lane)
                         }
+                        lanes.withLock { $0[lane.name]?.failures = 0 }
                     } catch {
-                        self.logger.warning(
-                            "cannot read a forwarding lane now",
-                            metadata: [
-                                "platform": .string(lane.platform), "destination": .string(lane.destination.name),
-                                "error": .string(error.description),
-                            ])
+                        // This lane's queue (its cluster node) is unreachable: it waits, 100 ms doubling to 5 s; the
+                        // first failure in a row is logged, then every tenth.
+                        let failures = lanes.withLock { state -> Int in
+                            state[lane.name]?.failures += 1
+                            let failures = state[lane.name]?.failures ?? 1
+                            state[lane.name]?.retryAt = ContinuousClock.now + QueueWorker.backoff(failures: failures)
+                            return failures
+                        }
+                        if failures % 10 == 1 {
+                            self.logger.warning(
+                                "cannot read a forwarding lane now; it waits and tries again",
+                                metadata: [
+                                    "platform": .string(lane.platform), "destination": .string(lane.destination.name),
+                                    "error": .string(error.description), "failures": .stringConvertible(failures),
+                                ])
+                        }
                     }
                 }
-                if ContinuousClock.now - lastClaim >= self.configuration.claimInterval { lastClaim = ContinuousClock.now }
                 if ContinuousClock.now - lastSweep >= .seconds(30) {
                     lastSweep = ContinuousClock.now
                     await sender.closeIdleClients()
@@ -156,10 +207,20 @@ public struct ForwardWorker: Service, Sendable {
                     try? await Task.sleep(for: idle.next())
                 }
             }
+            // Attempts under way get a grace period to end; then they are cancelled and their deliveries stay pending,
+            // unsettled and uncounted, for whichever forwarder takes them over.
+            let deadline = ContinuousClock.now + Self.shutdownGrace
+            while !Task.isCancelled, ContinuousClock.now < deadline, lanes.withLock({ $0.values.contains { $0.inFlight > 0 } }) {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            group.cancelAll()
         }
         await sender.close()
         self.logger.info("forwarding stopped")
     }
+
+    /// How long attempts under way may go on after a graceful shutdown began.
+    static let shutdownGrace: Duration = .seconds(5)
 
     /// Every destination of every platform processed here.
     func currentLanes() -> [Lane] {
@@ -195,6 +256,8 @@ public struct ForwardWorker: Service, Sendable {
         let start = ContinuousClock.now
         let outcome = await sender.send(message, timeout: .milliseconds(destination.timeoutMilliseconds), maxConnections: destination.maxInFlight)
         let elapsed = ContinuousClock.now - start
+        // Cancelled at shutdown: not this delivery's failure. It stays pending for another forwarder.
+        if Task.isCancelled { return }
         let now = WallClock.milliseconds()
         if case .answered(let status, _) = outcome.result, (200...299).contains(status) {
             self.circuit(lane, lanes) { $0.succeeded() }
@@ -250,7 +313,7 @@ public struct ForwardWorker: Service, Sendable {
     /// Changes the lane's circuit and shows its state.
     private func circuit(_ lane: Lane, _ lanes: LaneTable, _ change: (inout CircuitBreaker) -> Void) {
         let (before, after) = lanes.withLock { state -> (String, String) in
-            var laneState = state[lane.name] ?? LaneState(breaker: Self.breaker(for: lane.destination))
+            var laneState = lanes.current(lane, in: &state)
             let before = laneState.breaker.name
             change(&laneState.breaker)
             state[lane.name] = laneState

@@ -23,13 +23,17 @@ public struct QueueDepthMonitor: Service, Sendable {
                 for platform in self.platforms.processingIDs {
                     do {
                         self.metrics.setQueueDepth(platform: platform, try await self.queue.stats(platform: platform))
-                        for destination in self.platforms.processingPlatform(platform)?.config.destinations ?? [] {
-                            let lane = QueueKeys.lane(platform: platform, destination: destination.name)
-                            self.metrics.forward.setQueueDepth(
-                                platform: platform, destination: destination.name, try await self.queue.stats(platform: lane))
-                        }
                     } catch {
                         self.logger.debug("queue depth unavailable", metadata: ["platform": .string(platform), "error": .string("\(error)")])
+                    }
+                    for destination in self.platforms.processingPlatform(platform)?.config.destinations ?? [] {
+                        let lane = QueueKeys.lane(platform: platform, destination: destination.name)
+                        do {
+                            self.metrics.forward.setQueueDepth(
+                                platform: platform, destination: destination.name, try await self.queue.stats(platform: lane))
+                        } catch {
+                            self.logger.debug("queue depth unavailable", metadata: ["lane": .string(lane), "error": .string("\(error)")])
+                        }
                     }
                 }
                 try? await Task.sleep(for: self.interval)

@@ -39,6 +39,10 @@ public struct ForwardDestination: Sendable, Equatable {
     public var retry = RetryPolicy(maxAttempts: 8, baseDelayMilliseconds: 1000, maxDelayMilliseconds: 600_000)
     /// Deliveries to this destination under way at once, at most. Default 16.
     public var maxInFlight: Int = 16
+    /// Deliveries its lane holds at most (waiting, under way or waiting for a retry); past it, a new event's delivery
+    /// goes to the destination's dead letters at once. Default ``defaultMaxBacklog``.
+    public var maxBacklog: Int = Self.defaultMaxBacklog
+    public static let defaultMaxBacklog = 100_000
     /// Failed attempts in a row that open the circuit (attempts pause for a cool-down, then one probe). Default 5.
     public var circuitFailures: Int = 5
     /// The first cool-down; each failed probe doubles it, up to 10 minutes. Default 30 s.

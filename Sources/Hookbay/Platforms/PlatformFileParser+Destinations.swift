@@ -26,7 +26,9 @@ extension PlatformFileParser {
         let path = "destinations[\(index)]"
         guard let mapping = reader.mapping(node, key: path) else { return nil }
         let f = reader.fields(
-            of: mapping, allowed: ["name", "url", "events", "body", "signing", "timeout_ms", "retry", "max_in_flight", "circuit_breaker"], path: path)
+            of: mapping,
+            allowed: ["name", "url", "events", "body", "signing", "timeout_ms", "retry", "max_in_flight", "max_backlog", "circuit_breaker"],
+            path: path)
         var name: String?
         if let n = f["name"], let value = reader.string(n, key: "\(path).name") {
             if Self.isValidID(value) {
@@ -93,6 +95,9 @@ extension PlatformFileParser {
         }
         if let n = f["max_in_flight"], let v = reader.int(n, key: "\(path).max_in_flight", range: 1...1024) {
             destination.maxInFlight = v
+        }
+        if let n = f["max_backlog"], let v = reader.int(n, key: "\(path).max_backlog", range: 1...10_000_000) {
+            destination.maxBacklog = v
         }
         if let n = f["retry"] {
             Self.readRetry(n, path: "\(path).retry", into: &destination.retry, deliveries: false, &reader)

@@ -9,11 +9,20 @@ public struct FanOut: Sendable {
     public var lane: String
     /// The lane entry's field/value pairs, in order.
     public var fields: [(String, ByteBuffer)]
+    /// Entries the lane may hold: past it, the delivery goes to the lane's dead letters instead (its destination has
+    /// been failing or slow for that long).
+    public var maxBacklog: Int
 
-    public init(sourceID: String, lane: String, fields: [(String, ByteBuffer)]) {
+    public init(sourceID: String, lane: String, fields: [(String, ByteBuffer)], maxBacklog: Int = ForwardDestination.defaultMaxBacklog) {
         self.sourceID = sourceID
         self.lane = lane
         self.fields = fields
+        self.maxBacklog = maxBacklog
+    }
+
+    /// The error a delivery refused by a full backlog is dead-lettered with.
+    static func backlogFull(_ waiting: Int) -> String {
+        "the destination's backlog is full (\(waiting) deliveries waiting): not queued"
     }
 
     /// The source entry's platform and id, which together name it (ids are per stream).

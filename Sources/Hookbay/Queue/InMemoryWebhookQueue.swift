@@ -213,7 +213,16 @@ public final class InMemoryWebhookQueue: WebhookQueue {
             for entry in entries {
                 guard let id = StreamID(entry.id), state.streams[entry.platform]?.delete(id) == true else { continue }
                 for delivery in deliveries[FanOut.source(platform: entry.platform, id: entry.id)] ?? [] {
-                    _ = state.streams[delivery.lane, default: Stream()].append(delivery.fields, nowMilliseconds: now)
+                    let waiting = state.streams[delivery.lane]?.order.count ?? 0
+                    if waiting < delivery.maxBacklog {
+                        _ = state.streams[delivery.lane, default: Stream()].append(delivery.fields, nowMilliseconds: now)
+                    } else {
+                        let refused: [(String, ByteBuffer)] = [
+                            ("error", ByteBuffer(string: FanOut.backlogFull(waiting))), ("attempts", ByteBuffer(string: "0")),
+                            ("original_id", ByteBuffer(string: entry.id)), ("failed_at", ByteBuffer(string: String(now))),
+                        ]
+                        _ = state.deadLetters[delivery.lane, default: Stream()].append(delivery.fields + refused, nowMilliseconds: now)
+                    }
                 }
                 state.attempts[entry.platform]?[id] = nil
                 state.retries[entry.platform]?[id] = nil

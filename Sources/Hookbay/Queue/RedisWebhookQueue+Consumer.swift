@@ -101,7 +101,7 @@ extension RedisWebhookQueue {
             let reply = try await Self.mapping { () async throws in
                 try await self.client.send([
                     "XAUTOCLAIM", .string(keys.incoming), .string(QueueKeys.consumerGroup), .string(consumer),
-                    .integer(idleMilliseconds), .string(cursor), "COUNT", .integer(count),
+                    .integer(idleMilliseconds), .string(cursor), "COUNT", .integer(count - claimed.count),
                 ])
             }
             guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else {
@@ -168,15 +168,19 @@ extension RedisWebhookQueue {
         var laneIndex: [String: Int] = [:]
         for (position, id) in ids.enumerated() {
             for delivery in fanOut[FanOut.source(platform: keys.owner, id: id)] ?? [] {
-                precondition(QueueKeys(platform: delivery.lane).owner == keys.owner, "a delivery goes to a lane of its entry's platform")
+                let lane = QueueKeys(platform: delivery.lane)
+                precondition(lane.owner == keys.owner, "a delivery goes to a lane of its entry's platform")
                 let index =
                     laneIndex[delivery.lane]
                     ?? {
-                        keyArgs.append(.string(QueueKeys(platform: delivery.lane).incoming))
-                        laneIndex[delivery.lane] = keyArgs.count
-                        return keyArgs.count
+                        keyArgs.append(.string(lane.incoming))
+                        keyArgs.append(.string(lane.deadLetter))
+                        laneIndex[delivery.lane] = keyArgs.count - 1
+                        return keyArgs.count - 1
                     }()
-                args += [.integer(position + 1), .integer(index), .integer(delivery.fields.count * 2)]
+                args += [
+                    .integer(position + 1), .integer(index), .integer(index + 1), .integer(delivery.maxBacklog), .integer(delivery.fields.count * 2),
+                ]
                 for (field, value) in delivery.fields {
                     args.append(.string(field))
                     args.append(.bytes(value))

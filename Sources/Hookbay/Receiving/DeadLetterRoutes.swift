@@ -23,6 +23,14 @@ public struct DeadLetterRoutes: Sendable {
         router.post("/api/v1/webhooks/dlq/{platform}/replay") { request, context in
             try self.authenticator.authenticate(request)
             let platform = try self.known(context.parameters.get("platform") ?? "", request: request)
+            if let (id, destination) = QueueKeys.split(lane: platform),
+                self.platforms.platform(id)?.config.destinations.contains(where: { $0.name == destination }) != true
+            {
+                // Nothing reads the lane of a destination the file does not list: a replay there would vanish.
+                throw WebhookError(
+                    .badRequest, .badRequest,
+                    "platform \(id) has no destination '\(destination)' now: add it back to replay its dead letters (listing and purging work)")
+            }
             let ids = try await Self.ids(request, required: false)
             let result = try await Self.queueCall { () async throws(QueueError) in
                 try await self.queue.replayDeadLetters(platform: platform, ids: ids)

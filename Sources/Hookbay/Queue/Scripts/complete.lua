@@ -1,8 +1,11 @@
 -- Settles completed entries and, for each one this call acknowledged, adds its forwarding deliveries (the fan-out):
 -- an entry settled by another consumer after a takeover is neither counted nor fanned out again.
--- KEYS: 1 stream, 2 processed counter, 3 attempts, 4 retry schedule, 5 interrupted, 6.. destination lanes' streams.
--- ARGV: 1 group, 2 n, 3..2+n ids, then per delivery: the index of its entry (1..n), its lane's key index (6..), the
--- number m of field/value values, and those m values.
+-- A lane holding its destination's backlog limit already gets nothing more: the delivery goes to the lane's dead
+-- letters instead, saying so (replayable once the destination drains).
+-- KEYS: 1 stream, 2 processed counter, 3 attempts, 4 retry schedule, 5 interrupted, 6.. destination lanes' streams and
+-- their dead-letter streams.
+-- ARGV: 1 group, 2 n, 3..2+n ids, then per delivery: the index of its entry (1..n), its lane's key index (6..), its
+-- dead-letter stream's key index, the lane's backlog limit, the number m of field/value values, and those m values.
 local n = tonumber(ARGV[2])
 local ids = {unpack(ARGV, 3, 2 + n)}
 local acked = 0
@@ -17,12 +20,28 @@ else
     end
   end
   local a = 3 + n
+  local now
   while a <= #ARGV do
-    local m = tonumber(ARGV[a + 2])
+    local m = tonumber(ARGV[a + 4])
     if settled[tonumber(ARGV[a])] then
-      redis.call('XADD', KEYS[tonumber(ARGV[a + 1])], '*', unpack(ARGV, a + 3, a + 2 + m))
+      local lane = KEYS[tonumber(ARGV[a + 1])]
+      local waiting = redis.call('XLEN', lane)
+      if waiting < tonumber(ARGV[a + 3]) then
+        redis.call('XADD', lane, '*', unpack(ARGV, a + 5, a + 4 + m))
+      else
+        if not now then
+          local t = redis.call('TIME')
+          now = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+        end
+        local fields = {unpack(ARGV, a + 5, a + 4 + m)}
+        for _, v in ipairs({'error', 'the destination\'s backlog is full (' .. waiting .. ' deliveries waiting): not queued',
+            'attempts', '0', 'original_id', ids[tonumber(ARGV[a])], 'failed_at', now}) do
+          fields[#fields + 1] = v
+        end
+        redis.call('XADD', KEYS[tonumber(ARGV[a + 2])], '*', unpack(fields))
+      end
     end
-    a = a + 3 + m
+    a = a + 5 + m
   end
 end
 redis.call('XDEL', KEYS[1], unpack(ids))
