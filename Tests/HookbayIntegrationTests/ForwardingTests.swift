@@ -297,4 +297,22 @@ import Testing
                 dead.allSatisfy { ($0.string("error") ?? "").contains("backlog is full (2 deliveries waiting)") && $0.string("webhook_id") != nil })
         }
     }
+
+    @Test func aReceiverThatHangsMidAnswerCostsOneTimeoutPerAttempt() async throws {
+        // The first two answers send their head and a little of the body, then stall; later ones are whole.
+        let receiver = try await TestReceiver.start { _, index in .init(stallsInBody: index < 2) }
+        defer { Task { await receiver.stop() } }
+        let id = Fixtures.uniqueID()
+        let (app, gateway) = try Self.app(
+            id, destinations: Self.destination("stalls", receiver.url(), extra: "timeout_ms: 500", retry: "{ max_attempts: 5, base_delay_ms: 20 }"))
+        let lane = QueueKeys.lane(platform: id, destination: "stalls")
+        try await app.test(.live) { client in
+            let start = ContinuousClock.now
+            let events = try await Self.send(client, id, count: 1)
+            #expect(try await eventually(within: .seconds(10)) { try await gateway.queue.stats(platform: lane).processed == 1 })
+            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(receiver.requests.count == 3)
+            #expect(Set(receiver.requests.map(\.webhookID)) == [Self.webhookID(id, "stalls", events[0])])
+        }
+    }
 }

@@ -22,10 +22,13 @@ public final class TestReceiver: Sendable {
         public var status: Int
         public var delay: Duration
         public var headers: [(String, String)]
-        public init(status: Int = 200, delay: Duration = .zero, headers: [(String, String)] = []) {
+        /// Sends the head and the first bytes of a 100 kB body, then nothing more (a receiver that hangs mid-answer).
+        public var stallsInBody: Bool
+        public init(status: Int = 200, delay: Duration = .zero, headers: [(String, String)] = [], stallsInBody: Bool = false) {
             self.status = status
             self.delay = delay
             self.headers = headers
+            self.stallsInBody = stallsInBody
         }
     }
 
@@ -111,13 +114,17 @@ public final class TestReceiver: Sendable {
                 let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 let respond = {
                     let (handler, context) = loopBound.value
-                    var fields = HTTPHeaders([("content-length", "2"), ("content-type", "text/plain")])
+                    var fields = HTTPHeaders([("content-length", answer.stallsInBody ? "100000" : "2"), ("content-type", "text/plain")])
                     for (name, value) in answer.headers { fields.add(name: name, value: value) }
                     if !keepAlive { fields.add(name: "connection", value: "close") }
                     let status = HTTPResponseStatus(statusCode: answer.status)
                     context.write(
                         handler.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: fields))), promise: nil)
                     context.write(handler.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
+                    if answer.stallsInBody {
+                        context.flush()
+                        return
+                    }
                     context.writeAndFlush(handler.wrapOutboundOut(.end(nil))).whenComplete { _ in
                         if !keepAlive { context.close(promise: nil) }
                     }
