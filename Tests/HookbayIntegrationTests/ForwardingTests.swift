@@ -195,6 +195,13 @@ import Testing
             try ReceiveClient.expectError(
                 try await client.execute(uri: "/api/v1/webhooks/dlq/\(id)?destination=Sink!", method: .get, headers: admin), .badRequest,
                 "bad_request", contains: "destination must be")
+            // And `hookbay dlq list --destination` against Redis.
+            if let url = try backend.url() {
+                let cli = try await HookbayProcess.runToEnd(["dlq", "list", "--platform", id, "--destination", "sink", "--redis-url", url])
+                #expect(cli.status == 0 && cli.output.split(separator: "\n").count == 3, "\(cli.output)")
+                let bad = try await HookbayProcess.runToEnd(["dlq", "list", "--platform", id, "--destination", "Sink!", "--redis-url", url])
+                #expect(bad.status != 0 && bad.output.contains("not a valid destination name"), "\(bad.output)")
+            }
             receiver.answer { _, _ in .init(status: 200) }
             let replay = try await client.execute(uri: "/api/v1/webhooks/dlq/\(id)/replay?destination=sink", method: .post, headers: admin)
             #expect(try ReceiveClient.json(replay)["replayed"] == .number("3"))

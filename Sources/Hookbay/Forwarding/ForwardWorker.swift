@@ -86,6 +86,8 @@ public struct ForwardWorker: Service, Sendable {
     public func run() async throws {
         let sender = ForwardSender(resolver: ForwardAddressResolver(policy: self.policy))
         let lanes = LaneTable()
+        // An attempt that ends frees a slot: the loop looks again at once rather than after its idle pause.
+        let slotFreed = Wakeup()
         self.logger.info("forwarding started")
         await withDiscardingTaskGroup { group in
             var prepared: Set<String> = []
@@ -138,6 +140,7 @@ public struct ForwardWorker: Service, Sendable {
                         group.addTask {
                             await self.attempt(entry, lane: lane, sender: sender, lanes: lanes)
                             lanes.withLock { $0[lane.name]?.inFlight -= 1 }
+                            slotFreed.signal()
                         }
                     }
                 }
@@ -204,7 +207,7 @@ public struct ForwardWorker: Service, Sendable {
                 if found {
                     idle.reset()
                 } else {
-                    try? await Task.sleep(for: idle.next())
+                    await slotFreed.wait(upTo: idle.next())
                 }
             }
             // Attempts under way get a grace period to end; then they are cancelled and their deliveries stay pending,
