@@ -122,36 +122,26 @@ public struct Gateway: Sendable {
         self.configProblems = report.problems
         self.plugins = report.catalog
         let platforms = self.platforms
+        /// A consumer's settings and its queue: on Redis a connection of its own, so its reads (blocking ones among
+        /// them) never hold up the receive path's pipeline.
+        func consumer(_ name: String) -> (WorkerConfiguration, any WebhookQueue) {
+            var consumerConfiguration = WorkerConfiguration(consumerName: name)
+            consumerConfiguration.claimIdle = configuration.claimIdle
+            consumerConfiguration.claimInterval = configuration.claimInterval
+            guard let redis = queue as? RedisWebhookQueue else { return (consumerConfiguration, queue) }
+            let client = RedisClient(configuration: redis.client.configuration, logger: logger, sharingMapWith: redis.client)
+            services.append(client)
+            return (consumerConfiguration, RedisWebhookQueue(client: client))
+        }
         self.workers = (0..<max(0, configuration.workers)).map { index in
-            var workerConfiguration = WorkerConfiguration(consumerName: "\(configuration.consumerName)-\(index)")
-            workerConfiguration.claimIdle = configuration.claimIdle
-            workerConfiguration.claimInterval = configuration.claimInterval
-            // Blocking reads get a connection of their own, so they never hold up the receive path's pipeline.
-            let workerQueue: any WebhookQueue
-            if let redis = queue as? RedisWebhookQueue {
-                let client = RedisClient(configuration: redis.client.configuration, logger: logger, sharingMapWith: redis.client)
-                services.append(client)
-                workerQueue = RedisWebhookQueue(client: client)
-            } else {
-                workerQueue = queue
-            }
+            let (workerConfiguration, workerQueue) = consumer("\(configuration.consumerName)-\(index)")
             let workerProcessor = EventProcessor(platforms: platforms, queue: workerQueue, store: store, metrics: metrics, logger: logger)
             return QueueWorker(configuration: workerConfiguration, queue: workerQueue, processor: workerProcessor, logger: logger)
         }
-        // One forwarder per process, on a connection of its own, beside the workers.
+        // One forwarder per process that processes, beside its workers.
         var forwarders: [any Service] = []
         if !self.workers.isEmpty {
-            var forwardConfiguration = WorkerConfiguration(consumerName: "\(configuration.consumerName)-forward")
-            forwardConfiguration.claimIdle = configuration.claimIdle
-            forwardConfiguration.claimInterval = configuration.claimInterval
-            let forwardQueue: any WebhookQueue
-            if let redis = queue as? RedisWebhookQueue {
-                let client = RedisClient(configuration: redis.client.configuration, logger: logger, sharingMapWith: redis.client)
-                services.append(client)
-                forwardQueue = RedisWebhookQueue(client: client)
-            } else {
-                forwardQueue = queue
-            }
+            let (forwardConfiguration, forwardQueue) = consumer("\(configuration.consumerName)-forward")
             forwarders.append(
                 ForwardWorker(
                     configuration: forwardConfiguration, queue: forwardQueue, platforms: platforms,
