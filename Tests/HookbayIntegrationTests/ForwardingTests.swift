@@ -202,6 +202,10 @@ import Testing
                 let bad = try await HookbayProcess.runToEnd(["dlq", "list", "--platform", id, "--destination", "Sink!", "--redis-url", url])
                 #expect(bad.status != 0 && bad.output.contains("not a valid destination name"), "\(bad.output)")
             }
+            // A destination the file does not list: nothing reads its lane, so a replay there is refused.
+            try ReceiveClient.expectError(
+                try await client.execute(uri: "/api/v1/webhooks/dlq/\(id)/replay?destination=gone", method: .post, headers: admin), .notFound,
+                "not_found", contains: "has no destination 'gone'")
             receiver.answer { _, _ in .init(status: 200) }
             let replay = try await client.execute(uri: "/api/v1/webhooks/dlq/\(id)/replay?destination=sink", method: .post, headers: admin)
             #expect(try ReceiveClient.json(replay)["replayed"] == .number("3"))

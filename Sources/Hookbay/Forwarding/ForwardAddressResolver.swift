@@ -19,6 +19,14 @@ public struct ForwardAddressResolver: Sendable {
         public var byPolicy: Bool = false
     }
 
+    /// The threads `getaddrinfo` blocks on: forwarding's own, so a DNS server that hangs holds none of NIO's shared
+    /// pool (file reads and the rest), and hosts wait for each other only past four lookups hanging at once.
+    static let lookups: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
     /// Addresses kept from one answer at most.
     public static let maxAddresses = 16
 
@@ -37,7 +45,7 @@ public struct ForwardAddressResolver: Sendable {
             found = [address]
         } else {
             do {
-                found = try await NIOThreadPool.singleton.runIfActive { try Self.lookUp(host, port: port) }
+                found = try await Self.lookups.runIfActive { try Self.lookUp(host, port: port) }
             } catch let refusal as Refusal {
                 throw refusal
             } catch {

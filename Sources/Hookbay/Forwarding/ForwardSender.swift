@@ -123,8 +123,9 @@ final class ForwardSender: Sendable {
         }
     }
 
-    /// The allowed address of `host` to use now, or `nil` when `host` is an allowed address itself. A name is resolved
-    /// again after ``resolutionLifetime``; when that fails, the last answer (checked when it came) is used meanwhile.
+    /// The allowed address of `host` to use now, or `nil` when `host` is an allowed address itself. A name is looked
+    /// up again once its answer is ``resolutionLifetime`` old: in the background, the old answer (checked when it came)
+    /// used meanwhile, so a slow or failing DNS server delays nothing; after a failed lookup, the next is 5 s later.
     private func address(host: String, port: Int) async throws(ForwardAddressResolver.Refusal) -> String? {
         if IPNetwork.bytes(of: host) != nil {
             _ = try await self.resolver.resolve(host: host, port: port)
@@ -132,16 +133,15 @@ final class ForwardSender: Sendable {
         }
         let key = "\(host) \(port)"
         let now = ContinuousClock.now
-        let cached = self.state.withLock { $0.resolutions[key] }
-        if let cached, now - cached.at < Self.resolutionLifetime {
+        if let cached = self.state.withLock({ $0.resolutions[key] }) {
+            if now - cached.at >= Self.resolutionLifetime, self.state.withLock({ $0.lookups[key] == nil }) {
+                Task { _ = await self.lookUp(host: host, port: port) }
+            }
             return cached.addresses[cached.current % cached.addresses.count]
         }
         switch await self.lookUp(host: host, port: port) {
-        case .success(let addresses):
-            return addresses[0]
-        case .failure(let refusal):
-            if !refusal.byPolicy, let cached { return cached.addresses[cached.current % cached.addresses.count] }
-            throw refusal
+        case .success(let addresses): return addresses[0]
+        case .failure(let refusal): throw refusal
         }
     }
 
@@ -160,6 +160,11 @@ final class ForwardSender: Sendable {
                     state.lookups[key, default: [:]][waiter] = continuation
                     return first
                 }
+                // Cancelled before it was registered (the handler found nothing to resume): stop waiting now, unless
+                // the handler or the lookup took it meanwhile.
+                if Task.isCancelled, let own = self.state.withLock({ $0.lookups[key]?.removeValue(forKey: waiter) }) {
+                    own.resume(returning: .failure(.init(description: "cancelled while resolving \(host)")))
+                }
                 guard first else { return }
                 Task {
                     let result: Lookup
@@ -170,8 +175,15 @@ final class ForwardSender: Sendable {
                         result = .failure(error)
                     }
                     let waiting = self.state.withLock { state -> [CheckedContinuation<Lookup, Never>] in
-                        if case .success(let addresses) = result, !addresses.isEmpty {
+                        switch result {
+                        case .success(let addresses) where !addresses.isEmpty:
                             state.resolutions[key] = Resolution(addresses: addresses, at: .now, current: 0)
+                        case .failure(let refusal) where refusal.byPolicy:
+                            // The name now resolves only to refused addresses: the old answer is not used again.
+                            state.resolutions[key] = nil
+                        default:
+                            // A failed lookup: the old answer stays in use, looked up again in 5 s.
+                            state.resolutions[key]?.at = .now - Self.resolutionLifetime + .seconds(5)
                         }
                         return Array((state.lookups.removeValue(forKey: key) ?? [:]).values)
                     }

@@ -315,13 +315,16 @@ public struct ForwardWorker: Service, Sendable {
 
     /// Changes the lane's circuit and shows its state.
     private func circuit(_ lane: Lane, _ lanes: LaneTable, _ change: (inout CircuitBreaker) -> Void) {
-        let (before, after) = lanes.withLock { state -> (String, String) in
-            var laneState = lanes.current(lane, in: &state)
+        // An attempt started before a reload changed the destination's settings is not counted by the new breaker
+        // (and never rebuilds the old one).
+        let changed = lanes.withLock { state -> (String, String)? in
+            guard var laneState = state[lane.name], laneState.settings == LaneState.settings(lane.destination) else { return nil }
             let before = laneState.breaker.name
             change(&laneState.breaker)
             state[lane.name] = laneState
             return (before, laneState.breaker.name)
         }
+        guard let (before, after) = changed else { return }
         self.metrics.setCircuit(platform: lane.platform, destination: lane.destination.name, after)
         if before != after, after == "open" {
             self.logger.warning(

@@ -177,7 +177,8 @@ public final class InMemoryWebhookQueue: WebhookQueue {
             var result: [StreamEntry] = []
             for (id, delivery) in stream.pending.sorted(by: { $0.key < $1.key }) where now - delivery.deliveredAt >= idle {
                 guard result.count < count else { break }
-                if let due = retries[id], due > now { continue }
+                // Scheduled entries are the schedule's (claimDueRetries), due or not.
+                if retries[id] != nil { continue }
                 stream.pending[id] = Delivery(consumer: consumer, deliveredAt: now)
                 if let entry = stream.entry(id, platform: platform) { result.append(entry) } else { stream.pending[id] = nil }
             }

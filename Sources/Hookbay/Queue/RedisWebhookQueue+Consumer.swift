@@ -23,13 +23,13 @@ extension RedisWebhookQueue {
     public func read(platforms: [String], consumer: String, count: Int, pending: Bool, block: Duration) async throws(QueueError) -> [StreamEntry] {
         guard !platforms.isEmpty else { return [] }
         guard self.client.configuration.isCluster else {
-            return try await self.read(slot: platforms, consumer: consumer, count: count, pending: pending, block: block)
+            return try await self.read(slot: platforms, consumer: consumer, count: count, pending: pending, block: block, blocking: block > .zero)
         }
         // A cluster refuses one XREADGROUP across slots (CROSSSLOT): one per slot, each on its node, at once. Blocking
         // is left to a read that covers every platform; otherwise the worker looks again after a pause.
         let slots = Array(Dictionary(grouping: platforms) { RedisClusterSlot.of(key: QueueKeys(platform: $0).incoming) }.values)
         if slots.count == 1 {
-            return try await self.read(slot: slots[0], consumer: consumer, count: count, pending: pending, block: block)
+            return try await self.read(slot: slots[0], consumer: consumer, count: count, pending: pending, block: block, blocking: block > .zero)
         }
         // A slot whose node is down (a failover in progress) does not hold up the others: what they had is returned,
         // and the read fails only when every slot's did.
@@ -111,16 +111,13 @@ extension RedisWebhookQueue {
             claimed += try Self.entries(parts[1], platform: platform)
         } while cursor != "0-0" && claimed.count < count
         guard !claimed.isEmpty else { return [] }
-        // Entries waiting for a retry that is not due stay with their schedule.
-        let now = WallClock.milliseconds()
+        // Entries with a retry schedule are the schedule's: ``claimDueRetries(platform:consumer:lease:count:)`` leases
+        // them when due (returned here too, a retry falling due between the two would be attempted twice at once).
         let scores = try await Self.mapping { () async throws in
             try await self.client.send(["ZMSCORE", .string(keys.retrySchedule)] + claimed.map { .string($0.id) })
         }
-        let due = (scores.array ?? []).map { score -> Bool in
-            guard let text = score.string, let at = Double(text) else { return true }
-            return Int64(at) <= now
-        }
-        return zip(claimed, due + Array(repeating: true, count: max(0, claimed.count - due.count))).filter(\.1).map(\.0)
+        let unscheduled = (scores.array ?? []).map { $0.string == nil }
+        return zip(claimed, unscheduled + Array(repeating: true, count: max(0, claimed.count - unscheduled.count))).filter(\.1).map(\.0)
     }
 
     public func claimDueRetries(platform: String, consumer: String, lease: Duration, count: Int) async throws(QueueError) -> [StreamEntry] {

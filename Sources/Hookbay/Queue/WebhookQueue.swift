@@ -63,7 +63,8 @@ public protocol WebhookQueue: Sendable {
     /// ones (to resume after a restart), otherwise new ones, waiting up to `block` for some to arrive.
     func read(platforms: [String], consumer: String, count: Int, pending: Bool, block: Duration) async throws(QueueError) -> [StreamEntry]
     /// Takes over entries another consumer left unacknowledged for longer than `minIdle` (it crashed), except those
-    /// waiting for a retry that is not due. Entries deleted meanwhile are dropped from the pending list.
+    /// with a retry schedule, due or not (``claimDueRetries(platform:consumer:lease:count:)`` takes those). Entries
+    /// deleted meanwhile are dropped from the pending list.
     func claimIdle(platform: String, consumer: String, minIdle: Duration, count: Int) async throws(QueueError) -> [StreamEntry]
     /// Takes the entries whose retry is due, leasing them to `consumer` for `lease` so no other worker takes them.
     func claimDueRetries(platform: String, consumer: String, lease: Duration, count: Int) async throws(QueueError) -> [StreamEntry]

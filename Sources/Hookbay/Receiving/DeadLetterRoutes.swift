@@ -28,7 +28,7 @@ public struct DeadLetterRoutes: Sendable {
             {
                 // Nothing reads the lane of a destination the file does not list: a replay there would vanish.
                 throw WebhookError(
-                    .badRequest, .badRequest,
+                    .notFound, .notFound,
                     "platform \(id) has no destination '\(destination)' now: add it back to replay its dead letters (listing and purging work)")
             }
             let ids = try await Self.ids(request, required: false)
