@@ -247,7 +247,7 @@ public struct ForwardWorker: Service, Sendable {
         logger[metadataKey: "destination"] = .string(destination.name)
         logger[metadataKey: "stream_id"] = .string(entry.id)
         guard let webhookID = entry.string("webhook_id"), let body = entry.fields["body"] else {
-            await self.settle(entry, lane: lane, logger: logger) { () async throws(QueueError) in
+            await Self.settle(logger: logger) { () async throws(QueueError) in
                 try await self.queue.deadLetter(entry, error: "malformed forwarding entry: no webhook_id or body", attempts: 1)
                 self.metrics.record(.deadLettered, platform: lane.platform, destination: destination.name, duration: nil)
             }
@@ -264,7 +264,7 @@ public struct ForwardWorker: Service, Sendable {
         let now = WallClock.milliseconds()
         if case .answered(let status, _) = outcome.result, (200...299).contains(status) {
             self.circuit(lane, lanes) { $0.succeeded() }
-            await self.settle(entry, lane: lane, logger: logger) { () async throws(QueueError) in
+            await Self.settle(logger: logger) { () async throws(QueueError) in
                 try await self.queue.complete([entry])
                 self.metrics.record(.delivered, platform: lane.platform, destination: destination.name, duration: elapsed)
                 logger.debug("forwarded", metadata: ["status": .stringConvertible(status)])
@@ -276,7 +276,7 @@ public struct ForwardWorker: Service, Sendable {
         } else {
             self.circuit(lane, lanes) { $0.failed(now: now) }
         }
-        await self.settle(entry, lane: lane, logger: logger) { () async throws(QueueError) in
+        await Self.settle(logger: logger) { () async throws(QueueError) in
             let attempts = try await self.queue.recordFailedAttempt(entry)
             switch ForwardAttempt.decide(outcome.result, failedBefore: attempts - 1, retry: destination.retry, now: now / 1000) {
             case .delivered:
@@ -305,7 +305,8 @@ public struct ForwardWorker: Service, Sendable {
         excerpt.isEmpty ? reason : "\(reason): \(excerpt)"
     }
 
-    private func settle(_ entry: StreamEntry, lane: Lane, logger: Logger, _ body: () async throws(QueueError) -> Void) async {
+    /// Runs `body`, the queue calls that settle an attempt; a queue failure is logged and leaves the entry pending.
+    private static func settle(logger: Logger, _ body: () async throws(QueueError) -> Void) async {
         do throws(QueueError) {
             try await body()
         } catch {
