@@ -114,14 +114,18 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            // The queue's Lua scripts, compiled into the binary (PackageResources.<name>_lua): one file each, read by
-            // scripts/bench too.
+            // Compiled into the binary (PackageResources.<name>_<ext>): the queue's Lua scripts (one file each, read by
+            // scripts/bench too) and the console's files.
             resources: [
                 .embedInCode("Queue/Scripts/enqueue.lua"),
                 .embedInCode("Queue/Scripts/complete.lua"),
                 .embedInCode("Queue/Scripts/dead_letter.lua"),
                 .embedInCode("Queue/Scripts/lease_due.lua"),
                 .embedInCode("Queue/Scripts/replay.lua"),
+                // The ops console's page (GET /console).
+                .embedInCode("Console/Assets/console.html"),
+                .embedInCode("Console/Assets/console.css"),
+                .embedInCode("Console/Assets/console.js"),
             ]
         ),
         // The executable: argument parsing and wiring only.

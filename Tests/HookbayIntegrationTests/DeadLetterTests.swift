@@ -81,10 +81,40 @@ enum DeadLetterScenarios {
                 .notFound, "unsupported_platform")
         }
     }
+
+    /// `order=newest` pages from the last dead letter back to the first, the mirror of the default order.
+    static func newestFirst(redisURL: String?) async throws {
+        let (app, gateway, platform) = try app(redisURL: redisURL)
+        for i in 0..<5 { try await deadLetter(gateway, platform: platform, contentID: "n\(i)") }
+        try await app.test(.router) { client in
+            func page(_ query: String) async throws -> (ids: [String], next: String?) {
+                let json = try ReceiveClient.json(
+                    try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)?\(query)", method: .get, headers: auth))
+                guard case .array(let entries)? = json["entries"] else { return ([], nil) }
+                return (entries.compactMap { $0["id"]?.stringValue }, json["next"]?.stringValue)
+            }
+            let oldest = try await page("count=10")
+            #expect(oldest.ids.count == 5)
+            var newest: [String] = []
+            var after: String?
+            repeat {
+                let next = try await page("count=2&order=newest" + (after.map { "&after=\($0)" } ?? ""))
+                newest += next.ids
+                after = next.next
+            } while after != nil
+            #expect(newest == oldest.ids.reversed())
+            #expect(try await page("count=10&order=oldest").ids == oldest.ids)
+            try ReceiveClient.expectError(
+                try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)?order=sideways", method: .get, headers: auth),
+                .badRequest, "bad_request", contains: "order")
+        }
+    }
 }
 
 @Suite struct DeadLetterTests {
     @Test func listReplayPurge() async throws { try await DeadLetterScenarios.listReplayPurge(redisURL: nil) }
+
+    @Test func newestFirst() async throws { try await DeadLetterScenarios.newestFirst(redisURL: nil) }
 
     @Test func replayAllWithoutIDs() async throws {
         let (app, gateway, platform) = try DeadLetterScenarios.app(redisURL: nil)
@@ -168,6 +198,8 @@ enum DeadLetterScenarios {
 @Suite(.enabled(if: TestRedis.enabled, "set REDIS_URL (bash scripts/test does) to run the Redis tests"))
 struct RedisDeadLetterTests {
     @Test func listReplayPurge() async throws { try await DeadLetterScenarios.listReplayPurge(redisURL: TestRedis.url()) }
+
+    @Test func newestFirst() async throws { try await DeadLetterScenarios.newestFirst(redisURL: TestRedis.url()) }
 
     @Test func cliListsReplaysAndPurges() async throws {
         let (app, gateway, platform) = try DeadLetterScenarios.app(redisURL: TestRedis.url())

@@ -191,13 +191,16 @@ extension Gateway {
 }
 
 /// Every HTTP route of the gateway (documented in `openapi.yaml`).
-public func buildRouter(gateway: Gateway) -> Router<BasicRequestContext> {
+public func buildRouter(gateway: Gateway) -> Router<GatewayRequestContext> {
     let configuration = gateway.configuration
-    let router = Router()
+    let router = Router(context: GatewayRequestContext.self)
     gateway.webhooks.register(on: router)
     let authenticator = AdminAuthenticator(token: configuration.adminToken)
     DeadLetterRoutes(queue: gateway.queue, platforms: gateway.platforms, authenticator: authenticator).register(on: router)
-    AdminRoutes(registry: gateway.platforms, reloader: gateway.reloader, authenticator: authenticator).register(on: router)
+    AdminRoutes(
+        registry: gateway.platforms, reloader: gateway.reloader, authenticator: authenticator, refusals: gateway.receiver.recentRefusals
+    ).register(on: router)
+    ConsoleRoutes().register(on: router)
     return router
 }
 

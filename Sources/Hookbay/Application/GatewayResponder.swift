@@ -4,9 +4,9 @@ import Hummingbird
 /// The gateway's router, answering `405 method_not_allowed` with an `Allow` header when a path exists but not for the
 /// request's method (Hummingbird's router alone answers 404 for both).
 public struct GatewayResponder: HTTPResponderBuilder {
-    let router: Router<BasicRequestContext>
+    let router: Router<GatewayRequestContext>
 
-    public init(router: Router<BasicRequestContext>) {
+    public init(router: Router<GatewayRequestContext>) {
         self.router = router
     }
 
@@ -29,10 +29,10 @@ public struct GatewayResponder: HTTPResponderBuilder {
     }
 
     public struct Responder: HTTPResponder {
-        let routes: RouterResponder<BasicRequestContext>
+        let routes: RouterResponder<GatewayRequestContext>
         let table: [(path: RouterPath, methods: [String])]
 
-        public func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        public func respond(to request: Request, context: GatewayRequestContext) async throws -> Response {
             let response = try await routes.respond(to: request, context: context)
             // Only a 404 can hide a 405: the path matched, the method did not (the router answers 404 for both).
             guard response.status == .notFound, let allowed = allowedMethods(path: request.uri.path),

@@ -1,15 +1,21 @@
 import Logging
 import ServiceLifecycle
 
-/// Refreshes the queue-depth gauges (pending, processing, dead-letter per platform) in the background.
+/// Refreshes the queue-depth gauges (pending, processing, dead-letter per platform) in the background, and adds a point
+/// to the metrics' ``TrafficHistory`` after each pass.
 public struct QueueDepthMonitor: Service, Sendable {
     public let queue: any WebhookQueue
     public let platforms: PlatformRegistry
     public let metrics: WebhookMetrics
     public let interval: Duration
     public let logger: Logger
+    /// Time between two passes (and two points of the traffic history).
+    public static let defaultInterval = Duration.seconds(5)
 
-    public init(queue: any WebhookQueue, platforms: PlatformRegistry, metrics: WebhookMetrics, interval: Duration = .seconds(5), logger: Logger) {
+    public init(
+        queue: any WebhookQueue, platforms: PlatformRegistry, metrics: WebhookMetrics, interval: Duration = QueueDepthMonitor.defaultInterval,
+        logger: Logger
+    ) {
         self.queue = queue
         self.platforms = platforms
         self.metrics = metrics
@@ -20,9 +26,12 @@ public struct QueueDepthMonitor: Service, Sendable {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
+                var read: [String: PlatformQueueStats] = [:]
                 for platform in self.platforms.processingIDs {
                     do {
-                        self.metrics.setQueueDepth(platform: platform, try await self.queue.stats(platform: platform))
+                        let stats = try await self.queue.stats(platform: platform)
+                        read[platform] = stats
+                        self.metrics.setQueueDepth(platform: platform, stats)
                     } catch {
                         self.logger.debug("queue depth unavailable", metadata: ["platform": .string(platform), "error": .string("\(error)")])
                     }
@@ -36,6 +45,7 @@ public struct QueueDepthMonitor: Service, Sendable {
                         }
                     }
                 }
+                self.metrics.sampleHistory(queue: read)
                 try? await Task.sleep(for: self.interval)
             }
         }

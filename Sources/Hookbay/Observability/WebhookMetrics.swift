@@ -90,6 +90,10 @@ public final class WebhookMetrics: Sendable {
 
     /// Forwarding's counts, per platform and destination, in the same registry.
     public let forward: ForwardMetrics
+    /// The last minutes of traffic per platform, sampled by ``QueueDepthMonitor``.
+    public let history = TrafficHistory()
+    /// Refusals by platform and error code (the JSON's `refused`), beside the Prometheus counter.
+    private let refusedByReason = Mutex<[String: [String: Int]]>([:])
 
     /// A factory recording into this registry, for `MetricsSystem.bootstrap` in `main`.
     public var metricsFactory: PrometheusMetricsFactory { factory }
@@ -102,7 +106,19 @@ public final class WebhookMetrics: Sendable {
     /// A request refused for `reason` (an error code such as `invalid_signature`).
     public func recordRejected(platform: String, reason: String) {
         self.record(.failed, platform: platform)
+        self.refusedByReason.withLock { $0[platform, default: [:]][reason, default: 0] += 1 }
         self.counter("hookbay_webhooks_rejected_total", platform: platform, reason: reason).increment()
+    }
+
+    /// Refusals by platform, then by error code (rate limiting is counted apart, as `rate_limited`).
+    public func refusals() -> [String: [String: Int]] {
+        self.refusedByReason.withLock { $0 }
+    }
+
+    /// Adds a point to ``history`` from the counters now and the queue's statistics just read.
+    public func sampleHistory(queue: [String: PlatformQueueStats], at: Int64 = WallClock.milliseconds()) {
+        let refused = self.refusals().mapValues { $0.values.reduce(0, +) }
+        self.history.sample(at: at, counters: self.snapshot().platforms, refused: refused, queue: queue)
     }
 
     /// A request for a platform that is not loaded (404).

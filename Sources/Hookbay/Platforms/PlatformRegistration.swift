@@ -6,13 +6,10 @@ import Synchronization
 /// read and its YAML file, each atomically (temporary file, then rename, then the directory synced), then reloads so
 /// it is live at once.
 ///
-/// One registration at a time (a lock in the process, and an exclusive `flock` on `.hookbay-register.lock` in the
-/// config directory for gateways sharing it). Refused with 409 when any file it would write exists (`<id>.yaml`,
+/// One change to the config directory at a time (``ConfigDirectoryLock``). Refused with 409 when any file it would write exists (`<id>.yaml`,
 /// `<id>.yml`, `<id>.secret`) or another platform's `secret_file` names its secret file. Values are written quoted, so
 /// that an id such as `null` or `123` stays a string. Files written for a registration that does not load are removed.
 public struct PlatformRegistration: Sendable {
-    private static let inProcess = Mutex(())
-
     /// A validated registration request.
     public struct Request: Sendable, Equatable {
         public var platform: String
@@ -75,19 +72,7 @@ public struct PlatformRegistration: Sendable {
 
     /// Writes the files and reloads; the platform is served when this returns.
     public func register(_ request: Request) throws(WebhookError) {
-        try Self.inProcess.withLock { _ throws(WebhookError) in
-            let lockPath = (directory as NSString).appendingPathComponent(".hookbay-register.lock")
-            let lock = open(lockPath, O_RDWR | O_CREAT, 0o600)
-            guard lock >= 0 else {
-                throw WebhookError(.internalServerError, .internalError, "cannot lock the config directory for registration")
-            }
-            defer { close(lock) }
-            guard flock(lock, LOCK_EX) == 0 else {
-                throw WebhookError(.internalServerError, .internalError, "cannot lock the config directory for registration")
-            }
-            defer { flock(lock, LOCK_UN) }
-            try self.registerLocked(request)
-        }
+        try ConfigDirectoryLock.withLock(self.directory) { () throws(WebhookError) in try self.registerLocked(request) }
     }
 
     private func registerLocked(_ request: Request) throws(WebhookError) {
@@ -115,9 +100,9 @@ public struct PlatformRegistration: Sendable {
 
             """
         do {
-            try Self.writeAtomically(Array((request.secret + "\n").utf8), to: secretPath, mode: 0o600)
-            try Self.writeAtomically(Array(yaml.utf8), to: yamlPath, mode: 0o644)
-            try Self.syncDirectory(self.directory)
+            try AtomicFile.replace(secretPath, with: Array((request.secret + "\n").utf8), mode: 0o600)
+            try AtomicFile.replace(yamlPath, with: Array(yaml.utf8), mode: 0o644)
+            try AtomicFile.syncDirectory(self.directory)
         } catch {
             unlink(yamlPath)
             unlink(secretPath)
@@ -136,36 +121,5 @@ public struct PlatformRegistration: Sendable {
     /// A YAML double-quoted scalar: always a string, whatever the text (`null`, `123`, `true`).
     static func quoted(_ text: String) -> String {
         "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    }
-
-    /// Flushes the directory's entries (the renames) to disk.
-    static func syncDirectory(_ directory: String) throws {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY)
-        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-    }
-
-    /// Writes `bytes` to a temporary file with `mode`, flushes it, and renames it over `path`.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
-        let temporary = path + ".tmp-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode)
-        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-            guard n > 0 else {
-                close(fd)
-                unlink(temporary)
-                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-            }
-            written += n
-        }
-        fsync(fd)
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-        }
     }
 }

@@ -287,11 +287,15 @@ public final class InMemoryWebhookQueue: WebhookQueue {
         }
     }
 
-    public func deadLetters(platform: String, after: String?, count: Int) async throws(QueueError) -> [StreamEntry] {
+    public func deadLetters(platform: String, after: String?, count: Int, newestFirst: Bool) async throws(QueueError) -> [StreamEntry] {
         let start = after.flatMap(StreamID.init)
         return self.state.withLock { state in
             guard let stream = state.deadLetters[platform] else { return [] }
-            return stream.order.filter { start == nil || $0 > start! }.prefix(count).compactMap { stream.entry($0, platform: platform) }
+            let ids =
+                newestFirst
+                ? Array(stream.order.reversed().lazy.filter { start == nil || $0 < start! }.prefix(count))
+                : Array(stream.order.lazy.filter { start == nil || $0 > start! }.prefix(count))
+            return ids.compactMap { stream.entry($0, platform: platform) }
         }
     }
 

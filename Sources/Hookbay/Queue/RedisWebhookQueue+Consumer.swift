@@ -287,11 +287,13 @@ extension RedisWebhookQueue {
     /// without the fields dead-lettering added. Returns `{replayed, missing...}`.
     static let replayScript = RedisScript(resource: PackageResources.replay_lua)
 
-    public func deadLetters(platform: String, after: String?, count: Int) async throws(QueueError) -> [StreamEntry] {
-        let start = after.map { "(\($0)" } ?? "-"
-        let reply = try await Self.mapping { () async throws in
-            try await self.client.send(["XRANGE", .string(QueueKeys(platform: platform).deadLetter), .string(start), "+", "COUNT", .integer(count)])
-        }
+    public func deadLetters(platform: String, after: String?, count: Int, newestFirst: Bool) async throws(QueueError) -> [StreamEntry] {
+        let key = QueueKeys(platform: platform).deadLetter
+        let command: [RedisArgument] =
+            newestFirst
+            ? ["XREVRANGE", .string(key), .string(after.map { "(\($0)" } ?? "+"), "-", "COUNT", .integer(count)]
+            : ["XRANGE", .string(key), .string(after.map { "(\($0)" } ?? "-"), "+", "COUNT", .integer(count)]
+        let reply = try await Self.mapping { () async throws in try await self.client.send(command) }
         return try Self.entries(reply, platform: platform)
     }
 

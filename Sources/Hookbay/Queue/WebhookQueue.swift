@@ -93,8 +93,9 @@ public protocol WebhookQueue: Sendable {
 
     // MARK: The dead-letter queue
 
-    /// Up to `count` dead-letter entries with ids after `after` (`nil`: from the start), oldest first.
-    func deadLetters(platform: String, after: String?, count: Int) async throws(QueueError) -> [StreamEntry]
+    /// Up to `count` dead-letter entries past `after` (`nil`: from the first): oldest first, ids after `after`; or with
+    /// `newestFirst`, newest first, ids before `after`.
+    func deadLetters(platform: String, after: String?, count: Int, newestFirst: Bool) async throws(QueueError) -> [StreamEntry]
     /// Moves the given dead-letter entries (all, when `ids` is nil) back to the platform's stream, each atomically.
     /// Returns how many were replayed and which ids were not found.
     func replayDeadLetters(platform: String, ids: [String]?) async throws(QueueError) -> (replayed: Int, missing: [String])
@@ -103,6 +104,11 @@ public protocol WebhookQueue: Sendable {
 }
 
 extension WebhookQueue {
+    /// Up to `count` dead-letter entries with ids after `after` (`nil`: from the start), oldest first.
+    public func deadLetters(platform: String, after: String?, count: Int) async throws(QueueError) -> [StreamEntry] {
+        try await self.deadLetters(platform: platform, after: after, count: count, newestFirst: false)
+    }
+
     /// ``complete(_:fanOut:)`` with nothing to forward.
     public func complete(_ entries: [StreamEntry]) async throws(QueueError) {
         try await self.complete(entries, fanOut: [])

@@ -2,18 +2,23 @@ import HTTPTypes
 import HookbayJSON
 import Hummingbird
 
-/// `GET /api/v1/admin/platforms` and `POST /api/v1/admin/reload`, behind the admin token.
+/// The admin endpoints behind the admin token: platforms (list, register, switch on or off), reload, and the recent
+/// refusals.
 public struct AdminRoutes: Sendable {
     public let registry: PlatformRegistry
     public let reloader: ConfigReloader
     public let authenticator: AdminAuthenticator
     public let registration: PlatformRegistration
+    public let switcher: PlatformSwitch
+    public let refusals: RecentRefusals
 
-    public init(registry: PlatformRegistry, reloader: ConfigReloader, authenticator: AdminAuthenticator) {
+    public init(registry: PlatformRegistry, reloader: ConfigReloader, authenticator: AdminAuthenticator, refusals: RecentRefusals) {
         self.registry = registry
         self.reloader = reloader
         self.authenticator = authenticator
+        self.refusals = refusals
         self.registration = PlatformRegistration(directory: reloader.directory, registry: registry, reloader: reloader)
+        self.switcher = PlatformSwitch(directory: reloader.directory, registry: registry, reloader: reloader)
     }
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
@@ -51,6 +56,28 @@ public struct AdminRoutes: Sendable {
             try self.authenticator.authenticate(request)
             return WebhookRoutes.json(String(decoding: CanonicalJSON.encode(self.platformsJSON()), as: UTF8.self))
         }
+        router.post("/api/v1/admin/platforms/{platform}/enabled") { request, context in
+            try self.authenticator.authenticate(request)
+            var request = request
+            let body = try await request.collectBody(upTo: 4096)
+            guard case .object(let members)? = try? JSONParser.parse(body.readableBytesView), case .bool(let enabled)? = members["enabled"],
+                members.count == 1
+            else {
+                throw WebhookError(.badRequest, .badRequest, #"body must be {"enabled": true} or {"enabled": false}"#)
+            }
+            let outcome = try self.switcher.set(context.parameters.get("platform") ?? "", enabled: enabled)
+            return WebhookRoutes.json(
+                String(
+                    decoding: CanonicalJSON.encode(
+                        .object([
+                            "platform": .string(outcome.platform), "enabled": .bool(outcome.enabled),
+                            "source_file": .string(outcome.sourceFile), "changed": .bool(outcome.changed),
+                        ])), as: UTF8.self))
+        }
+        router.get("/api/v1/admin/refusals") { request, _ in
+            try self.authenticator.authenticate(request)
+            return try self.recentRefusals(request)
+        }
         router.post("/api/v1/admin/reload") { request, _ in
             try self.authenticator.authenticate(request)
             let report = self.reloader.reload(force: true)
@@ -83,9 +110,31 @@ public struct AdminRoutes: Sendable {
                 "secrets": .array(c.secrets.map { .string($0.source) }),
                 "source_file": .string(c.sourceFile),
                 "last_error": error,
+                "destinations": .array(c.destinations.map { .string($0.name) }),
             ])
         }
         return .object(["platforms": .array(platforms), "problems": .array(problems.map(Self.problemJSON))])
+    }
+
+    /// `GET /api/v1/admin/refusals?limit=200&platform=P`: this process's last refused deliveries, newest first.
+    func recentRefusals(_ request: Request) throws(WebhookError) -> Response {
+        let capacity = self.refusals.capacity
+        let limitText = request.uri.queryParameters.get("limit")
+        guard let limit = limitText.map({ Int($0) }) ?? capacity, (1...capacity).contains(limit) else {
+            throw WebhookError(.badRequest, .badRequest, "limit must be a whole number between 1 and \(capacity)")
+        }
+        let platform = request.uri.queryParameters.get("platform").map { String($0) }
+        let items: [JSONValue] = self.refusals.recent(limit: limit, platform: platform).map { r in
+            .object([
+                "at": .number(String(r.at)), "platform": .string(r.platform), "status": .number(String(r.status)),
+                "code": .string(r.code), "message": .string(r.message), "request_id": .string(r.requestID),
+                "remote_address": r.remoteAddress.map(JSONValue.string) ?? .null,
+            ])
+        }
+        return WebhookRoutes.json(
+            String(
+                decoding: CanonicalJSON.encode(.object(["capacity": .number(String(capacity)), "refusals": .array(items)])),
+                as: UTF8.self))
     }
 
     static func problemJSON(_ problem: ConfigProblem) -> JSONValue {

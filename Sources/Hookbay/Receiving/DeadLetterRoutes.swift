@@ -52,7 +52,7 @@ public struct DeadLetterRoutes: Sendable {
         }
     }
 
-    /// `GET /api/v1/webhooks/dlq/{platform}?count=50&after=<id>[&destination=NAME]`.
+    /// `GET /api/v1/webhooks/dlq/{platform}?count=50&after=<id>[&order=oldest|newest][&destination=NAME]`.
     func list(platform id: String, request: Request) async throws -> Response {
         let platform = try self.known(id, request: request)
         let countText = request.uri.queryParameters.get("count")
@@ -63,8 +63,14 @@ public struct DeadLetterRoutes: Sendable {
         if let after, !StreamEntry.isValidID(after) {
             throw WebhookError(.badRequest, .badRequest, "after must be a dead-letter id such as 1764979200000-0 (the previous page's next)")
         }
+        let newestFirst: Bool
+        switch request.uri.queryParameters.get("order") {
+        case nil, "oldest": newestFirst = false
+        case "newest": newestFirst = true
+        default: throw WebhookError(.badRequest, .badRequest, "order must be oldest or newest")
+        }
         let entries = try await Self.queueCall { () async throws(QueueError) in
-            try await self.queue.deadLetters(platform: platform, after: after, count: count)
+            try await self.queue.deadLetters(platform: platform, after: after, count: count, newestFirst: newestFirst)
         }
         let items: [JSONValue] = entries.map(Self.json)
         let next: JSONValue = entries.count == count ? .string(entries.last!.id) : .null

@@ -22,6 +22,8 @@ public struct WebhookReceiver: Sendable {
     public let metrics: WebhookMetrics
     /// Refusals logged at debug each, summarised at info per interval.
     public let refusals = RefusalLog()
+    /// The last refused deliveries, with who sent them (`GET /api/v1/admin/refusals`).
+    public let recentRefusals = RecentRefusals()
 
     public init(platforms: PlatformRegistry, queue: any WebhookQueue, rateLimiter: RateLimiter, metrics: WebhookMetrics) {
         self.platforms = platforms

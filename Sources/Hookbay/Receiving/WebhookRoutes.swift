@@ -25,9 +25,18 @@ public struct WebhookRoutes: Sendable {
     /// Adds the routes to `router`.
     public func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/api/v1/webhooks/metrics") { _, _ in self.metrics() }
+        router.get("/api/v1/webhooks/metrics/history") { _, _ in self.history() }
         router.get("/api/v1/webhooks/stats") { _, _ in try await self.stats() }
         router.post("/api/v1/webhooks/{platform}") { request, context in
-            try await self.receive(request, platform: context.parameters.get("platform") ?? "", logger: context.logger)
+            let platform = context.parameters.get("platform") ?? ""
+            do {
+                return try await self.receive(request, platform: platform, logger: context.logger)
+            } catch let error as WebhookError {
+                self.receiver.recentRefusals.record(
+                    error, platform: platform, requestID: context.id,
+                    remoteAddress: (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress)
+                throw error
+            }
         }
         router.get("/api/v1/content/{platform}/{content_id}") { _, context in
             try await self.content(platform: context.parameters.get("platform") ?? "", contentID: context.parameters.get("content_id") ?? "")
@@ -93,8 +102,15 @@ public struct WebhookRoutes: Sendable {
     /// `GET /api/v1/webhooks/metrics`.
     func metrics() -> Response {
         let (total, platforms) = self.receiver.metrics.snapshot()
+        let refusals = self.receiver.metrics.refusals()
         var members: [String: JSONValue] = Self.counters(total)
-        members["platforms"] = .object(platforms.mapValues { .object(Self.counters($0)) })
+        members["platforms"] = .object(
+            Dictionary(
+                uniqueKeysWithValues: platforms.map { platform, counters in
+                    var members = Self.counters(counters)
+                    members["refused"] = .object((refusals[platform] ?? [:]).mapValues { .number(String($0)) })
+                    return (platform, JSONValue.object(members))
+                }))
         members["destinations"] = .object(
             self.receiver.metrics.forward.snapshot().mapValues { destinations in
                 .object(
@@ -106,6 +122,29 @@ public struct WebhookRoutes: Sendable {
                     })
             })
         return Self.json(String(decoding: CanonicalJSON.encode(.object(members)), as: UTF8.self))
+    }
+
+    /// `GET /api/v1/webhooks/metrics/history`: each platform's traffic per interval over the last minutes, oldest first.
+    func history() -> Response {
+        let points: [JSONValue] = self.receiver.metrics.history.points.map { point in
+            .object([
+                "at": .number(String(point.at)),
+                "platforms": .object(
+                    point.platforms.mapValues { c in
+                        .object([
+                            "received": .number(String(c.received)), "accepted": .number(String(c.accepted)),
+                            "refused": .number(String(c.refused)), "rate_limited": .number(String(c.rateLimited)),
+                            "duplicates": .number(String(c.duplicates)), "processed": .number(String(c.processed)),
+                            "pending": .number(String(c.pending)), "dead_letter": .number(String(c.deadLetter)),
+                        ])
+                    }),
+            ])
+        }
+        let interval = QueueDepthMonitor.defaultInterval.components.seconds
+        return Self.json(
+            String(
+                decoding: CanonicalJSON.encode(.object(["interval_seconds": .number(String(interval)), "points": .array(points)])),
+                as: UTF8.self))
     }
 
     /// `GET /api/v1/webhooks/stats`, read from the queue.

@@ -112,7 +112,7 @@ struct GatewayHTTPChannel: ServerChildChannel, HTTPChannelHandler {
 
     /// The static path segments right after `/api/v1/webhooks/` in `router`'s routes (`register`, `metrics`, `dlq`...):
     /// a request there is the router's, not a delivery to a platform of that name.
-    static func reservedSegments(of router: Router<BasicRequestContext>) -> Set<String> {
+    static func reservedSegments(of router: Router<GatewayRequestContext>) -> Set<String> {
         Set(
             router.routes.compactMap { route -> String? in
                 let segments = route.path.components.map(\.description)

@@ -147,8 +147,10 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// Reserves a request's body in the process-wide budget; past it, answers `503 server_busy` and closes.
-    private func reserve(_ length: Int, context: ChannelHandlerContext) -> Bool {
+    /// - Parameter platform: the delivery's platform, when it is one (its refusal is then kept in the recent ones).
+    private func reserve(_ length: Int, platform: String? = nil, context: ChannelHandlerContext) -> Bool {
         guard self.limits.reserve(bytes: length) else {
+            if let platform { self.noteRefused(.serverBusy, platform: platform, requestID: RequestID(), context: context) }
             self.respond(WebhookError.serverBusy, close: true, context: context)
             return false
         }
@@ -207,7 +209,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
                 promise: nil)
         }
         if case .head(let head) = part, let (platform, length) = self.servedPlatform(head) {
-            guard self.reserve(length, context: context) else { return }
+            guard self.reserve(length, platform: platform, context: context) else { return }
             self.state.startDelivery()
             self.platformID = platform
             self.head = head
@@ -273,6 +275,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         do {
             platform = try receiver.platform(id)
         } catch {
+            self.noteRefused(error, platform: id, requestID: requestID, context: context)
             self.respond(error, close: close, context: context)
             return
         }
@@ -288,6 +291,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
                 }, logger: logger)
         } catch {
             receiver.metrics.observe(.receive, platform: id, ContinuousClock.now - start)
+            self.noteRefused(error, platform: id, requestID: requestID, context: context)
             self.respond(error, close: close, context: context)
             return
         }
@@ -306,10 +310,18 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
                 let (handler, context) = bound.value
                 switch settled {
                 case .success(let outcome): handler.respond(WebhookRoutes.answer(outcome), close: close, context: context)
-                case .failure(let error): handler.respond(error, close: close, context: context)
+                case .failure(let error):
+                    handler.noteRefused(error, platform: id, requestID: requestID, context: context)
+                    handler.respond(error, close: close, context: context)
                 }
             }
         }
+    }
+
+    /// Keeps a refused delivery in the receiver's recent refusals, with the client's address.
+    private func noteRefused(_ error: WebhookError, platform: String, requestID: RequestID, context: ChannelHandlerContext) {
+        self.routes.receiver.recentRefusals.record(
+            error, platform: platform, requestID: requestID.description, remoteAddress: context.channel.remoteAddress?.ipAddress)
     }
 
     private func respond(_ error: WebhookError, close: Bool, context: ChannelHandlerContext) {

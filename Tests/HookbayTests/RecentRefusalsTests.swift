@@ -1,0 +1,44 @@
+import Testing
+
+@testable import Hookbay
+
+/// The bounded memory of refused deliveries behind `GET /api/v1/admin/refusals`.
+@Suite struct RecentRefusalsTests {
+    @Test func aRingKeepsTheLastValuesInOrder() {
+        var ring = BoundedRing<Int>(capacity: 3)
+        #expect(ring.oldestFirst.isEmpty)
+        for value in 1...2 { ring.append(value) }
+        #expect(ring.oldestFirst == [1, 2])
+        for value in 3...7 { ring.append(value) }
+        #expect(ring.oldestFirst == [5, 6, 7])
+        #expect(ring.newestFirst == [7, 6, 5])
+        #expect(ring.count == 3)
+    }
+
+    @Test func keepsTheNewestFirstAndForgetsTheOldest() {
+        let refusals = RecentRefusals(capacity: 4)
+        for i in 0..<10 {
+            refusals.record(
+                .invalidSignature(.mismatch), platform: i % 2 == 0 ? "even" : "odd", requestID: "r\(i)", remoteAddress: "10.0.0.\(i)", at: Int64(i))
+        }
+        let recent = refusals.recent(limit: 10)
+        #expect(recent.map(\.requestID) == ["r9", "r8", "r7", "r6"])
+        #expect(recent.first?.status == 401)
+        #expect(recent.first?.code == "invalid_signature")
+        #expect(refusals.recent(limit: 10, platform: "even").map(\.requestID) == ["r8", "r6"])
+        #expect(refusals.recent(limit: 1).map(\.requestID) == ["r9"])
+    }
+
+    @Test func cutsWhatTheRequestControls() {
+        let refusals = RecentRefusals(capacity: 2)
+        let platform = String(repeating: "\u{00E9}", count: 1000)
+        refusals.record(
+            WebhookError(.badRequest, .invalidPayload, String(repeating: "x", count: 1 << 20)), platform: platform, requestID: "r",
+            remoteAddress: nil)
+        let kept = try! #require(refusals.recent(limit: 1).first)
+        #expect(kept.platform.utf8.count <= RecentRefusals.maxPlatformBytes)
+        #expect(kept.platform.hasSuffix("…"))
+        #expect(kept.message.utf8.count <= RecentRefusals.maxMessageBytes)
+        #expect(RecentRefusals.cut("short", to: 10) == "short")
+    }
+}
