@@ -104,6 +104,8 @@ enum DeadLetterScenarios {
             } while after != nil
             #expect(newest == oldest.ids.reversed())
             #expect(try await page("count=10&order=oldest").ids == oldest.ids)
+            #expect(try await page("count=10&order=newest&after=0-0").ids.isEmpty)
+            #expect(try await page("count=10&order=newest&after=0-1").ids.isEmpty)
             try ReceiveClient.expectError(
                 try await client.execute(uri: "/api/v1/webhooks/dlq/\(platform)?order=sideways", method: .get, headers: auth),
                 .badRequest, "bad_request", contains: "order")

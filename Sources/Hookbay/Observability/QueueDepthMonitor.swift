@@ -26,13 +26,15 @@ public struct QueueDepthMonitor: Service, Sendable {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                var read: [String: PlatformQueueStats] = [:]
-                for platform in self.platforms.processingIDs {
+                var read: [String: PlatformQueueStats?] = [:]
+                // Paused and disabled platforms too: a backlog waiting behind a pause is what an operator looks for.
+                for platform in Set(self.platforms.processingIDs).union(self.platforms.all.map(\.id)).sorted() {
                     do {
                         let stats = try await self.queue.stats(platform: platform)
                         read[platform] = stats
                         self.metrics.setQueueDepth(platform: platform, stats)
                     } catch {
+                        read[platform] = .some(nil)
                         self.logger.debug("queue depth unavailable", metadata: ["platform": .string(platform), "error": .string("\(error)")])
                     }
                     for destination in self.platforms.processingPlatform(platform)?.config.destinations ?? [] {

@@ -91,7 +91,7 @@ public final class WebhookMetrics: Sendable {
     /// Forwarding's counts, per platform and destination, in the same registry.
     public let forward: ForwardMetrics
     /// The last minutes of traffic per platform, sampled by ``QueueDepthMonitor``.
-    public let history = TrafficHistory()
+    public let history = TrafficHistory(intervalSeconds: QueueDepthMonitor.defaultInterval.components.seconds)
     /// Refusals by platform and error code (the JSON's `refused`), beside the Prometheus counter.
     private let refusedByReason = Mutex<[String: [String: Int]]>([:])
 
@@ -115,8 +115,8 @@ public final class WebhookMetrics: Sendable {
         self.refusedByReason.withLock { $0 }
     }
 
-    /// Adds a point to ``history`` from the counters now and the queue's statistics just read.
-    public func sampleHistory(queue: [String: PlatformQueueStats], at: Int64 = WallClock.milliseconds()) {
+    /// Adds a point to ``history`` from the counters now and the queue's statistics just read (`nil`: not readable).
+    public func sampleHistory(queue: [String: PlatformQueueStats?], at: Int64 = WallClock.milliseconds()) {
         let refused = self.refusals().mapValues { $0.values.reduce(0, +) }
         self.history.sample(at: at, counters: self.snapshot().platforms, refused: refused, queue: queue)
     }

@@ -2,7 +2,8 @@ import Foundation
 
 /// Turns a platform on or off in its own file (`POST /api/v1/admin/platforms/{platform}/enabled`): the file's
 /// `enabled:` line is rewritten (or added) by ``EnabledLineEdit``, every other byte kept, the file replaced atomically
-/// (a symbolic link's target, in place), and the directory reloaded at once.
+/// by a new one with the same mode and (when the process may) owner (through a symbolic link, its target is
+/// replaced), and the directory reloaded at once.
 ///
 /// One change to the directory at a time (``ConfigDirectoryLock``). When the switched file does not load (a platform
 /// enabled without its secret set, say), the file is put back as it was and the answer says why.
@@ -37,8 +38,12 @@ public struct PlatformSwitch: Sendable {
 
     private func setLocked(_ platform: String, file: String, enabled: Bool) throws(WebhookError) -> Outcome {
         let path = (self.directory as NSString).appendingPathComponent(file)
-        // A symbolic link (a Kubernetes ConfigMap's) stays one: its target is what is rewritten.
-        let target = (path as NSString).resolvingSymlinksInPath
+        // A symbolic link (a Kubernetes ConfigMap's) stays one: its target is what is replaced.
+        guard let resolved = realpath(path, nil) else {
+            throw WebhookError(.conflict, .conflict, "cannot find \(file) to switch platform \(platform)")
+        }
+        let target = String(cString: resolved)
+        free(resolved)
         guard case .success(let bytes) = BoundedFile.read(target, limit: PlatformFileParser.maxFileBytes),
             let text = String(validating: bytes, as: UTF8.self)
         else {
@@ -51,29 +56,52 @@ public struct PlatformSwitch: Sendable {
             throw WebhookError(.conflict, .conflict, error.description)
         }
         guard let edited else {
-            // The file says so already; the registry may not have caught up with it yet.
-            _ = self.reloader.reload(force: true)
+            // The file says so already; the registry may not have caught up with it yet, or the file may not load (its
+            // previous version then serves, in the other state).
+            let report = self.reloader.reload(force: true)
+            guard self.registry.platform(platform)?.config.enabled == enabled else {
+                throw WebhookError(
+                    .conflict, .conflict,
+                    "\(file) already says enabled: \(enabled), but it does not load, so its previous version still serves"
+                        + Self.reasons(report, file: file))
+            }
             return Outcome(platform: platform, enabled: enabled, sourceFile: file, changed: false)
         }
         var status = stat()
-        let mode = stat(target, &status) == 0 ? status.st_mode & 0o7777 : 0o644
+        guard stat(target, &status) == 0 else {
+            throw WebhookError(.conflict, .conflict, "cannot read \(file) to switch platform \(platform)")
+        }
+        let mode = status.st_mode & 0o7777
+        let owner = (status.st_uid, status.st_gid)
+        let folder = (target as NSString).deletingLastPathComponent
         do {
-            try AtomicFile.replace(target, with: Array(edited.utf8), mode: mode)
-            try AtomicFile.syncDirectory((target as NSString).deletingLastPathComponent)
+            try AtomicFile.replace(target, with: Array(edited.utf8), mode: mode, owner: owner)
+            try AtomicFile.syncDirectory(folder)
         } catch {
-            throw WebhookError(.internalServerError, .internalError, "cannot write \(file): \(error)")
+            throw WebhookError(.internalServerError, .internalError, "cannot write \(file) (it is unchanged): \(error)")
         }
         let report = self.reloader.reload(force: true)
         guard self.registry.platform(platform)?.config.enabled == enabled else {
             // Put the file back as it was: the platform keeps serving as before.
-            try? AtomicFile.replace(target, with: bytes, mode: mode)
+            do {
+                try AtomicFile.replace(target, with: bytes, mode: mode, owner: owner)
+                try AtomicFile.syncDirectory(folder)
+            } catch {
+                throw WebhookError(
+                    .internalServerError, .internalError,
+                    "\(file) with enabled: \(enabled) does not load, and putting it back failed (\(error)): restore it by hand"
+                        + Self.reasons(report, file: file))
+            }
             _ = self.reloader.reload(force: true)
-            let reasons = report.problems.filter { $0.file == file }.map(\.description)
             throw WebhookError(
-                .conflict, .conflict,
-                "\(file) with enabled: \(enabled) does not load, so it was left as it was"
-                    + (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")))
+                .conflict, .conflict, "\(file) with enabled: \(enabled) does not load, so it was left as it was" + Self.reasons(report, file: file))
         }
         return Outcome(platform: platform, enabled: enabled, sourceFile: file, changed: true)
+    }
+
+    /// ": <the file's problems>", or nothing.
+    private static func reasons(_ report: ConfigReloader.Report, file: String) -> String {
+        let reasons = report.problems.filter { $0.file == file }.map(\.description)
+        return reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")
     }
 }

@@ -288,6 +288,8 @@ extension RedisWebhookQueue {
     static let replayScript = RedisScript(resource: PackageResources.replay_lua)
 
     public func deadLetters(platform: String, after: String?, count: Int, newestFirst: Bool) async throws(QueueError) -> [StreamEntry] {
+        // Nothing is older than 0-0 (and Redis refuses the interval).
+        if newestFirst && after == "0-0" { return [] }
         let key = QueueKeys(platform: platform).deadLetter
         let command: [RedisArgument] =
             newestFirst

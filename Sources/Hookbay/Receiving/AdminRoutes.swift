@@ -1,6 +1,7 @@
 import HTTPTypes
 import HookbayJSON
 import Hummingbird
+import NIOPosix
 
 /// The admin endpoints behind the admin token: platforms (list, register, switch on or off), reload, and the recent
 /// refusals.
@@ -34,7 +35,7 @@ public struct AdminRoutes: Sendable {
                 throw WebhookError.invalidPayload("body is not valid JSON: \(error)")
             }
             let registration = try PlatformRegistration.Request(json: json)
-            try self.registration.register(registration)
+            try await NIOThreadPool.singleton.runIfActive { try self.registration.register(registration) }
             let host = request.head.authority ?? "localhost"
             let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] ?? "http"
             var response = WebhookRoutes.json(
@@ -65,7 +66,9 @@ public struct AdminRoutes: Sendable {
             else {
                 throw WebhookError(.badRequest, .badRequest, #"body must be {"enabled": true} or {"enabled": false}"#)
             }
-            let outcome = try self.switcher.set(context.parameters.get("platform") ?? "", enabled: enabled)
+            let platform = context.parameters.get("platform") ?? ""
+            // File writes, a lock other gateways may hold, and a reload: not on the threads serving requests.
+            let outcome = try await NIOThreadPool.singleton.runIfActive { try self.switcher.set(platform, enabled: enabled) }
             return WebhookRoutes.json(
                 String(
                     decoding: CanonicalJSON.encode(
@@ -116,7 +119,8 @@ public struct AdminRoutes: Sendable {
         return .object(["platforms": .array(platforms), "problems": .array(problems.map(Self.problemJSON))])
     }
 
-    /// `GET /api/v1/admin/refusals?limit=200&platform=P`: this process's last refused deliveries, newest first.
+    /// `GET /api/v1/admin/refusals?limit=200&platform=P`: this process's last refused deliveries, newest first (a run
+    /// of identical ones in a row is one entry with its `count`).
     func recentRefusals(_ request: Request) throws(WebhookError) -> Response {
         let capacity = self.refusals.capacity
         let limitText = request.uri.queryParameters.get("limit")
@@ -128,7 +132,8 @@ public struct AdminRoutes: Sendable {
             .object([
                 "at": .number(String(r.at)), "platform": .string(r.platform), "status": .number(String(r.status)),
                 "code": .string(r.code), "message": .string(r.message), "request_id": .string(r.requestID),
-                "remote_address": r.remoteAddress.map(JSONValue.string) ?? .null,
+                "remote_address": r.remoteAddress.map(JSONValue.string) ?? .null, "count": .number(String(r.count)),
+                "first_at": .number(String(r.firstAt)),
             ])
         }
         return WebhookRoutes.json(

@@ -32,6 +32,12 @@ public struct WebhookReceiver: Sendable {
         self.metrics = metrics
     }
 
+    /// Keeps a refused delivery among the recent ones (`GET /api/v1/admin/refusals`), with who sent it.
+    public func noteRefused(_ error: WebhookError, platform: String, requestID: String, remoteAddress: String?) {
+        let served = error.code != .unsupportedPlatform && self.platforms.platform(platform) != nil
+        self.recentRefusals.record(error, platform: platform, served: served, requestID: requestID, remoteAddress: remoteAddress)
+    }
+
     /// The platform a request addresses, if it is served and enabled.
     public func platform(_ id: String) throws(WebhookError) -> ServedPlatform {
         guard let platform = self.platforms.platform(id) else {

@@ -32,7 +32,7 @@ public struct WebhookRoutes: Sendable {
             do {
                 return try await self.receive(request, platform: platform, logger: context.logger)
             } catch let error as WebhookError {
-                self.receiver.recentRefusals.record(
+                self.receiver.noteRefused(
                     error, platform: platform, requestID: context.id,
                     remoteAddress: (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress)
                 throw error
@@ -124,27 +124,12 @@ public struct WebhookRoutes: Sendable {
         return Self.json(String(decoding: CanonicalJSON.encode(.object(members)), as: UTF8.self))
     }
 
-    /// `GET /api/v1/webhooks/metrics/history`: each platform's traffic per interval over the last minutes, oldest first.
+    /// `GET /api/v1/webhooks/metrics/history`: each platform's traffic per interval over the last minutes, oldest first
+    /// (encoded once per sample).
     func history() -> Response {
-        let points: [JSONValue] = self.receiver.metrics.history.points.map { point in
-            .object([
-                "at": .number(String(point.at)),
-                "platforms": .object(
-                    point.platforms.mapValues { c in
-                        .object([
-                            "received": .number(String(c.received)), "accepted": .number(String(c.accepted)),
-                            "refused": .number(String(c.refused)), "rate_limited": .number(String(c.rateLimited)),
-                            "duplicates": .number(String(c.duplicates)), "processed": .number(String(c.processed)),
-                            "pending": .number(String(c.pending)), "dead_letter": .number(String(c.deadLetter)),
-                        ])
-                    }),
-            ])
-        }
-        let interval = QueueDepthMonitor.defaultInterval.components.seconds
-        return Self.json(
-            String(
-                decoding: CanonicalJSON.encode(.object(["interval_seconds": .number(String(interval)), "points": .array(points)])),
-                as: UTF8.self))
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: self.receiver.metrics.history.json)))
     }
 
     /// `GET /api/v1/webhooks/stats`, read from the queue.

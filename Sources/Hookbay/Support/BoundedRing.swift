@@ -25,6 +25,13 @@ public struct BoundedRing<Element: Sendable>: Sendable {
         self.next = (self.next + 1) % self.capacity
     }
 
+    /// Lets `change` modify the newest value in place; returns what it returned (false when the ring is empty).
+    public mutating func updateNewest(_ change: (inout Element) -> Bool) -> Bool {
+        guard !self.storage.isEmpty else { return false }
+        let newest = (self.next + self.capacity - 1) % self.capacity
+        return change(&self.storage[newest])
+    }
+
     /// The values, oldest first.
     public var oldestFirst: [Element] {
         guard self.storage.count == self.capacity else { return self.storage }

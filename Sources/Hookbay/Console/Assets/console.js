@@ -799,6 +799,11 @@
     return el('tr', { 'data-refusal': true, 'data-platform': str(refusal.platform), 'data-status': str(refusal.status), 'data-code': str(refusal.code) },
       el('td', { 'data-field': 'at' }, timeElement(refusal.at)),
       el('td', { 'data-field': 'platform', text: str(refusal.platform) }),
+      // A run of identical refusals (same answer to the same client) is one entry; since first_at.
+      el('td', {
+        'data-field': 'count', class: 'num',
+        title: num(refusal.count) > 1 ? `since ${fmtTime(refusal.first_at)}` : null, text: String(num(refusal.count) || 1),
+      }),
       el('td', { 'data-field': 'status', class: 'num', text: str(refusal.status) }),
       el('td', { 'data-field': 'code', class: 'mono', text: str(refusal.code) }),
       el('td', { 'data-field': 'message', class: 'wrap', text: str(refusal.message) }),

@@ -320,7 +320,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// Keeps a refused delivery in the receiver's recent refusals, with the client's address.
     private func noteRefused(_ error: WebhookError, platform: String, requestID: RequestID, context: ChannelHandlerContext) {
-        self.routes.receiver.recentRefusals.record(
+        self.routes.receiver.noteRefused(
             error, platform: platform, requestID: requestID.description, remoteAddress: context.channel.remoteAddress?.ipAddress)
     }
 
