@@ -14,6 +14,7 @@ public enum FuzzTargets {
         "yaml": yaml,
         "timestamp": timestamp,
         "forward": forward,
+        "template": template,
     ]
 
     static let secret = "fuzz-secret-0123456789abcdef"
@@ -49,6 +50,18 @@ public enum FuzzTargets {
             """),
     ]
 
+    /// One platform per way of signing: the four schemes above, the sender presets, and a general `hmac` whose
+    /// signed content names a header.
+    static let signing: [PlatformConfig] =
+        Array(platforms.prefix(4))
+        + ["slack", "shopify", "gitlab", "zoom"].map { platform("platform: fuzz-\($0)\nsecret_env: FUZZ_SECRET\nsignature: { scheme: \($0) }\n") }
+        + [
+            platform(
+                "platform: fuzz-any\nsecret_env: FUZZ_SECRET\nsignature: { scheme: hmac, algorithm: sha1, header: X-Sig, encoding: base64, "
+                    + "signed_content: \"{header:X-Id}.{body}\", timestamp: { header: X-Time } }\n"
+            )
+        ]
+
     /// The bytes split at NUL into at most `count` parts (the last takes the rest).
     static func parts(_ bytes: ArraySlice<UInt8>, _ count: Int) -> [ArraySlice<UInt8>] {
         Array(bytes.split(separator: 0, maxSplits: count - 1, omittingEmptySubsequences: false))
@@ -69,7 +82,7 @@ public enum FuzzTargets {
     /// and never crashes; the headers Hookbay itself would send for the fuzzed body always verify.
     public static func signature(_ bytes: [UInt8]) {
         guard let first = bytes.first else { return }
-        let platform = platforms[Int(first) % 4]
+        let platform = signing[Int(first) % signing.count]
         let verifier = SignatureVerifier(signature: platform.signature, secrets: platform.secrets)
         let fields = parts(bytes.dropFirst(), 4).map { String(decoding: $0, as: UTF8.self) }
         let body = Array(fields.count == 4 ? Array(fields[3].utf8) : [])
@@ -77,8 +90,8 @@ public enum FuzzTargets {
         let header: (String) -> String? = { name in
             switch name.lowercased() {
             case platform.signature.header.lowercased(): return fields.first
-            case "webhook-id": return fields.count > 1 ? fields[1] : nil
-            case "webhook-timestamp": return fields.count > 2 ? fields[2] : nil
+            case "webhook-id", "x-id": return fields.count > 1 ? fields[1] : nil
+            case "webhook-timestamp", platform.signature.timestampHeader?.lowercased(): return fields.count > 2 ? fields[2] : nil
             default: return nil
             }
         }
@@ -93,6 +106,19 @@ public enum FuzzTargets {
         } catch {
             fatalError("Hookbay's own signature does not verify (\(platform.signature.scheme)): \(error)")
         }
+    }
+
+    /// `signed_content` templates: a template either is refused or parses to one `{body}` and at most
+    /// ``SignedContent/maxHeaders`` valid header names, and prints back to a template that parses to the same thing.
+    public static func template(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let content = try? SignedContent.parse(text) else { return }
+        precondition(content.headerNames.count <= SignedContent.maxHeaders, "too many headers got through")
+        precondition(content.headerNames.allSatisfy { !$0.isEmpty && !$0.contains(":") && !$0.contains(" ") }, "a bad header name got through")
+        guard let again = try? SignedContent.parse(content.description) else {
+            fatalError("a parsed template does not parse again: \(content.description)")
+        }
+        precondition(again == content, "a template does not print back to itself: \(text)")
     }
 
     /// Envelope extraction, seed shape and mapped: refuses with a 400 or yields an event type the platform maps.

@@ -159,7 +159,7 @@ import Testing
             ("envelope: { event_type: { header: X, json: /a } }", "envelope.event_type", "exactly one of header or json"),
             ("envelope: { payload: { header: X } }", "envelope.payload", "must come from the body"),
             ("envelope: { timestamp: { json: a/b } }", "envelope.timestamp.json", "not a JSON pointer"),
-            ("signature: { scheme: github, prefix: x }", "signature.prefix", "only applies to scheme hmac-sha256"),
+            ("signature: { scheme: github, prefix: x }", "signature.prefix", "only applies to schemes hmac-sha256, hmac"),
             ("signature: { scheme: stripe, max_age_seconds: 5 }", "signature.max_age_seconds", "only applies"),
         ] {
             #expect {

@@ -140,6 +140,10 @@ import Testing
         #expect(report.platforms["github-example"]?.signature.scheme == .github)
         #expect(report.platforms["stripe-example"]?.signature.scheme == .stripe)
         #expect(report.platforms["standard-webhooks-example"]?.signature.scheme == .standardWebhooks)
-        #expect(report.platforms.count == 5)
+        for scheme in [PlatformConfig.Signature.Scheme.slack, .shopify, .gitlab, .zoom] {
+            #expect(report.platforms["\(scheme.rawValue)-example"]?.signature.scheme == scheme)
+            #expect(report.platforms["\(scheme.rawValue)-example"]?.enabled == false)
+        }
+        #expect(report.platforms.count == 9)
     }
 }

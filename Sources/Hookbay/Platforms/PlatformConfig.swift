@@ -18,19 +18,71 @@ public struct PlatformConfig: Sendable, Equatable {
             /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64> ...` over
             /// `"{id}.{timestamp}.{body}"`, keyed by the base64 of a `whsec_` secret.
             case standardWebhooks = "standard-webhooks"
+            /// Any HMAC, as the file says: `algorithm`, `header`, `prefix`, `encoding`, `signed_content`, `timestamp`.
+            case hmac
+            /// A shared token in a header, compared in constant time (no MAC).
+            case token
+            /// Slack: `X-Slack-Signature: v0=<hex>` over `v0:{X-Slack-Request-Timestamp}:{body}`, 5 minutes' window.
+            case slack
+            /// Shopify: `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the raw body>`.
+            case shopify
+            /// GitLab: the shared token in `X-Gitlab-Token`.
+            case gitlab
+            /// Zoom: `x-zm-signature: v0=<hex>` over `v0:{x-zm-request-timestamp}:{body}`, 5 minutes' window.
+            case zoom
 
-            /// The header the scheme's signature travels in.
+            /// The header the scheme's signature travels in (`hmac` and `token` have none: the file names it).
             public var defaultHeader: String {
                 switch self {
                 case .hmacSHA256: return "X-Webhook-Signature"
                 case .github: return "X-Hub-Signature-256"
                 case .stripe: return "Stripe-Signature"
                 case .standardWebhooks: return "webhook-signature"
+                case .hmac, .token: return ""
+                case .slack: return "X-Slack-Signature"
+                case .shopify: return "X-Shopify-Hmac-Sha256"
+                case .gitlab: return "X-Gitlab-Token"
+                case .zoom: return "x-zm-signature"
                 }
             }
 
-            /// Whether the scheme signs a timestamp (and so has a tolerance window).
-            public var isTimestamped: Bool { self == .stripe || self == .standardWebhooks }
+            /// How a delivery of the scheme is checked.
+            public var family: Family {
+                switch self {
+                case .hmacSHA256, .github: return .singleMAC
+                case .stripe: return .stripe
+                case .standardWebhooks: return .standardWebhooks
+                case .hmac, .slack, .shopify, .zoom: return .template
+                case .token, .gitlab: return .token
+                }
+            }
+
+            /// The ways a delivery is checked.
+            public enum Family: Sendable {
+                /// One HMAC-SHA256 of the body in one header (the seed's, GitHub's).
+                case singleMAC
+                case stripe
+                case standardWebhooks
+                /// An HMAC over ``SignedContent``, with an optional timestamp header (hmac and its presets).
+                case template
+                /// A shared token in a header.
+                case token
+            }
+        }
+        /// The hash of an `hmac` scheme's MAC.
+        public enum Algorithm: String, Sendable, Equatable, CaseIterable {
+            case sha1
+            case sha256
+            case sha512
+
+            /// The MAC's length in bytes.
+            public var byteCount: Int {
+                switch self {
+                case .sha1: return 20
+                case .sha256: return 32
+                case .sha512: return 64
+                }
+            }
         }
         /// How the MAC is written in the header.
         public enum Encoding: String, Sendable, Equatable, CaseIterable {
@@ -50,10 +102,40 @@ public struct PlatformConfig: Sendable, Equatable {
         /// `hmac-sha256`: when set, the envelope's `timestamp` may be at most this old (and at most
         /// `toleranceSeconds` in the future). Default none.
         public var maxAgeSeconds: Int?
+        /// `hmac` and its presets: the MAC's hash. Default `sha256`.
+        public var algorithm: Algorithm = .sha256
+        /// `hmac` and its presets: what the MAC covers. Default the body alone.
+        public var signedContent: SignedContent = .body
+        /// `hmac` and its presets: the header holding the Unix seconds the sender signed, checked against
+        /// `toleranceSeconds`. Default none (slack and zoom: their timestamp header).
+        public var timestampHeader: String?
 
+        /// A scheme with its sender's defaults (a preset such as `slack` filled in).
         public init(scheme: Scheme = .hmacSHA256) {
             self.scheme = scheme
             self.header = scheme.defaultHeader
+            switch scheme {
+            case .hmac, .shopify:
+                self.prefix = ""
+                self.encoding = scheme == .shopify ? .base64 : .hex
+            case .slack, .zoom:
+                let timestamp = scheme == .slack ? "X-Slack-Request-Timestamp" : "x-zm-request-timestamp"
+                self.prefix = "v0="
+                self.signedContent = SignedContent(
+                    beforeBody: [.text(Array("v0:".utf8)), .header(timestamp), .text([UInt8(ascii: ":")])], afterBody: [])
+                self.timestampHeader = timestamp
+            case .hmacSHA256, .github, .stripe, .standardWebhooks, .token, .gitlab:
+                break
+            }
+        }
+
+        /// Whether deliveries carry a signed timestamp (and so have a tolerance window).
+        public var isTimestamped: Bool {
+            switch scheme.family {
+            case .stripe, .standardWebhooks: return true
+            case .template: return timestampHeader != nil
+            case .singleMAC, .token: return false
+            }
         }
     }
 

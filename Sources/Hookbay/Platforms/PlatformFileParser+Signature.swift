@@ -1,11 +1,15 @@
 import Yams
 
 extension PlatformFileParser {
-    /// `signature:`: the scheme and where its signature travels; a standard-webhooks secret must be `whsec_<base64>`.
+    /// `signature:`: the scheme (or a sender's preset) and where its signature travels; a standard-webhooks secret must
+    /// be `whsec_<base64>`.
     func readSignature(_ fields: [String: Node], into config: inout PlatformConfig, _ reader: inout YAMLFieldReader) {
         if let node = fields["signature"], let sub = reader.mapping(node, key: "signature") {
             let s = reader.fields(
-                of: sub, allowed: ["scheme", "header", "prefix", "encoding", "tolerance_seconds", "max_age_seconds"], path: "signature")
+                of: sub,
+                allowed: [
+                    "scheme", "header", "prefix", "encoding", "tolerance_seconds", "max_age_seconds", "algorithm", "signed_content", "timestamp",
+                ], path: "signature")
             if let n = s["scheme"], let v = reader.string(n, key: "signature.scheme") {
                 if let scheme = PlatformConfig.Signature.Scheme(rawValue: v) {
                     config.signature = .init(scheme: scheme)
@@ -15,12 +19,25 @@ extension PlatformFileParser {
                         "unknown scheme '\(v)'; known: \(PlatformConfig.Signature.Scheme.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
             }
+            let scheme = config.signature.scheme
             if let n = s["header"], let v = reader.string(n, key: "signature.header") {
                 if Self.isValidHeaderName(v) {
                     config.signature.header = v
                 } else {
                     reader.add("signature.header", n, "'\(v)' is not a valid HTTP header name")
                 }
+            } else if config.signature.header.isEmpty {
+                reader.add(
+                    "signature.header", node,
+                    "scheme \(scheme.rawValue) needs header: the request header that carries the \(scheme == .token ? "token" : "signature")")
+            }
+            // Keys that only mean something to some schemes.
+            let macText = scheme == .hmacSHA256 || scheme.family == .template
+            for key in ["prefix", "encoding"] where s[key] != nil && !macText {
+                reader.add("signature.\(key)", s[key], "only applies to schemes hmac-sha256, hmac, slack, shopify and zoom, not \(scheme.rawValue)")
+            }
+            for key in ["algorithm", "signed_content", "timestamp"] where s[key] != nil && scheme.family != .template {
+                reader.add("signature.\(key)", s[key], "only applies to schemes hmac, slack, shopify and zoom, not \(scheme.rawValue)")
             }
             if let n = s["prefix"], let v = reader.string(n, key: "signature.prefix", allowEmpty: true) { config.signature.prefix = v }
             if let n = s["encoding"], let v = reader.string(n, key: "signature.encoding") {
@@ -30,9 +47,34 @@ extension PlatformFileParser {
                     reader.add("signature.encoding", n, "must be hex or base64, not '\(v)'")
                 }
             }
-            let scheme = config.signature.scheme
-            for key in ["prefix", "encoding"] where s[key] != nil && scheme != .hmacSHA256 {
-                reader.add("signature.\(key)", s[key], "only applies to scheme hmac-sha256, not \(scheme.rawValue)")
+            if let n = s["algorithm"], let v = reader.string(n, key: "signature.algorithm") {
+                if let algorithm = PlatformConfig.Signature.Algorithm(rawValue: v) {
+                    config.signature.algorithm = algorithm
+                } else {
+                    reader.add("signature.algorithm", n, "must be sha1, sha256 or sha512, not '\(v)'")
+                }
+            }
+            if let n = s["signed_content"], let v = reader.string(n, key: "signature.signed_content") {
+                do {
+                    config.signature.signedContent = try SignedContent.parse(v)
+                } catch {
+                    reader.add("signature.signed_content", n, error.description)
+                }
+            }
+            if let n = s["timestamp"], let t = reader.mapping(n, key: "signature.timestamp") {
+                let tf = reader.fields(of: t, allowed: ["header", "tolerance_seconds"], path: "signature.timestamp")
+                if let h = tf["header"], let v = reader.string(h, key: "signature.timestamp.header") {
+                    if Self.isValidHeaderName(v) {
+                        config.signature.timestampHeader = v
+                    } else {
+                        reader.add("signature.timestamp.header", h, "'\(v)' is not a valid HTTP header name")
+                    }
+                } else {
+                    reader.add("signature.timestamp.header", n, "is required: the header holding the Unix seconds the sender signed")
+                }
+                if let h = tf["tolerance_seconds"], let v = reader.int(h, key: "signature.timestamp.tolerance_seconds", range: 1...86_400) {
+                    config.signature.toleranceSeconds = v
+                }
             }
             if let n = s["tolerance_seconds"], let v = reader.int(n, key: "signature.tolerance_seconds", range: 1...86_400) {
                 config.signature.toleranceSeconds = v
@@ -52,6 +94,5 @@ extension PlatformFileParser {
                     "the secret from \(secret.source) is not whsec_<base64> (nor plain base64), as standard-webhooks needs")
             }
         }
-
     }
 }

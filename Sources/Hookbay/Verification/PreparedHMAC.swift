@@ -1,22 +1,23 @@
 import Crypto
 
-/// HMAC-SHA256 (RFC 2104) for one key, with the key's padded blocks hashed once, up front.
+/// HMAC (RFC 2104) for one key and hash (SHA-256, or SHA-1 and SHA-512 for senders that use them), with the key's
+/// padded blocks hashed once, up front.
 ///
-/// A MAC then costs hashing the message plus two 32-byte finishing steps on copies of the prepared states. The
-/// generic `HMAC<SHA256>` of swift-crypto takes `DataProtocol` through generic code and allocates on every step, which
-/// costs several times the hashing itself (docs/performance.md). The hash is
-/// swift-crypto's SHA-256 all the same; tests check this against `HMAC<SHA256>` for short, block-sized and long keys.
-struct PreparedHMAC: Sendable {
-    private static let blockSize = 64
-    /// SHA-256 having absorbed key ⊕ ipad, and key ⊕ opad.
-    private let inner: SHA256
-    private let outer: SHA256
+/// A MAC then costs hashing the message plus two finishing steps on copies of the prepared states. The generic
+/// `HMAC<H>` of swift-crypto takes `DataProtocol` through generic code and allocates on every step, which costs several
+/// times the hashing itself (docs/performance.md). The hash is swift-crypto's all the same; tests check this against
+/// `HMAC<H>` for short, block-sized and long keys.
+struct PreparedHMAC<H: HashFunction & Sendable>: Sendable {
+    /// The hash having absorbed key ⊕ ipad, and key ⊕ opad.
+    private let inner: H
+    private let outer: H
 
     init(key: [UInt8]) {
-        var block = key.count > Self.blockSize ? Array(SHA256.hash(data: key)) : key
-        block += [UInt8](repeating: 0, count: Self.blockSize - block.count)
-        var inner = SHA256()
-        var outer = SHA256()
+        let blockSize = H.blockByteCount
+        var block = key.count > blockSize ? Array(H.hash(data: key)) : key
+        block += [UInt8](repeating: 0, count: blockSize - block.count)
+        var inner = H()
+        var outer = H()
         inner.update(data: block.map { $0 ^ 0x36 })
         outer.update(data: block.map { $0 ^ 0x5C })
         self.inner = inner
@@ -24,7 +25,7 @@ struct PreparedHMAC: Sendable {
     }
 
     /// The MAC of what `message` feeds to the hash (in as many pieces as it likes).
-    func code(_ message: (inout SHA256) -> Void) -> SHA256Digest {
+    func code(_ message: (inout H) -> Void) -> H.Digest {
         var inner = self.inner
         message(&inner)
         var outer = self.outer
@@ -33,11 +34,11 @@ struct PreparedHMAC: Sendable {
     }
 
     /// Whether `mac` equals the computed `code`, compared in constant time (the time depends only on the length).
-    static func equal(_ code: SHA256Digest, _ mac: [UInt8]) -> Bool {
-        guard mac.count == SHA256.byteCount else { return false }
+    static func equal(_ code: H.Digest, _ mac: [UInt8]) -> Bool {
+        guard mac.count == H.Digest.byteCount else { return false }
         return code.withUnsafeBytes { expected in
             var difference: UInt8 = 0
-            for i in 0..<SHA256.byteCount { difference |= expected[i] ^ mac[i] }
+            for i in 0..<H.Digest.byteCount { difference |= expected[i] ^ mac[i] }
             return difference == 0
         }
     }

@@ -8,6 +8,8 @@ public enum SignatureError: Error, Sendable, Equatable, CustomStringConvertible 
     case timestampOutOfRange(String)
     /// Well-formed, but no active secret produced it.
     case mismatch
+    /// A shared token (in the named header) that is none of the active secrets.
+    case tokenMismatch(String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum SignatureError: Error, Sendable, Equatable, CustomStringConvertible 
         case .malformed(let reason): return reason
         case .timestampOutOfRange(let reason): return reason
         case .mismatch: return "signature does not match the request body"
+        case .tokenMismatch(let header): return "\(header) does not match the platform's token"
         }
     }
 }

@@ -21,14 +21,25 @@ public struct SignatureVerifier: Sendable {
     /// The platform's signature settings.
     public let signature: PlatformConfig.Signature
     private let keys: [SymmetricKey]
-    /// One HMAC per key with the key's pads already hashed: each delivery copies prepared states.
-    private let keyed: [PreparedHMAC]
+    /// One HMAC per key with the key's pads already hashed: each delivery copies prepared states. Only the scheme's
+    /// hash has keys.
+    private let keyed: [PreparedHMAC<SHA256>]
+    private let keyedSHA1: [PreparedHMAC<Insecure.SHA1>]
+    private let keyedSHA512: [PreparedHMAC<SHA512>]
+    /// The token schemes: the SHA-256 of each secret, compared with the SHA-256 of the header (so the compare's
+    /// time says nothing of the length either).
+    private let tokenDigests: [[UInt8]]
 
     public init(signature: PlatformConfig.Signature, secrets: [PlatformSecret]) {
         self.signature = signature
         let keys = secrets.compactMap { Self.key(for: $0, scheme: signature.scheme) }
         self.keys = keys.map { SymmetricKey(data: $0) }
-        self.keyed = keys.map { PreparedHMAC(key: $0) }
+        let algorithm = signature.scheme.family == .template ? signature.algorithm : .sha256
+        let mac = signature.scheme.family != .token
+        self.keyed = mac && algorithm == .sha256 ? keys.map { PreparedHMAC<SHA256>(key: $0) } : []
+        self.keyedSHA1 = mac && algorithm == .sha1 ? keys.map { PreparedHMAC<Insecure.SHA1>(key: $0) } : []
+        self.keyedSHA512 = mac && algorithm == .sha512 ? keys.map { PreparedHMAC<SHA512>(key: $0) } : []
+        self.tokenDigests = mac ? [] : keys.map { Array(SHA256.hash(data: $0)) }
     }
 
     /// The HMAC key of a secret: its bytes as written, except for Standard Webhooks, whose `whsec_<base64>` secret
@@ -56,7 +67,53 @@ public struct SignatureVerifier: Sendable {
             try self.verifyStripe(value, body: body, now: now)
         case .standardWebhooks:
             try self.verifyStandardWebhooks(header: header, body: body, now: now)
+        case .hmac, .slack, .shopify, .zoom:
+            try self.verifyTemplate(header: header, body: body, now: now)
+        case .token, .gitlab:
+            try self.verifyToken(header: header)
         }
+    }
+
+    /// Any HMAC as the platform file describes it: the timestamp window first (cheap), then one MAC per key over the
+    /// signed content.
+    private func verifyTemplate(header: (String) -> String?, body: some DataProtocol, now: Int64) throws(SignatureError) {
+        guard let value = try Self.bounded(signature.header, header) else { throw .missingHeader(signature.header) }
+        if let name = signature.timestampHeader {
+            guard let text = try Self.bounded(name, header) else { throw .missingHeader(name) }
+            guard let seconds = Self.unixSeconds(Substring(text)) else { throw .malformed("\(name) must be Unix seconds (at most 12 digits)") }
+            try self.checkTimestamp(seconds, now: now)
+        }
+        let mac = try self.decode(value)
+        let prefix = try Self.signedBytes(signature.signedContent.beforeBody, header)
+        let suffix = try Self.signedBytes(signature.signedContent.afterBody, header)
+        guard self.matches(CollectionOfOne(mac), prefix: prefix, suffix: suffix, body: body) else { throw .mismatch }
+    }
+
+    /// The bytes of signed-content parts, with the headers they name (each bounded; a missing one refuses).
+    private static func signedBytes(_ parts: [SignedContent.Part], _ header: (String) -> String?) throws(SignatureError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for part in parts {
+            switch part {
+            case .text(let text): bytes += text
+            case .header(let name):
+                guard let value = try Self.bounded(name, header) else { throw .missingHeader(name) }
+                bytes += value.utf8
+            }
+        }
+        return bytes
+    }
+
+    /// A shared token, compared in constant time with every active secret.
+    private func verifyToken(header: (String) -> String?) throws(SignatureError) {
+        guard let value = try Self.bounded(signature.header, header) else { throw .missingHeader(signature.header) }
+        let given = Array(SHA256.hash(data: Array(value.utf8)))
+        var found = false
+        for expected in self.tokenDigests {
+            var difference: UInt8 = 0
+            for (a, b) in zip(given, expected) { difference |= a ^ b }
+            if difference == 0 { found = true }
+        }
+        guard found else { throw .tokenMismatch(signature.header) }
     }
 
     /// A header's value, refused when it is longer than ``maxHeaderBytes``.
@@ -192,46 +249,81 @@ public struct SignatureVerifier: Sendable {
         self.matches(CollectionOfOne(mac), prefix: prefix, body: body)
     }
 
-    /// Whether any key's MAC over `prefix` then `body` equals any of `candidates`: one MAC per key, whatever the
-    /// number of candidates, each compared against every candidate in constant time.
-    private func matches(_ candidates: some Collection<[UInt8]>, prefix: [UInt8], body: some DataProtocol) -> Bool {
+    /// Whether any key's MAC over `prefix`, `body`, then `suffix` equals any of `candidates`: one MAC per key, whatever
+    /// the number of candidates, each compared against every candidate in constant time.
+    private func matches(_ candidates: some Collection<[UInt8]>, prefix: [UInt8], suffix: [UInt8] = [], body: some DataProtocol) -> Bool {
         let found = body.withContiguousStorageIfAvailable { body in
-            self.matches(candidates, prefix: prefix, body: UnsafeRawBufferPointer(body))
+            self.matches(candidates, prefix: prefix, suffix: suffix, body: UnsafeRawBufferPointer(body))
         }
-        return found ?? Array(body).withUnsafeBytes { self.matches(candidates, prefix: prefix, body: $0) }
+        return found ?? Array(body).withUnsafeBytes { self.matches(candidates, prefix: prefix, suffix: suffix, body: $0) }
     }
 
-    private func matches(_ candidates: some Collection<[UInt8]>, prefix: [UInt8], body: UnsafeRawBufferPointer) -> Bool {
+    private func matches(_ candidates: some Collection<[UInt8]>, prefix: [UInt8], suffix: [UInt8], body: UnsafeRawBufferPointer) -> Bool {
+        Self.matches(self.keyed, candidates, prefix: prefix, suffix: suffix, body: body)
+            || Self.matches(self.keyedSHA1, candidates, prefix: prefix, suffix: suffix, body: body)
+            || Self.matches(self.keyedSHA512, candidates, prefix: prefix, suffix: suffix, body: body)
+    }
+
+    private static func matches<H>(
+        _ keys: [PreparedHMAC<H>], _ candidates: some Collection<[UInt8]>, prefix: [UInt8], suffix: [UInt8], body: UnsafeRawBufferPointer
+    ) -> Bool {
         var found = false
-        for key in keyed {
+        for key in keys {
             let code = key.code { hash in
                 if !prefix.isEmpty { prefix.withUnsafeBytes { hash.update(bufferPointer: $0) } }
                 hash.update(bufferPointer: body)
+                if !suffix.isEmpty { suffix.withUnsafeBytes { hash.update(bufferPointer: $0) } }
             }
-            for mac in candidates where PreparedHMAC.equal(code, mac) { found = true }
+            for mac in candidates where PreparedHMAC<H>.equal(code, mac) { found = true }
         }
         return found
     }
 
-    /// The MAC bytes from an `hmac-sha256`/`github` header value, or why it is malformed.
+    /// The MAC bytes from a one-MAC header value (`hmac-sha256`, `github`, `hmac` and its presets), or why it is
+    /// malformed. `hmac-sha256` and `github` take lowercase hex only; `hmac` and its presets either case.
     func decode(_ value: String) throws(SignatureError) -> [UInt8] {
         let prefix = signature.prefix
+        let template = signature.scheme.family == .template
+        let count = template ? signature.algorithm.byteCount : 32
         // Built only for a refusal: the accepted path allocates no message.
         func malformed(_ detail: String) -> SignatureError {
-            let form = signature.encoding == .hex ? "64 lowercase hex digits" : "base64 of 32 bytes"
+            let form = signature.encoding == .hex ? "\(count * 2) \(template ? "" : "lowercase ")hex digits" : "base64 of \(count) bytes"
             return .malformed("\(signature.header) must be \(prefix)<\(form)>; \(detail)")
         }
         guard value.hasPrefix(prefix) else { throw malformed("the '\(prefix)' prefix is missing") }
         let encoded = value.utf8.dropFirst(prefix.utf8.count)
         switch signature.encoding {
         case .hex:
-            guard encoded.count == 64 else { throw malformed("got \(encoded.count) characters") }
+            guard encoded.count == count * 2 else { throw malformed("got \(encoded.count) characters") }
+            if template {
+                guard let bytes = Self.hex(anyCase: encoded) else { throw malformed("found a character that is not hex") }
+                return bytes
+            }
             guard let bytes = Self.hex(Substring(encoded)) else { throw malformed("found a character that is not lowercase hex") }
             return bytes
         case .base64:
-            guard let bytes = Base64.decode(encoded), bytes.count == 32 else { throw malformed("it is not base64 of 32 bytes") }
+            guard let bytes = Base64.decode(encoded), bytes.count == count else { throw malformed("it is not base64 of \(count) bytes") }
             return bytes
         }
+    }
+
+    /// Hex digits of either case as bytes (any even count).
+    static func hex(anyCase digits: some Collection<UInt8>) -> [UInt8]? {
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        var high: UInt8?
+        for c in digits {
+            let lower = c | 0x20 // 'A'...'F' -> 'a'...'f'; digits keep their value
+            guard let nibble = (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) ? c - UInt8(ascii: "0") : Self.nibble(lower) else { return nil }
+            if let h = high {
+                bytes.append(h << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
+        }
+        return bytes
     }
 
     /// 64 lowercase hex digits as 32 bytes.
@@ -267,7 +359,9 @@ public struct SignatureVerifier: Sendable {
     /// - Parameters:
     ///   - now: Unix seconds to sign (timestamped schemes).
     ///   - deliveryID: the `webhook-id` (Standard Webhooks).
-    public func headers(for body: [UInt8], now: Int64, deliveryID: String) -> [(String, String)] {
+    ///   - values: the values of other headers an `hmac` scheme's signed content names (missing ones are signed empty
+    ///     and returned empty: see ``missingSignedHeaders(given:)``).
+    public func headers(for body: [UInt8], now: Int64, deliveryID: String, values: [String: String] = [:]) -> [(String, String)] {
         guard let key = keys.first else { return [] }
         func mac(_ parts: [[UInt8]]) -> [UInt8] {
             var hmac = HMAC<SHA256>(key: key)
@@ -282,6 +376,44 @@ public struct SignatureVerifier: Sendable {
             return [(signature.header, "t=\(now),v1=\(Hex.encode(mac([Array("\(now).".utf8), body])))")]
         case .standardWebhooks:
             return Self.standardWebhooksHeaders(body: body, keys: [key], id: deliveryID, timestamp: now, header: signature.header)
+        case .token, .gitlab:
+            return [(signature.header, String(decoding: key.withUnsafeBytes { Array($0) }, as: UTF8.self))]
+        case .hmac, .slack, .shopify, .zoom:
+            var sent: [(String, String)] = []
+            var known = Dictionary(values.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
+            if let name = signature.timestampHeader {
+                known[name.lowercased()] = String(now)
+                sent.append((name, String(now)))
+            }
+            for name in signature.signedContent.headerNames where !sent.contains(where: { $0.0.lowercased() == name.lowercased() }) {
+                sent.append((name, known[name.lowercased()] ?? ""))
+            }
+            func content(_ parts: [SignedContent.Part]) -> [UInt8] {
+                parts.flatMap { part -> [UInt8] in
+                    switch part {
+                    case .text(let text): return text
+                    case .header(let name): return Array((known[name.lowercased()] ?? "").utf8)
+                    }
+                }
+            }
+            let message = content(signature.signedContent.beforeBody) + body + content(signature.signedContent.afterBody)
+            let code: [UInt8]
+            switch signature.algorithm {
+            case .sha1: code = Array(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: key))
+            case .sha256: code = Array(HMAC<SHA256>.authenticationCode(for: message, using: key))
+            case .sha512: code = Array(HMAC<SHA512>.authenticationCode(for: message, using: key))
+            }
+            let encoded = signature.encoding == .hex ? Hex.encode(code) : Base64.encode(code)
+            return [(signature.header, signature.prefix + encoded)] + sent
+        }
+    }
+
+    /// The headers an `hmac` scheme's signed content names, other than its timestamp, that `given` has no value for.
+    public func missingSignedHeaders(given: [String: String]) -> [String] {
+        guard signature.scheme.family == .template else { return [] }
+        let known = Set(given.keys.map { $0.lowercased() })
+        return signature.signedContent.headerNames.filter { name in
+            name.lowercased() != signature.timestampHeader?.lowercased() && !known.contains(name.lowercased())
         }
     }
 

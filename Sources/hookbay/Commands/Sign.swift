@@ -16,6 +16,11 @@ struct Sign: ParsableCommand {
     @Option(help: "File holding the body; standard input when absent.")
     var file: String?
 
+    @Option(
+        name: .customLong("header"),
+        help: "A header the signature covers, as 'Name: value' (for an hmac scheme whose signed_content names it); repeatable.")
+    var headerValues: [String] = []
+
     @Flag(help: "Print a ready curl command instead of the headers.")
     var curl = false
 
@@ -42,10 +47,23 @@ struct Sign: ParsableCommand {
         } else {
             body = Array(FileHandle.standardInput.readDataToEndOfFile())
         }
+        var values: [String: String] = [:]
+        for text in headerValues {
+            guard let colon = text.firstIndex(of: ":"), !text[..<colon].isEmpty else {
+                throw ValidationError("--header must be 'Name: value', not '\(text)'")
+            }
+            values[String(text[..<colon])] = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
         let verifier = SignatureVerifier(signature: platform.signature, secrets: platform.secrets)
+        let missing = verifier.missingSignedHeaders(given: values)
+        guard missing.isEmpty else {
+            throw ValidationError(
+                "platform '\(platform.id)' signs the \(missing.joined(separator: ", ")) header\(missing.count == 1 ? "" : "s") too: give \(missing.count == 1 ? "its value" : "their values") with --header 'Name: value'"
+            )
+        }
         let headers = verifier.headers(
             for: body, now: WallClock.milliseconds() / 1000,
-            deliveryID: "msg_\(UInt64.random(in: 0...UInt64.max))")
+            deliveryID: "msg_\(UInt64.random(in: 0...UInt64.max))", values: values)
         if curl {
             let flags = headers.map { "-H '\($0.0): \($0.1)'" }.joined(separator: " ")
             print("curl -i \(url)/api/v1/webhooks/\(platform.id) -H 'Content-Type: application/json' \(flags) --data-binary @\(file ?? "-")")

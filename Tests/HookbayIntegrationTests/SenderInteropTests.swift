@@ -1,0 +1,77 @@
+import Foundation
+import HTTPTypes
+import HookbayTestSupport
+import HummingbirdTesting
+import Testing
+
+@testable import Hookbay
+
+/// Whether Python's `slack_sdk` is installed (`pip install slack_sdk`; CI installs it).
+enum PythonSlackSDK {
+    static let available: Bool = {
+        guard let check = try? ChildProcess.spawn("python3", ["-c", "import slack_sdk"], stdout: .discard, stderr: .discard) else {
+            return false
+        }
+        check.waitUntilExit()
+        return check.terminationStatus == 0
+    }()
+
+    /// Prints the headers each sender would send for argv[3] (the body) with argv[2] (the secret) at argv[1] (Unix
+    /// seconds), as JSON: Slack's from slack_sdk's own signer, the others from Python's hmac as their docs describe.
+    static let sign = """
+        import base64, hashlib, hmac, json, sys
+        from slack_sdk.signature import SignatureVerifier
+        now, secret, body = sys.argv[1], sys.argv[2], sys.argv[3]
+        key = secret.encode()
+        def mac(message):
+            return hmac.new(key, message.encode(), hashlib.sha256)
+        print(json.dumps({
+            "slack": {"X-Slack-Request-Timestamp": now,
+                      "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=now, body=body)},
+            "zoom": {"x-zm-request-timestamp": now, "x-zm-signature": "v0=" + mac(f"v0:{now}:{body}").hexdigest()},
+            "shopify": {"X-Shopify-Hmac-Sha256": base64.b64encode(mac(body).digest()).decode()},
+            "gitlab": {"X-Gitlab-Token": secret},
+        }))
+        """
+}
+
+/// Deliveries signed by independent signers (slack_sdk for Slack, Python's hmac for the others) through the real
+/// receive path of a gateway whose platforms use the presets, as the shipped example files do.
+@Suite(.enabled(if: PythonSlackSDK.available || TestRedis.isCI, "pip install slack_sdk to run"))
+struct SenderInteropTests {
+    static let secret = "interop-secret-7d1e0c"
+
+    @Test func eachPresetAcceptsItsSendersSignatureAndRefusesAChangedBody() async throws {
+        var files: [String: String] = [:]
+        for scheme in ["slack", "zoom", "shopify", "gitlab"] {
+            files["\(scheme).yaml"] = """
+                platform: \(scheme)
+                secret_env: \(Fixtures.secretEnv)
+                signature: { scheme: \(scheme) }
+                required_fields: [content_id]
+                """
+        }
+        let dir = try Fixtures.configDirectory(files)
+        let (app, _) = try buildApplication(
+            configuration: Fixtures.gateway(configDirectory: dir, redisURL: nil),
+            environment: [Fixtures.secretEnv: Self.secret], logger: Fixtures.logger)
+        let now = String(Int64(Date().timeIntervalSince1970))
+        try await app.test(.router) { client in
+            for scheme in ["slack", "zoom", "shopify", "gitlab"] {
+                let body = Fixtures.envelope(platform: scheme, contentID: "interop-\(scheme)")
+                let (status, output) = try await ChildProcess.run("python3", ["-c", PythonSlackSDK.sign, now, Self.secret, body])
+                #expect(status == 0, "\(output)")
+                let all = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String: String]]
+                let signed = try #require(all?[scheme], "\(output)")
+                var headers: HTTPFields = [.contentType: "application/json"]
+                for (name, value) in signed { headers[HTTPField.Name(name)!] = value }
+                let accepted = try await ReceiveClient.post(client, platform: scheme, body: body, headers: headers)
+                #expect(accepted.status == .accepted, "\(scheme): \(String(buffer: accepted.body))")
+                // The same headers on another body: refused (the token scheme signs no body, so it passes).
+                let changed = Fixtures.envelope(platform: scheme, contentID: "interop-\(scheme)-changed")
+                let refused = try await ReceiveClient.post(client, platform: scheme, body: changed, headers: headers)
+                #expect(refused.status == (scheme == "gitlab" ? .accepted : .unauthorized), "\(scheme): \(String(buffer: refused.body))")
+            }
+        }
+    }
+}
