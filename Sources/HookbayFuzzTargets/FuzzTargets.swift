@@ -58,7 +58,7 @@ public enum FuzzTargets {
         + [
             platform(
                 "platform: fuzz-any\nsecret_env: FUZZ_SECRET\nsignature: { scheme: hmac, algorithm: sha1, header: X-Sig, encoding: base64, "
-                    + "signed_content: \"{header:X-Id}.{body}\", timestamp: { header: X-Time } }\n"
+                    + "signed_content: \"{header:X-Id}.{header:X-Time}.{body}\", timestamp: { header: X-Time } }\n"
             )
         ]
 

@@ -76,18 +76,21 @@ import Testing
     }
 
     @Test func aSharedTokenIsComparedWithEveryActiveSecret() throws {
-        let gitlab = try PlatformFileParser(environment: ["S": "tok-1"]).parse(
+        let gitlab = try PlatformFileParser(environment: ["S": "gitlab-token-0123456789"]).parse(
             yaml: "platform: p\nsecret_env: S\nsignature: { scheme: gitlab }\n", file: "p.yaml")
-        let rotating = SignatureVerifier(signature: gitlab.signature, secrets: [secret("tok-old"), secret("tok-1")])
-        try verify(rotating, ["X-Gitlab-Token": "tok-1"], body: [])
-        try verify(rotating, ["X-Gitlab-Token": "tok-old"], body: [])
-        for wrong in ["tok-2", "tok-", "tok-1 ", "", String(repeating: "t", count: 4096)] {
+        let rotating = SignatureVerifier(signature: gitlab.signature, secrets: [secret("gitlab-token-old-0123"), secret("gitlab-token-0123456789")])
+        try verify(rotating, ["X-Gitlab-Token": "gitlab-token-0123456789"], body: [])
+        try verify(rotating, ["X-Gitlab-Token": "gitlab-token-old-0123"], body: [])
+        for wrong in ["gitlab-token-012345678", "gitlab-token-0123456789 ", "", String(repeating: "t", count: 4096)] {
             #expect(throws: SignatureError.tokenMismatch("X-Gitlab-Token"), "\(wrong)") { try verify(rotating, ["X-Gitlab-Token": wrong], body: []) }
         }
         #expect(throws: SignatureError.missingHeader("X-Gitlab-Token")) { try verify(rotating, [:], body: []) }
         #expect(throws: SignatureError.self) { try verify(rotating, ["X-Gitlab-Token": String(repeating: "t", count: 4097)], body: []) }
-        let token = try Self.platform("{ scheme: token, header: X-Api-Key }")
-        try verify(Self.verifier(token), ["X-Api-Key": "s3cret"], body: [])
+        let token = try PlatformFileParser(environment: ["S": "api-key-0123456789abcdef"]).parse(
+            yaml: "platform: p\nsecret_env: S\nsignature: { scheme: token, header: X-Api-Key }\n", file: "p.yaml")
+        try verify(Self.verifier(token), ["X-Api-Key": "api-key-0123456789abcdef"], body: [])
+        // A short token is refused at load: it is guessed, not computed.
+        #expect(Self.problems("{ scheme: token, header: X-Api-Key }").contains { $0.contains("shorter than 16 bytes") })
     }
 
     @Test func zoomSignsLikeSlackUnderItsOwnHeaders() throws {
@@ -116,8 +119,9 @@ import Testing
         #expect(throws: SignatureError.missingHeader("X-Id")) { try verify(Self.verifier(sha1), ["X-Sig": mac1], body: body) }
         // SHA-512, hex with a prefix, a timestamp window.
         let sha512 = try Self.platform(
-            #"{ scheme: hmac, algorithm: sha512, header: X-Sig, prefix: "sha512=", timestamp: { header: X-Time, tolerance_seconds: 60 } }"#)
-        let mac512 = Data(HMAC<SHA512>.authenticationCode(for: body, using: key)).map { String(format: "%02x", $0) }.joined()
+            #"{ scheme: hmac, algorithm: sha512, header: X-Sig, prefix: "sha512=", signed_content: "{header:X-Time}.{body}", timestamp: { header: X-Time, tolerance_seconds: 60 } }"#
+        )
+        let mac512 = Data(HMAC<SHA512>.authenticationCode(for: Array("1000.".utf8) + body, using: key)).map { String(format: "%02x", $0) }.joined()
         try verify(Self.verifier(sha512), ["X-Sig": "sha512=" + mac512, "X-Time": "1000"], body: body, now: 1060)
         #expect(throws: SignatureError.self) {
             try verify(Self.verifier(sha512), ["X-Sig": "sha512=" + mac512, "X-Time": "1000"], body: body, now: 1061)
@@ -127,6 +131,12 @@ import Testing
             try verify(
                 Self.verifier(sha512), ["X-Sig": "sha512=" + hmacHex(body, key: Array("s3cret".utf8)), "X-Time": "1000"], body: body, now: 1000)
         }
+        // A header value may not hold the separator next to it: "42.a" + "b" would sign as "42" + "a.b".
+        let moved = Data(HMAC<Insecure.SHA1>.authenticationCode(for: Array("42.a.b".utf8), using: key)).base64EncodedString()
+        #expect(throws: SignatureError.self) { try verify(Self.verifier(sha1), ["X-Sig": moved, "X-Id": "42.a"], body: Array("b.end{x}".utf8)) }
+        // Hex digits only, either case: no control byte stands in for one.
+        #expect(SignatureVerifier.hex(anyCase: Array("0aF9".utf8)) == [0x0A, 0xF9])
+        for bad in [[0x10, 0x30], [0x30, 0x47], [0x40, 0x30], [0x30]] as [[UInt8]] { #expect(SignatureVerifier.hex(anyCase: bad) == nil) }
         // What hookbay sign prints verifies, for each.
         for config in [sha1, sha512] {
             let verifier = Self.verifier(config)
@@ -153,6 +163,15 @@ import Testing
             ("{ scheme: gitlab, prefix: x }", "only applies to schemes"),
             ("{ scheme: stripe, signed_content: \"{body}\" }", "only applies to schemes hmac"),
             ("{ scheme: slack, max_age_seconds: 5 }", "only applies to scheme hmac-sha256"),
+            // A timestamp the MAC does not cover could be rewritten, and the delivery replayed for ever.
+            ("{ scheme: hmac, header: X-S, timestamp: { header: X-Time } }", "must be signed too"),
+            (#"{ scheme: slack, signed_content: "{body}" }"#, "must be signed too"),
+            ("{ scheme: slack, timestamp: { header: X-Other } }", "must be signed too"),
+            ("{ scheme: shopify, tolerance_seconds: 60 }", "has no effect"),
+            ("{ scheme: slack, tolerance_seconds: 60, timestamp: { header: X-Slack-Request-Timestamp, tolerance_seconds: 30 } }", "given twice"),
+            (#"{ scheme: hmac, header: X-S, signed_content: "{header:A}{body}" }"#, "right before {body}"),
+            (#"{ scheme: hmac, header: X-S, signed_content: "{body}{header:A}" }"#, "right after {body}"),
+            (#"{ scheme: hmac, header: X-S, signed_content: "{header:A}{header:B}.{body}" }"#, "side by side"),
         ]
         for (signature, expected) in cases {
             let problems = Self.problems(signature)
@@ -160,7 +179,7 @@ import Testing
         }
         let long = String(repeating: "x", count: 600)
         #expect(Self.problems(#"{ scheme: hmac, header: X-S, signed_content: "\#(long){body}" }"#).contains { $0.contains("longer than") })
-        let many = (0..<9).map { "{header:X-\($0)}" }.joined()
+        let many = (0..<9).map { "{header:X-\($0)}" }.joined(separator: ".")
         #expect(Self.problems(#"{ scheme: hmac, header: X-S, signed_content: "\#(many){body}" }"#).contains { $0.contains("more than 8") })
         // Presets take overrides.
         let slow = try? Self.platform("{ scheme: slack, tolerance_seconds: 60, header: X-Other }")
@@ -177,5 +196,8 @@ import Testing
         #expect(braces.beforeBody == [.text([UInt8(ascii: "{")])] && braces.afterBody == [.text([UInt8(ascii: "}")])])
         #expect(try SignedContent.parse(braces.description) == braces)
         #expect(try SignedContent.parse("{body}") == .body)
+        // A brace followed by a combining mark prints back escaped.
+        let combining = try SignedContent.parse("{{\u{301}{body}")
+        #expect(try SignedContent.parse(combining.description) == combining)
     }
 }

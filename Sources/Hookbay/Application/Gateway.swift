@@ -118,7 +118,9 @@ public struct Gateway: Sendable {
             interval: configuration.reloadInterval, metrics: metrics, logger: logger)
         self.queue = queue
         self.metrics = metrics
-        self.receiver = WebhookReceiver(platforms: self.platforms, queue: queue, rateLimiter: RateLimiter(), metrics: self.metrics)
+        self.receiver = WebhookReceiver(
+            platforms: self.platforms, queue: queue, rateLimiter: RateLimiter(), metrics: self.metrics,
+            trustedProxies: configuration.trustedProxies)
         self.configProblems = report.problems
         self.plugins = report.catalog
         let platforms = self.platforms

@@ -233,6 +233,9 @@ public struct PlatformConfig: Sendable, Equatable {
     public var url: String?
     /// Downstream services its accepted events are forwarded to. Default none.
     public var destinations: [ForwardDestination] = []
+    /// Only clients in these ranges may deliver (`403 ip_not_allowed` for others, before any signature work); the
+    /// client is the connection's peer, or behind `--trusted-proxy` the `X-Forwarded-For` address. Default `nil`: any.
+    public var allowIPs: [IPNetwork]?
     /// The file this platform was loaded from.
     public var sourceFile: String
 

@@ -1,8 +1,26 @@
 import Yams
 
 extension PlatformFileParser {
+    /// The most ranges `allow_ips` may list.
+    static let maxAllowedRanges = 1000
+
     /// `rate_limit:`, `retry:` and `dedup_ttl_hours`; what is not given keeps the model's default.
     func readLimits(_ fields: [String: Node], into config: inout PlatformConfig, _ reader: inout YAMLFieldReader) {
+        if let node = fields["allow_ips"] {
+            let texts = reader.stringOrList(node, key: "allow_ips")
+            var networks: [IPNetwork] = []
+            for text in texts {
+                guard let network = IPNetwork(text) else {
+                    reader.add("allow_ips", node, "'\(text.prefix(64))' is not a CIDR range such as 192.0.2.0/24 or 2001:db8::/32")
+                    continue
+                }
+                networks.append(network)
+            }
+            if texts.count > Self.maxAllowedRanges {
+                reader.add("allow_ips", node, "lists \(texts.count) ranges; at most \(Self.maxAllowedRanges)")
+            }
+            config.allowIPs = networks
+        }
         if let node = fields["rate_limit"], let sub = reader.mapping(node, key: "rate_limit") {
             let r = reader.fields(of: sub, allowed: ["per_minute", "burst", "scope"], path: "rate_limit")
             var perMinute = PlatformConfig.RateLimit().perMinute

@@ -1,6 +1,9 @@
 import Yams
 
 extension PlatformFileParser {
+    /// The shortest shared token a `token` scheme accepts.
+    static let minTokenBytes = 16
+
     /// `signature:`: the scheme (or a sender's preset) and where its signature travels; a standard-webhooks secret must
     /// be `whsec_<base64>`.
     func readSignature(_ fields: [String: Node], into config: inout PlatformConfig, _ reader: inout YAMLFieldReader) {
@@ -61,6 +64,7 @@ extension PlatformFileParser {
                     reader.add("signature.signed_content", n, error.description)
                 }
             }
+            var nestedTolerance = false
             if let n = s["timestamp"], let t = reader.mapping(n, key: "signature.timestamp") {
                 let tf = reader.fields(of: t, allowed: ["header", "tolerance_seconds"], path: "signature.timestamp")
                 if let h = tf["header"], let v = reader.string(h, key: "signature.timestamp.header") {
@@ -74,10 +78,26 @@ extension PlatformFileParser {
                 }
                 if let h = tf["tolerance_seconds"], let v = reader.int(h, key: "signature.timestamp.tolerance_seconds", range: 1...86_400) {
                     config.signature.toleranceSeconds = v
+                    nestedTolerance = true
                 }
             }
             if let n = s["tolerance_seconds"], let v = reader.int(n, key: "signature.tolerance_seconds", range: 1...86_400) {
+                if nestedTolerance {
+                    reader.add("signature.tolerance_seconds", n, "is given twice: keep only signature.timestamp.tolerance_seconds")
+                }
                 config.signature.toleranceSeconds = v
+            }
+            let signature = config.signature
+            if s["tolerance_seconds"] != nil, !signature.isTimestamped, signature.scheme != .hmacSHA256 {
+                reader.add("signature.tolerance_seconds", s["tolerance_seconds"], "has no effect: scheme \(scheme.rawValue) signs no timestamp here")
+            }
+            // A timestamp the MAC does not cover can be rewritten: a captured delivery would replay for ever.
+            if let timestamp = signature.timestampHeader, scheme.family == .template,
+                !signature.signedContent.headerNames.contains(where: { $0.lowercased() == timestamp.lowercased() })
+            {
+                reader.add(
+                    "signature.timestamp", s["timestamp"] ?? s["signed_content"] ?? node,
+                    "the timestamp header \(timestamp) must be signed too: name {header:\(timestamp)} in signed_content")
             }
             if let n = s["max_age_seconds"], let v = reader.int(n, key: "signature.max_age_seconds", range: 1...31_536_000) {
                 if scheme == .hmacSHA256 {
@@ -85,6 +105,14 @@ extension PlatformFileParser {
                 } else {
                     reader.add("signature.max_age_seconds", n, "only applies to scheme hmac-sha256; timestamped schemes use tolerance_seconds")
                 }
+            }
+        }
+        if config.signature.scheme.family == .token {
+            for secret in config.secrets where secret.bytes.count < Self.minTokenBytes {
+                reader.add(
+                    fields["secret_env"] != nil ? "secret_env" : "secret_file", fields["secret_env"] ?? fields["secret_file"],
+                    "the token from \(secret.source) is shorter than \(Self.minTokenBytes) bytes: a token is guessed, not computed, so it must be long"
+                )
             }
         }
         if config.signature.scheme == .standardWebhooks {

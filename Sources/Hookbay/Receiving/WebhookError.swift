@@ -11,6 +11,7 @@ public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomString
         case payloadTooLarge = "payload_too_large"
         case unsupportedPlatform = "unsupported_platform"
         case platformDisabled = "platform_disabled"
+        case ipNotAllowed = "ip_not_allowed"
         case invalidSignature = "invalid_signature"
         case rateLimitExceeded = "rate_limit_exceeded"
         case invalidPayload = "invalid_payload"
@@ -73,6 +74,9 @@ public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomString
     }
     static func unsupportedPlatform(_ id: String) -> WebhookError {
         .init(.notFound, .unsupportedPlatform, "no platform named '\(id)' is configured")
+    }
+    static func ipNotAllowed(_ id: String, client: String) -> WebhookError {
+        .init(.forbidden, .ipNotAllowed, "platform '\(id)' does not accept deliveries from \(client) (allow_ips)")
     }
     static func platformDisabled(_ id: String) -> WebhookError {
         .init(.serviceUnavailable, .platformDisabled, "platform '\(id)' is disabled; deliveries are not being accepted", retryAfterSeconds: 60)

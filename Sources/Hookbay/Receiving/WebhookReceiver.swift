@@ -25,7 +25,13 @@ public struct WebhookReceiver: Sendable {
     /// The last refused deliveries, with who sent them (`GET /api/v1/admin/refusals`).
     public let recentRefusals = RecentRefusals()
 
-    public init(platforms: PlatformRegistry, queue: any WebhookQueue, rateLimiter: RateLimiter, metrics: WebhookMetrics) {
+    /// Proxies whose `X-Forwarded-For` is believed, for platforms' `allow_ips` (``ClientAddress``).
+    public let trustedProxies: [IPNetwork]
+
+    public init(
+        platforms: PlatformRegistry, queue: any WebhookQueue, rateLimiter: RateLimiter, metrics: WebhookMetrics, trustedProxies: [IPNetwork] = []
+    ) {
+        self.trustedProxies = trustedProxies
         self.platforms = platforms
         self.queue = queue
         self.rateLimiter = rateLimiter
@@ -61,9 +67,11 @@ public struct WebhookReceiver: Sendable {
     }
 
     /// Runs the checks after the platform look-up, and queues the event.
-    public func receive(platform: ServedPlatform, body: ByteBuffer, headers: HTTPFields, logger: Logger) async throws(WebhookError) -> Outcome {
+    public func receive(
+        platform: ServedPlatform, body: ByteBuffer, headers: HTTPFields, peer: SocketAddress? = nil, logger: Logger
+    ) async throws(WebhookError) -> Outcome {
         let header: (String) -> String? = { name in HTTPField.Name(name).flatMap { headers[$0] } }
-        switch try self.admit(platform: platform, body: body, header: header, logger: logger) {
+        switch try self.admit(platform: platform, body: body, header: header, peer: peer, logger: logger) {
         case .ignored(let eventType):
             return .ignored(eventType: eventType)
         case .enqueue(let event, let ttlSeconds):
@@ -80,9 +88,14 @@ public struct WebhookReceiver: Sendable {
 
     /// Every check before the queue, synchronously: signature, rate limit, envelope, timestamp, subscription and the
     /// adapter's validation. A refusal is counted in the metrics and thrown.
-    /// - Parameter header: a request header's value by name (any case); several of one name joined with ", ".
-    public func admit(platform: ServedPlatform, body: ByteBuffer, header: (String) -> String?, logger: Logger) throws(WebhookError) -> Admission {
+    /// - Parameters:
+    ///   - header: a request header's value by name (any case); several of one name joined with ", ".
+    ///   - peer: the connection's peer, for the platform's `allow_ips`.
+    public func admit(
+        platform: ServedPlatform, body: ByteBuffer, header: (String) -> String?, peer: SocketAddress? = nil, logger: Logger
+    ) throws(WebhookError) -> Admission {
         do {
+            try self.checkClient(platform: platform.config, header: header, peer: peer)
             return try self.check(platform: platform, body: body, header: header, logger: logger)
         } catch {
             self.countRefusal(error, platform: platform.id)
@@ -120,6 +133,17 @@ public struct WebhookReceiver: Sendable {
             self.countRefusal(error, platform: platform)
             self.refusals.record(error, platform: platform, logger: logger)
             return .failure(error)
+        }
+    }
+
+    /// A platform with `allow_ips` admits only clients in them, before any signature work.
+    private func checkClient(platform: PlatformConfig, header: (String) -> String?, peer: SocketAddress?) throws(WebhookError) {
+        guard let allowed = platform.allowIPs else { return }
+        let client = ClientAddress.resolve(
+            peer: ClientAddress.bytes(of: peer), forwardedFor: self.trustedProxies.isEmpty ? nil : header("X-Forwarded-For"),
+            trusted: self.trustedProxies)
+        guard let client, allowed.contains(where: { $0.contains(client) }) else {
+            throw .ipNotAllowed(platform.id, client: client.map(IPNetwork.text(of:)) ?? "an unknown address")
         }
     }
 

@@ -30,7 +30,8 @@ public struct WebhookRoutes: Sendable {
         router.post("/api/v1/webhooks/{platform}") { request, context in
             let platform = context.parameters.get("platform") ?? ""
             do {
-                return try await self.receive(request, platform: platform, logger: context.logger)
+                return try await self.receive(
+                    request, platform: platform, peer: (context as? any RemoteAddressRequestContext)?.remoteAddress, logger: context.logger)
             } catch let error as WebhookError {
                 self.receiver.noteRefused(
                     error, platform: platform, requestID: context.id,
@@ -54,7 +55,7 @@ public struct WebhookRoutes: Sendable {
     }
 
     /// `POST /api/v1/webhooks/{platform}`.
-    func receive(_ request: Request, platform id: String, logger: Logger) async throws -> Response {
+    func receive(_ request: Request, platform id: String, peer: SocketAddress? = nil, logger: Logger) async throws -> Response {
         // 1. The body's size, before reading more than the limit.
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > self.maxBodyBytes {
             throw WebhookError.payloadTooLarge(limit: self.maxBodyBytes)
@@ -73,7 +74,7 @@ public struct WebhookRoutes: Sendable {
         let platform = try self.receiver.platform(id)
         let start = ContinuousClock.now
         defer { self.receiver.metrics.observe(.receive, platform: id, ContinuousClock.now - start) }
-        let outcome = try await self.receiver.receive(platform: platform, body: body, headers: request.headers, logger: logger)
+        let outcome = try await self.receiver.receive(platform: platform, body: body, headers: request.headers, peer: peer, logger: logger)
         let (status, text) = Self.answer(outcome)
         return Self.json(text, status: status)
     }

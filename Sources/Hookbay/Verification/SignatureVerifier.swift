@@ -89,14 +89,21 @@ public struct SignatureVerifier: Sendable {
         guard self.matches(CollectionOfOne(mac), prefix: prefix, suffix: suffix, body: body) else { throw .mismatch }
     }
 
-    /// The bytes of signed-content parts, with the headers they name (each bounded; a missing one refuses).
+    /// The bytes of signed-content parts, with the headers they name (each bounded; a missing one refuses). A header's
+    /// value may not hold the byte of the text on either side of it, which would let bytes move across it.
     private static func signedBytes(_ parts: [SignedContent.Part], _ header: (String) -> String?) throws(SignatureError) -> [UInt8] {
         var bytes: [UInt8] = []
-        for part in parts {
+        for (index, part) in parts.enumerated() {
             switch part {
             case .text(let text): bytes += text
             case .header(let name):
                 guard let value = try Self.bounded(name, header) else { throw .missingHeader(name) }
+                var neighbours: [UInt8] = []
+                if index > 0, case .text(let text) = parts[index - 1], let last = text.last { neighbours.append(last) }
+                if index + 1 < parts.count, case .text(let text) = parts[index + 1], let first = text.first { neighbours.append(first) }
+                if let byte = value.utf8.first(where: { neighbours.contains($0) }) {
+                    throw .malformed("\(name) may not contain '\(Character(Unicode.Scalar(byte)))', which the signed content puts next to it")
+                }
                 bytes += value.utf8
             }
         }
@@ -314,8 +321,13 @@ public struct SignatureVerifier: Sendable {
         bytes.reserveCapacity(digits.count / 2)
         var high: UInt8?
         for c in digits {
-            let lower = c | 0x20 // 'A'...'F' -> 'a'...'f'; digits keep their value
-            guard let nibble = (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) ? c - UInt8(ascii: "0") : Self.nibble(lower) else { return nil }
+            let nibble: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = c - UInt8(ascii: "A") + 10
+            default: return nil
+            }
             if let h = high {
                 bytes.append(h << 4 | nibble)
                 high = nil

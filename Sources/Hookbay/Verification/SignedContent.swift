@@ -5,7 +5,9 @@ import Foundation
 /// Shopify `{body}`.
 ///
 /// `{{` and `}}` stand for `{` and `}`. The template is bounded (``maxTemplateBytes``, ``maxHeaders``) and must hold
-/// `{body}` exactly once: a MAC that does not cover the body proves nothing about it.
+/// `{body}` exactly once: a MAC that does not cover the body proves nothing about it. A header always has text on both
+/// sides, and its value may not hold the text's bytes next to it (``SignatureVerifier``), so no byte can move between a
+/// header and its neighbour under the same MAC.
 public struct SignedContent: Sendable, Equatable, CustomStringConvertible {
     /// A piece before or after the body.
     public enum Part: Sendable, Equatable {
@@ -50,8 +52,13 @@ public struct SignedContent: Sendable, Equatable, CustomStringConvertible {
             parts.map { part in
                 switch part {
                 case .text(let bytes):
-                    return String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "{", with: "{{").replacingOccurrences(
-                        of: "}", with: "}}")
+                    // Byte by byte: a brace followed by a combining mark is one character to String's searches.
+                    var escaped: [UInt8] = []
+                    for byte in bytes {
+                        escaped.append(byte)
+                        if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "}") { escaped.append(byte) }
+                    }
+                    return String(decoding: escaped, as: UTF8.self)
                 case .header(let name): return "{header:\(name)}"
                 }
             }.joined()
@@ -118,6 +125,15 @@ public struct SignedContent: Sendable, Equatable, CustomStringConvertible {
         }
         flush()
         guard parts.count == 2 else { throw ParseError(description: "must name {body} once: the signature has to cover the body") }
+        // A header next to {body} or to another header, with no text between, lets bytes move from one to the other
+        // under the same MAC.
+        let before = parts[0]
+        let after = parts[1]
+        for (a, b) in Array(zip(before, before.dropFirst())) + Array(zip(after, after.dropFirst())) {
+            if case .header = a, case .header = b { throw ParseError(description: "puts two headers side by side: put text between them") }
+        }
+        if case .header? = before.last { throw ParseError(description: "puts a header right before {body}: put text between them") }
+        if case .header? = after.first { throw ParseError(description: "puts a header right after {body}: put text between them") }
         return SignedContent(beforeBody: parts[0], afterBody: parts[1])
     }
 }

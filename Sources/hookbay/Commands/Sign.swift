@@ -4,6 +4,11 @@ import Hookbay
 
 /// `hookbay sign`: the headers a platform would send, for testing with curl.
 struct Sign: ParsableCommand {
+    /// `text` as one single-quoted shell word (a `'` inside closes the quote, escapes itself and reopens it).
+    static func shellQuoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
     static let configuration = CommandConfiguration(
         abstract: "Print the headers a platform would send for a body, signed with its secret as the server reads it (for testing with curl)."
     )
@@ -49,10 +54,15 @@ struct Sign: ParsableCommand {
         }
         var values: [String: String] = [:]
         for text in headerValues {
-            guard let colon = text.firstIndex(of: ":"), !text[..<colon].isEmpty else {
-                throw ValidationError("--header must be 'Name: value', not '\(text)'")
+            guard let colon = text.firstIndex(of: ":") else { throw ValidationError("--header must be 'Name: value', not '\(text)'") }
+            let name = text[..<colon].trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, name.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: ":") }) else {
+                throw ValidationError("--header must be 'Name: value' with a valid header name, not '\(text)'")
             }
-            values[String(text[..<colon])] = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            guard !values.keys.contains(where: { $0.lowercased() == name.lowercased() }) else {
+                throw ValidationError("--header gives \(name) twice")
+            }
+            values[name] = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         let verifier = SignatureVerifier(signature: platform.signature, secrets: platform.secrets)
         let missing = verifier.missingSignedHeaders(given: values)
@@ -65,8 +75,11 @@ struct Sign: ParsableCommand {
             for: body, now: WallClock.milliseconds() / 1000,
             deliveryID: "msg_\(UInt64.random(in: 0...UInt64.max))", values: values)
         if curl {
-            let flags = headers.map { "-H '\($0.0): \($0.1)'" }.joined(separator: " ")
-            print("curl -i \(url)/api/v1/webhooks/\(platform.id) -H 'Content-Type: application/json' \(flags) --data-binary @\(file ?? "-")")
+            // curl drops a header given as "Name: " with nothing after it; "Name;" sends it empty.
+            let flags = headers.map { "-H " + Self.shellQuoted($0.1.isEmpty ? "\($0.0);" : "\($0.0): \($0.1)") }.joined(separator: " ")
+            print(
+                "curl -i \(Self.shellQuoted("\(url)/api/v1/webhooks/\(platform.id)")) -H 'Content-Type: application/json' \(flags) --data-binary "
+                    + Self.shellQuoted("@\(file ?? "-")"))
         } else {
             for (name, value) in headers { print("\(name): \(value)") }
         }

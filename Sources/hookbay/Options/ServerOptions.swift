@@ -10,6 +10,7 @@ struct ServerOptions: SettingOptions {
     @Option(help: .setting(GatewaySettings.requestTimeout)) var requestTimeout: String?
     @Option(help: .setting(GatewaySettings.maxConnections)) var maxConnections: String?
     @Option(help: .setting(GatewaySettings.maxBufferedBytes)) var maxBufferedBytes: String?
+    @Option(help: .setting(GatewaySettings.trustedProxy)) var trustedProxy: [String] = []
     @Option(help: .setting(GatewaySettings.reloadInterval)) var reloadInterval: String?
     @Option(help: .setting(GatewaySettings.redisWaitReplicas)) var redisWaitReplicas: String?
     @Option(help: .setting(GatewaySettings.redisWaitTimeout)) var redisWaitTimeout: String?

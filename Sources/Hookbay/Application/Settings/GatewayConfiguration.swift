@@ -38,6 +38,8 @@ public struct GatewayConfiguration: Sendable {
     /// Address ranges forwarding may connect to although they are private, loopback or link-local (internal services,
     /// tests). None by default: destinations must be public.
     public var forwardAllowNetworks: [IPNetwork] = []
+    /// Proxies whose `X-Forwarded-For` is believed (for platforms' `allow_ips`).
+    public var trustedProxies: [IPNetwork] = []
     /// A connection with no traffic for this long is closed (idle keep-alives, stalled clients).
     public var idleTimeout: Duration = .seconds(30)
     /// A request whose body has not arrived in full this long after its head is dropped and its connection closed

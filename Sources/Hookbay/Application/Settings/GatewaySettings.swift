@@ -91,6 +91,12 @@ public enum GatewaySettings {
         "A CIDR range forwarding may connect to although it is private, loopback or link-local; repeatable (the variable: comma-separated).",
         \.forwardAllowNetworks)
 
+    // MARK: Clients
+    public static let trustedProxy = GatewaySetting.networks(
+        "trusted-proxy", "HOOKBAY_TRUSTED_PROXIES",
+        "A CIDR range of proxies whose X-Forwarded-For is believed: the rightmost address in it not in such a range is the client a platform's allow_ips checks; repeatable (the variable: comma-separated).",
+        \.trustedProxies)
+
     // MARK: Logs
     public static let logLevel = GatewaySetting.choice(
         "log-level", "LOG_LEVEL", "Least severe log level written: trace, debug, info, notice, warning, error or critical.",
@@ -104,7 +110,7 @@ public enum GatewaySettings {
         host, port, configDirectory, pluginDirectory, redisURL, redisWaitReplicas, redisWaitTimeout, database, databasePoolSize, workers, noWorkers,
         consumerName,
         claimIdle, forwardAllowNetwork,
-        maxBodyBytes, idleTimeout, requestTimeout, maxConnections, maxBufferedBytes, reloadInterval, logLevel, logFormat,
+        maxBodyBytes, idleTimeout, requestTimeout, maxConnections, maxBufferedBytes, trustedProxy, reloadInterval, logLevel, logFormat,
         adminToken,
     ]
 

@@ -288,7 +288,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
                 header: { name in
                     let values = headers[name]
                     return values.count <= 1 ? values.first : values.joined(separator: ", ")
-                }, logger: logger)
+                }, peer: platform.config.allowIPs == nil ? nil : context.channel.remoteAddress, logger: logger)
         } catch {
             receiver.metrics.observe(.receive, platform: id, ContinuousClock.now - start)
             self.noteRefused(error, platform: id, requestID: requestID, context: context)

@@ -1,0 +1,45 @@
+import Testing
+
+@testable import Hookbay
+
+/// Who a delivery came from, for `allow_ips`: the peer, or behind trusted proxies the `X-Forwarded-For` client.
+@Suite struct ClientAddressTests {
+    static func bytes(_ text: String) -> [UInt8]? { IPNetwork.bytes(of: text) }
+    static let proxies = [IPNetwork("10.0.0.0/8")!, IPNetwork("fd00::/8")!]
+
+    static func resolve(_ peer: String, _ forwardedFor: String?, trusted: [IPNetwork] = proxies) -> String? {
+        ClientAddress.resolve(peer: bytes(peer), forwardedFor: forwardedFor, trusted: trusted).map(IPNetwork.text(of:))
+    }
+
+    @Test func withoutTrustedProxiesThePeerIsTheClientWhateverTheHeaderSays() {
+        #expect(Self.resolve("203.0.113.9", "198.51.100.1", trusted: []) == "203.0.113.9")
+        // A peer that is not a trusted proxy: its header is not believed either.
+        #expect(Self.resolve("203.0.113.9", "198.51.100.1") == "203.0.113.9")
+        #expect(Self.resolve("10.1.1.1", nil) == "10.1.1.1")
+    }
+
+    @Test func behindTrustedProxiesTheRightmostUntrustedAddressIsTheClient() {
+        #expect(Self.resolve("10.1.1.1", "198.51.100.1") == "198.51.100.1")
+        // What the client wrote itself (on the left) is not believed: the proxy appended the real peer.
+        #expect(Self.resolve("10.1.1.1", "192.0.2.66, 198.51.100.1, 10.2.2.2") == "198.51.100.1")
+        #expect(Self.resolve("10.1.1.1", "198.51.100.1:4711") == "198.51.100.1")
+        #expect(Self.resolve("10.1.1.1", "[2001:db8::1]:443, fd00::2") == "2001:db8::1")
+        #expect(Self.resolve("10.1.1.1", "2001:db8::7") == "2001:db8::7")
+        // Every hop trusted: the leftmost began it.
+        #expect(Self.resolve("10.1.1.1", "10.9.9.9, 10.3.3.3") == "10.9.9.9")
+    }
+
+    @Test func aGarbledOrOversizedHeaderGivesNoClient() {
+        for header in ["not-an-ip", "198.51.100.1, bogus", "198.51.100.1:port", "[::1", "1.2.3.4.5", "1.2.3.4/8"] {
+            #expect(Self.resolve("10.1.1.1", header) == nil, "\(header)")
+        }
+        #expect(Self.resolve("10.1.1.1", String(repeating: "10.0.0.1,", count: 600)) == nil)
+        #expect(Self.resolve("10.1.1.1", Array(repeating: "10.0.0.1", count: 65).joined(separator: ",")) == nil)
+        #expect(Self.resolve("10.1.1.1", Array(repeating: "10.0.0.1", count: 64).joined(separator: ",")) == "10.0.0.1")
+    }
+
+    @Test func anIPv4MappedPeerIsItsIPv4Address() {
+        #expect(Self.resolve("::ffff:203.0.113.9", nil, trusted: []) == "203.0.113.9")
+        #expect(Self.resolve("::ffff:10.1.1.1", "198.51.100.1") == "198.51.100.1")
+    }
+}
