@@ -23,6 +23,8 @@ public final class WebhookMetrics: Sendable {
         case processed
         /// Authentic, of a type the platform is not subscribed to (200 ignored).
         case ignored
+        /// A sender's endpoint handshake, answered (never queued).
+        case handshake
     }
 
     /// The counters of one platform (or of all).
@@ -34,6 +36,7 @@ public final class WebhookMetrics: Sendable {
         public var duplicates = 0
         public var rateLimited = 0
         public var ignored = 0
+        public var handshakes = 0
 
         public init() {}
 
@@ -46,6 +49,7 @@ public final class WebhookMetrics: Sendable {
             sum.duplicates += b.duplicates
             sum.rateLimited += b.rateLimited
             sum.ignored += b.ignored
+            sum.handshakes += b.handshakes
             return sum
         }
     }
@@ -222,11 +226,13 @@ private final class PlatformMetrics: Sendable {
     private let duplicates = Atomic<Int>(0)
     private let rateLimited = Atomic<Int>(0)
     private let ignored = Atomic<Int>(0)
+    private let handshakes = Atomic<Int>(0)
     private let receivedTotal: Metrics.Counter
     private let acceptedTotal: Metrics.Counter
     private let duplicateTotal: Metrics.Counter
     private let rateLimitedTotal: Metrics.Counter
     private let ignoredTotal: Metrics.Counter
+    private let handshakesTotal: Metrics.Counter
     private let processedTotal: Metrics.Counter
     private let receiveDuration: Metrics.Timer
     private let enqueueDuration: Metrics.Timer
@@ -244,6 +250,7 @@ private final class PlatformMetrics: Sendable {
         self.duplicateTotal = counter("hookbay_webhooks_duplicate_total")
         self.rateLimitedTotal = counter("hookbay_webhooks_rate_limited_total")
         self.ignoredTotal = counter("hookbay_webhooks_ignored_total")
+        self.handshakesTotal = counter("hookbay_webhooks_handshakes_total")
         self.processedTotal = counter("hookbay_events_processed_total")
         self.receiveDuration = timer(.receive)
         self.enqueueDuration = timer(.enqueue)
@@ -258,6 +265,7 @@ private final class PlatformMetrics: Sendable {
         case .duplicate: Self.count(self.duplicates, self.duplicateTotal)
         case .rateLimited: Self.count(self.rateLimited, self.rateLimitedTotal)
         case .ignored: Self.count(self.ignored, self.ignoredTotal)
+        case .handshake: Self.count(self.handshakes, self.handshakesTotal)
         case .processed: Self.count(self.processed, self.processedTotal)
         case .failed: self.failed.add(1, ordering: .relaxed)
         }
@@ -287,6 +295,7 @@ private final class PlatformMetrics: Sendable {
         counters.duplicates = self.duplicates.load(ordering: .relaxed)
         counters.rateLimited = self.rateLimited.load(ordering: .relaxed)
         counters.ignored = self.ignored.load(ordering: .relaxed)
+        counters.handshakes = self.handshakes.load(ordering: .relaxed)
         return counters
     }
 }

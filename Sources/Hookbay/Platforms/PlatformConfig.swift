@@ -233,6 +233,24 @@ public struct PlatformConfig: Sendable, Equatable {
     public var url: String?
     /// Downstream services its accepted events are forwarded to. Default none.
     public var destinations: [ForwardDestination] = []
+    /// How a sender proves the endpoint before it sends (answered, never queued). Default none.
+    public enum Handshake: String, Sendable, Equatable, CaseIterable {
+        /// A signed `{"type": "url_verification", "challenge": C}`: answered `{"challenge": C}`.
+        case slack
+        /// A signed `{"event": "endpoint.url_validation", "payload": {"plainToken": P}}`: answered
+        /// `{"plainToken": P, "encryptedToken": hex HMAC-SHA256(secret, P)}`.
+        case zoom
+        /// `GET ?hub.mode=subscribe&hub.verify_token=T&hub.challenge=C`: answered `C` when `T` is the handshake token.
+        case meta
+        /// `GET ?crc_token=X`: answered `{"response_token": "sha256=" + base64 HMAC-SHA256(secret, X)}`.
+        case twitterCRC = "twitter_crc"
+
+        /// Whether the handshake comes as a `GET` (else as a signed `POST` delivery).
+        public var isGET: Bool { self == .meta || self == .twitterCRC }
+    }
+    public var handshake: Handshake?
+    /// `meta`: the verify token the sender echoes (from `handshake_token_env`).
+    public var handshakeToken: PlatformSecret?
     /// Only clients in these ranges may deliver (`403 ip_not_allowed` for others, before any signature work); the
     /// client is the connection's peer, or behind `--trusted-proxy` the `X-Forwarded-For` address. Default `nil`: any.
     public var allowIPs: [IPNetwork]?

@@ -107,6 +107,7 @@ extension PlatformFileParser {
                 }
             }
         }
+        self.readHandshake(fields, into: &config, &reader)
         if config.signature.scheme.family == .token {
             for secret in config.secrets where secret.bytes.count < Self.minTokenBytes {
                 reader.add(
@@ -121,6 +122,34 @@ extension PlatformFileParser {
                     fields["secret_env"] != nil ? "secret_env" : "secret_file", fields["secret_env"] ?? fields["secret_file"],
                     "the secret from \(secret.source) is not whsec_<base64> (nor plain base64), as standard-webhooks needs")
             }
+        }
+    }
+
+    /// `handshake:` and, for `meta`, `handshake_token_env`.
+    func readHandshake(_ fields: [String: Node], into config: inout PlatformConfig, _ reader: inout YAMLFieldReader) {
+        if let node = fields["handshake"], let text = reader.string(node, key: "handshake") {
+            if let handshake = PlatformConfig.Handshake(rawValue: text) {
+                config.handshake = handshake
+            } else {
+                reader.add(
+                    "handshake", node,
+                    "unknown handshake '\(text)'; known: \(PlatformConfig.Handshake.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        let tokenNode = fields["handshake_token_env"]
+        if config.handshake == .meta {
+            guard let tokenNode else {
+                reader.add("handshake_token_env", fields["handshake"], "is required for handshake meta: the variable holding the verify token")
+                return
+            }
+            guard let name = reader.string(tokenNode, key: "handshake_token_env") else { return }
+            if let value = self.environment[name], !value.isEmpty {
+                config.handshakeToken = PlatformSecret(bytes: Array(value.utf8), source: "env:\(name)")
+            } else if config.enabled {
+                reader.add("handshake_token_env", tokenNode, "environment variable \(name) is not set (or is empty)")
+            }
+        } else if let tokenNode {
+            reader.add("handshake_token_env", tokenNode, "only applies to handshake meta")
         }
     }
 }

@@ -14,6 +14,8 @@ public struct WebhookReceiver: Sendable {
         case duplicate(eventID: String)
         /// Authentic, but of a type the platform did not subscribe to: not queued.
         case ignored(eventType: String)
+        /// The sender's endpoint handshake, answered with this JSON: not queued.
+        case handshake(body: String)
     }
 
     public let platforms: PlatformRegistry
@@ -62,6 +64,8 @@ public struct WebhookReceiver: Sendable {
     public enum Admission: Sendable {
         /// Authentic, but of a type the platform did not subscribe to: answered without queueing.
         case ignored(eventType: String)
+        /// The sender's endpoint handshake: answered with this JSON, without queueing.
+        case handshake(body: String)
         /// To hand to the queue, remembered for `ttlSeconds` against duplicates.
         case enqueue(QueuedEvent, ttlSeconds: Int)
     }
@@ -74,6 +78,8 @@ public struct WebhookReceiver: Sendable {
         switch try self.admit(platform: platform, body: body, header: header, peer: peer, logger: logger) {
         case .ignored(let eventType):
             return .ignored(eventType: eventType)
+        case .handshake(let body):
+            return .handshake(body: body)
         case .enqueue(let event, let ttlSeconds):
             let start = ContinuousClock.now
             let result: Result<EnqueueResult, QueueError>
@@ -137,7 +143,7 @@ public struct WebhookReceiver: Sendable {
     }
 
     /// A platform with `allow_ips` admits only clients in them, before any signature work.
-    private func checkClient(platform: PlatformConfig, header: (String) -> String?, peer: SocketAddress?) throws(WebhookError) {
+    func checkClient(platform: PlatformConfig, header: (String) -> String?, peer: SocketAddress?) throws(WebhookError) {
         guard let allowed = platform.allowIPs else { return }
         let client = ClientAddress.resolve(
             peer: ClientAddress.bytes(of: peer), forwardedFor: self.trustedProxies.isEmpty ? nil : header("X-Forwarded-For"),
@@ -170,6 +176,13 @@ public struct WebhookReceiver: Sendable {
         }
         if case .failure(let error) = verdict {
             throw .invalidSignature(error)
+        }
+        // An authentic handshake is answered here, before the rate limit, and never queued.
+        if let handshake = platform.handshake, !handshake.isGET, let secret = platform.secrets.first?.bytes,
+            let reply = try HandshakeReply.post(handshake, body: bytes, secret: secret)
+        {
+            self.metrics.record(.handshake, platform: platform.id)
+            return .handshake(body: reply)
         }
 
         // A global limit on a shared queue is taken by the queue, in the enqueue's own step; otherwise here.

@@ -39,6 +39,10 @@ public struct WebhookRoutes: Sendable {
                 throw error
             }
         }
+        router.get("/api/v1/webhooks/{platform}") { request, context in
+            try self.handshake(
+                request, platform: context.parameters.get("platform") ?? "", peer: (context as? any RemoteAddressRequestContext)?.remoteAddress)
+        }
         router.get("/api/v1/content/{platform}/{content_id}") { _, context in
             try await self.content(platform: context.parameters.get("platform") ?? "", contentID: context.parameters.get("content_id") ?? "")
         }
@@ -79,6 +83,20 @@ public struct WebhookRoutes: Sendable {
         return Self.json(text, status: status)
     }
 
+    /// `GET /api/v1/webhooks/{platform}`: a sender's handshake (Meta's `hub.challenge`, X's CRC), answered and counted.
+    func handshake(_ request: Request, platform id: String, peer: SocketAddress?) throws(WebhookError) -> Response {
+        guard let served = self.receiver.platforms.platform(id) else { throw .unsupportedPlatform(id) }
+        let config = served.config
+        guard config.enabled else { throw .platformDisabled(id) }
+        let query = request.uri.queryParameters
+        try self.receiver.checkClient(platform: config, header: { name in HTTPField.Name(name).flatMap { request.headers[$0] } }, peer: peer)
+        let answer = try HandshakeReply.get(
+            config.handshake, platform: id, query: { name in query.get(name).map { String($0) } }, secret: config.secrets.first?.bytes,
+            token: config.handshakeToken?.bytes)
+        self.receiver.metrics.record(.handshake, platform: id)
+        return Response(status: .ok, headers: [.contentType: answer.contentType], body: .init(byteBuffer: ByteBuffer(string: answer.body)))
+    }
+
     /// The answer to a delivery that passed every check: its status and JSON body. The router and the event-loop path
     /// (``WebhookChannelHandler``) both answer with it.
     static func answer(_ outcome: WebhookReceiver.Outcome) -> (status: HTTPResponse.Status, body: String) {
@@ -87,6 +105,8 @@ public struct WebhookRoutes: Sendable {
             return (.accepted, #"{"event_id":"\#(eventID)","status":"accepted"}"#)
         case .duplicate(let eventID):
             return (.ok, #"{"event_id":"\#(eventID)","status":"duplicate"}"#)
+        case .handshake(let body):
+            return (.ok, body)
         case .ignored(let eventType):
             return (
                 .ok,
@@ -213,6 +233,7 @@ public struct WebhookRoutes: Sendable {
             "duplicates": .number(String(c.duplicates)),
             "rate_limited": .number(String(c.rateLimited)),
             "ignored": .number(String(c.ignored)),
+            "handshakes": .number(String(c.handshakes)),
             "success_rate": percent(c.accepted + c.duplicates),
             "failure_rate": percent(c.failed),
         ]

@@ -296,6 +296,9 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             return
         }
         switch admission {
+        case .handshake(let body):
+            receiver.metrics.observe(.receive, platform: id, ContinuousClock.now - start)
+            self.respond(WebhookRoutes.answer(.handshake(body: body)), close: close, context: context)
         case .ignored(let eventType):
             receiver.metrics.observe(.receive, platform: id, ContinuousClock.now - start)
             self.respond(WebhookRoutes.answer(.ignored(eventType: eventType)), close: close, context: context)

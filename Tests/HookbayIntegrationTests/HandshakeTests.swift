@@ -1,0 +1,94 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import HookbayJSON
+import HookbayTestSupport
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Hookbay
+
+/// Handshakes through the real routes: answered and counted, never queued; a forged one is refused like any delivery.
+@Suite struct HandshakeTests {
+    static let secret = "handshake-secret-9d3f"
+
+    @Test func eachHandshakeIsAnsweredAndNothingIsQueued() async throws {
+        let dir = try Fixtures.configDirectory([
+            "slack.yaml": "platform: slack\nsecret_env: \(Fixtures.secretEnv)\nsignature: { scheme: slack }\nhandshake: slack\n",
+            "zoom.yaml": "platform: zoom\nsecret_env: \(Fixtures.secretEnv)\nsignature: { scheme: zoom }\nhandshake: zoom\n",
+            "meta.yaml":
+                "platform: meta\nsecret_env: \(Fixtures.secretEnv)\nsignature: { scheme: github }\nhandshake: meta\nhandshake_token_env: META_TOKEN\n",
+            "x.yaml": "platform: x\nsecret_env: \(Fixtures.secretEnv)\nhandshake: twitter_crc\n",
+            "plain.yaml": Fixtures.platformYAML(id: "plain"),
+        ])
+        let (app, gateway) = try buildApplication(
+            configuration: Fixtures.gateway(configDirectory: dir, redisURL: nil),
+            environment: [Fixtures.secretEnv: Self.secret, "META_TOKEN": "meta-verify-token"], logger: Fixtures.logger)
+        let now = String(Int64(Date().timeIntervalSince1970))
+        @Sendable func signed(_ body: String, _ prefix: String) -> String {
+            "v0=" + hmacHex(Array("v0:\(now):".utf8) + Array(body.utf8), key: Array(Self.secret.utf8))
+        }
+        try await app.test(.router) { client in
+            let slack = #"{"token":"t","challenge":"abc123","type":"url_verification"}"#
+            let slackAnswer = try await ReceiveClient.post(
+                client, platform: "slack", body: slack,
+                headers: [HTTPField.Name("X-Slack-Request-Timestamp")!: now, HTTPField.Name("X-Slack-Signature")!: signed(slack, "v0")])
+            #expect(slackAnswer.status == .ok)
+            #expect(String(buffer: slackAnswer.body) == #"{"challenge":"abc123"}"#)
+            // Forged: refused like any delivery, nothing echoed.
+            let forged = try await ReceiveClient.post(
+                client, platform: "slack", body: slack,
+                headers: [
+                    HTTPField.Name("X-Slack-Request-Timestamp")!: now,
+                    HTTPField.Name("X-Slack-Signature")!: "v0=" + String(repeating: "0", count: 64),
+                ])
+            #expect(forged.status == .unauthorized && !String(buffer: forged.body).contains("abc123"))
+
+            let zoom = #"{"payload":{"plainToken":"plain-1"},"event":"endpoint.url_validation"}"#
+            let zoomAnswer = try await ReceiveClient.post(
+                client, platform: "zoom", body: zoom,
+                headers: [HTTPField.Name("x-zm-request-timestamp")!: now, HTTPField.Name("x-zm-signature")!: signed(zoom, "v0")])
+            #expect(zoomAnswer.status == .ok)
+            let expected = hmacHex(Array("plain-1".utf8), key: Array(Self.secret.utf8))
+            #expect(try ReceiveClient.json(zoomAnswer) == .object(["plainToken": .string("plain-1"), "encryptedToken": .string(expected)]))
+
+            let meta = try await client.execute(
+                uri: "/api/v1/webhooks/meta?hub.mode=subscribe&hub.verify_token=meta-verify-token&hub.challenge=1158201444", method: .get)
+            #expect(meta.status == .ok && String(buffer: meta.body) == "1158201444")
+            try ReceiveClient.expectError(
+                try await client.execute(uri: "/api/v1/webhooks/meta?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", method: .get),
+                .forbidden, "forbidden")
+
+            let x = try await client.execute(uri: "/api/v1/webhooks/x?crc_token=crc-1", method: .get)
+            let mac = HMAC<SHA256>.authenticationCode(for: Array("crc-1".utf8), using: SymmetricKey(data: Array(Self.secret.utf8)))
+            #expect(try ReceiveClient.json(x) == .object(["response_token": .string("sha256=" + Data(mac).base64EncodedString())]))
+
+            try ReceiveClient.expectError(try await client.execute(uri: "/api/v1/webhooks/plain?crc_token=1", method: .get), .notFound, "not_found")
+            try ReceiveClient.expectError(try await client.execute(uri: "/api/v1/webhooks/nope", method: .get), .notFound, "unsupported_platform")
+
+            let metrics = try ReceiveClient.json(try await client.execute(uri: "/api/v1/webhooks/metrics", method: .get))
+            #expect(metrics["handshakes"] == .number("4"))
+            #expect(metrics["platforms"]?["slack"]?["handshakes"] == .number("1"))
+        }
+        for platform in ["slack", "zoom", "meta", "x"] {
+            #expect(try await gateway.queue.stats(platform: platform).pending == 0, "\(platform)")
+        }
+    }
+
+    @Test func filesSayWhatIsWrong() {
+        let loader = PlatformFileParser(environment: Fixtures.environment)
+        for (extra, key, message) in [
+            ("handshake: carrier-pigeon", "handshake", "unknown handshake"), ("handshake: meta", "handshake_token_env", "is required"),
+            ("handshake: slack\nhandshake_token_env: X", "handshake_token_env", "only applies"),
+            ("handshake: meta\nhandshake_token_env: HOOKBAY_UNSET_VARIABLE", "handshake_token_env", "is not set"),
+        ] {
+            #expect {
+                try loader.parse(yaml: Fixtures.platformYAML(id: "a", extra: extra), file: "a.yaml")
+            } throws: { error in
+                (error as? PlatformFileError)?.problems.contains { $0.key == key && $0.message.contains(message) } == true
+            }
+        }
+    }
+}
