@@ -15,6 +15,7 @@ public enum FuzzTargets {
         "timestamp": timestamp,
         "forward": forward,
         "template": template,
+        "form": form,
     ]
 
     static let secret = "fuzz-secret-0123456789abcdef"
@@ -119,6 +120,17 @@ public enum FuzzTargets {
             fatalError("a parsed template does not parse again: \(content.description)")
         }
         precondition(again == content, "a template does not print back to itself: \(text)")
+    }
+
+    /// Form bodies (`body_format: form`): a field is found and decoded or refused with a 400, and a decoded value is
+    /// never longer than the body it came from.
+    public static func form(_ bytes: [UInt8]) {
+        do {
+            let value = try FormBody.field("payload", in: bytes)
+            precondition(value.count <= bytes.count, "a decoded form field is longer than its body")
+        } catch {
+            precondition(error.status.code == 400, "a form refusal is not a 400: \(error)")
+        }
     }
 
     /// Envelope extraction, seed shape and mapped: refuses with a 400 or yields an event type the platform maps.

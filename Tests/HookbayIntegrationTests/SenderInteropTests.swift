@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HookbayTestSupport
 import HummingbirdTesting
+import NIOCore
 import Testing
 
 @testable import Hookbay
@@ -73,5 +74,48 @@ struct SenderInteropTests {
                 #expect(refused.status == (scheme == "gitlab" ? .accepted : .unauthorized), "\(scheme): \(String(buffer: refused.body))")
             }
         }
+    }
+}
+
+/// Slack's interactive payloads: a form whose `payload` field is the JSON, signed over the raw form.
+@Suite struct FormBodyReceiveTests {
+    @Test func aSignedFormIsQueuedAsTheJSONInItsField() async throws {
+        let secret = "form-secret-5e1a0b"
+        let dir = try Fixtures.configDirectory([
+            "slack.yaml": """
+            platform: slack
+            secret_env: \(Fixtures.secretEnv)
+            signature: { scheme: slack }
+            body_format: form
+            adapter: generic
+            adapter_config: { content_id: user.id }
+            envelope: { event_type: { json: /type }, payload: { json: "" } }
+            event_types: { block_actions: content_updated }
+            """
+        ])
+        let (app, gateway) = try buildApplication(
+            configuration: Fixtures.gateway(configDirectory: dir, redisURL: nil), environment: [Fixtures.secretEnv: secret], logger: Fixtures.logger)
+        let now = String(Int64(Date().timeIntervalSince1970))
+        let json = #"{"type":"block_actions","user":{"id":"U1"},"actions":[{"value":"a b&c"}]}"#
+        let form = "payload=" + json.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let signature = "v0=" + hmacHex(Array("v0:\(now):\(form)".utf8), key: Array(secret.utf8))
+        try await app.test(.router) { client in
+            var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+            headers[HTTPField.Name("X-Slack-Request-Timestamp")!] = now
+            headers[HTTPField.Name("X-Slack-Signature")!] = signature
+            let accepted = try await ReceiveClient.post(client, platform: "slack", body: form, headers: headers)
+            #expect(accepted.status == .accepted, "\(String(buffer: accepted.body)) \(form)")
+            // The signature covers the raw form: the same form with one byte changed is refused.
+            let changed = try await ReceiveClient.post(client, platform: "slack", body: form + "&x=1", headers: headers)
+            #expect(changed.status == .unauthorized)
+            let missing = "v0=" + hmacHex(Array("v0:\(now):other=1".utf8), key: Array(secret.utf8))
+            headers[HTTPField.Name("X-Slack-Signature")!] = missing
+            try ReceiveClient.expectError(
+                try await ReceiveClient.post(client, platform: "slack", body: "other=1", headers: headers), .badRequest, "invalid_payload",
+                contains: "no field 'payload'")
+        }
+        let entries = (gateway.queue as! InMemoryWebhookQueue).entries(platform: "slack")
+        #expect(entries.count == 1)
+        #expect(entries.first?.fields.first { $0.0 == "envelope" }.map { String(buffer: $0.1) } == json)
     }
 }

@@ -249,6 +249,9 @@ public struct PlatformConfig: Sendable, Equatable {
         public var isGET: Bool { self == .meta || self == .twitterCRC }
     }
     public var handshake: Handshake?
+    /// `form`: the body is `application/x-www-form-urlencoded` and the envelope is the JSON in its field
+    /// ``formField`` (Slack's interactive payloads). Default `nil`: the body is the JSON.
+    public var formField: String?
     /// `meta`: the verify token the sender echoes (from `handshake_token_env`).
     public var handshakeToken: PlatformSecret?
     /// Only clients in these ranges may deliver (`403 ip_not_allowed` for others, before any signature work); the

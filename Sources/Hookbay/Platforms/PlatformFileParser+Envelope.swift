@@ -3,6 +3,20 @@ import Yams
 extension PlatformFileParser {
     /// `envelope:`: where a delivery's event type, id, payload and timestamp come from when it is not the seed's shape.
     func readEnvelope(_ fields: [String: Node], into config: inout PlatformConfig, _ reader: inout YAMLFieldReader) {
+        var form = false
+        if let node = fields["body_format"], let text = reader.string(node, key: "body_format") {
+            switch text {
+            case "json": break
+            case "form": form = true
+            default: reader.add("body_format", node, "must be json or form, not '\(text)'")
+            }
+        }
+        if let node = fields["form_field"] {
+            if !form { reader.add("form_field", node, "only applies to body_format: form") }
+            if let text = reader.string(node, key: "form_field") { config.formField = text }
+        } else if form {
+            config.formField = "payload"
+        }
         if let node = fields["envelope"], let sub = reader.mapping(node, key: "envelope") {
             let e = reader.fields(of: sub, allowed: ["event_type", "event_id", "payload", "timestamp"], path: "envelope")
             var envelope = PlatformConfig.Envelope()

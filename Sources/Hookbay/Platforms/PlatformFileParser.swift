@@ -16,7 +16,7 @@ public struct PlatformFileParser: Sendable {
     static let topLevelKeys: Set<String> = [
         "platform", "enabled", "adapter", "adapter_config", "plugin_path", "secret_env", "secret_file", "signature", "rate_limit",
         "dedup_ttl_hours", "required_fields", "event_types", "retry", "envelope", "subscribe", "url", "processing", "destinations",
-        "allow_ips", "handshake", "handshake_token_env",
+        "allow_ips", "handshake", "handshake_token_env", "body_format", "form_field",
     ]
 
     /// Environment variables, for `secret_env`.

@@ -200,7 +200,9 @@ public struct WebhookReceiver: Sendable {
             throw .rateLimited(platform.id, retryAfterSeconds: RateLimiter.retryAfterSeconds(nanoseconds: denied))
         }
 
-        let envelope = try WebhookEnvelope(body: bytes, header: header, platform: platform)
+        // A form body's envelope is the JSON in its field; the signature above covered the raw form.
+        let document = try platform.formField.map { field throws(WebhookError) in ByteBuffer(bytes: try FormBody.field(field, in: bytes)) } ?? body
+        let envelope = try WebhookEnvelope(body: document.readableBytesView, header: header, platform: platform)
         if platform.signature.maxAgeSeconds != nil {
             guard let sent = EventTime.milliseconds(rfc3339: envelope.timestamp) else {
                 throw .invalidPayload("field 'timestamp' must be an RFC 3339 time such as 2025-12-06T00:00:00Z")
@@ -239,7 +241,7 @@ public struct WebhookReceiver: Sendable {
             eventType: envelope.eventType,
             sourceEventType: envelope.sourceEventType,
             receivedAtMilliseconds: receivedAt,
-            envelope: body,
+            envelope: document,
             payloadPointer: envelope.payloadPointer,
             timestamp: envelope.timestamp
         )
