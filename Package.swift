@@ -51,6 +51,12 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // zlib (Debian's zlib1g-dev) as a system library: gzip and deflate request bodies are inflated with bounds.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // Strict JSON parsing and canonical serialisation, shared by the gateway and the plugin SDK.
         .target(name: "HookbayJSON"),
         // The adapter plugin C ABI: one header, changed only with a version bump. Depends on nothing.
@@ -94,6 +100,7 @@ let package = Package(
                 "HookbayRedis",
                 "HookbayJSON",
                 "HookbayPluginABI",
+                "CZlib",
                 "HookbayPluginKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -144,7 +151,7 @@ let package = Package(
         // The request path's parsers as fuzz targets, shared by the libFuzzer binary and the corpus tests.
         .target(
             name: "HookbayFuzzTargets",
-            dependencies: ["Hookbay", "HookbayJSON"]
+            dependencies: ["Hookbay", "HookbayJSON", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // libFuzzer binary (scripts/fuzz builds it with -sanitize=fuzzer,address -DHOOKBAY_FUZZ).
         .executableTarget(
@@ -163,6 +170,7 @@ let package = Package(
             name: "HookbayTestSupport",
             dependencies: [
                 "Hookbay",
+                "CZlib",
                 "HookbayRedis",
                 "HookbayJSON",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,6 +1,7 @@
 import Foundation
 import Hookbay
 import HookbayJSON
+import NIOCore
 
 /// The request path's parsers (and forwarding's, which read destinations' answers) as fuzz targets: each takes arbitrary bytes, must never crash, hang or leak, and checks
 /// an invariant of its parser. libFuzzer drives them (the `Fuzz/` package); the committed corpus replays them in the
@@ -16,6 +17,7 @@ public enum FuzzTargets {
         "forward": forward,
         "template": template,
         "form": form,
+        "gzip": gzip,
     ]
 
     static let secret = "fuzz-secret-0123456789abcdef"
@@ -130,6 +132,20 @@ public enum FuzzTargets {
             precondition(value.count <= bytes.count, "a decoded form field is longer than its body")
         } catch {
             precondition(error.status.code == 400, "a form refusal is not a 400: \(error)")
+        }
+    }
+
+    /// Compressed bodies (`Content-Encoding: gzip` / `deflate`): inflated within the bound or refused with a 400 or 413,
+    /// never more.
+    public static func gzip(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let limit = 64 * 1024
+        do {
+            let decoded = try ContentDecoding.decode(
+                ByteBuffer(bytes: bytes.dropFirst()), encoding: first & 1 == 0 ? "gzip" : "deflate", limit: limit)
+            precondition((decoded?.readableBytes ?? 0) <= limit, "a body inflated past its bound")
+        } catch {
+            precondition([400, 413].contains(error.status.code), "a decoding refusal is neither 400 nor 413: \(error)")
         }
     }
 

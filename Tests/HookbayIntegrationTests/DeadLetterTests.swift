@@ -173,7 +173,7 @@ enum DeadLetterScenarios {
         try await app.test(.router) { client in
             let cases: [(String, HTTPRequest.Method, String)] = [
                 ("/healthz", .post, "GET"),
-                ("/api/v1/webhooks/\(platform)", .get, "POST"),
+                ("/api/v1/webhooks/\(platform)", .put, "GET, POST"),
                 ("/api/v1/webhooks/dlq/\(platform)", .put, "DELETE, GET"),
                 ("/api/v1/webhooks/metrics", .delete, "GET"), // the static route wins over /api/v1/webhooks/{platform}
                 ("/metrics", .init("TRACE")!, "GET"),

@@ -119,3 +119,50 @@ struct SenderInteropTests {
         #expect(entries.first?.fields.first { $0.0 == "envelope" }.map { String(buffer: $0.1) } == json)
     }
 }
+
+/// Compressed bodies through the real server, on both delivery paths.
+@Suite struct CompressedBodyTests {
+    @Test func gzipAndDeflateBodiesAreInflatedWithBounds() async throws {
+        let dir = try Fixtures.configDirectory([
+            "p.yaml": Fixtures.platformYAML(id: "p"),
+            "e.yaml": Fixtures.platformYAML(id: "e", extra: "signature: { signed_body: encoded }"),
+        ])
+        let (app, gateway) = try buildApplication(
+            configuration: Fixtures.gateway(configDirectory: dir, redisURL: nil), environment: Fixtures.environment, logger: Fixtures.logger)
+        try await app.test(.live) { client in
+            func post(_ platform: String, _ body: [UInt8], encoding: String, signature: String) async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/api/v1/webhooks/\(platform)", method: .post,
+                    headers: [
+                        .contentType: "application/json", .contentEncoding: encoding, HTTPField.Name("X-Webhook-Signature")!: signature,
+                    ], body: ByteBuffer(bytes: body))
+            }
+            for (index, format) in [Deflate.Format.gzip, .zlib, .raw].enumerated() {
+                let json = Fixtures.envelope(platform: "p", contentID: "gz-\(index)")
+                let encoding = format == .gzip ? "gzip" : "deflate"
+                let response = try await post(
+                    "p", Deflate.compress(Array(json.utf8), format), encoding: encoding, signature: Fixtures.signature(json))
+                #expect(response.status == .accepted, "\(format): \(String(buffer: response.body))")
+            }
+            // signed_body: encoded: the signature covers the bytes as sent.
+            let json = Fixtures.envelope(platform: "e", contentID: "enc")
+            let compressed = Deflate.compress(Array(json.utf8), .gzip)
+            let signature = "sha256=" + hmacHex(compressed, key: Array(Fixtures.secret.utf8))
+            #expect(try await post("e", compressed, encoding: "gzip", signature: signature).status == .accepted)
+            #expect(try await post("e", compressed, encoding: "gzip", signature: Fixtures.signature(json)).status == .unauthorized)
+
+            let bomb = Deflate.compress([UInt8](repeating: 0x20, count: 900_000), .gzip)
+            try ReceiveClient.expectError(
+                try await post("p", bomb, encoding: "gzip", signature: Fixtures.signature("x")), .contentTooLarge, "payload_too_large")
+            try ReceiveClient.expectError(
+                try await post("p", Array(compressed.dropLast(4)), encoding: "gzip", signature: Fixtures.signature(json)), .badRequest,
+                "invalid_payload", contains: "gzip")
+            try ReceiveClient.expectError(
+                try await post("p", compressed, encoding: "br", signature: Fixtures.signature(json)), .unsupportedMediaType, "unsupported_encoding")
+        }
+        // What is queued is the decoded JSON.
+        let entries = (gateway.queue as! InMemoryWebhookQueue).entries(platform: "p")
+        #expect(entries.count == 3)
+        #expect(entries.allSatisfy { entry in entry.fields.first { $0.0 == "envelope" }.map { String(buffer: $0.1).hasPrefix("{") } == true })
+    }
+}

@@ -8,7 +8,7 @@ import Testing
 @Suite struct FuzzCorpusTests {
     static let corpus = TestPlugins.packageRoot.appendingPathComponent("Tests/Fixtures/fuzz-corpus")
 
-    @Test(arguments: ["json", "signature", "envelope", "yaml", "timestamp", "forward", "template", "form"])
+    @Test(arguments: ["json", "signature", "envelope", "yaml", "timestamp", "forward", "template", "form", "gzip"])
     func corpusReplays(target name: String) throws {
         let target = try #require(FuzzTargets.all[name])
         let directory = Self.corpus.appendingPathComponent(name)

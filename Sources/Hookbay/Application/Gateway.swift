@@ -120,7 +120,7 @@ public struct Gateway: Sendable {
         self.metrics = metrics
         self.receiver = WebhookReceiver(
             platforms: self.platforms, queue: queue, rateLimiter: RateLimiter(), metrics: self.metrics,
-            trustedProxies: configuration.trustedProxies)
+            trustedProxies: configuration.trustedProxies, maxBodyBytes: configuration.maxBodyBytes)
         self.configProblems = report.problems
         self.plugins = report.catalog
         let platforms = self.platforms

@@ -102,6 +102,13 @@ public struct PlatformConfig: Sendable, Equatable {
         /// `hmac-sha256`: when set, the envelope's `timestamp` may be at most this old (and at most
         /// `toleranceSeconds` in the future). Default none.
         public var maxAgeSeconds: Int?
+        /// Which bytes a compressed body's signature covers: the decoded body (default), or the bytes as sent.
+        public enum SignedBody: String, Sendable, Equatable, CaseIterable {
+            case decoded
+            case encoded
+        }
+        /// Default `decoded`.
+        public var signedBody: SignedBody = .decoded
         /// `hmac` and its presets: the MAC's hash. Default `sha256`.
         public var algorithm: Algorithm = .sha256
         /// `hmac` and its presets: what the MAC covers. Default the body alone.

@@ -12,6 +12,7 @@ extension PlatformFileParser {
                 of: sub,
                 allowed: [
                     "scheme", "header", "prefix", "encoding", "tolerance_seconds", "max_age_seconds", "algorithm", "signed_content", "timestamp",
+                    "signed_body",
                 ], path: "signature")
             if let n = s["scheme"], let v = reader.string(n, key: "signature.scheme") {
                 if let scheme = PlatformConfig.Signature.Scheme(rawValue: v) {
@@ -48,6 +49,13 @@ extension PlatformFileParser {
                     config.signature.encoding = encoding
                 } else {
                     reader.add("signature.encoding", n, "must be hex or base64, not '\(v)'")
+                }
+            }
+            if let n = s["signed_body"], let v = reader.string(n, key: "signature.signed_body") {
+                if let signedBody = PlatformConfig.Signature.SignedBody(rawValue: v) {
+                    config.signature.signedBody = signedBody
+                } else {
+                    reader.add("signature.signed_body", n, "must be decoded or encoded, not '\(v)'")
                 }
             }
             if let n = s["algorithm"], let v = reader.string(n, key: "signature.algorithm") {

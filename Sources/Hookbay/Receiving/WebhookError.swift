@@ -9,6 +9,7 @@ public struct WebhookError: HTTPResponseError, Sendable, Equatable, CustomString
     /// The error codes a client may see.
     public enum Code: String, Sendable, CaseIterable {
         case payloadTooLarge = "payload_too_large"
+        case unsupportedEncoding = "unsupported_encoding"
         case unsupportedPlatform = "unsupported_platform"
         case platformDisabled = "platform_disabled"
         case ipNotAllowed = "ip_not_allowed"

@@ -29,11 +29,15 @@ public struct WebhookReceiver: Sendable {
 
     /// Proxies whose `X-Forwarded-For` is believed, for platforms' `allow_ips` (``ClientAddress``).
     public let trustedProxies: [IPNetwork]
+    /// The largest body, decoded (a compressed one is inflated up to it).
+    public let maxBodyBytes: Int
 
     public init(
-        platforms: PlatformRegistry, queue: any WebhookQueue, rateLimiter: RateLimiter, metrics: WebhookMetrics, trustedProxies: [IPNetwork] = []
+        platforms: PlatformRegistry, queue: any WebhookQueue, rateLimiter: RateLimiter, metrics: WebhookMetrics, trustedProxies: [IPNetwork] = [],
+        maxBodyBytes: Int = 1 << 20
     ) {
         self.trustedProxies = trustedProxies
+        self.maxBodyBytes = maxBodyBytes
         self.platforms = platforms
         self.queue = queue
         self.rateLimiter = rateLimiter
@@ -165,18 +169,26 @@ public struct WebhookReceiver: Sendable {
         -> Admission
     {
         let platform = served.config
-        let bytes = body.readableBytesView
         guard served.hasSecrets else { throw .secretUnavailable(platform.id) }
 
-        // Signature first, over the raw bytes: a forged request must not consume the platform's rate tokens.
+        // Signature first, over the raw bytes (a compressed body's decoded ones unless signed_body: encoded): a forged
+        // request must not consume the platform's rate tokens. A body the signature covers as sent is inflated only
+        // once it is authentic.
         let now = WallClock.milliseconds()
+        let encoding = header("Content-Encoding")
+        let signedAsSent = encoding == nil || platform.signature.signedBody == .encoded
+        var plain = signedAsSent ? body : try ContentDecoding.decode(body, encoding: encoding, limit: self.maxBodyBytes) ?? body
         let verifier = served.verifier
-        let verdict = body.withUnsafeReadableBytes { raw in
+        let verdict = (signedAsSent ? body : plain).withUnsafeReadableBytes { raw in
             Result { () throws(SignatureError) in try verifier.verify(header: header, body: raw, now: now / 1000) }
         }
         if case .failure(let error) = verdict {
             throw .invalidSignature(error)
         }
+        if signedAsSent, encoding != nil {
+            plain = try ContentDecoding.decode(body, encoding: encoding, limit: self.maxBodyBytes) ?? body
+        }
+        let bytes = plain.readableBytesView
         // An authentic handshake is answered here, before the rate limit, and never queued.
         if let handshake = platform.handshake, !handshake.isGET, let secret = platform.secrets.first?.bytes,
             let reply = try HandshakeReply.post(handshake, body: bytes, secret: secret)
@@ -201,7 +213,7 @@ public struct WebhookReceiver: Sendable {
         }
 
         // A form body's envelope is the JSON in its field; the signature above covered the raw form.
-        let document = try platform.formField.map { field throws(WebhookError) in ByteBuffer(bytes: try FormBody.field(field, in: bytes)) } ?? body
+        let document = try platform.formField.map { field throws(WebhookError) in ByteBuffer(bytes: try FormBody.field(field, in: bytes)) } ?? plain
         let envelope = try WebhookEnvelope(body: document.readableBytesView, header: header, platform: platform)
         if platform.signature.maxAgeSeconds != nil {
             guard let sent = EventTime.milliseconds(rfc3339: envelope.timestamp) else {

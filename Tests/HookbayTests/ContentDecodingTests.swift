@@ -1,0 +1,59 @@
+import HookbayTestSupport
+import NIOCore
+import Testing
+
+@testable import Hookbay
+
+/// `Content-Encoding: gzip` and `deflate` bodies, inflated with bounds.
+@Suite struct ContentDecodingTests {
+    static let json = Array(#"{"event_type":"content_added","platform":"p","payload":{"content_id":"1","title":"Gzipped"}}"#.utf8)
+
+    static func decode(_ bytes: [UInt8], _ encoding: String?, limit: Int = 1 << 20) throws(WebhookError) -> [UInt8]? {
+        try ContentDecoding.decode(ByteBuffer(bytes: bytes), encoding: encoding, limit: limit).map { Array($0.readableBytesView) }
+    }
+
+    @Test func inflatesEachEncoding() throws {
+        #expect(try Self.decode(Deflate.compress(Self.json, .gzip), "gzip") == Self.json)
+        #expect(try Self.decode(Deflate.compress(Self.json, .gzip), " X-Gzip ") == Self.json)
+        #expect(try Self.decode(Deflate.compress(Self.json, .zlib), "deflate") == Self.json)
+        #expect(try Self.decode(Deflate.compress(Self.json, .raw), "deflate") == Self.json)
+        #expect(try Self.decode(Self.json, nil) == nil)
+        #expect(try Self.decode(Self.json, "identity") == nil)
+        // A body that grows past a buffer's first size.
+        let large = Array(repeating: Self.json, count: 200).flatMap { $0 }
+        #expect(try Self.decode(Deflate.compress(large, .gzip), "gzip") == large)
+    }
+
+    @Test func aBombIs413AndACorruptStream400() throws {
+        // 1 MiB of zeros is about a kilobyte of gzip: far past 100 times its size.
+        let bomb = Deflate.compress([UInt8](repeating: 0, count: 1 << 20), .gzip)
+        #expect(bomb.count < 2048)
+        #expect(throws: WebhookError.self) { try Self.decode(bomb, "gzip", limit: 16 << 20) }
+        do {
+            _ = try Self.decode(bomb, "gzip", limit: 16 << 20)
+        } catch {
+            #expect(error.status == .contentTooLarge && error.code == .payloadTooLarge)
+        }
+        // Within the ratio but past the body limit.
+        let text = Array(repeating: Self.json, count: 100).flatMap { $0 }
+        #expect(throws: WebhookError.self) { try Self.decode(Deflate.compress(text, .gzip), "gzip", limit: 1000) }
+        #expect(try Self.decode(Deflate.compress(text, .gzip), "gzip", limit: text.count) == text)
+        #expect(throws: WebhookError.self) { try Self.decode(Deflate.compress(text, .gzip), "gzip", limit: text.count - 1) }
+
+        let gzip = Deflate.compress(Self.json, .gzip)
+        for corrupt in [Array(gzip.dropLast(5)), gzip + [0x00], Array(gzip.prefix(10)), Self.json, [], [0x1F, 0x8B]] {
+            do {
+                _ = try Self.decode(corrupt, "gzip")
+                Issue.record("accepted a corrupt stream of \(corrupt.count) bytes")
+            } catch {
+                #expect(error.status == .badRequest && error.code == .invalidPayload)
+            }
+        }
+        do {
+            _ = try Self.decode(gzip, "br")
+            Issue.record("accepted br")
+        } catch {
+            #expect(error.status == .unsupportedMediaType && error.code == .unsupportedEncoding)
+        }
+    }
+}
