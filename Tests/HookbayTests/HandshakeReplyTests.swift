@@ -53,6 +53,13 @@ import Testing
             .twitterCRC, platform: "x", query: { query[$0] }, secret: Array("z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu".utf8), token: nil)
         #expect(answer.body == #"{"response_token":"sha256=Cytd4Sq+NvEcV3MMrXxWJGJx5A+y/lXzzU2Maartkx8="}"#)
         #expect(throws: WebhookError.self) { try HandshakeReply.get(.twitterCRC, platform: "x", query: { _ in nil }, secret: [1], token: nil) }
+        // Never the MAC of something that could be a delivery's body: an unauthenticated HMAC oracle under the
+        // delivery key would sign any body the caller likes.
+        for body in [#"{"event_type":"x"}"#, "payload=%7B%7D", "a b", "t=1,v1=0"] {
+            #expect(throws: WebhookError.self, "\(body)") {
+                try HandshakeReply.get(.twitterCRC, platform: "x", query: { $0 == "crc_token" ? body : nil }, secret: [1], token: nil)
+            }
+        }
         #expect(throws: WebhookError.self) { try HandshakeReply.get(nil, platform: "x", query: { query[$0] }, secret: [1], token: nil) }
     }
 }

@@ -66,11 +66,26 @@ public enum HandshakeReply {
                 throw WebhookError(.notFound, .notFound, "platform '\(platform)' answers GET only with crc_token")
             }
             let token = try Self.bounded(.string(crc), "crc_token")
+            // The answer is the HMAC of what the caller chose, under the key deliveries are signed with, before anyone
+            // is authenticated: token characters only, so it can never be the MAC of a body (JSON needs `{`, a form
+            // field's JSON `{` or `%`).
+            guard token.utf8.allSatisfy(Self.isTokenByte) else {
+                throw .invalidPayload("crc_token may hold only letters, digits and - . _ ~ + / =")
+            }
             guard let secret else { throw .secretUnavailable(platform) }
             let mac = HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: SymmetricKey(data: secret))
             return ("application/json", Self.json(["response_token": .string("sha256=" + Base64.encode(Array(mac)))]))
         case .slack, .zoom, nil:
             throw WebhookError(.notFound, .notFound, "platform '\(platform)' has no GET handshake; deliveries are POSTed")
+        }
+    }
+
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "-._~+/=".utf8.contains(byte)
         }
     }
 
