@@ -57,3 +57,42 @@ import Testing
         }
     }
 }
+
+/// Inflated bodies count against the process-wide receive budget until they are answered.
+@Suite struct InflatedBodyBudgetTests {
+    @Test func anInflatedBodyHoldsItsBytesUntilSettledAndRefusesPastTheBudget() async throws {
+        let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: "p")])
+        var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil)
+        configuration.maxBufferedBytes = 3000
+        let gateway = try Gateway(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)
+        let receiver = gateway.receiver
+        let json = Fixtures.envelope(platform: "p", title: String(repeating: "t", count: 1000))
+        let compressed = ByteBuffer(bytes: Deflate.compress(Array(json.utf8), .gzip))
+        let headers = ["content-encoding": "gzip", "x-webhook-signature": Fixtures.signature(json)]
+        let platform = try receiver.platform("p")
+        let admitted = try receiver.admit(platform: platform, body: compressed, header: { headers[$0.lowercased()] }, logger: Fixtures.logger)
+        guard case .enqueue(let event, _) = admitted else {
+            Issue.record("not admitted: \(admitted)")
+            return
+        }
+        #expect(event.reservedBytes == json.utf8.count)
+        #expect(gateway.limits.heldBytes == json.utf8.count)
+        // A second one does not fit the 3000-byte budget beside it: 503, and nothing stays held for it.
+        let json2 = Fixtures.envelope(platform: "p", contentID: "2", title: String(repeating: "u", count: 2500))
+        let headers2 = ["content-encoding": "gzip", "x-webhook-signature": Fixtures.signature(json2)]
+        #expect(throws: WebhookError.serverBusy) {
+            try receiver.admit(
+                platform: platform, body: ByteBuffer(bytes: Deflate.compress(Array(json2.utf8), .gzip)), header: { headers2[$0.lowercased()] },
+                logger: Fixtures.logger)
+        }
+        #expect(gateway.limits.heldBytes == json.utf8.count)
+        _ = receiver.settle(.success(.accepted(streamID: "1-0")), event: event, enqueueStartedAt: .now, logger: Fixtures.logger)
+        #expect(gateway.limits.heldBytes == 0)
+        // A forged one is inflated, refused, and holds nothing.
+        let forged = ["content-encoding": "gzip", "x-webhook-signature": "sha256=" + String(repeating: "0", count: 64)]
+        #expect(throws: WebhookError.self) {
+            try receiver.admit(platform: platform, body: compressed, header: { forged[$0.lowercased()] }, logger: Fixtures.logger)
+        }
+        #expect(gateway.limits.heldBytes == 0)
+    }
+}

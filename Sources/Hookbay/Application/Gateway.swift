@@ -33,6 +33,8 @@ public struct Gateway: Sendable {
     public let workers: [QueueWorker]
     /// Long-running parts to run in the application's `ServiceGroup`.
     public let services: [any Service]
+    /// What clients may make this process hold: connections, and delivery bodies (inflated ones too).
+    public let limits: ReceiveLimits
 
     /// Loads the platforms and connects the queue (lazily: a Redis that is down makes requests answer 503, not
     /// start-up fail).
@@ -118,9 +120,10 @@ public struct Gateway: Sendable {
             interval: configuration.reloadInterval, metrics: metrics, logger: logger)
         self.queue = queue
         self.metrics = metrics
+        self.limits = ReceiveLimits(maxConnections: configuration.maxConnections, maxBufferedBytes: configuration.maxBufferedBytes)
         self.receiver = WebhookReceiver(
             platforms: self.platforms, queue: queue, rateLimiter: RateLimiter(), metrics: self.metrics,
-            trustedProxies: configuration.trustedProxies, maxBodyBytes: configuration.maxBodyBytes)
+            trustedProxies: configuration.trustedProxies, maxBodyBytes: configuration.maxBodyBytes, limits: self.limits)
         self.configProblems = report.problems
         self.plugins = report.catalog
         let platforms = self.platforms
@@ -216,7 +219,7 @@ public func buildApplication(
     let router = buildRouter(gateway: gateway)
     let webhooks = gateway.webhooks
     let reserved = GatewayHTTPChannel.reservedSegments(of: router)
-    let limits = ReceiveLimits(maxConnections: configuration.maxConnections, maxBufferedBytes: configuration.maxBufferedBytes)
+    let limits = gateway.limits
     var application = Application(
         router: GatewayResponder(router: router),
         server: HTTPServerBuilder { responder in

@@ -20,6 +20,9 @@ public struct QueuedEvent: Sendable, Equatable {
     /// The platform's `rate_limit.scope: global` bucket, when the queue keeps it (``WebhookQueue/sharesRateLimits``):
     /// a token is taken from it in the same step as the enqueue, and without one nothing is queued. Not stored.
     public var sharedRateLimit: PlatformConfig.RateLimit?
+    /// Bytes of the process-wide receive budget the event's (inflated) body holds until its delivery is answered;
+    /// not stored.
+    public var reservedBytes = 0
 
     public init(
         eventID: String, platform: String, eventType: CanonicalEventType, sourceEventType: String,

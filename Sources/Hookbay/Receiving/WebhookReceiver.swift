@@ -31,11 +31,14 @@ public struct WebhookReceiver: Sendable {
     public let trustedProxies: [IPNetwork]
     /// The largest body, decoded (a compressed one is inflated up to it).
     public let maxBodyBytes: Int
+    /// The process-wide budget an inflated body's decoded bytes count against (none: not counted).
+    public let limits: ReceiveLimits?
 
     public init(
         platforms: PlatformRegistry, queue: any WebhookQueue, rateLimiter: RateLimiter, metrics: WebhookMetrics, trustedProxies: [IPNetwork] = [],
-        maxBodyBytes: Int = 1 << 20
+        maxBodyBytes: Int = 1 << 20, limits: ReceiveLimits? = nil
     ) {
+        self.limits = limits
         self.trustedProxies = trustedProxies
         self.maxBodyBytes = maxBodyBytes
         self.platforms = platforms
@@ -120,6 +123,7 @@ public struct WebhookReceiver: Sendable {
         logger: Logger
     ) -> Result<Outcome, WebhookError> {
         let platform = event.platform
+        self.release(event.reservedBytes)
         self.metrics.observe(.enqueue, platform: platform, ContinuousClock.now - start)
         switch result {
         case .failure(let error):
@@ -177,17 +181,51 @@ public struct WebhookReceiver: Sendable {
         let now = WallClock.milliseconds()
         let encoding = header("Content-Encoding")
         let signedAsSent = encoding == nil || platform.signature.signedBody == .encoded
-        var plain = signedAsSent ? body : try ContentDecoding.decode(body, encoding: encoding, limit: self.maxBodyBytes) ?? body
+        var reserved = 0
+        var plain = body
+        if !signedAsSent { (plain, reserved) = try self.inflate(body, encoding: encoding) }
         let verifier = served.verifier
         let verdict = (signedAsSent ? body : plain).withUnsafeReadableBytes { raw in
             Result { () throws(SignatureError) in try verifier.verify(header: header, body: raw, now: now / 1000) }
         }
         if case .failure(let error) = verdict {
+            self.release(reserved)
             throw .invalidSignature(error)
         }
-        if signedAsSent, encoding != nil {
-            plain = try ContentDecoding.decode(body, encoding: encoding, limit: self.maxBodyBytes) ?? body
+        if signedAsSent, encoding != nil { (plain, reserved) = try self.inflate(body, encoding: encoding) }
+        do {
+            let admission = try self.checkAuthentic(served, plain: plain, header: header, now: now, logger: logger)
+            guard case .enqueue(var event, let ttlSeconds) = admission, reserved > 0 else {
+                self.release(reserved)
+                return admission
+            }
+            // The inflated body stays counted until the delivery is answered (``settle``).
+            event.reservedBytes = reserved
+            return .enqueue(event, ttlSeconds: ttlSeconds)
+        } catch {
+            self.release(reserved)
+            throw error
         }
+    }
+
+    /// A compressed body inflated, and its decoded size counted in the process-wide budget (past it, `503
+    /// server_busy`): a few kilobytes on every connection must not become a megabyte on each.
+    private func inflate(_ body: ByteBuffer, encoding: String?) throws(WebhookError) -> (ByteBuffer, reserved: Int) {
+        guard let decoded = try ContentDecoding.decode(body, encoding: encoding, limit: self.maxBodyBytes) else { return (body, 0) }
+        guard let limits = self.limits else { return (decoded, 0) }
+        guard limits.reserve(bytes: decoded.readableBytes) else { throw .serverBusy }
+        return (decoded, decoded.readableBytes)
+    }
+
+    private func release(_ bytes: Int) {
+        if bytes > 0 { self.limits?.release(bytes: bytes) }
+    }
+
+    /// The checks after the signature, on the decoded body.
+    private func checkAuthentic(
+        _ served: ServedPlatform, plain: ByteBuffer, header: (String) -> String?, now: Int64, logger: Logger
+    ) throws(WebhookError) -> Admission {
+        let platform = served.config
         let bytes = plain.readableBytesView
         // An authentic handshake is answered here, before the rate limit, and never queued.
         if let handshake = platform.handshake, !handshake.isGET, let secret = platform.secrets.first?.bytes,
