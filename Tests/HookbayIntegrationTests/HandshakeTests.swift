@@ -83,6 +83,8 @@ import Testing
             ("handshake: carrier-pigeon", "handshake", "unknown handshake"), ("handshake: meta", "handshake_token_env", "is required"),
             ("handshake: slack\nhandshake_token_env: X", "handshake_token_env", "only applies"),
             ("handshake: meta\nhandshake_token_env: HOOKBAY_UNSET_VARIABLE", "handshake_token_env", "is not set"),
+            // The CRC's answers would sign compressed bodies made of token characters (raw deflate has no header).
+            ("handshake: twitter_crc\nsignature: { signed_body: encoded }", "handshake", "cannot go with signature.signed_body: encoded"),
         ] {
             #expect {
                 try loader.parse(yaml: Fixtures.platformYAML(id: "a", extra: extra), file: "a.yaml")

@@ -15,7 +15,8 @@ import Testing
         #expect(Self.resolve("203.0.113.9", "198.51.100.1", trusted: []) == "203.0.113.9")
         // A peer that is not a trusted proxy: its header is not believed either.
         #expect(Self.resolve("203.0.113.9", "198.51.100.1") == "203.0.113.9")
-        #expect(Self.resolve("10.1.1.1", nil) == "10.1.1.1")
+        // A trusted proxy that says nothing of whom it forwards for gives no client.
+        #expect(Self.resolve("10.1.1.1", nil) == nil)
     }
 
     @Test func behindTrustedProxiesTheRightmostUntrustedAddressIsTheClient() {
@@ -36,6 +37,15 @@ import Testing
         #expect(Self.resolve("10.1.1.1", String(repeating: "10.0.0.1,", count: 600)) == nil)
         #expect(Self.resolve("10.1.1.1", Array(repeating: "10.0.0.1", count: 65).joined(separator: ",")) == nil)
         #expect(Self.resolve("10.1.1.1", Array(repeating: "10.0.0.1", count: 64).joined(separator: ",")) == "10.0.0.1")
+    }
+
+    @Test func trustingEveryAddressIsRefused() {
+        var configuration = GatewayConfiguration()
+        for text in ["0.0.0.0/0", "10.0.0.0/8,::/0"] {
+            #expect(GatewaySettings.trustedProxy.apply(text, &configuration) != nil, "\(text)")
+        }
+        #expect(GatewaySettings.trustedProxy.apply("10.0.0.0/8, fd00::/8", &configuration) == nil)
+        #expect(configuration.trustedProxies.count == 2)
     }
 
     @Test func anIPv4MappedPeerIsItsIPv4Address() {

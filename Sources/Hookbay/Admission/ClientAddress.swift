@@ -17,7 +17,8 @@ public enum ClientAddress {
     public static func resolve(peer: [UInt8]?, forwardedFor: String?, trusted: [IPNetwork]) -> [UInt8]? {
         guard let peer = peer.map(Self.unmapped) else { return nil }
         guard !trusted.isEmpty, trusted.contains(where: { $0.contains(peer) }) else { return peer }
-        guard let forwardedFor, !forwardedFor.isEmpty else { return peer }
+        // A trusted proxy that does not say who it forwards for: not the proxy itself, nobody.
+        guard let forwardedFor, !forwardedFor.isEmpty else { return nil }
         guard forwardedFor.utf8.count <= Self.maxHeaderBytes else { return nil }
         var last = peer
         for (index, entry) in forwardedFor.split(separator: ",").reversed().enumerated() {

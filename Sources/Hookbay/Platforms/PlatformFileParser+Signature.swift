@@ -144,6 +144,13 @@ extension PlatformFileParser {
                     "unknown handshake '\(text)'; known: \(PlatformConfig.Handshake.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
+        // X's CRC answers anyone with an HMAC, under the delivery key, of token characters; a body signed as sent
+        // (compressed) can be made of those characters and inflate to JSON.
+        if config.handshake == .twitterCRC, config.signature.signedBody == .encoded {
+            reader.add(
+                "handshake", fields["handshake"],
+                "twitter_crc cannot go with signature.signed_body: encoded (its CRC answers would sign compressed bodies)")
+        }
         let tokenNode = fields["handshake_token_env"]
         if config.handshake == .meta {
             guard let tokenNode else {

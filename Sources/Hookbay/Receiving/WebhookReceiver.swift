@@ -180,7 +180,8 @@ public struct WebhookReceiver: Sendable {
         // once it is authentic.
         let now = WallClock.milliseconds()
         let encoding = header("Content-Encoding")
-        let signedAsSent = encoding == nil || platform.signature.signedBody == .encoded
+        // A token signs no body: it is checked before anything is inflated.
+        let signedAsSent = encoding == nil || platform.signature.signedBody == .encoded || platform.signature.scheme.family == .token
         var reserved = 0
         var plain = body
         if !signedAsSent { (plain, reserved) = try self.inflate(body, encoding: encoding) }

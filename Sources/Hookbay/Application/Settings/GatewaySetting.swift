@@ -132,7 +132,7 @@ extension GatewaySetting {
     /// A comma-separated list of CIDR ranges (a repeated flag is joined with commas); an empty value is an empty list.
     static func networks(
         _ flag: String, _ env: String, _ summary: String,
-        _ keyPath: WritableKeyPath<GatewayConfiguration, [IPNetwork]> & Sendable
+        _ keyPath: WritableKeyPath<GatewayConfiguration, [IPNetwork]> & Sendable, refuseEverything: Bool = false
     ) -> GatewaySetting {
         GatewaySetting(
             flag: flag, environmentVariable: env, summary: summary,
@@ -145,6 +145,9 @@ extension GatewaySetting {
                     guard networks.count < 256 else { return "lists more than 256 ranges" }
                     guard let network = IPNetwork(item) else {
                         return "must be CIDR ranges such as 10.0.0.0/8 or fd00::/8, separated by commas; '\(item.prefix(64))' is not one"
+                    }
+                    if refuseEverything, network.prefixLength == 0 {
+                        return "may not be \(network): trusting every address believes what any client writes"
                     }
                     networks.append(network)
                 }
