@@ -80,7 +80,7 @@ import Testing
     @Test func filesSayWhatIsWrong() {
         let loader = PlatformFileParser(environment: Fixtures.environment)
         for (extra, key, message) in [
-            ("handshake: carrier-pigeon", "handshake", "unknown handshake"), ("handshake: meta", "handshake_token_env", "is required"),
+            ("handshake: carrier-pigeon", "handshake", "must be slack, zoom, meta or twitter_crc, not 'carrier-pigeon'"), ("handshake: meta", "handshake_token_env", "is required"),
             ("handshake: slack\nhandshake_token_env: X", "handshake_token_env", "only applies"),
             ("handshake: meta\nhandshake_token_env: HOOKBAY_UNSET_VARIABLE", "handshake_token_env", "is not set"),
             // The CRC's answers would sign compressed bodies made of token characters (raw deflate has no header).

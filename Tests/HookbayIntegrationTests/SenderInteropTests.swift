@@ -124,8 +124,9 @@ struct SenderInteropTests {
 @Suite struct CompressedBodyTests {
     @Test func gzipAndDeflateBodiesAreInflatedWithBounds() async throws {
         let dir = try Fixtures.configDirectory([
-            "p.yaml": Fixtures.platformYAML(id: "p"),
-            "e.yaml": Fixtures.platformYAML(id: "e", extra: "signature: { signed_body: encoded }"),
+            "p.yaml": Fixtures.platformYAML(id: "p", extra: "content_encoding: [gzip, deflate]"),
+            "e.yaml": Fixtures.platformYAML(id: "e", extra: "content_encoding: [gzip]\nsignature: { signed_body: encoded }"),
+            "plain.yaml": Fixtures.platformYAML(id: "plain"),
         ])
         let (app, gateway) = try buildApplication(
             configuration: Fixtures.gateway(configDirectory: dir, redisURL: nil), environment: Fixtures.environment, logger: Fixtures.logger)
@@ -159,6 +160,15 @@ struct SenderInteropTests {
                 "invalid_payload", contains: "gzip")
             try ReceiveClient.expectError(
                 try await post("p", compressed, encoding: "br", signature: Fixtures.signature(json)), .unsupportedMediaType, "unsupported_encoding")
+            // A platform that lists no content_encoding refuses compressed bodies unread, even authentic ones.
+            let plain = Fixtures.envelope(platform: "plain", contentID: "gz")
+            try ReceiveClient.expectError(
+                try await post("plain", Deflate.compress(Array(plain.utf8), .gzip), encoding: "gzip", signature: Fixtures.signature(plain)),
+                .unsupportedMediaType, "unsupported_encoding", contains: "content_encoding")
+            try ReceiveClient.expectError(
+                try await post("plain", bomb, encoding: "gzip", signature: Fixtures.signature("x")), .unsupportedMediaType, "unsupported_encoding")
+            try ReceiveClient.expectError(
+                try await post("e", compressed, encoding: "deflate", signature: signature), .unsupportedMediaType, "unsupported_encoding")
         }
         // What is queued is the decoded JSON.
         let entries = (gateway.queue as! InMemoryWebhookQueue).entries(platform: "p")

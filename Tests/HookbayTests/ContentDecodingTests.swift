@@ -8,8 +8,33 @@ import Testing
 @Suite struct ContentDecodingTests {
     static let json = Array(#"{"event_type":"content_added","platform":"p","payload":{"content_id":"1","title":"Gzipped"}}"#.utf8)
 
-    static func decode(_ bytes: [UInt8], _ encoding: String?, limit: Int = 1 << 20) throws(WebhookError) -> [UInt8]? {
-        try ContentDecoding.decode(ByteBuffer(bytes: bytes), encoding: encoding, limit: limit).map { Array($0.readableBytesView) }
+    static func decode(
+        _ bytes: [UInt8], _ encoding: String?, accepted: Set<PlatformConfig.ContentCoding> = [.gzip, .deflate], limit: Int = 1 << 20
+    ) throws(WebhookError) -> [UInt8]? {
+        try ContentDecoding.decode(ByteBuffer(bytes: bytes), encoding: encoding, accepted: accepted, limit: limit).map { Array($0.readableBytesView) }
+    }
+
+    @Test func onlyTheCodingsAPlatformListsAreDecoded() throws {
+        #expect(try Self.decode(Deflate.compress(Self.json, .gzip), "gzip", accepted: [.gzip]) == Self.json)
+        for (encoding, accepted) in [("gzip", [PlatformConfig.ContentCoding.deflate]), ("deflate", [.gzip]), ("x-gzip", [])] {
+            do {
+                _ = try Self.decode(Deflate.compress(Self.json, .gzip), encoding, accepted: Set(accepted))
+                Issue.record("decoded \(encoding) for a platform accepting \(accepted)")
+            } catch {
+                #expect(error.status == .unsupportedMediaType && error.code == .unsupportedEncoding)
+                #expect(error.message.contains("content_encoding"))
+            }
+        }
+        // No coding, or identity, is never refused.
+        #expect(try Self.decode(Self.json, " identity ", accepted: []) == nil)
+        #expect(try Self.decode(Self.json, "", accepted: []) == nil)
+    }
+
+    @Test func theRatioBoundSaturates() {
+        #expect(ContentDecoding.bound(encodedCount: Int.max, limit: 1 << 20) == 1 << 20)
+        #expect(ContentDecoding.bound(encodedCount: Int.max / 50, limit: Int.max) == Int.max)
+        #expect(ContentDecoding.bound(encodedCount: 10, limit: 1 << 20) == ContentDecoding.ratioAllowance)
+        #expect(ContentDecoding.bound(encodedCount: 2000, limit: 1 << 20) == 200_000)
     }
 
     @Test func inflatesEachEncoding() throws {
@@ -61,7 +86,7 @@ import Testing
 /// Inflated bodies count against the process-wide receive budget until they are answered.
 @Suite struct InflatedBodyBudgetTests {
     @Test func anInflatedBodyHoldsItsBytesUntilSettledAndRefusesPastTheBudget() async throws {
-        let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: "p")])
+        let dir = try Fixtures.configDirectory(["p.yaml": Fixtures.platformYAML(id: "p", extra: "content_encoding: gzip")])
         var configuration = try Fixtures.gateway(configDirectory: dir, redisURL: nil)
         configuration.maxBufferedBytes = 3000
         let gateway = try Gateway(configuration: configuration, environment: Fixtures.environment, logger: Fixtures.logger)

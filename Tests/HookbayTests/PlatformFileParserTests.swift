@@ -87,9 +87,12 @@ import Testing
         ("platform: a", "secret_env", "is required"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nsecret_file: x", "secret_file", "not both"),
         ("platform: a\nsecret_file: /nonexistent/secret", "secret_file", "cannot read"),
-        ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nsignature: { scheme: md5 }", "signature.scheme", "unknown scheme 'md5'"),
+        ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nsignature: { scheme: md5 }", "signature.scheme", "not 'md5'"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nsignature: { encoding: hex2 }", "signature.encoding", "hex or base64"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nsignature: { header: 'Bad Header' }", "signature.header", "not a valid HTTP header"),
+        ("platform: a\nsecret_env: \(Fixtures.secretEnv)\ncontent_encoding: br", "content_encoding", "must be gzip or deflate, not 'br'"),
+        ("platform: a\nsecret_env: \(Fixtures.secretEnv)\ncontent_encoding: []", "content_encoding", "at least one"),
+        ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nsignature: { signed_body: encoded }", "signature.signed_body", "only applies with content_encoding"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nrequired_fields: content_id", "required_fields", "must be a list"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nrequired_fields: [a..b]", "required_fields", "dotted path"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nevent_types: { added: created }", "event_types.added", "not one of content_added"),
@@ -145,5 +148,19 @@ import Testing
             #expect(report.platforms["\(scheme.rawValue)-example"]?.enabled == false)
         }
         #expect(report.platforms.count == 9)
+    }
+}
+
+/// `content_encoding:`: the compressed bodies a platform decodes.
+@Suite struct ContentEncodingFileTests {
+    @Test func listsOrOneNameAndNoneByDefault() throws {
+        let parser = PlatformFileParser(environment: Fixtures.environment)
+        let none = try parser.parse(yaml: Fixtures.platformYAML(id: "a"), file: "a.yaml")
+        #expect(none.contentEncodings.isEmpty)
+        let both = try parser.parse(yaml: Fixtures.platformYAML(id: "a", extra: "content_encoding: [gzip, deflate]"), file: "a.yaml")
+        #expect(both.contentEncodings == [.gzip, .deflate])
+        let one = try parser.parse(
+            yaml: Fixtures.platformYAML(id: "a", extra: "content_encoding: gzip\nsignature: { signed_body: encoded }"), file: "a.yaml")
+        #expect(one.contentEncodings == [.gzip] && one.signature.signedBody == .encoded)
     }
 }

@@ -264,6 +264,25 @@ public struct PlatformConfig: Sendable, Equatable {
     /// Only clients in these ranges may deliver (`403 ip_not_allowed` for others, before any signature work); the
     /// client is the connection's peer, or behind `--trusted-proxy` the `X-Forwarded-For` address. Default `nil`: any.
     public var allowIPs: [IPNetwork]?
+    /// A `Content-Encoding` Hookbay can decode, as a platform file names it.
+    public enum ContentCoding: String, Sendable, Equatable, Hashable, CaseIterable {
+        /// `gzip` and its alias `x-gzip`.
+        case gzip
+        /// `deflate`: zlib-wrapped (RFC 9110), or a raw deflate stream.
+        case deflate
+
+        /// The coding a `Content-Encoding` value names, if Hookbay decodes it (any case).
+        public init?<S: StringProtocol>(header value: S) {
+            switch value.lowercased() {
+            case "gzip", "x-gzip": self = .gzip
+            case "deflate": self = .deflate
+            default: return nil
+            }
+        }
+    }
+    /// The compressed bodies the platform accepts, inflated before the signature check (after it with
+    /// `signature.signed_body: encoded`); any other `Content-Encoding` is `415 unsupported_encoding`. Default none.
+    public var contentEncodings: Set<ContentCoding> = []
     /// The file this platform was loaded from.
     public var sourceFile: String
 

@@ -63,22 +63,14 @@ extension PlatformFileParser {
             if items.isEmpty { reader.add("\(path).events", n, "must name at least one event type (leave it out for all)") }
             destination.events = events
         }
-        if let n = f["body"], let text = reader.string(n, key: "\(path).body") {
-            if let body = ForwardDestination.Body(rawValue: text) {
-                destination.body = body
-            } else {
-                reader.add("\(path).body", n, "must be envelope, raw or updates, not '\(text)'")
-            }
+        if let n = f["body"], let body = reader.choice(n, key: "\(path).body", of: ForwardDestination.Body.self) {
+            destination.body = body
         }
         if let n = f["signing"], let sub = reader.mapping(n, key: "\(path).signing") {
             let s = reader.fields(of: sub, allowed: ["scheme", "secret_env", "secret_file"], path: "\(path).signing")
             var scheme = ForwardDestination.Signing.Scheme.standardWebhooks
-            if let sn = s["scheme"], let text = reader.string(sn, key: "\(path).signing.scheme") {
-                if let value = ForwardDestination.Signing.Scheme(rawValue: text) {
-                    scheme = value
-                } else {
-                    reader.add("\(path).signing.scheme", sn, "must be standard-webhooks, not '\(text)'")
-                }
+            if let sn = s["scheme"], let value = reader.choice(sn, key: "\(path).signing.scheme", of: ForwardDestination.Signing.Scheme.self) {
+                scheme = value
             }
             if s["secret_env"] == nil && s["secret_file"] == nil {
                 reader.add("\(path).signing", n, "needs secret_env or secret_file (leave signing out to send unsigned)")

@@ -1,8 +1,21 @@
 import Yams
 
 extension PlatformFileParser {
-    /// `envelope:`: where a delivery's event type, id, payload and timestamp come from when it is not the seed's shape.
+    /// `envelope:`: where a delivery's event type, id, payload and timestamp come from when it is not the seed's shape;
+    /// `body_format`, `form_field` and `content_encoding`: how the body is sent.
     func readEnvelope(_ fields: [String: Node], into config: inout PlatformConfig, _ reader: inout YAMLFieldReader) {
+        if let node = fields["content_encoding"] {
+            let items: [Node] = if case .sequence(let sequence) = node { Array(sequence) } else { [node] }
+            if items.isEmpty { reader.add("content_encoding", node, "must name at least one of gzip and deflate (leave it out for none)") }
+            for item in items {
+                if let coding = reader.choice(item, key: "content_encoding", of: PlatformConfig.ContentCoding.self) {
+                    config.contentEncodings.insert(coding)
+                }
+            }
+        }
+        if config.signature.signedBody == .encoded, config.contentEncodings.isEmpty {
+            reader.add("signature.signed_body", nil, "only applies with content_encoding (the platform accepts no compressed body)")
+        }
         var form = false
         if let node = fields["body_format"], let text = reader.string(node, key: "body_format") {
             switch text {

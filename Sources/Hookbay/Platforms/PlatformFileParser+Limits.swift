@@ -28,12 +28,8 @@ extension PlatformFileParser {
             var scope = PlatformConfig.RateLimit().scope
             if let n = r["per_minute"], let v = reader.int(n, key: "rate_limit.per_minute", range: 1...60_000_000) { perMinute = v }
             if let n = r["burst"], let v = reader.int(n, key: "rate_limit.burst", range: 1...60_000_000) { burst = v }
-            if let n = r["scope"], let text = reader.string(n, key: "rate_limit.scope") {
-                if let value = PlatformConfig.RateLimit.Scope(rawValue: text) {
-                    scope = value
-                } else {
-                    reader.add("rate_limit.scope", n, "must be instance or global, not '\(text)'")
-                }
+            if let n = r["scope"], let value = reader.choice(n, key: "rate_limit.scope", of: PlatformConfig.RateLimit.Scope.self) {
+                scope = value
             }
             config.rateLimit = .init(perMinute: perMinute, burst: burst, scope: scope)
         }

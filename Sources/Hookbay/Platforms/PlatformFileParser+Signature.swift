@@ -14,14 +14,8 @@ extension PlatformFileParser {
                     "scheme", "header", "prefix", "encoding", "tolerance_seconds", "max_age_seconds", "algorithm", "signed_content", "timestamp",
                     "signed_body",
                 ], path: "signature")
-            if let n = s["scheme"], let v = reader.string(n, key: "signature.scheme") {
-                if let scheme = PlatformConfig.Signature.Scheme(rawValue: v) {
-                    config.signature = .init(scheme: scheme)
-                } else {
-                    reader.add(
-                        "signature.scheme", n,
-                        "unknown scheme '\(v)'; known: \(PlatformConfig.Signature.Scheme.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
+            if let n = s["scheme"], let scheme = reader.choice(n, key: "signature.scheme", of: PlatformConfig.Signature.Scheme.self) {
+                config.signature = .init(scheme: scheme)
             }
             let scheme = config.signature.scheme
             if let n = s["header"], let v = reader.string(n, key: "signature.header") {
@@ -44,26 +38,14 @@ extension PlatformFileParser {
                 reader.add("signature.\(key)", s[key], "only applies to schemes hmac, slack, shopify and zoom, not \(scheme.rawValue)")
             }
             if let n = s["prefix"], let v = reader.string(n, key: "signature.prefix", allowEmpty: true) { config.signature.prefix = v }
-            if let n = s["encoding"], let v = reader.string(n, key: "signature.encoding") {
-                if let encoding = PlatformConfig.Signature.Encoding(rawValue: v) {
-                    config.signature.encoding = encoding
-                } else {
-                    reader.add("signature.encoding", n, "must be hex or base64, not '\(v)'")
-                }
+            if let n = s["encoding"], let v = reader.choice(n, key: "signature.encoding", of: PlatformConfig.Signature.Encoding.self) {
+                config.signature.encoding = v
             }
-            if let n = s["signed_body"], let v = reader.string(n, key: "signature.signed_body") {
-                if let signedBody = PlatformConfig.Signature.SignedBody(rawValue: v) {
-                    config.signature.signedBody = signedBody
-                } else {
-                    reader.add("signature.signed_body", n, "must be decoded or encoded, not '\(v)'")
-                }
+            if let n = s["signed_body"], let v = reader.choice(n, key: "signature.signed_body", of: PlatformConfig.Signature.SignedBody.self) {
+                config.signature.signedBody = v
             }
-            if let n = s["algorithm"], let v = reader.string(n, key: "signature.algorithm") {
-                if let algorithm = PlatformConfig.Signature.Algorithm(rawValue: v) {
-                    config.signature.algorithm = algorithm
-                } else {
-                    reader.add("signature.algorithm", n, "must be sha1, sha256 or sha512, not '\(v)'")
-                }
+            if let n = s["algorithm"], let v = reader.choice(n, key: "signature.algorithm", of: PlatformConfig.Signature.Algorithm.self) {
+                config.signature.algorithm = v
             }
             if let n = s["signed_content"], let v = reader.string(n, key: "signature.signed_content") {
                 do {
@@ -135,14 +117,8 @@ extension PlatformFileParser {
 
     /// `handshake:` and, for `meta`, `handshake_token_env`.
     func readHandshake(_ fields: [String: Node], into config: inout PlatformConfig, _ reader: inout YAMLFieldReader) {
-        if let node = fields["handshake"], let text = reader.string(node, key: "handshake") {
-            if let handshake = PlatformConfig.Handshake(rawValue: text) {
-                config.handshake = handshake
-            } else {
-                reader.add(
-                    "handshake", node,
-                    "unknown handshake '\(text)'; known: \(PlatformConfig.Handshake.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+        if let node = fields["handshake"], let handshake = reader.choice(node, key: "handshake", of: PlatformConfig.Handshake.self) {
+            config.handshake = handshake
         }
         // X's CRC answers anyone with an HMAC, under the delivery key, of token characters; a body signed as sent
         // (compressed) can be made of those characters and inflate to JSON.

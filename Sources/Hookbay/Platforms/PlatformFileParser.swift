@@ -16,7 +16,7 @@ public struct PlatformFileParser: Sendable {
     static let topLevelKeys: Set<String> = [
         "platform", "enabled", "adapter", "adapter_config", "plugin_path", "secret_env", "secret_file", "signature", "rate_limit",
         "dedup_ttl_hours", "required_fields", "event_types", "retry", "envelope", "subscribe", "url", "processing", "destinations",
-        "allow_ips", "handshake", "handshake_token_env", "body_format", "form_field",
+        "allow_ips", "handshake", "handshake_token_env", "body_format", "form_field", "content_encoding",
     ]
 
     /// Environment variables, for `secret_env`.
@@ -86,12 +86,8 @@ public struct PlatformFileParser: Sendable {
         var config = PlatformConfig(id: id, secrets: [], sourceFile: file)
 
         if let node = fields["enabled"], let value = reader.bool(node, key: "enabled") { config.enabled = value }
-        if let node = fields["processing"], let value = reader.string(node, key: "processing") {
-            if let processing = PlatformConfig.Processing(rawValue: value) {
-                config.processing = processing
-            } else {
-                reader.add("processing", node, "must be active or paused, not '\(value)'")
-            }
+        if let node = fields["processing"], let value = reader.choice(node, key: "processing", of: PlatformConfig.Processing.self) {
+            config.processing = value
         }
         if let node = fields["adapter"], let value = reader.string(node, key: "adapter") {
             if Self.isValidID(value) {

@@ -44,6 +44,17 @@ struct YAMLFieldReader {
         return scalar.string
     }
 
+    /// One of `T`'s cases by its name; otherwise a problem that lists them ("must be a, b or c, not 'x'").
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ node: Node, key: String, of type: T.Type = T.self) -> T?
+    where T.RawValue == String {
+        guard let text = string(node, key: key) else { return nil }
+        if let value = T(rawValue: text) { return value }
+        let names = T.allCases.map(\.rawValue)
+        let list = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + names.last! : names.joined()
+        add(key, node, "must be \(list), not '\(text.prefix(64))'")
+        return nil
+    }
+
     mutating func bool(_ node: Node, key: String) -> Bool? {
         guard case .scalar = node, let value = node.bool else {
             add(key, node, "must be true or false")

@@ -179,12 +179,12 @@ public struct WebhookReceiver: Sendable {
         // request must not consume the platform's rate tokens. A body the signature covers as sent is inflated only
         // once it is authentic.
         let now = WallClock.milliseconds()
-        let encoding = header("Content-Encoding")
+        let encoding = ContentDecoding.isIdentity(header("Content-Encoding")) ? nil : header("Content-Encoding")
         // A token signs no body: it is checked before anything is inflated.
         let signedAsSent = encoding == nil || platform.signature.signedBody == .encoded || platform.signature.scheme.family == .token
         var reserved = 0
         var plain = body
-        if !signedAsSent { (plain, reserved) = try self.inflate(body, encoding: encoding) }
+        if !signedAsSent { (plain, reserved) = try self.inflate(body, encoding: encoding, platform: platform) }
         let verifier = served.verifier
         let verdict = (signedAsSent ? body : plain).withUnsafeReadableBytes { raw in
             Result { () throws(SignatureError) in try verifier.verify(header: header, body: raw, now: now / 1000) }
@@ -193,7 +193,7 @@ public struct WebhookReceiver: Sendable {
             self.release(reserved)
             throw .invalidSignature(error)
         }
-        if signedAsSent, encoding != nil { (plain, reserved) = try self.inflate(body, encoding: encoding) }
+        if signedAsSent, encoding != nil { (plain, reserved) = try self.inflate(body, encoding: encoding, platform: platform) }
         do {
             let admission = try self.checkAuthentic(served, plain: plain, header: header, now: now, logger: logger)
             guard case .enqueue(var event, let ttlSeconds) = admission, reserved > 0 else {
@@ -211,8 +211,11 @@ public struct WebhookReceiver: Sendable {
 
     /// A compressed body inflated, and its decoded size counted in the process-wide budget (past it, `503
     /// server_busy`): a few kilobytes on every connection must not become a megabyte on each.
-    private func inflate(_ body: ByteBuffer, encoding: String?) throws(WebhookError) -> (ByteBuffer, reserved: Int) {
-        guard let decoded = try ContentDecoding.decode(body, encoding: encoding, limit: self.maxBodyBytes) else { return (body, 0) }
+    private func inflate(_ body: ByteBuffer, encoding: String?, platform: PlatformConfig) throws(WebhookError) -> (ByteBuffer, reserved: Int) {
+        guard
+            let decoded = try ContentDecoding.decode(
+                body, encoding: encoding, accepted: platform.contentEncodings, platform: platform.id, limit: self.maxBodyBytes)
+        else { return (body, 0) }
         guard let limits = self.limits else { return (decoded, 0) }
         guard limits.reserve(bytes: decoded.readableBytes) else { throw .serverBusy }
         return (decoded, decoded.readableBytes)
