@@ -77,12 +77,49 @@ import Testing
         }
     }
 
+    @Test func refusedGETsAreRecordedCountedAndRateLimited() async throws {
+        let dir = try Fixtures.configDirectory([
+            "meta.yaml":
+                "platform: meta\nsecret_env: \(Fixtures.secretEnv)\nsignature: { scheme: github }\nhandshake: meta\nhandshake_token_env: META_TOKEN\n",
+            "x.yaml": "platform: x\nsecret_env: \(Fixtures.secretEnv)\nhandshake: twitter_crc\n",
+        ])
+        let (app, gateway) = try buildApplication(
+            configuration: Fixtures.gateway(configDirectory: dir, redisURL: nil),
+            environment: [Fixtures.secretEnv: Self.secret, "META_TOKEN": "meta-verify-token"], logger: Fixtures.logger)
+        try await app.test(.router) { client in
+            try ReceiveClient.expectError(
+                try await client.execute(uri: "/api/v1/webhooks/meta?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1", method: .get),
+                .forbidden, "forbidden")
+            let recorded = gateway.receiver.recentRefusals.recent(limit: 10, platform: "meta")
+            #expect(recorded.count == 1 && recorded.first?.code == "forbidden" && recorded.first?.status == 403)
+            #expect(recorded.allSatisfy { !$0.message.contains("meta-verify-token") })
+            #expect(gateway.receiver.metrics.refusals()["meta"]?["forbidden"] == 1)
+
+            // The GETs share a bucket of 20 at once, apart from deliveries': the 21st guess is 429 with Retry-After.
+            for _ in 0..<19 {
+                _ = try await client.execute(uri: "/api/v1/webhooks/meta?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1", method: .get)
+            }
+            let limited = try await client.execute(
+                uri: "/api/v1/webhooks/meta?hub.mode=subscribe&hub.verify_token=meta-verify-token&hub.challenge=1", method: .get)
+            try ReceiveClient.expectError(limited, .tooManyRequests, "rate_limit_exceeded")
+            #expect(limited.headers[.retryAfter] != nil)
+            // Another platform's GETs, and the platform's deliveries, have their own buckets.
+            #expect(try await client.execute(uri: "/api/v1/webhooks/x?crc_token=crc-1", method: .get).status == .ok)
+            let json = Fixtures.envelope(platform: "meta")
+            let delivery = try await ReceiveClient.post(
+                client, platform: "meta", body: json,
+                headers: [HTTPField.Name("X-Hub-Signature-256")!: "sha256=" + hmacHex(Array(json.utf8), key: Array(Self.secret.utf8))])
+            #expect(delivery.status == .accepted)
+        }
+    }
+
     @Test func filesSayWhatIsWrong() {
-        let loader = PlatformFileParser(environment: Fixtures.environment)
+        let loader = PlatformFileParser(environment: Fixtures.environment.merging(["SHORT_TOKEN": "fifteen-bytes!!"]) { a, _ in a })
         for (extra, key, message) in [
             ("handshake: carrier-pigeon", "handshake", "must be slack, zoom, meta or twitter_crc, not 'carrier-pigeon'"), ("handshake: meta", "handshake_token_env", "is required"),
             ("handshake: slack\nhandshake_token_env: X", "handshake_token_env", "only applies"),
             ("handshake: meta\nhandshake_token_env: HOOKBAY_UNSET_VARIABLE", "handshake_token_env", "is not set"),
+            ("handshake: meta\nhandshake_token_env: SHORT_TOKEN", "handshake_token_env", "shorter than 16 bytes"),
             // The CRC's answers would sign compressed bodies made of token characters (raw deflate has no header).
             ("handshake: twitter_crc\nsignature: { signed_body: encoded }", "handshake", "cannot go with signature.signed_body: encoded"),
         ] {

@@ -34,6 +34,15 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// The bucket a platform's handshake `GET`s share, whatever its own rate limit: anyone may send them, so they are
+    /// few (Meta and X send one when a subscription is made, and X an hourly CRC check).
+    public static let handshakeLimit = PlatformConfig.RateLimit(perMinute: 60, burst: 20)
+
+    /// Takes a token from `platform`'s handshake bucket (``handshakeLimit``), apart from its deliveries' bucket.
+    public func admitHandshake(platform: String) -> TokenBucket.Decision {
+        self.admit(platform: platform + "#handshake", limit: Self.handshakeLimit)
+    }
+
     /// How long `platform`'s shared bucket is still known to be empty, or `nil`.
     public func sharedBucketWait(platform: String) -> UInt64? {
         let now = self.clock()
@@ -62,10 +71,10 @@ public final class RateLimiter: Sendable {
         max(1, Int(nanoseconds / 1_000_000_000 + (nanoseconds % 1_000_000_000 == 0 ? 0 : 1)))
     }
 
-    /// Forgets buckets of platforms no longer served.
+    /// Forgets buckets of platforms no longer served (and their handshake buckets).
     public func retain(platforms: Set<String>) {
         self.buckets.withLock { buckets in
-            buckets = buckets.filter { platforms.contains($0.key) }
+            buckets = buckets.filter { platforms.contains(String($0.key.prefix { $0 != "#" })) }
         }
         self.sharedEmptyUntil.withLock { until in
             until = until.filter { platforms.contains($0.key) }

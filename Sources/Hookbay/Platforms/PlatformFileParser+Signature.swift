@@ -135,6 +135,12 @@ extension PlatformFileParser {
             }
             guard let name = reader.string(tokenNode, key: "handshake_token_env") else { return }
             if let value = self.environment[name], !value.isEmpty {
+                if value.utf8.count < Self.minTokenBytes {
+                    // Anyone may try a verify token with a GET; a short one is guessed.
+                    reader.add(
+                        "handshake_token_env", tokenNode,
+                        "the verify token in \(name) is shorter than \(Self.minTokenBytes) bytes: it is guessed, not computed, so it must be long")
+                }
                 config.handshakeToken = PlatformSecret(bytes: Array(value.utf8), source: "env:\(name)")
             } else if config.enabled {
                 reader.add("handshake_token_env", tokenNode, "environment variable \(name) is not set (or is empty)")

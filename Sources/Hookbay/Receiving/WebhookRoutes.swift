@@ -40,8 +40,14 @@ public struct WebhookRoutes: Sendable {
             }
         }
         router.get("/api/v1/webhooks/{platform}") { request, context in
-            try self.handshake(
-                request, platform: context.parameters.get("platform") ?? "", peer: (context as? any RemoteAddressRequestContext)?.remoteAddress)
+            let platform = context.parameters.get("platform") ?? ""
+            let peer = (context as? any RemoteAddressRequestContext)?.remoteAddress
+            do throws(WebhookError) {
+                return try self.handshake(request, platform: platform, peer: peer)
+            } catch {
+                self.receiver.noteRefused(error, platform: platform, requestID: context.id, remoteAddress: peer?.ipAddress)
+                throw error
+            }
         }
         router.get("/api/v1/content/{platform}/{content_id}") { _, context in
             try await self.content(platform: context.parameters.get("platform") ?? "", contentID: context.parameters.get("content_id") ?? "")
@@ -84,15 +90,33 @@ public struct WebhookRoutes: Sendable {
     }
 
     /// `GET /api/v1/webhooks/{platform}`: a sender's handshake (Meta's `hub.challenge`, X's CRC), answered and counted.
+    /// Refusals are counted by reason like deliveries'; the `GET`s of a platform share one small bucket
+    /// (``RateLimiter/handshakeLimit``), apart from its deliveries'.
     func handshake(_ request: Request, platform id: String, peer: SocketAddress?) throws(WebhookError) -> Response {
-        guard let served = self.receiver.platforms.platform(id) else { throw .unsupportedPlatform(id) }
+        guard let served = self.receiver.platforms.platform(id) else {
+            self.receiver.metrics.recordUnknownPlatform()
+            throw .unsupportedPlatform(id)
+        }
         let config = served.config
-        guard config.enabled else { throw .platformDisabled(id) }
-        let query = request.uri.queryParameters
-        try self.receiver.checkClient(platform: config, header: { name in HTTPField.Name(name).flatMap { request.headers[$0] } }, peer: peer)
-        let answer = try HandshakeReply.get(
-            config.handshake, platform: id, query: { name in query.get(name).map { String($0) } }, secret: config.secrets.first?.bytes,
-            token: config.handshakeToken?.bytes)
+        let answer: (contentType: String, body: String)
+        do throws(WebhookError) {
+            guard config.enabled else { throw .platformDisabled(id) }
+            guard config.handshake?.isGET == true else {
+                throw WebhookError(.notFound, .notFound, "platform '\(id)' has no GET handshake; deliveries are POSTed")
+            }
+            try self.receiver.checkClient(platform: config, header: { name in HTTPField.Name(name).flatMap { request.headers[$0] } }, peer: peer)
+            if case .denied(let wait) = self.receiver.rateLimiter.admitHandshake(platform: id) {
+                throw .rateLimited(id, retryAfterSeconds: RateLimiter.retryAfterSeconds(nanoseconds: wait))
+            }
+            let query = request.uri.queryParameters
+            answer = try HandshakeReply.get(
+                config.handshake, platform: id, query: { name in query.get(name).map { String($0) } }, secret: config.secrets.first?.bytes,
+                token: config.handshakeToken?.bytes)
+        } catch {
+            // A GET to a platform without a GET handshake is not a refused delivery: not counted.
+            if error.code != .notFound { self.receiver.metrics.recordRejected(platform: id, reason: error.code.rawValue) }
+            throw error
+        }
         self.receiver.metrics.record(.handshake, platform: id)
         return Response(status: .ok, headers: [.contentType: answer.contentType], body: .init(byteBuffer: ByteBuffer(string: answer.body)))
     }
