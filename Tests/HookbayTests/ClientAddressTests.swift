@@ -1,3 +1,4 @@
+import HookbayTestSupport
 import Testing
 
 @testable import Hookbay
@@ -51,5 +52,20 @@ import Testing
     @Test func anIPv4MappedPeerIsItsIPv4Address() {
         #expect(Self.resolve("::ffff:203.0.113.9", nil, trusted: []) == "203.0.113.9")
         #expect(Self.resolve("::ffff:10.1.1.1", "198.51.100.1") == "198.51.100.1")
+    }
+
+    @Test func anIPv4MappedRangeIsTheIPv4Range() {
+        #expect(IPNetwork("::ffff:192.0.2.0/120")!.asClientRange == IPNetwork("192.0.2.0/24"))
+        #expect(IPNetwork("::ffff:203.0.113.9")!.asClientRange == IPNetwork("203.0.113.9/32"))
+        #expect(IPNetwork("2001:db8::/32")!.asClientRange == IPNetwork("2001:db8::/32"))
+        #expect(IPNetwork("::/0")!.asClientRange == IPNetwork("::/0"))
+        // So a mapped range matches the client it names, and trusting all of IPv4 that way is still refused.
+        var configuration = GatewayConfiguration()
+        #expect(GatewaySettings.trustedProxy.apply("::ffff:10.0.0.0/104", &configuration) == nil)
+        #expect(Self.resolve("::ffff:10.1.1.1", "198.51.100.1", trusted: configuration.trustedProxies) == "198.51.100.1")
+        #expect(GatewaySettings.trustedProxy.apply("::ffff:0.0.0.0/96", &configuration) != nil)
+        let parsed = try? PlatformFileParser(environment: Fixtures.environment).parse(
+            yaml: Fixtures.platformYAML(id: "a", extra: "allow_ips: ['::ffff:192.0.2.0/120']"), file: "a.yaml")
+        #expect(parsed?.allowIPs == [IPNetwork("192.0.2.0/24")!])
     }
 }

@@ -46,7 +46,8 @@ public enum ClientAddress {
         return IPNetwork.bytes(of: String(text)).map(Self.unmapped)
     }
 
-    /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, what a dual-stack socket reports) as the IPv4 address.
+    /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, what a dual-stack socket reports) as the IPv4 address: clients
+    /// are matched as such, so ranges are too (``IPNetwork/asClientRange``).
     static func unmapped(_ bytes: [UInt8]) -> [UInt8] {
         guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return bytes }
         return Array(bytes[12...])
@@ -55,5 +56,15 @@ public enum ClientAddress {
     /// The peer's address bytes.
     public static func bytes(of peer: SocketAddress?) -> [UInt8]? {
         peer.flatMap(IPNetwork.bytes(of:))
+    }
+}
+
+extension IPNetwork {
+    /// The range as client addresses are matched against it: an IPv4-mapped IPv6 range (`::ffff:192.0.2.0/120`) is the
+    /// IPv4 range it maps (`192.0.2.0/24`), because a client's mapped address is matched as IPv4; otherwise itself.
+    /// (An IPv6 range wider than the mapped block, such as `::/0`, matches no IPv4 client.)
+    public var asClientRange: IPNetwork {
+        guard self.address.count == 16, self.prefixLength >= 96, ClientAddress.unmapped(self.address).count == 4 else { return self }
+        return IPNetwork(address: Array(self.address[12...]), prefixLength: self.prefixLength - 96)
     }
 }

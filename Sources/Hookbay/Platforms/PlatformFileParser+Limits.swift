@@ -14,7 +14,7 @@ extension PlatformFileParser {
                     reader.add("allow_ips", node, "'\(text.prefix(64))' is not a CIDR range such as 192.0.2.0/24 or 2001:db8::/32")
                     continue
                 }
-                networks.append(network)
+                networks.append(network.asClientRange)
             }
             if texts.count > Self.maxAllowedRanges {
                 reader.add("allow_ips", node, "lists \(texts.count) ranges; at most \(Self.maxAllowedRanges)")

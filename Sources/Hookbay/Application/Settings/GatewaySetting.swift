@@ -130,9 +130,11 @@ extension GatewaySetting {
     }
 
     /// A comma-separated list of CIDR ranges (a repeated flag is joined with commas); an empty value is an empty list.
+    /// - Parameter clients: ranges clients are matched against (``IPNetwork/asClientRange``: an IPv4-mapped range is
+    ///   the IPv4 one), where one of every address (`/0`) is refused.
     static func networks(
         _ flag: String, _ env: String, _ summary: String,
-        _ keyPath: WritableKeyPath<GatewayConfiguration, [IPNetwork]> & Sendable, refuseEverything: Bool = false
+        _ keyPath: WritableKeyPath<GatewayConfiguration, [IPNetwork]> & Sendable, clients: Bool = false
     ) -> GatewaySetting {
         GatewaySetting(
             flag: flag, environmentVariable: env, summary: summary,
@@ -143,10 +145,11 @@ extension GatewaySetting {
                     let item = part.trimmingCharacters(in: .whitespaces)
                     guard !item.isEmpty else { continue }
                     guard networks.count < 256 else { return "lists more than 256 ranges" }
-                    guard let network = IPNetwork(item) else {
+                    guard let parsed = IPNetwork(item) else {
                         return "must be CIDR ranges such as 10.0.0.0/8 or fd00::/8, separated by commas; '\(item.prefix(64))' is not one"
                     }
-                    if refuseEverything, network.prefixLength == 0 {
+                    let network = clients ? parsed.asClientRange : parsed
+                    if clients, network.prefixLength == 0 {
                         return "may not be \(network): trusting every address believes what any client writes"
                     }
                     networks.append(network)

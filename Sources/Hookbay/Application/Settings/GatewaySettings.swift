@@ -95,7 +95,7 @@ public enum GatewaySettings {
     public static let trustedProxy = GatewaySetting.networks(
         "trusted-proxy", "HOOKBAY_TRUSTED_PROXIES",
         "A CIDR range of proxies whose X-Forwarded-For is believed: the rightmost address in it not in such a range is the client a platform's allow_ips checks; repeatable (the variable: comma-separated).",
-        \.trustedProxies, refuseEverything: true)
+        \.trustedProxies, clients: true)
 
     // MARK: Logs
     public static let logLevel = GatewaySetting.choice(
