@@ -95,14 +95,22 @@ import Testing
             #expect(recorded.allSatisfy { !$0.message.contains("meta-verify-token") })
             #expect(gateway.receiver.metrics.refusals()["meta"]?["forbidden"] == 1)
 
-            // The GETs share a bucket of 20 at once, apart from deliveries': the 21st guess is 429 with Retry-After.
-            for _ in 0..<19 {
-                _ = try await client.execute(uri: "/api/v1/webhooks/meta?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1", method: .get)
+            // The GETs share a bucket of 20 at once (one more a second), apart from deliveries': within 100 more, a
+            // guess is 429 with Retry-After, however slowly the machine runs them.
+            let guess = "/api/v1/webhooks/meta?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1"
+            var limited: TestResponse?
+            for index in 0..<100 {
+                let response = try await client.execute(uri: guess, method: .get)
+                if response.status == .tooManyRequests {
+                    #expect(index >= 19, "limited after \(index + 1) of a burst of 20")
+                    limited = response
+                    break
+                }
+                #expect(response.status == .forbidden)
             }
-            let limited = try await client.execute(
-                uri: "/api/v1/webhooks/meta?hub.mode=subscribe&hub.verify_token=meta-verify-token&hub.challenge=1", method: .get)
-            try ReceiveClient.expectError(limited, .tooManyRequests, "rate_limit_exceeded")
-            #expect(limited.headers[.retryAfter] != nil)
+            let answer = try #require(limited)
+            try ReceiveClient.expectError(answer, .tooManyRequests, "rate_limit_exceeded")
+            #expect(answer.headers[.retryAfter] != nil)
             // Another platform's GETs, and the platform's deliveries, have their own buckets.
             #expect(try await client.execute(uri: "/api/v1/webhooks/x?crc_token=crc-1", method: .get).status == .ok)
             let json = Fixtures.envelope(platform: "meta")
@@ -116,7 +124,8 @@ import Testing
     @Test func filesSayWhatIsWrong() {
         let loader = PlatformFileParser(environment: Fixtures.environment.merging(["SHORT_TOKEN": "fifteen-bytes!!"]) { a, _ in a })
         for (extra, key, message) in [
-            ("handshake: carrier-pigeon", "handshake", "must be slack, zoom, meta or twitter_crc, not 'carrier-pigeon'"), ("handshake: meta", "handshake_token_env", "is required"),
+            ("handshake: carrier-pigeon", "handshake", "must be slack, zoom, meta or twitter_crc, not 'carrier-pigeon'"),
+            ("handshake: meta", "handshake_token_env", "is required"),
             ("handshake: slack\nhandshake_token_env: X", "handshake_token_env", "only applies"),
             ("handshake: meta\nhandshake_token_env: HOOKBAY_UNSET_VARIABLE", "handshake_token_env", "is not set"),
             ("handshake: meta\nhandshake_token_env: SHORT_TOKEN", "handshake_token_env", "shorter than 16 bytes"),

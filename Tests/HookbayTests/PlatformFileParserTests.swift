@@ -92,7 +92,10 @@ import Testing
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nsignature: { header: 'Bad Header' }", "signature.header", "not a valid HTTP header"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\ncontent_encoding: br", "content_encoding", "must be gzip or deflate, not 'br'"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\ncontent_encoding: []", "content_encoding", "at least one"),
-        ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nsignature: { signed_body: encoded }", "signature.signed_body", "only applies with content_encoding"),
+        (
+            "platform: a\nsecret_env: \(Fixtures.secretEnv)\nsignature: { signed_body: encoded }", "signature.signed_body",
+            "only applies with content_encoding"
+        ),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nrequired_fields: content_id", "required_fields", "must be a list"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nrequired_fields: [a..b]", "required_fields", "dotted path"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nevent_types: { added: created }", "event_types.added", "not one of content_added"),

@@ -77,7 +77,7 @@ public enum ContentDecoding {
     static func windowBits(_ coding: PlatformConfig.ContentCoding) -> [Int32] {
         switch coding {
         case .gzip: return [16 + 15]
-        case .deflate: return [15, -15]  // RFC 9110's zlib wrapper; raw deflate as some senders send it
+        case .deflate: return [15, -15] // RFC 9110's zlib wrapper; raw deflate as some senders send it
         }
     }
 
