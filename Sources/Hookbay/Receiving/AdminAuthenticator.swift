@@ -10,7 +10,7 @@ public struct AdminAuthenticator: Sendable {
     private let tokenDigest: [UInt8]?
 
     public init(token: String?) {
-        self.tokenDigest = token.flatMap { $0.isEmpty ? nil : Array(SHA256.hash(data: Array($0.utf8))) }
+        self.tokenDigest = token.flatMap { $0.isEmpty ? nil : ConstantTime.digest($0.utf8) }
     }
 
     /// Throws 403 when no token is configured, 401 when the request's is missing or wrong.
@@ -21,10 +21,7 @@ public struct AdminAuthenticator: Sendable {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw WebhookError(.unauthorized, .unauthorized, "missing Authorization: Bearer <admin token>")
         }
-        let given = Array(SHA256.hash(data: Array(header.dropFirst("Bearer ".count).utf8)))
-        var difference: UInt8 = 0
-        for (a, b) in zip(given, expected) { difference |= a ^ b }
-        guard difference == 0 else {
+        guard ConstantTime.equal(ConstantTime.digest(header.dropFirst("Bearer ".count).utf8), expected) else {
             throw WebhookError(.unauthorized, .unauthorized, "the admin token is not valid")
         }
     }

@@ -57,7 +57,7 @@ public enum HandshakeReply {
                     .notFound, .notFound, "platform '\(platform)' answers GET only to hub.mode=subscribe with hub.verify_token and hub.challenge")
             }
             let echoed = try Self.bounded(.string(challenge), "hub.challenge")
-            guard let token, Self.equal(Array(given.utf8), token) else {
+            guard let token, ConstantTime.equalSecrets(given.utf8, token) else {
                 throw WebhookError(.forbidden, .forbidden, "hub.verify_token does not match platform '\(platform)'s handshake token")
             }
             return ("text/plain; charset=utf-8", echoed)
@@ -99,13 +99,6 @@ public enum HandshakeReply {
 
     private static func json(_ members: [String: JSONValue]) -> String {
         String(decoding: CanonicalJSON.encode(.object(members)), as: UTF8.self)
-    }
-
-    /// Equal, compared in constant time over SHA-256 digests.
-    private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference: UInt8 = 0
-        for (x, y) in zip(SHA256.hash(data: a), SHA256.hash(data: b)) { difference |= x ^ y }
-        return difference == 0
     }
 
     private static func contains(_ haystack: some BidirectionalCollection<UInt8>, _ needle: [UInt8]) -> Bool {

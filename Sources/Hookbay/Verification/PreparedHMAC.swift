@@ -35,11 +35,6 @@ struct PreparedHMAC<H: HashFunction & Sendable>: Sendable {
 
     /// Whether `mac` equals the computed `code`, compared in constant time (the time depends only on the length).
     static func equal(_ code: H.Digest, _ mac: [UInt8]) -> Bool {
-        guard mac.count == H.Digest.byteCount else { return false }
-        return code.withUnsafeBytes { expected in
-            var difference: UInt8 = 0
-            for i in 0..<H.Digest.byteCount { difference |= expected[i] ^ mac[i] }
-            return difference == 0
-        }
+        code.withUnsafeBytes { ConstantTime.equal($0, mac) }
     }
 }
