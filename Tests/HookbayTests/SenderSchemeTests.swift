@@ -135,8 +135,8 @@ import Testing
         let moved = Data(HMAC<Insecure.SHA1>.authenticationCode(for: Array("42.a.b".utf8), using: key)).base64EncodedString()
         #expect(throws: SignatureError.self) { try verify(Self.verifier(sha1), ["X-Sig": moved, "X-Id": "42.a"], body: Array("b.end{x}".utf8)) }
         // Hex digits only, either case: no control byte stands in for one.
-        #expect(SignatureVerifier.hex(anyCase: Array("0aF9".utf8)) == [0x0A, 0xF9])
-        for bad in [[0x10, 0x30], [0x30, 0x47], [0x40, 0x30], [0x30]] as [[UInt8]] { #expect(SignatureVerifier.hex(anyCase: bad) == nil) }
+        #expect(Hex.decode(anyCase: Array("0aF9".utf8)) == [0x0A, 0xF9])
+        for bad in [[0x10, 0x30], [0x30, 0x47], [0x40, 0x30], [0x30]] as [[UInt8]] { #expect(Hex.decode(anyCase: bad) == nil) }
         // What hookbay sign prints verifies, for each.
         for config in [sha1, sha512] {
             let verifier = Self.verifier(config)

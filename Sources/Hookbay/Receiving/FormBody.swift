@@ -31,9 +31,9 @@ public enum FormBody {
             case UInt8(ascii: "+"):
                 out.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                guard index != bytes.endIndex, let high = Self.hexValue(bytes[index]) else { throw Self.badEscape }
+                guard index != bytes.endIndex, let high = Hex.value(of: bytes[index]) else { throw Self.badEscape }
                 index = bytes.index(after: index)
-                guard index != bytes.endIndex, let low = Self.hexValue(bytes[index]) else { throw Self.badEscape }
+                guard index != bytes.endIndex, let low = Hex.value(of: bytes[index]) else { throw Self.badEscape }
                 index = bytes.index(after: index)
                 out.append(high << 4 | low)
             default:
@@ -44,13 +44,4 @@ public enum FormBody {
     }
 
     private static let badEscape = WebhookError.invalidPayload("the form body has a '%' not followed by two hex digits")
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 }

@@ -39,7 +39,7 @@ public struct SignatureVerifier: Sendable {
         self.keyed = mac && algorithm == .sha256 ? keys.map { PreparedHMAC<SHA256>(key: $0) } : []
         self.keyedSHA1 = mac && algorithm == .sha1 ? keys.map { PreparedHMAC<Insecure.SHA1>(key: $0) } : []
         self.keyedSHA512 = mac && algorithm == .sha512 ? keys.map { PreparedHMAC<SHA512>(key: $0) } : []
-        self.tokenDigests = mac ? [] : keys.map { Array(SHA256.hash(data: $0)) }
+        self.tokenDigests = mac ? [] : keys.map { ConstantTime.digest($0) }
     }
 
     /// The HMAC key of a secret: its bytes as written, except for Standard Webhooks, whose `whsec_<base64>` secret
@@ -113,13 +113,10 @@ public struct SignatureVerifier: Sendable {
     /// A shared token, compared in constant time with every active secret.
     private func verifyToken(header: (String) -> String?) throws(SignatureError) {
         guard let value = try Self.bounded(signature.header, header) else { throw .missingHeader(signature.header) }
-        let given = Array(SHA256.hash(data: Array(value.utf8)))
+        let given = ConstantTime.digest(value.utf8)
         var found = false
-        for expected in self.tokenDigests {
-            var difference: UInt8 = 0
-            for (a, b) in zip(given, expected) { difference |= a ^ b }
-            if difference == 0 { found = true }
-        }
+        // Every secret is compared, whichever matches.
+        for expected in self.tokenDigests where ConstantTime.equal(given, expected) { found = true }
         guard found else { throw .tokenMismatch(signature.header) }
     }
 
@@ -303,7 +300,7 @@ public struct SignatureVerifier: Sendable {
         case .hex:
             guard encoded.count == count * 2 else { throw malformed("got \(encoded.count) characters") }
             if template {
-                guard let bytes = Self.hex(anyCase: encoded) else { throw malformed("found a character that is not hex") }
+                guard let bytes = Hex.decode(anyCase: encoded) else { throw malformed("found a character that is not hex") }
                 return bytes
             }
             guard let bytes = Self.hex(Substring(encoded)) else { throw malformed("found a character that is not lowercase hex") }
@@ -312,30 +309,6 @@ public struct SignatureVerifier: Sendable {
             guard let bytes = Base64.decode(encoded), bytes.count == count else { throw malformed("it is not base64 of \(count) bytes") }
             return bytes
         }
-    }
-
-    /// Hex digits of either case as bytes (any even count).
-    static func hex(anyCase digits: some Collection<UInt8>) -> [UInt8]? {
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        var high: UInt8?
-        for c in digits {
-            let nibble: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            if let h = high {
-                bytes.append(h << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
-            }
-        }
-        return bytes
     }
 
     /// 64 lowercase hex digits as 32 bytes.
@@ -351,19 +324,11 @@ public struct SignatureVerifier: Sendable {
         var bytes = [UInt8](repeating: 0, count: 32)
         for i in 0..<32 {
             let next = digits.index(after: at)
-            guard let high = Self.nibble(digits[at]), let low = Self.nibble(digits[next]) else { return nil }
+            guard let high = Hex.value(ofLowercase: digits[at]), let low = Hex.value(ofLowercase: digits[next]) else { return nil }
             bytes[i] = high << 4 | low
             at = digits.index(after: next)
         }
         return bytes
-    }
-
-    /// The value of one lowercase hex digit.
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        let digit = c &- UInt8(ascii: "0")
-        if digit < 10 { return digit }
-        let letter = c &- UInt8(ascii: "a")
-        return letter < 6 ? letter + 10 : nil
     }
 
     /// The headers a platform would send for `body`, signed with its first secret: for tests, `hookbay sign` and
