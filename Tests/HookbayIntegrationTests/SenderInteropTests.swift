@@ -9,13 +9,7 @@ import Testing
 
 /// Whether Python's `slack_sdk` is installed (`pip install slack_sdk`; CI installs it).
 enum PythonSlackSDK {
-    static let available: Bool = {
-        guard let check = try? ChildProcess.spawn("python3", ["-c", "import slack_sdk"], stdout: .discard, stderr: .discard) else {
-            return false
-        }
-        check.waitUntilExit()
-        return check.terminationStatus == 0
-    }()
+    static let available = Python.hasModule("slack_sdk")
 
     /// Prints the headers each sender would send for argv[3] (the body) with argv[2] (the secret) at argv[1] (Unix
     /// seconds), as JSON: Slack's from slack_sdk's own signer, the others from Python's hmac as their docs describe.

@@ -6,13 +6,7 @@ import Testing
 
 /// Whether Python's `standardwebhooks` library is installed (`pip install standardwebhooks`; CI installs it).
 enum PythonStandardWebhooks {
-    static let available: Bool = {
-        guard let check = try? ChildProcess.spawn("python3", ["-c", "import standardwebhooks"], stdout: .discard, stderr: .discard) else {
-            return false
-        }
-        check.waitUntilExit()
-        return check.terminationStatus == 0
-    }()
+    static let available = Python.hasModule("standardwebhooks")
 
     /// Verifies argv[3] (the body) with argv[2] (the headers, as JSON) under argv[1] (the secret); exits 0 if it holds.
     static let verify = """
