@@ -6,7 +6,7 @@ import Synchronization
 /// read and its YAML file, each atomically (temporary file, then rename, then the directory synced), then reloads so
 /// it is live at once.
 ///
-/// One change to the config directory at a time (``ConfigDirectoryLock``). Refused with 409 when any file it would write exists (`<id>.yaml`,
+/// One change to the config directory at a time (``ConfigDirectory``). Refused with 409 when any file it would write exists (`<id>.yaml`,
 /// `<id>.yml`, `<id>.secret`) or another platform's `secret_file` names its secret file. Values are written quoted, so
 /// that an id such as `null` or `123` stays a string. Files written for a registration that does not load are removed.
 public struct PlatformRegistration: Sendable {
@@ -60,27 +60,24 @@ public struct PlatformRegistration: Sendable {
         }
     }
 
-    public let directory: String
-    public let registry: PlatformRegistry
-    public let reloader: ConfigReloader
+    public let directory: ConfigDirectory
 
-    public init(directory: String, registry: PlatformRegistry, reloader: ConfigReloader) {
+    public init(directory: ConfigDirectory) {
         self.directory = directory
-        self.registry = registry
-        self.reloader = reloader
     }
 
     /// Writes the files and reloads; the platform is served when this returns.
     public func register(_ request: Request) throws(WebhookError) {
-        try ConfigDirectoryLock.withLock(self.directory) { () throws(WebhookError) in try self.registerLocked(request) }
+        try self.directory.change { () throws(WebhookError) in try self.registerLocked(request) }
     }
 
     private func registerLocked(_ request: Request) throws(WebhookError) {
-        let path = { (name: String) in (self.directory as NSString).appendingPathComponent(name) }
+        let path = { (name: String) in self.directory.path(name) }
+        let registry = self.directory.registry
         let yamlPath = path("\(request.platform).yaml")
         let secretName = "\(request.platform).secret"
         let secretPath = path(secretName)
-        if self.registry.platform(request.platform) != nil {
+        if registry.platform(request.platform) != nil {
             throw WebhookError(.conflict, .conflict, "platform '\(request.platform)' already exists")
         }
         for name in ["\(request.platform).yaml", "\(request.platform).yml", secretName] where FileManager.default.fileExists(atPath: path(name)) {
@@ -88,7 +85,7 @@ public struct PlatformRegistration: Sendable {
                 .conflict, .conflict, "platform '\(request.platform)' cannot be registered: \(name) already exists in the config directory")
         }
         let canonicalSecret = (secretPath as NSString).standardizingPath
-        if let owner = self.registry.all.first(where: { $0.config.secretFiles.contains { ($0 as NSString).standardizingPath == canonicalSecret } }) {
+        if let owner = registry.all.first(where: { $0.config.secretFiles.contains { ($0 as NSString).standardizingPath == canonicalSecret } }) {
             throw WebhookError(.conflict, .conflict, "platform '\(request.platform)' cannot be registered: platform '\(owner.id)' uses \(secretName)")
         }
         let yaml = """
@@ -100,19 +97,18 @@ public struct PlatformRegistration: Sendable {
 
             """
         do {
-            try AtomicFile.replace(secretPath, with: Array((request.secret + "\n").utf8), mode: 0o600)
-            try AtomicFile.replace(yamlPath, with: Array(yaml.utf8), mode: 0o644)
-            try AtomicFile.syncDirectory(self.directory)
+            try self.directory.write(secretPath, Array((request.secret + "\n").utf8), mode: 0o600)
+            try self.directory.write(yamlPath, Array(yaml.utf8), mode: 0o644)
         } catch {
             unlink(yamlPath)
             unlink(secretPath)
             throw WebhookError(.internalServerError, .internalError, "cannot write the platform's files in the config directory")
         }
-        let report = self.reloader.reload(force: true)
-        guard self.registry.platform(request.platform) != nil else {
+        let report = self.directory.reload()
+        guard registry.platform(request.platform) != nil else {
             unlink(yamlPath)
             unlink(secretPath)
-            _ = self.reloader.reload(force: true)
+            self.directory.reload()
             let reason = report.problems.filter { $0.file == "\(request.platform).yaml" }.map(\.description).joined(separator: "; ")
             throw WebhookError(.internalServerError, .internalError, "the registered platform did not load: \(reason)")
         }

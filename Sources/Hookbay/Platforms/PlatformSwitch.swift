@@ -5,7 +5,7 @@ import Foundation
 /// by a new one with the same mode and (when the process may) owner (through a symbolic link, its target is
 /// replaced), and the directory reloaded at once.
 ///
-/// One change to the directory at a time (``ConfigDirectoryLock``). When the switched file does not load (a platform
+/// One change to the directory at a time (``ConfigDirectory``). When the switched file does not load (a platform
 /// enabled without its secret set, say), the file is put back as it was and the answer says why.
 public struct PlatformSwitch: Sendable {
     /// What a switch did.
@@ -17,27 +17,23 @@ public struct PlatformSwitch: Sendable {
         public var changed: Bool
     }
 
-    public let directory: String
-    public let registry: PlatformRegistry
-    public let reloader: ConfigReloader
+    public let directory: ConfigDirectory
 
-    public init(directory: String, registry: PlatformRegistry, reloader: ConfigReloader) {
+    public init(directory: ConfigDirectory) {
         self.directory = directory
-        self.registry = registry
-        self.reloader = reloader
     }
 
     /// Sets `enabled` in `platform`'s file and reloads; the platform serves (or refuses) accordingly when this returns.
     public func set(_ platform: String, enabled: Bool) throws(WebhookError) -> Outcome {
-        guard let served = self.registry.platform(platform) else { throw .unsupportedPlatform(platform) }
+        guard let served = self.directory.registry.platform(platform) else { throw .unsupportedPlatform(platform) }
         let file = served.config.sourceFile
-        return try ConfigDirectoryLock.withLock(self.directory) { () throws(WebhookError) in
+        return try self.directory.change { () throws(WebhookError) in
             try self.setLocked(platform, file: file, enabled: enabled)
         }
     }
 
     private func setLocked(_ platform: String, file: String, enabled: Bool) throws(WebhookError) -> Outcome {
-        let path = (self.directory as NSString).appendingPathComponent(file)
+        let path = self.directory.path(file)
         // A symbolic link (a Kubernetes ConfigMap's) stays one: its target is what is replaced.
         guard let resolved = realpath(path, nil) else {
             throw WebhookError(.conflict, .conflict, "cannot find \(file) to switch platform \(platform)")
@@ -58,8 +54,8 @@ public struct PlatformSwitch: Sendable {
         guard let edited else {
             // The file says so already; the registry may not have caught up with it yet, or the file may not load (its
             // previous version then serves, in the other state).
-            let report = self.reloader.reload(force: true)
-            guard self.registry.platform(platform)?.config.enabled == enabled else {
+            let report = self.directory.reload()
+            guard self.directory.registry.platform(platform)?.config.enabled == enabled else {
                 throw WebhookError(
                     .conflict, .conflict,
                     "\(file) already says enabled: \(enabled), but it does not load, so its previous version still serves"
@@ -73,26 +69,23 @@ public struct PlatformSwitch: Sendable {
         }
         let mode = status.st_mode & 0o7777
         let owner = (status.st_uid, status.st_gid)
-        let folder = (target as NSString).deletingLastPathComponent
         do {
-            try AtomicFile.replace(target, with: Array(edited.utf8), mode: mode, owner: owner)
-            try AtomicFile.syncDirectory(folder)
+            try self.directory.write(target, Array(edited.utf8), mode: mode, owner: owner)
         } catch {
             throw WebhookError(.internalServerError, .internalError, "cannot write \(file) (it is unchanged): \(error)")
         }
-        let report = self.reloader.reload(force: true)
-        guard self.registry.platform(platform)?.config.enabled == enabled else {
+        let report = self.directory.reload()
+        guard self.directory.registry.platform(platform)?.config.enabled == enabled else {
             // Put the file back as it was: the platform keeps serving as before.
             do {
-                try AtomicFile.replace(target, with: bytes, mode: mode, owner: owner)
-                try AtomicFile.syncDirectory(folder)
+                try self.directory.write(target, bytes, mode: mode, owner: owner)
             } catch {
                 throw WebhookError(
                     .internalServerError, .internalError,
                     "\(file) with enabled: \(enabled) does not load, and putting it back failed (\(error)): restore it by hand"
                         + Self.reasons(report, file: file))
             }
-            _ = self.reloader.reload(force: true)
+            self.directory.reload()
             throw WebhookError(
                 .conflict, .conflict, "\(file) with enabled: \(enabled) does not load, so it was left as it was" + Self.reasons(report, file: file))
         }

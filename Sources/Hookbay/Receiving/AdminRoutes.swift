@@ -18,8 +18,8 @@ public struct AdminRoutes: Sendable {
         self.reloader = reloader
         self.authenticator = authenticator
         self.refusals = refusals
-        self.registration = PlatformRegistration(directory: reloader.directory, registry: registry, reloader: reloader)
-        self.switcher = PlatformSwitch(directory: reloader.directory, registry: registry, reloader: reloader)
+        self.registration = PlatformRegistration(directory: ConfigDirectory(reloader: reloader))
+        self.switcher = PlatformSwitch(directory: ConfigDirectory(reloader: reloader))
     }
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
