@@ -11,7 +11,8 @@ import HookbayPluginKit
 ///   attributes: [item.genres, item.rating]   # kept under attributes, keyed by path; default none
 /// ```
 /// `content_id` must be present: a non-empty string, or an integer (kept as its text). `title` and `content_type`,
-/// when present, must be strings.
+/// when present, must be strings. These rules are declared as data (``configuredReceiveSchema``), so the gateway checks
+/// deliveries against them on the JSON it has parsed, without handing each one through the C ABI.
 struct GenericAdapter: HookbayAdapter {
     static let name = "generic"
     static let version = "1.0.0"
@@ -20,6 +21,10 @@ struct GenericAdapter: HookbayAdapter {
     let titlePath: String
     let contentTypePath: String
     let attributePaths: [String]
+    /// Every rule the adapter checks, from its paths.
+    let schema: PayloadSchema
+
+    var configuredReceiveSchema: PayloadSchema? { self.schema }
 
     init(configuration: JSONValue) throws(AdapterError) {
         guard case .object(let members) = configuration else { throw .invalid("adapter_config must be a mapping") }
@@ -48,10 +53,11 @@ struct GenericAdapter: HookbayAdapter {
             attributePaths = paths
         default: throw .invalid("adapter_config.attributes must be a list of dotted paths")
         }
-    }
-
-    func validate(_ event: AdapterEvent) throws(AdapterError) {
-        _ = try self.update(for: event)
+        schema = PayloadSchema([
+            .init(contentIDPath, .id, required: true, dotted: true, label: "the content id"),
+            .init(titlePath, .string, dotted: true),
+            .init(contentTypePath, .string, dotted: true),
+        ])
     }
 
     func process(_ event: AdapterEvent) throws(AdapterError) -> [ContentUpdate] {
@@ -60,19 +66,17 @@ struct GenericAdapter: HookbayAdapter {
 
     private func update(for event: AdapterEvent) throws(AdapterError) -> ContentUpdate {
         let payload = event.payload
+        try self.schema.check(payload)
+        // The schema held: the content id is a non-empty string or an integer, the others absent, null or strings.
         let contentID: String
         switch payload.value(atPath: contentIDPath) {
-        case .string(let s)? where !s.isEmpty: contentID = s
-        case .number(let n)? where !n.contains(".") && !n.contains("e") && !n.contains("E"): contentID = n
-        case nil, .null?: throw .invalid("payload.\(contentIDPath) (the content id) is missing")
-        case let other?: throw .invalid("payload.\(contentIDPath) (the content id) must be a non-empty string or an integer, not \(other.typeName)")
+        case .string(let s)?: contentID = s
+        case .number(let n)?: contentID = n
+        default: throw .invalid("payload.\(contentIDPath) (the content id) is required")
         }
-        func optionalString(_ path: String) throws(AdapterError) -> String? {
-            switch payload.value(atPath: path) {
-            case nil, .null?: return nil
-            case .string(let s)?: return s
-            case let other?: throw .invalid("payload.\(path) must be a string, not \(other.typeName)")
-            }
+        func optionalString(_ path: String) -> String? {
+            if case .string(let s)? = payload.value(atPath: path) { return s }
+            return nil
         }
         var attributes: [String: JSONValue] = [:]
         for path in attributePaths {
@@ -81,8 +85,8 @@ struct GenericAdapter: HookbayAdapter {
         return ContentUpdate(
             contentID: contentID,
             action: event.eventType == "content_removed" ? .remove : .upsert,
-            title: try optionalString(titlePath),
-            contentType: try optionalString(contentTypePath),
+            title: optionalString(titlePath),
+            contentType: optionalString(contentTypePath),
             attributes: attributes.isEmpty ? nil : attributes
         )
     }

@@ -20,7 +20,15 @@ public enum AdapterExport {
 
     private final class Box {
         let adapter: any HookbayAdapter
-        init(_ adapter: any HookbayAdapter) { self.adapter = adapter }
+        /// The instance's ``HookbayAdapter/configuredReceiveSchema`` as the ABI's JSON text, owned until destroyed.
+        let schemaText: UnsafeMutablePointer<CChar>?
+
+        init(_ adapter: any HookbayAdapter) {
+            self.adapter = adapter
+            self.schemaText = adapter.configuredReceiveSchema.map { strdup(String(decoding: CanonicalJSON.encode($0.json), as: UTF8.self)) } ?? nil
+        }
+
+        deinit { free(self.schemaText) }
     }
 
     private static let exported = Mutex<Exported?>(nil)
@@ -43,7 +51,8 @@ public enum AdapterExport {
                     free_buf: freeThunk,
                     receive_schema: Adapter.receiveSchema.map { schema in
                         UnsafePointer(strdup(String(decoding: CanonicalJSON.encode(schema.json), as: UTF8.self)))
-                    } ?? nil
+                    } ?? nil,
+                    context_receive_schema: contextSchemaThunk
                 ))
             exported = Exported(descriptor: descriptor, make: { config throws(AdapterError) in try Adapter(configuration: config) })
             return UnsafeRawPointer(descriptor)
@@ -134,6 +143,11 @@ public enum AdapterExport {
                 return AdapterExport.status(error)
             }
         }
+
+    private static let contextSchemaThunk: @convention(c) (UnsafeMutableRawPointer?) -> UnsafePointer<CChar>? = { ctx in
+        guard let ctx else { return nil }
+        return UnsafePointer(Unmanaged<Box>.fromOpaque(ctx).takeUnretainedValue().schemaText)
+    }
 
     private static let freeThunk: @convention(c) (UnsafeMutablePointer<CChar>?) -> Void = { buffer in
         free(buffer)

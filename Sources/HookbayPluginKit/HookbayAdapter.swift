@@ -21,8 +21,11 @@ public protocol HookbayAdapter: Sendable {
     /// itself, on the JSON it already parsed, and does not call `validate` at receive. `nil` (the default): every
     /// delivery goes through `validate`.
     static var receiveSchema: PayloadSchema? { get }
+    /// This configured instance's rules, when they depend on its `adapter_config` (the generic adapter's paths): it
+    /// replaces ``receiveSchema`` for the instance. Default `nil`.
+    var configuredReceiveSchema: PayloadSchema? { get }
     /// Checks an event in the request path: throw ``AdapterError/invalid(_:)`` to answer 400. The default checks
-    /// ``receiveSchema``; an adapter that checks more must not declare a schema.
+    /// ``configuredReceiveSchema`` or ``receiveSchema``; an adapter that checks more must not declare a schema.
     func validate(_ event: AdapterEvent) throws(AdapterError)
     /// Turns an event into content updates for the database.
     func process(_ event: AdapterEvent) throws(AdapterError) -> [ContentUpdate]
@@ -31,7 +34,9 @@ public protocol HookbayAdapter: Sendable {
 extension HookbayAdapter {
     public static var receiveSchema: PayloadSchema? { nil }
 
+    public var configuredReceiveSchema: PayloadSchema? { nil }
+
     public func validate(_ event: AdapterEvent) throws(AdapterError) {
-        try Self.receiveSchema?.check(event.payload)
+        try (self.configuredReceiveSchema ?? Self.receiveSchema)?.check(event.payload)
     }
 }

@@ -65,6 +65,17 @@ static int32_t process(void *ctx, const char *e, size_t n, char **out, size_t *o
     return HOOKBAY_STATUS_OK;
 }
 static void free_buf(char *b) { free(b); }
+#if defined(VARIANT_CONTEXT_SCHEMA)
+static const char *context_schema(void *ctx) {
+    (void)ctx;
+    return "[{\"path\":\"item.id\",\"kind\":\"id\",\"required\":true,\"label\":\"the item\"}]";
+}
+#elif defined(VARIANT_BAD_CONTEXT_SCHEMA)
+static const char *context_schema(void *ctx) {
+    (void)ctx;
+    return "[{\"path\":\"item.id\",\"kind\":\"uuid\"}]";
+}
+#endif
 
 #ifndef NAME
 #define NAME "test-plugin"
@@ -82,6 +93,10 @@ static hookbay_adapter descriptor = {
     /* A version-1 plugin knows no appended field: what lies past its struct_size must never be read. */
     .struct_size = offsetof(hookbay_adapter, receive_schema),
     .receive_schema = (const char *)1,
+#elif defined(VARIANT_RECEIVE_ONLY_STRUCT)
+    /* A descriptor that ends at receive_schema: its context_receive_schema slot must never be read. */
+    .struct_size = offsetof(hookbay_adapter, context_receive_schema),
+    .context_receive_schema = (const char *(*)(void *))1,
 #else
     .struct_size = sizeof(hookbay_adapter),
 #endif
@@ -102,6 +117,10 @@ static hookbay_adapter descriptor = {
                       "{\"name\":\"tags\",\"kind\":\"string_array\"}]",
 #elif defined(VARIANT_BAD_SCHEMA)
     .receive_schema = "[{\"name\":\"content_id\",\"kind\":\"number\"}]",
+#elif defined(VARIANT_CONTEXT_SCHEMA) || defined(VARIANT_BAD_CONTEXT_SCHEMA)
+    /* The context's rules replace these. */
+    .receive_schema = "[{\"name\":\"content_id\",\"kind\":\"non_empty_string\",\"required\":true}]",
+    .context_receive_schema = context_schema,
 #endif
 };
 

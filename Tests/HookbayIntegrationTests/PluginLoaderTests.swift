@@ -63,7 +63,7 @@ import Testing
         let adapter = try AdapterInstance(plugin: PluginLoader.load(path: TestPlugins.real("GenericAdapter")), configuration: .object([:]))
         let payload: JSONValue = .object(["content_id": .number("42"), "title": .string("T"), "other": .null])
         #expect(try adapter.process(Self.event(payload)) == [ContentUpdate(contentID: "42", action: .upsert, title: "T")])
-        #expect(throws: AdapterError.invalid("payload.content_id (the content id) is missing")) {
+        #expect(throws: AdapterError.invalid("payload.content_id (the content id) is required")) {
             try adapter.validate(Self.event(.object(["title": .string("T")])))
         }
     }
@@ -127,7 +127,7 @@ import Testing
         ("WRONG_ABI", "plugin ABI version 99, this Hookbay speaks version 1"),
         ("SMALL_STRUCT", "descriptor struct_size 16 is smaller than"),
         ("NULL_PROCESS", "descriptor function 'process' is NULL"),
-        ("BAD_SCHEMA", "its receive_schema is not valid: receive schema field 0 needs a non-empty \"name\" and a \"kind\""),
+        ("BAD_SCHEMA", "its receive_schema is not valid: receive schema field 0 needs one non-empty \"name\" or \"path\" and a \"kind\""),
     ])
     func refusesBrokenPlugins(variant: String, message: String) async throws {
         let path = try await TestPlugins.build(variant: variant)
@@ -143,6 +143,61 @@ import Testing
         #expect(plugin.receiveSchema == nil)
         let adapter = try AdapterInstance(plugin: plugin, configuration: .object([:]))
         try adapter.validate(Self.event(.object([:])))
+    }
+
+    @Test func aContextsSchemaReplacesThePluginsAndNothingPastTheSizeIsRead() async throws {
+        let plugin = try await PluginLoader.load(path: TestPlugins.build(variant: "CONTEXT_SCHEMA", name: "context-schema"))
+        let adapter = try AdapterInstance(plugin: plugin, configuration: .object([:]))
+        #expect(adapter.receiveSchema == PayloadSchema([.init("item.id", .id, required: true, dotted: true, label: "the item")]))
+        try adapter.validate(Self.event(.object(["item": .object(["id": .number("7")])])))
+        #expect(throws: AdapterError.invalid("payload.item.id (the item) is required")) {
+            try adapter.validate(Self.event(.object(["content_id": .string("1")])))
+        }
+        #expect(throws: AdapterError.invalid("payload.item.id (the item) must be a non-empty string or an integer, not number")) {
+            try adapter.validate(Self.event(.object(["item": .object(["id": .number("7.5")])])))
+        }
+        // A context that declares rules that are not valid: the platform does not load, and says why.
+        let bad = try await PluginLoader.load(path: TestPlugins.build(variant: "BAD_CONTEXT_SCHEMA", name: "bad-context-schema"))
+        #expect { try AdapterInstance(plugin: bad, configuration: .object([:])) } throws: { error in
+            "\(error)".contains("declared an invalid receive schema for this configuration")
+        }
+        // Its context_receive_schema slot holds the address 1: calling it would crash.
+        let older = try await PluginLoader.load(path: TestPlugins.build(variant: "RECEIVE_ONLY_STRUCT", name: "receive-only"))
+        #expect(try AdapterInstance(plugin: older, configuration: .object([:])).receiveSchema == nil)
+    }
+
+    /// The generic adapter declares its configured rules: the gateway's check of them at receive and the plugin's own
+    /// `validate` (through the ABI) must judge every payload alike, message for message.
+    @Test func genericSchemaAndValidateAgree() throws {
+        let config: JSONValue = .object(["content_id": .string("item.id"), "title": .string("item.name"), "content_type": .string("kind")])
+        let adapter = try AdapterInstance(plugin: PluginLoader.load(path: TestPlugins.real("GenericAdapter")), configuration: config)
+        #expect(adapter.receiveSchema?.fields.map(\.name) == ["item.id", "item.name", "kind"])
+        let values: [JSONValue?] = [
+            nil, .null, .string(""), .string("x"), .number("1"), .number("-3"), .number("1.5"), .number("2e3"), .bool(false), .array([]),
+            .object([:]),
+        ]
+        var payloads: [JSONValue] = [.object([:]), .object(["item": .string("flat")])]
+        for (field, inItem) in [("id", true), ("name", true), ("kind", false)] {
+            for value in values {
+                var item: [String: JSONValue] = ["id": .string("1"), "name": .string("n")]
+                var top: [String: JSONValue] = ["kind": .string("movie")]
+                if inItem { item[field] = value } else { top[field] = value }
+                top["item"] = .object(item)
+                payloads.append(.object(top))
+            }
+        }
+        for payload in payloads {
+            func verdict(_ check: () throws(AdapterError) -> Void) -> String? {
+                do throws(AdapterError) {
+                    try check()
+                    return nil
+                } catch {
+                    return error.message
+                }
+            }
+            let viaSchema = verdict { () throws(AdapterError) in try adapter.validate(Self.event(payload)) }
+            #expect(viaSchema == verdict { () throws(AdapterError) in try adapter.validateInPlugin(Self.event(payload)) }, "\(payload)")
+        }
     }
 
     @Test func aDeclaredReceiveSchemaIsCheckedInsteadOfValidate() async throws {

@@ -61,9 +61,11 @@ import Testing
         (#"{}"#, "the receive schema must be an array of fields"),
         (
             #"[{"kind":"string"}]"#,
-            #"receive schema field 0 needs a non-empty "name" and a "kind" among string, non_empty_string, string_array, object"#
+            #"receive schema field 0 needs one non-empty "name" or "path" and a "kind" among string, non_empty_string, string_array, object, id"#
         ),
-        (#"[{"name":"a","kind":"string"},{"name":"b","kind":"integer"}]"#, #"receive schema field 1 needs a non-empty "name""#),
+        (#"[{"name":"a","kind":"string"},{"name":"b","kind":"integer"}]"#, #"receive schema field 1 needs one non-empty "name""#),
+        (#"[{"name":"a","path":"a.b","kind":"string"}]"#, #"receive schema field 0 needs one non-empty "name" or "path""#),
+        (#"[{"path":"a.b","kind":"id","label":""}]"#, #"receive schema field 0: "label" must be a string of 1 to 64 bytes"#),
         (#"[{"name":"a","kind":"string","required":"yes"}]"#, #"receive schema field 0: "required" must be true or false"#),
     ])
     func refusesMalformedSchemas(text: String, message: String) throws {
@@ -72,5 +74,39 @@ import Testing
             guard let error = error as? AdapterError else { return false }
             return error.message.hasPrefix(message)
         }
+    }
+
+    @Test func pathsIdsAndLabels() throws {
+        let schema = PayloadSchema([
+            .init("repository.full_name", .id, required: true, dotted: true, label: "the content id"),
+            .init("a.b", .string),
+        ])
+        #expect(try PayloadSchema(json: schema.json) == schema)
+        func refusal(_ payload: JSONValue) -> String? {
+            do {
+                try schema.check(payload)
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        let repository = { (value: JSONValue) in JSONValue.object(["repository": .object(["full_name": value])]) }
+        #expect(refusal(repository(.string("o/r"))) == nil)
+        #expect(refusal(repository(.number("-12"))) == nil)
+        #expect(
+            refusal(repository(.number("1.0")))
+                == "payload.repository.full_name (the content id) must be a non-empty string or an integer, not number")
+        #expect(
+            refusal(repository(.number("1E3")))
+                == "payload.repository.full_name (the content id) must be a non-empty string or an integer, not number")
+        #expect(
+            refusal(repository(.string(""))) == "payload.repository.full_name (the content id) must be a non-empty string or an integer, not string")
+        #expect(refusal(repository(.null)) == "payload.repository.full_name (the content id) is required")
+        #expect(refusal(.object(["repository": .string("flat")])) == "payload.repository.full_name (the content id) is required")
+        // A name is one member, dots and all (a path walks).
+        #expect(
+            refusal(.object(["repository": .object(["full_name": .string("o/r")]), "a.b": .number("1")]))
+                == "payload.a.b must be a string, not number")
+        #expect(refusal(.object(["repository": .object(["full_name": .string("o/r")]), "a": .object(["b": .number("1")])])) == nil)
     }
 }

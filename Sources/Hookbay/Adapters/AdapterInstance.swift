@@ -10,6 +10,9 @@ public final class AdapterInstance: @unchecked Sendable {
     // it is destroyed once, in deinit, when no call can be running.
     public let plugin: AdapterPlugin
     private let context: UnsafeMutableRawPointer
+    /// The rules deliveries are checked against at receive instead of calling `validate`: the context's own
+    /// (`context_receive_schema`), else the plugin's (`receive_schema`), else none.
+    public let receiveSchema: PayloadSchema?
 
     /// Creates the plugin context; throws the plugin's message when it refuses the configuration.
     public init(plugin: AdapterPlugin, configuration: JSONValue) throws(AdapterError) {
@@ -21,6 +24,16 @@ public final class AdapterInstance: @unchecked Sendable {
         guard let context else {
             throw .invalid("adapter '\(plugin.name)' refused its configuration: \(message ?? "no reason given")")
         }
+        var schema = plugin.receiveSchema
+        if let declare = plugin.descriptor.context_receive_schema, let text = declare(context) {
+            do {
+                schema = try PayloadSchema(json: try JSONParser.parse(Array(String(cString: text).utf8)))
+            } catch {
+                plugin.descriptor.destroy!(context)
+                throw .invalid("adapter '\(plugin.name)' declared an invalid receive schema for this configuration: \(error)")
+            }
+        }
+        self.receiveSchema = schema
         self.context = context
     }
 
@@ -28,10 +41,10 @@ public final class AdapterInstance: @unchecked Sendable {
         plugin.descriptor.destroy!(context)
     }
 
-    /// Runs the plugin's `validate`, or checks its declared ``AdapterPlugin/receiveSchema`` when it has one.
+    /// Runs the plugin's `validate`, or checks its declared ``receiveSchema`` when it has one.
     /// - Parameter payloadJSON: the payload's canonical JSON, when the caller has it (spliced in, not re-encoded).
     public func validate(_ event: AdapterEvent, payloadJSON: [UInt8]? = nil) throws(AdapterError) {
-        if let schema = plugin.receiveSchema {
+        if let schema = self.receiveSchema {
             // The plugin's rules as data, checked on the payload already parsed: no event JSON to encode and re-parse.
             try schema.check(event.payload)
         } else {

@@ -271,8 +271,9 @@ public struct WebhookReceiver: Sendable {
             self.metrics.record(.ignored, platform: platform.id)
             return .ignored(eventType: envelope.sourceEventType)
         }
-        // The payload's canonical JSON, once: hashed for the event id and spliced into the adapter's event.
-        let payloadJSON = CanonicalJSON.encode(envelope.payload)
+        // The payload's canonical JSON, once, and only when something reads it: the event id of a delivery without
+        // the platform's own id hashes it, and an adapter without declared rules is handed it in its event.
+        let payloadJSON = envelope.deliveryID == nil || served.adapter.receiveSchema == nil ? CanonicalJSON.encode(envelope.payload) : nil
         let eventID = EventIdentity.eventID(platform: platform.id, envelope: envelope, payloadJSON: payloadJSON)
         let receivedAt = now
         do {

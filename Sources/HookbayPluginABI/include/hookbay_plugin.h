@@ -71,7 +71,12 @@ typedef enum hookbay_status {
  *   them, `[{"name": "<top-level payload field>", "kind": "string"|"non_empty_string"|"string_array"|"object",
  *   "required": true|false}, ...]`, checked in order. The host then checks deliveries against them itself, on the JSON
  *   it has parsed, and calls `validate` no more at receive (refusals read `payload.<name> must be ...`). A field that is
- *   not required may be absent or null.
+ *   not required may be absent or null. A field may give `"path": "a.b"` (a dotted path walking objects) instead of a
+ *   name, `"kind": "id"` (a non-empty string or an integer), and a `"label"` said in refusals after its path.
+ * - `context_receive_schema(ctx)`: the rules of one context, when they depend on its configuration (the generic
+ *   adapter's paths come from `adapter_config`): NULL, or a NUL-terminated JSON text in `receive_schema`'s form that
+ *   the context owns until `destroy`. Asked once, after `create`; when not NULL it replaces `receive_schema` for the
+ *   context.
  */
 typedef struct hookbay_adapter {
     uint32_t abi_version;
@@ -84,6 +89,7 @@ typedef struct hookbay_adapter {
     int32_t (*process)(void *ctx, const char *event_json, size_t event_len, char **out, size_t *out_len, char **err);
     void (*free_buf)(char *buf);
     const char *receive_schema;
+    const char *(*context_receive_schema)(void *ctx);
 } hookbay_adapter;
 
 /** The type of `hookbay_adapter_entry`. */
