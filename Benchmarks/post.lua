@@ -8,20 +8,18 @@ local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 local values = {}
 for k = 1, 64 do values[alphabet:byte(k)] = k - 1 end
 
--- Standard base64 (padded) to bytes.
+-- Standard base64 (padded) to bytes, four characters at a time.
 function unbase64(text)
-  local out, bits, count = {}, 0, 0
-  for k = 1, #text do
-    local v = values[text:byte(k)]
-    if v then
-      bits = bits * 64 + v
-      count = count + 6
-      if count >= 8 then
-        count = count - 8
-        local byte = math.floor(bits / 2 ^ count)
-        table.insert(out, string.char(byte))
-        bits = bits - byte * 2 ^ count
-      end
+  local out, n = {}, 0
+  for k = 1, #text - 3, 4 do
+    local a, b, c, d = text:byte(k, k + 3)
+    local x = values[a] * 262144 + values[b] * 4096 + (values[c] or 0) * 64 + (values[d] or 0)
+    local b1, b2, b3 = math.floor(x / 65536), math.floor(x / 256) % 256, x % 256
+    n = n + 1
+    if d == 61 then
+      out[n] = c == 61 and string.char(b1) or string.char(b1, b2)
+    else
+      out[n] = string.char(b1, b2, b3)
     end
   end
   return table.concat(out)

@@ -95,7 +95,7 @@ import Testing
             #expect(recorded.allSatisfy { !$0.message.contains("meta-verify-token") })
             #expect(gateway.receiver.metrics.refusals()["meta"]?["forbidden"] == 1)
 
-            // The GETs share a bucket of 20 at once (one more a second), apart from deliveries': within 100 more, a
+            // Wrong tokens share a bucket of 20 at once (one more a second), apart from deliveries': within 100 more, a
             // guess is 429 with Retry-After, however slowly the machine runs them.
             let guess = "/api/v1/webhooks/meta?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1"
             var limited: TestResponse?
@@ -111,8 +111,15 @@ import Testing
             let answer = try #require(limited)
             try ReceiveClient.expectError(answer, .tooManyRequests, "rate_limit_exceeded")
             #expect(answer.headers[.retryAfter] != nil)
-            // Another platform's GETs, and the platform's deliveries, have their own buckets.
-            #expect(try await client.execute(uri: "/api/v1/webhooks/x?crc_token=crc-1", method: .get).status == .ok)
+            #expect(gateway.receiver.metrics.snapshot().platforms["meta"]?.rateLimited ?? 0 >= 1)
+            // The sender's own handshake is answered whatever the guesses left in the bucket; X's CRC (nothing to
+            // guess) and the platform's deliveries are never charged.
+            let right = try await client.execute(
+                uri: "/api/v1/webhooks/meta?hub.mode=subscribe&hub.verify_token=meta-verify-token&hub.challenge=77", method: .get)
+            #expect(right.status == .ok && String(buffer: right.body) == "77")
+            for _ in 0..<30 {
+                #expect(try await client.execute(uri: "/api/v1/webhooks/x?crc_token=crc-1", method: .get).status == .ok)
+            }
             let json = Fixtures.envelope(platform: "meta")
             let delivery = try await ReceiveClient.post(
                 client, platform: "meta", body: json,

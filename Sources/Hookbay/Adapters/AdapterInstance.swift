@@ -30,7 +30,8 @@ public final class AdapterInstance: @unchecked Sendable {
                 schema = try PayloadSchema(json: try JSONParser.parse(Array(String(cString: text).utf8)))
             } catch {
                 plugin.descriptor.destroy!(context)
-                throw .invalid("adapter '\(plugin.name)' declared an invalid receive schema for this configuration: \(error)")
+                let reason = (error as? AdapterError)?.message ?? "\(error)"
+                throw .invalid("adapter '\(plugin.name)' declared an invalid receive schema for this configuration: \(reason)")
             }
         }
         self.receiveSchema = schema

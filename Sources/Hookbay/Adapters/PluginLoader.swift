@@ -49,6 +49,13 @@ public enum PluginLoader {
         withUnsafeMutableBytes(of: &descriptor) { copy in
             copy.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: min(Int(structSize), copy.count)))
         }
+        // An appended field counts only when `struct_size` covers all of it: a size ending inside a pointer would
+        // leave half of one.
+        func covers<T>(_ field: KeyPath<hookbay_adapter, T>) -> Bool {
+            Int(structSize) >= MemoryLayout<hookbay_adapter>.offset(of: field)! + MemoryLayout<T>.size
+        }
+        if !covers(\.receive_schema) { descriptor.receive_schema = nil }
+        if !covers(\.context_receive_schema) { descriptor.context_receive_schema = nil }
         let functions: [(String, Bool)] = [
             ("name", descriptor.name != nil), ("version", descriptor.version != nil),
             ("create", descriptor.create != nil), ("destroy", descriptor.destroy != nil),

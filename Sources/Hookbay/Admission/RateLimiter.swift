@@ -34,8 +34,8 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    /// The bucket a platform's handshake `GET`s share, whatever its own rate limit: anyone may send them, so they are
-    /// few (Meta and X send one when a subscription is made, and X an hourly CRC check).
+    /// The bucket a platform's refused handshake `GET`s (wrong verify tokens) share, whatever its own rate limit: it
+    /// bounds guessing, while the sender's own handshake is never charged.
     public static let handshakeLimit = PlatformConfig.RateLimit(perMinute: 60, burst: 20)
 
     /// Takes a token from `platform`'s handshake bucket (``handshakeLimit``), apart from its deliveries' bucket.

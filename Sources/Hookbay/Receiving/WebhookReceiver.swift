@@ -161,7 +161,8 @@ public struct WebhookReceiver: Sendable {
         }
     }
 
-    private func countRefusal(_ error: WebhookError, platform: String) {
+    /// Counts a refusal in the metrics: a rate limit as such, anything else by its code.
+    func countRefusal(_ error: WebhookError, platform: String) {
         if error.code == .rateLimitExceeded {
             self.metrics.record(.rateLimited, platform: platform)
         } else {

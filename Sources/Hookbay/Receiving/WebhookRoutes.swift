@@ -90,31 +90,36 @@ public struct WebhookRoutes: Sendable {
     }
 
     /// `GET /api/v1/webhooks/{platform}`: a sender's handshake (Meta's `hub.challenge`, X's CRC), answered and counted.
-    /// Refusals are counted by reason like deliveries'; the `GET`s of a platform share one small bucket
-    /// (``RateLimiter/handshakeLimit``), apart from its deliveries'.
+    /// Refusals are counted by reason like deliveries'. Wrong verify tokens take from a small bucket per platform
+    /// (``RateLimiter/handshakeLimit``): past it, guesses are `429`. A right token is answered whatever the bucket holds,
+    /// so no one can block the sender's own handshake by guessing.
     func handshake(_ request: Request, platform id: String, peer: SocketAddress?) throws(WebhookError) -> Response {
         guard let served = self.receiver.platforms.platform(id) else {
             self.receiver.metrics.recordUnknownPlatform()
             throw .unsupportedPlatform(id)
         }
         let config = served.config
+        // A GET to a platform without a GET handshake (a browser, a probe) is not a refused delivery: not counted.
+        guard config.handshake?.isGET == true else {
+            throw WebhookError(.notFound, .notFound, "platform '\(id)' has no GET handshake; deliveries are POSTed")
+        }
         let answer: (contentType: String, body: String)
         do throws(WebhookError) {
             guard config.enabled else { throw .platformDisabled(id) }
-            guard config.handshake?.isGET == true else {
-                throw WebhookError(.notFound, .notFound, "platform '\(id)' has no GET handshake; deliveries are POSTed")
-            }
             try self.receiver.checkClient(platform: config, header: { name in HTTPField.Name(name).flatMap { request.headers[$0] } }, peer: peer)
-            if case .denied(let wait) = self.receiver.rateLimiter.admitHandshake(platform: id) {
-                throw .rateLimited(id, retryAfterSeconds: RateLimiter.retryAfterSeconds(nanoseconds: wait))
-            }
             let query = request.uri.queryParameters
-            answer = try HandshakeReply.get(
-                config.handshake, platform: id, query: { name in query.get(name).map { String($0) } }, secret: config.secrets.first?.bytes,
-                token: config.handshakeToken?.bytes)
+            do throws(WebhookError) {
+                answer = try HandshakeReply.get(
+                    config.handshake, platform: id, query: { name in query.get(name).map { String($0) } }, secret: config.secrets.first?.bytes,
+                    token: config.handshakeToken?.bytes)
+            } catch  where error.code == .forbidden {
+                if case .denied(let wait) = self.receiver.rateLimiter.admitHandshake(platform: id) {
+                    throw .rateLimited(id, retryAfterSeconds: RateLimiter.retryAfterSeconds(nanoseconds: wait))
+                }
+                throw error
+            }
         } catch {
-            // A GET to a platform without a GET handshake is not a refused delivery: not counted.
-            if error.code != .notFound { self.receiver.metrics.recordRejected(platform: id, reason: error.code.rawValue) }
+            self.receiver.countRefusal(error, platform: id)
             throw error
         }
         self.receiver.metrics.record(.handshake, platform: id)

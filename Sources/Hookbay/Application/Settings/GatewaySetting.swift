@@ -150,7 +150,8 @@ extension GatewaySetting {
                     }
                     let network = clients ? parsed.asClientRange : parsed
                     if clients, network.prefixLength == 0 {
-                        return "may not be \(network): trusting every address believes what any client writes"
+                        return
+                            "may not be \(item) (every \(network.address.count == 4 ? "IPv4 " : "")address): trusting every address believes what any client writes"
                     }
                     networks.append(network)
                 }
