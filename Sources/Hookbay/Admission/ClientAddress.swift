@@ -33,7 +33,7 @@ public enum ClientAddress {
 
     /// One `X-Forwarded-For` entry: `a.b.c.d`, `a.b.c.d:port`, an IPv6 address, or `[v6]` / `[v6]:port`.
     static func address(_ entry: Substring) -> [UInt8]? {
-        var text = entry.trimmingCharacters(in: .whitespaces)[...]
+        var text = entry.trimmingOWS
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]") else { return nil }
             let rest = text[text.index(after: close)...]

@@ -18,7 +18,7 @@ public enum ContentDecoding {
     /// Whether a `Content-Encoding` value asks for no decoding (absent, empty or `identity`).
     public static func isIdentity(_ encoding: String?) -> Bool {
         guard let encoding else { return true }
-        let trimmed = encoding.trimmingASCIISpaces
+        let trimmed = encoding.trimmingOWS
         return trimmed.isEmpty || trimmed.lowercased() == "identity"
     }
 
@@ -35,7 +35,7 @@ public enum ContentDecoding {
     public static func decode(
         _ body: ByteBuffer, encoding: String?, accepted: Set<PlatformConfig.ContentCoding>, platform: String = "this platform", limit: Int
     ) throws(WebhookError) -> ByteBuffer? {
-        guard !Self.isIdentity(encoding), let encoding = encoding?.trimmingASCIISpaces else { return nil }
+        guard !Self.isIdentity(encoding), let encoding = encoding?.trimmingOWS else { return nil }
         guard let coding = PlatformConfig.ContentCoding(header: encoding) else {
             throw WebhookError(
                 .unsupportedMediaType, .unsupportedEncoding,
@@ -132,15 +132,5 @@ public enum ContentDecoding {
                 return .failure(.corrupt)
             }
         }
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces and tabs.
-    fileprivate var trimmingASCIISpaces: Substring {
-        let utf8 = self.utf8
-        let start = utf8.firstIndex { $0 != 0x20 && $0 != 0x09 } ?? utf8.endIndex
-        let end = utf8.lastIndex { $0 != 0x20 && $0 != 0x09 }.map { utf8.index(after: $0) } ?? start
-        return self[start..<end]
     }
 }

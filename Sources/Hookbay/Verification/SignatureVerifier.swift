@@ -146,8 +146,8 @@ public struct SignatureVerifier: Sendable {
             }
             let pair = part.split(separator: "=", maxSplits: 1)
             guard pair.count == 2 else { throw .malformed("\(signature.header) must look like t=<unix time>,v1=<hex>") }
-            let key = pair[0].trimmingCharacters(in: .whitespaces)
-            let text = pair[1].trimmingCharacters(in: .whitespaces)
+            let key = pair[0].trimmingOWS
+            let text = pair[1].trimmingOWS
             switch key {
             case "t":
                 guard timestamp == nil else { throw .malformed("\(signature.header) has more than one t=") }
