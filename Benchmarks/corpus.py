@@ -319,12 +319,13 @@ def signed(shape, i, secret, now):
 def write_lines(path, shape, count, secret, now, start=0):
     """`count` distinct deliveries of `shape` for Benchmarks/post.lua: one line each, its path, its headers as
     `Name: value` fields and then the body, separated by tabs (JSON escapes any tab in a body; a compressed body is
-    written `b64:<base64>`). Returns the size of a body as sent."""
+    written `raw:<length>`, a newline, its bytes and a newline). Returns the size of a body as sent."""
     size = 0
     with open(path, "wb") as f:
         for i in range(start, start + count):
             headers, data = signed(shape, i, secret, now)
-            text = b"b64:" + base64.b64encode(data) if "Content-Encoding" in headers else data
+            raw = "Content-Encoding" in headers
+            text = b"raw:%d\n" % len(data) + data if raw else data
             f.write(f"/api/v1/webhooks/{SHAPES[shape][1]}\t".encode() + "\t".join(f"{k}: {v}" for k, v in headers.items()).encode()
                     + b"\t" + text + b"\n")
             size = len(data)

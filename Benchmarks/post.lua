@@ -4,27 +4,6 @@
 -- and headers in Lua) cost the load generator ~4 µs of CPU per request, on the same two cores as the servers.
 local next_id = 0
 
-local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-local values = {}
-for k = 1, 64 do values[alphabet:byte(k)] = k - 1 end
-
--- Standard base64 (padded) to bytes, four characters at a time.
-function unbase64(text)
-  local out, n = {}, 0
-  for k = 1, #text - 3, 4 do
-    local a, b, c, d = text:byte(k, k + 3)
-    local x = values[a] * 262144 + values[b] * 4096 + (values[c] or 0) * 64 + (values[d] or 0)
-    local b1, b2, b3 = math.floor(x / 65536), math.floor(x / 256) % 256, x % 256
-    n = n + 1
-    if d == 61 then
-      out[n] = c == 61 and string.char(b1) or string.char(b1, b2)
-    else
-      out[n] = string.char(b1, b2, b3)
-    end
-  end
-  return table.concat(out)
-end
-
 function setup(thread)
   thread:set("id", next_id)
   next_id = next_id + 1
@@ -37,10 +16,13 @@ function init(args)
   local n = 0
   local f = assert(io.open(os.getenv("BENCH_BODIES"), "r"))
   for line in f:lines() do
+    -- A body that is not text (a gzip body) follows its line as "raw:<length>" bytes and a newline.
+    local raw = tonumber(line:match("\traw:(%d+)$"))
+    local bytes = raw and f:read(raw)
+    if raw then f:read(1) end
     if n % nthreads == id then
       -- Fields separated by tabs: optionally the path ("/..."; else BENCH_PATH), the headers ("Name: value"; a bare
-      -- value is an X-Webhook-Signature), then the body
-      -- ("b64:" and base64 for bytes that are not text, such as a gzip body).
+      -- value is an X-Webhook-Signature), then the body (or "raw:<length>", the bytes after the line).
       local headers = { ["Content-Type"] = "application/json" }
       local fields = {}
       for field in line:gmatch("[^\t]+") do table.insert(fields, field) end
@@ -56,7 +38,7 @@ function init(args)
         end
       end
       local body = fields[#fields]
-      if body:sub(1, 4) == "b64:" then body = unbase64(body:sub(5)) end
+      if raw then body = bytes end
       table.insert(requests, wrk.format("POST", target, headers, body))
     end
     n = n + 1
