@@ -11,9 +11,9 @@ import Testing
         .init("note", .nonEmptyString),
     ])
 
-    func refusal(_ payload: JSONValue) -> String? {
+    func refusal(_ payload: JSONValue, by schema: PayloadSchema? = nil) -> String? {
         do {
-            try schema.check(payload)
+            try (schema ?? self.schema).check(payload)
             return nil
         } catch {
             return error.message
@@ -82,14 +82,7 @@ import Testing
             .init("a.b", .string),
         ])
         #expect(try PayloadSchema(json: schema.json) == schema)
-        func refusal(_ payload: JSONValue) -> String? {
-            do {
-                try schema.check(payload)
-                return nil
-            } catch {
-                return error.message
-            }
-        }
+        func refusal(_ payload: JSONValue) -> String? { self.refusal(payload, by: schema) }
         let repository = { (value: JSONValue) in JSONValue.object(["repository": .object(["full_name": value])]) }
         #expect(refusal(repository(.string("o/r"))) == nil)
         #expect(refusal(repository(.number("-12"))) == nil)

@@ -180,7 +180,8 @@ public struct WebhookReceiver: Sendable {
         // request must not consume the platform's rate tokens. A body the signature covers as sent is inflated only
         // once it is authentic.
         let now = WallClock.milliseconds()
-        let encoding = ContentDecoding.isIdentity(header("Content-Encoding")) ? nil : header("Content-Encoding")
+        let contentEncoding = header("Content-Encoding")
+        let encoding = ContentDecoding.isIdentity(contentEncoding) ? nil : contentEncoding
         // A token signs no body: it is checked before anything is inflated.
         let signedAsSent = encoding == nil || platform.signature.signedBody == .encoded || platform.signature.scheme.family == .token
         var reserved = 0
