@@ -71,14 +71,54 @@ public enum FuzzTargets {
     }
 
     /// Strict JSON and canonical JSON: parsing refuses or succeeds; canonical output parses again, to a value whose
-    /// canonical form is the same bytes (the event id is a hash of it, so it must be stable).
+    /// canonical form is the same bytes (the event id is a hash of it, so it must be stable). A selective parse
+    /// (what the receive path builds) refuses exactly what the whole parse refuses, with the same error, and keeps what
+    /// it selects as the whole parse has it.
     public static func json(_ bytes: [UInt8]) {
-        guard let value = try? JSONParser.parse(bytes) else { return }
+        let whole = Result { () throws(JSONParseError) in try JSONParser.parse(bytes) }
+        var selection = JSONSelection.nothing
+        var checks: [(path: [String], whole: Bool)] = []
+        var budget = 24
+        if case .success(let value) = whole { sample(value, [], &selection, &checks, &budget) }
+        selection.touch(["a", "b"])
+        switch (whole, Result { () throws(JSONParseError) in try JSONParser.parse(bytes, keeping: selection) }) {
+        case (.failure(let error), .failure(let again)):
+            precondition(error == again, "the selective parse refused otherwise: \(again), not \(error)")
+            return
+        case (.success(let value), .success(let part)):
+            for check in checks {
+                let full = value.value(atKeys: check.path)
+                let kept = part.value(atKeys: check.path)
+                precondition(full?.typeName == kept?.typeName, "the selective parse kept another kind at \(check.path)")
+                if check.whole || full?.objectValue == nil { precondition(full == kept, "the selective parse kept another value at \(check.path)") }
+            }
+        default:
+            fatalError("the selective parse and the whole parse disagree on whether the body is JSON")
+        }
+        guard case .success(let value) = whole else { return }
         let canonical = CanonicalJSON.encode(value)
         guard let again = try? JSONParser.parse(canonical) else {
             fatalError("canonical JSON does not parse: \(String(decoding: canonical, as: UTF8.self))")
         }
         precondition(CanonicalJSON.encode(again) == canonical, "canonical JSON is not stable")
+    }
+
+    /// Selects some members of `value`'s objects, kept whole or in part in turn, and notes each path to check.
+    static func sample(
+        _ value: JSONValue, _ prefix: [String], _ selection: inout JSONSelection, _ checks: inout [(path: [String], whole: Bool)], _ budget: inout Int
+    ) {
+        guard case .object(let members) = value else { return }
+        for (i, key) in members.keys.sorted().enumerated() where budget > 0 && i % 3 != 2 {
+            budget -= 1
+            let path = prefix + [key]
+            if i % 3 == 0 {
+                selection.keep(path)
+            } else {
+                selection.touch(path)
+                sample(members[key]!, path, &selection, &checks, &budget)
+            }
+            checks.append((path, i % 3 == 0))
+        }
     }
 
     /// Signature headers of every scheme: a fuzzed header (and, for standard-webhooks, id and timestamp) never verifies

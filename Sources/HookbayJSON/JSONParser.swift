@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Why a body is not acceptable JSON; the message names the problem and the byte offset.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
@@ -18,26 +26,44 @@ public struct JSONParser {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+    /// The keys of the objects open in a selective parse, innermost last, to refuse duplicates without building them.
+    private var keys: [KeySpan] = []
+    /// Scratch hash table for the duplicate check of a large object's keys (indices into ``keys``).
+    private var slots: [Int] = []
+
+    /// Where a key is, quotes included; `plain` when it has no escape and only ASCII (its bytes are its text).
+    private struct KeySpan {
+        var start: Int
+        var end: Int
+        var plain: Bool
+    }
 
     private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
     /// Parses a whole document.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
+    /// - Parameter selection: what of the tree to build (``JSONSelection``); the whole document is checked all the
+    ///   same, and refused exactly as it would be without one. `nil` builds everything.
+    public static func parse(_ bytes: some Collection<UInt8>, keeping selection: JSONSelection? = nil) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
-            Self.parse(buffer: buffer)
+            Self.parse(buffer: buffer, keeping: selection)
         }
         if let result { return try result.get() }
         let copy = Array(bytes)
-        return try copy.withUnsafeBufferPointer { Self.parse(buffer: $0) }.get()
+        return try copy.withUnsafeBufferPointer { Self.parse(buffer: $0, keeping: selection) }.get()
     }
 
-    private static func parse(buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONParseError> {
+    private static func parse(buffer: UnsafeBufferPointer<UInt8>, keeping selection: JSONSelection?) -> Result<JSONValue, JSONParseError> {
         var parser = JSONParser(bytes: buffer)
         do throws(JSONParseError) {
             parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0)
+            let value: JSONValue
+            if let selection {
+                value = try parser.parseSelected(depth: 0, selection)
+            } else {
+                value = try parser.parseValue(depth: 0)
+            }
             parser.skipWhitespace()
             if parser.index != buffer.count {
                 throw parser.error("unexpected data after the JSON value")
@@ -143,6 +169,148 @@ public struct JSONParser {
         }
     }
 
+    /// A value of which `selection` is kept (see ``JSONSelection``): an object in part, anything else whole.
+    private mutating func parseSelected(depth: Int, _ selection: JSONSelection) throws(JSONParseError) -> JSONValue {
+        guard !selection.whole, !self.atEnd, self.current == UInt8(ascii: "{") else { return try self.parseValue(depth: depth) }
+        return try self.parseObjectPart(depth: depth + 1, selection)
+    }
+
+    /// Checks a value as ``parseValue(depth:)`` does, building nothing.
+    private mutating func skipValue(depth: Int) throws(JSONParseError) {
+        guard !self.atEnd else { throw self.error(self.index == 0 ? "empty body" : "unexpected end of JSON") }
+        switch self.current {
+        case UInt8(ascii: "{"): _ = try self.parseObjectPart(depth: depth + 1, nil)
+        case UInt8(ascii: "["): try self.skipArray(depth: depth + 1)
+        case UInt8(ascii: "\""): _ = try self.skipString()
+        case UInt8(ascii: "t"): try self.expectLiteral("true")
+        case UInt8(ascii: "f"): try self.expectLiteral("false")
+        case UInt8(ascii: "n"): try self.expectLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try self.scanNumber()
+        default: throw self.error("unexpected character '\(Self.printable(self.current))'")
+        }
+    }
+
+    /// An object with only the members `selection` names, each kept as it says; with no selection, nothing is kept
+    /// (the object is only checked). Its keys are checked for duplicates as ``parseObject(depth:)`` does.
+    private mutating func parseObjectPart(depth: Int, _ selection: JSONSelection?) throws(JSONParseError) -> JSONValue {
+        guard depth <= Self.maxDepth else { throw self.error("JSON nested deeper than \(Self.maxDepth) levels") }
+        self.index += 1
+        self.skipWhitespace()
+        if !self.atEnd, self.current == UInt8(ascii: "}") {
+            self.index += 1
+            return .object([:])
+        }
+        let base = self.keys.count
+        var kept: [String: JSONValue] = [:]
+        while true {
+            self.skipWhitespace()
+            guard !self.atEnd else { throw self.error("unterminated object") }
+            guard self.current == UInt8(ascii: "\"") else { throw self.error("expected a string key") }
+            let start = self.index
+            let plain = try self.skipString()
+            let key = KeySpan(start: start, end: self.index, plain: plain)
+            self.keys.append(key)
+            self.skipWhitespace()
+            guard !self.atEnd, self.current == UInt8(ascii: ":") else { throw self.error("expected ':' after key") }
+            self.index += 1
+            self.skipWhitespace()
+            if let members = selection?.members, !members.isEmpty, case let name = self.text(of: key), let part = members[name] {
+                kept[name] = try self.parseSelected(depth: depth, part)
+            } else {
+                try self.skipValue(depth: depth)
+            }
+            guard try self.separatorOrEnd(UInt8(ascii: "}"), in: "object") else { continue }
+            try self.checkDistinctKeys(from: base)
+            return .object(kept)
+        }
+    }
+
+    /// Checks an array as ``parseArray(depth:)`` does, building nothing.
+    private mutating func skipArray(depth: Int) throws(JSONParseError) {
+        guard depth <= Self.maxDepth else { throw self.error("JSON nested deeper than \(Self.maxDepth) levels") }
+        self.index += 1
+        self.skipWhitespace()
+        if !self.atEnd, self.current == UInt8(ascii: "]") {
+            self.index += 1
+            return
+        }
+        while true {
+            self.skipWhitespace()
+            try self.skipValue(depth: depth)
+            if try self.separatorOrEnd(UInt8(ascii: "]"), in: "array") { return }
+        }
+    }
+
+    /// Checks a string as ``parseString()`` does; `true` when it is plain (no escape, only ASCII), its bytes its text.
+    private mutating func skipString() throws(JSONParseError) -> Bool {
+        let scan = ByteScan.firstSpecial(in: self.bytes, from: self.index + 1, nonASCII: true)
+        if scan < self.bytes.count, self.bytes[scan] == UInt8(ascii: "\"") {
+            self.index = scan + 1
+            return true
+        }
+        _ = try self.parseString()
+        return false
+    }
+
+    /// A key's text: its bytes when plain, else decoded again.
+    private func text(of key: KeySpan) -> String {
+        if key.plain { return String(decoding: UnsafeBufferPointer(rebasing: self.bytes[key.start + 1..<key.end - 1]), as: UTF8.self) }
+        var decoder = JSONParser(bytes: self.bytes)
+        decoder.index = key.start
+        // It was decoded once already without error.
+        return (try? decoder.parseString()) ?? ""
+    }
+
+    /// Refuses the first key of the object whose keys start at `base` in ``keys`` that repeats an earlier one, as
+    /// `String` equality judges (what a dictionary of the whole tree would), then forgets the object's keys.
+    private mutating func checkDistinctKeys(from base: Int) throws(JSONParseError) {
+        defer { self.keys.removeSubrange(base...) }
+        let count = self.keys.count - base
+        guard count > 1 else { return }
+        func duplicate(_ key: KeySpan) -> JSONParseError {
+            JSONParseError(message: "duplicate key \"\(self.text(of: key))\"", offset: key.start)
+        }
+        // Escapes or non-ASCII text: equal strings may be different bytes ("\u0061" and "a", or "K" and the Kelvin
+        // sign), so they are compared as strings.
+        guard self.keys[base...].allSatisfy(\.plain) else {
+            var seen = Set<String>(minimumCapacity: count)
+            for key in self.keys[base...] where !seen.insert(self.text(of: key)).inserted { throw duplicate(key) }
+            return
+        }
+        if count <= 8 {
+            for j in base + 1..<self.keys.count {
+                for i in base..<j where self.sameBytes(self.keys[i], self.keys[j]) { throw duplicate(self.keys[j]) }
+            }
+            return
+        }
+        // Open addressing with the process's seeded hash: chosen keys cannot make it quadratic.
+        var size = 16
+        while size < count * 2 { size <<= 1 }
+        if self.slots.count < size {
+            self.slots = Array(repeating: -1, count: size)
+        } else {
+            for slot in 0..<size { self.slots[slot] = -1 }
+        }
+        let mask = size - 1
+        for j in base..<self.keys.count {
+            let key = self.keys[j]
+            var hasher = Hasher()
+            hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: self.bytes[key.start..<key.end])))
+            var slot = hasher.finalize() & mask
+            while self.slots[slot] >= 0 {
+                if self.sameBytes(self.keys[self.slots[slot]], key) { throw duplicate(key) }
+                slot = (slot + 1) & mask
+            }
+            self.slots[slot] = j
+        }
+    }
+
+    private func sameBytes(_ a: KeySpan, _ b: KeySpan) -> Bool {
+        let count = a.end - a.start
+        guard count == b.end - b.start, let base = self.bytes.baseAddress else { return false }
+        return memcmp(base + a.start, base + b.start, count) == 0
+    }
+
     /// After an object's member or an array's element: `false` past a `,` (another follows), `true` past `end`.
     @inline(__always)
     private mutating func separatorOrEnd(_ end: UInt8, in container: String) throws(JSONParseError) -> Bool {
@@ -157,6 +325,12 @@ public struct JSONParser {
     }
 
     private mutating func parseNumber() throws(JSONParseError) -> String {
+        let start = try self.scanNumber()
+        return String(decoding: UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]), as: UTF8.self)
+    }
+
+    /// Checks a number and moves past it; where it starts.
+    private mutating func scanNumber() throws(JSONParseError) -> Int {
         let start = self.index
         if self.current == UInt8(ascii: "-") { self.index += 1 }
         guard !self.atEnd, Self.isDigit(self.current) else { throw self.error("invalid number") }
@@ -180,7 +354,7 @@ public struct JSONParser {
         guard self.index - start <= Self.maxNumberLength else {
             throw JSONParseError(message: "number longer than \(Self.maxNumberLength) characters", offset: start)
         }
-        return String(decoding: UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]), as: UTF8.self)
+        return start
     }
 
     private mutating func skipDigits() {

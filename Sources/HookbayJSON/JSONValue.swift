@@ -47,12 +47,22 @@ public enum JSONValue: Sendable, Equatable {
     public func value(atPath path: String) -> JSONValue? {
         // One name (the common case): looked up as it is, without splitting or copying it.
         guard path.utf8.contains(UInt8(ascii: ".")) else { return self[path] }
+        return self.value(atKeys: Self.pathKeys(path))
+    }
+
+    /// Follows member names through nested objects.
+    public func value(atKeys keys: some Sequence<String>) -> JSONValue? {
         var current = self
-        for component in path.split(separator: ".", omittingEmptySubsequences: false) {
-            guard let next = current[String(component)] else { return nil }
+        for key in keys {
+            guard let next = current[key] else { return nil }
             current = next
         }
         return current
+    }
+
+    /// The member names a dotted path (`"a.b.c"`) walks, in order.
+    public static func pathKeys(_ path: String) -> [String] {
+        path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     }
 }
 
@@ -60,11 +70,9 @@ extension JSONValue {
     /// Resolves an RFC 6901 JSON pointer (`""` is the whole document, `"/a/0/b"` walks objects and arrays,
     /// `~1` stands for `/` and `~0` for `~`). `nil` when the pointer is malformed or leads nowhere.
     public func value(atPointer pointer: String) -> JSONValue? {
-        if pointer.isEmpty { return self }
-        guard pointer.hasPrefix("/") else { return nil }
+        guard let tokens = Self.pointerTokens(pointer) else { return nil }
         var current = self
-        for rawToken in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let token = rawToken.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+        for token in tokens {
             switch current {
             case .object(let members):
                 guard let next = members[token] else { return nil }
@@ -79,6 +87,15 @@ extension JSONValue {
             }
         }
         return current
+    }
+
+    /// The reference tokens of an RFC 6901 pointer, unescaped (`~1` is `/`, `~0` is `~`); `nil` when malformed.
+    public static func pointerTokens(_ pointer: String) -> [String]? {
+        if pointer.isEmpty { return [] }
+        guard pointer.hasPrefix("/") else { return nil }
+        return pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
+            $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+        }
     }
 
     /// Whether `pointer` is a syntactically valid JSON pointer.

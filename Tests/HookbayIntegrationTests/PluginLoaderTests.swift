@@ -186,6 +186,16 @@ import Testing
                 payloads.append(.object(top))
             }
         }
+        // At receive, a platform with a delivery id builds only what the envelope and the schema read of the body.
+        let platform = try PlatformFileParser(environment: ["AGREE_SECRET": "agree-secret-0123456789"]).parse(
+            yaml: """
+                platform: agree
+                secret_env: AGREE_SECRET
+                envelope: { event_type: { header: X-Event }, event_id: { header: X-Id }, payload: { json: "" } }
+                event_types: { push: content_updated }
+                """, file: "agree.yaml")
+        let selection = try #require(WebhookEnvelope.selection(for: platform, schema: adapter.receiveSchema))
+        let header = { (name: String) in ["X-Event": "push", "X-Id": "d-1"][name] }
         for payload in payloads {
             func verdict(_ check: () throws(AdapterError) -> Void) -> String? {
                 do throws(AdapterError) {
@@ -197,6 +207,11 @@ import Testing
             }
             let viaSchema = verdict { () throws(AdapterError) in try adapter.validate(Self.event(payload)) }
             #expect(viaSchema == verdict { () throws(AdapterError) in try adapter.validateInPlugin(Self.event(payload)) }, "\(payload)")
+            var sent = try #require(payload.objectValue)
+            sent["extra"] = .object(["deep": .array([.string("x")])])
+            let part = try WebhookEnvelope(body: CanonicalJSON.encode(.object(sent)), header: header, platform: platform, keeping: selection).payload
+            #expect(part["extra"] == nil, "what nothing reads is not built")
+            #expect(viaSchema == verdict { () throws(AdapterError) in try adapter.validate(Self.event(part)) }, "\(payload)")
         }
     }
 

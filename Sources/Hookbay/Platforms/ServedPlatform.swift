@@ -1,3 +1,5 @@
+import HookbayJSON
+
 /// A platform ready to serve: its configuration, its signature verifier (keys prepared once) and its adapter.
 ///
 /// Immutable, and a class: a delivery's look-up hands out one reference, where copying the configuration's two dozen
@@ -6,11 +8,14 @@ public final class ServedPlatform: Sendable {
     public let config: PlatformConfig
     public let verifier: SignatureVerifier
     public let adapter: AdapterInstance
+    /// What of a delivery's body the receive path builds (``WebhookEnvelope/selection(for:schema:)``); `nil`, all.
+    public let receiveSelection: JSONSelection?
 
     public init(config: PlatformConfig, adapter: AdapterInstance) {
         self.config = config
         self.verifier = SignatureVerifier(signature: config.signature, secrets: config.secrets)
         self.adapter = adapter
+        self.receiveSelection = WebhookEnvelope.selection(for: config, schema: adapter.receiveSchema)
     }
 
     public var id: String { config.id }

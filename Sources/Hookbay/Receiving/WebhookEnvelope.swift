@@ -1,4 +1,5 @@
 import HookbayJSON
+import HookbayPluginKit
 
 /// A delivery's body checked against its platform: by default the seed's envelope
 /// `{"event_type", "platform", "timestamp", "payload", ...}`; or the parts the platform's `envelope:` mapping names,
@@ -18,11 +19,16 @@ public struct WebhookEnvelope: Sendable, Equatable {
     public var deliveryID: String?
 
     /// Parses and validates `body` for `platform`; the error message names the offending field.
-    /// - Parameter header: looks a request header up by name.
-    public init(body: some Collection<UInt8>, header: (String) -> String? = { _ in nil }, platform: PlatformConfig) throws(WebhookError) {
+    /// - Parameters:
+    ///   - header: looks a request header up by name.
+    ///   - selection: what of the body to build (``selection(for:schema:)``); ``payload`` then holds only that. The
+    ///     whole body is checked all the same.
+    public init(
+        body: some Collection<UInt8>, header: (String) -> String? = { _ in nil }, platform: PlatformConfig, keeping selection: JSONSelection? = nil
+    ) throws(WebhookError) {
         let document: JSONValue
         do {
-            document = try JSONParser.parse(body)
+            document = try JSONParser.parse(body, keeping: selection)
         } catch {
             throw .invalidPayload("body is not valid JSON: \(error)")
         }
@@ -91,6 +97,26 @@ public struct WebhookEnvelope: Sendable, Equatable {
         }
         self.sourceEventType = sourceType
         self.eventType = eventType
+    }
+
+    /// What of a body the envelope and `schema` read for `platform`, when that is less than the whole payload: the
+    /// mapping's pointers, and below the payload the required fields and the schema's fields. Each of them reads a
+    /// scalar, an array, or only an object's kind, so each is kept in part (``JSONSelection/touch(_:)``).
+    ///
+    /// `nil`, the whole body, when anything reads the whole payload: its canonical form is the event id of a platform
+    /// without a delivery id (the default envelope has none), and an adapter without declared rules is handed it.
+    public static func selection(for platform: PlatformConfig, schema: PayloadSchema?) -> JSONSelection? {
+        guard let mapping = platform.envelope, mapping.eventID != nil, let schema, let payload = JSONValue.pointerTokens(mapping.payload) else {
+            return nil
+        }
+        var selection = JSONSelection.nothing
+        for case .json(let pointer)? in [mapping.eventType, mapping.eventID, mapping.timestamp] {
+            if let tokens = JSONValue.pointerTokens(pointer) { selection.touch(tokens) }
+        }
+        selection.touch(payload)
+        for path in platform.requiredFields { selection.touch(payload + JSONValue.pathKeys(path)) }
+        for field in schema.fields { selection.touch(payload + (field.dotted ? JSONValue.pathKeys(field.name) : [field.name])) }
+        return selection
     }
 
     /// A mapped part as text: a header's value, or a JSON string or number at a pointer.

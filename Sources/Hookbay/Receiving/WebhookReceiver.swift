@@ -258,7 +258,7 @@ public struct WebhookReceiver: Sendable {
 
         // A form body's envelope is the JSON in its field; the signature above covered the raw form.
         let document = try platform.formField.map { field throws(WebhookError) in ByteBuffer(bytes: try FormBody.field(field, in: bytes)) } ?? plain
-        let envelope = try WebhookEnvelope(body: document.readableBytesView, header: header, platform: platform)
+        let envelope = try WebhookEnvelope(body: document.readableBytesView, header: header, platform: platform, keeping: served.receiveSelection)
         if platform.signature.maxAgeSeconds != nil {
             guard let sent = EventTime.milliseconds(rfc3339: envelope.timestamp) else {
                 throw .invalidPayload("field 'timestamp' must be an RFC 3339 time such as 2025-12-06T00:00:00Z")
@@ -274,7 +274,8 @@ public struct WebhookReceiver: Sendable {
             return .ignored(eventType: envelope.sourceEventType)
         }
         // The payload's canonical JSON, once, and only when something reads it: the event id of a delivery without
-        // the platform's own id hashes it, and an adapter without declared rules is handed it in its event.
+        // the platform's own id hashes it, and an adapter without declared rules is handed it in its event. In both
+        // cases the whole payload was built: the platform's receive selection is `nil` then.
         let payloadJSON = envelope.deliveryID == nil || served.adapter.receiveSchema == nil ? CanonicalJSON.encode(envelope.payload) : nil
         let eventID = EventIdentity.eventID(platform: platform.id, envelope: envelope, payloadJSON: payloadJSON)
         let receivedAt = now

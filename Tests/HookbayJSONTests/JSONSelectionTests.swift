@@ -1,0 +1,114 @@
+import HookbayJSON
+import Testing
+
+/// A selective parse (``JSONParser/parse(_:keeping:)``) refuses exactly what the whole parse refuses, with the same
+/// message at the same byte, and keeps what its selection names.
+@Suite struct JSONSelectionTests {
+    static func error(_ text: String, _ selection: JSONSelection?) -> JSONParseError? {
+        do {
+            _ = try JSONParser.parse(Array(text.utf8), keeping: selection)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    static let manyKeys = (0..<40).map { "\"k\($0)\": \($0)" }.joined(separator: ", ")
+
+    @Test(arguments: [
+        "",
+        "{",
+        #"{"skip": {"a": 1, "a": 2}}"#,
+        #"{"skip": {"a": 1, "b": {"c": 1, "c": 2}, "a": 2}}"#,
+        #"{"skip": {\#(manyKeys), "k17": 0}}"#,
+        #"{"skip": {\#(manyKeys)}, "keep": {\#(manyKeys), "k3": 1}}"#,
+        #"{"skip": {"a": 1, "\u0061": 2}}"#,
+        "{\"skip\": {\"K\": 1, \"\u{212A}\": 2}}",
+        "{\"skip\": {\"\u{e9}\": 1, \"e\u{301}\": 2}}",
+        #"{"skip": {"\u00e9": 1, "é": 2, "x": 3}}"#,
+        #"{"skip": [1, 2, {"x": [01]}]}"#,
+        #"{"skip": [1.]}"#,
+        #"{"skip": "\x"}"#,
+        #"{"skip": "\ud800"}"#,
+        #"{"skip": "\udc00"}"#,
+        #"{"skip": "\ud800\u0041"}"#,
+        #"{"skip": "\u12"}"#,
+        "{\"skip\": \"a\u{01}b\"}",
+        "{\"skip\": [tru]}",
+        "{\"skip\": [nul, 1]}",
+        #"{"skip": {"a" 1}}"#,
+        #"{"skip": {1: 1}}"#,
+        #"{"skip": [1 2]}"#,
+        #"{"skip": {"a": 1,}}"#,
+        #"{"skip": "unterminated}"#,
+        #"{"keep": 1, "keep": 2}"#,
+        #"{"keep": {"x": 1}, "skip": 1} x"#,
+        "{\"skip\": " + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "}",
+        "{\"skip\": " + String(repeating: "{\"a\":", count: 70) + "1" + String(repeating: "}", count: 70) + "}",
+        "{\"keep\": {\"x\": " + String(repeating: "[", count: 64) + String(repeating: "]", count: 64) + "}}",
+        "{\"skip\": 1\(String(repeating: "0", count: 70))}",
+    ])
+    func refusesWhatTheWholeParseRefuses(text: String) {
+        let whole = Self.error(text, nil)
+        var selection = JSONSelection.nothing
+        selection.touch(["keep", "x"])
+        #expect(whole != nil, "every text here is refused: \(text)")
+        for selection in [JSONSelection.nothing, selection, .everything] {
+            #expect(Self.error(text, selection) == whole, "\(text)")
+        }
+    }
+
+    @Test func invalidUTF8InASkippedStringIsRefused() {
+        var bytes = Array(#"{"skip": "a"#.utf8)
+        bytes += [0xC3, 0x28]
+        bytes += Array(#""}"#.utf8)
+        let whole = Result { try JSONParser.parse(bytes) }
+        let part = Result { try JSONParser.parse(bytes, keeping: .nothing) }
+        #expect(throws: JSONParseError.self) { try whole.get() }
+        #expect(throws: JSONParseError.self) { try part.get() }
+    }
+
+    @Test func keepsWhatItNamesAndOnlyThat() throws {
+        let text = #"""
+            {"event": {"type": "push", "extra": [1, 2]}, "repository": {"id": 7, "owner": {"login": "o", "id": 1}, "topics": ["a", "b"]},
+             "commits": [{"id": "c1"}], "n\u0061me": "x", "sender": {"login": "s"}, "big": {"a": {"b": {"c": 1}}}}
+            """#
+        var selection = JSONSelection.nothing
+        selection.touch(["event", "type"])
+        selection.touch(["repository", "owner"])
+        selection.touch(["repository", "topics"])
+        selection.touch(["commits", "0", "id"])
+        selection.touch(["name"])
+        selection.keep(["big"])
+        selection.touch(["missing", "deeper"])
+        let part = try JSONParser.parse(Array(text.utf8), keeping: selection)
+        let whole = try JSONParser.parse(Array(text.utf8))
+        #expect(
+            part
+                == .object([
+                    "event": .object(["type": .string("push")]),
+                    "repository": .object(["owner": .object([:]), "topics": .array([.string("a"), .string("b")])]),
+                    "commits": whole["commits"]!,
+                    "name": .string("x"),
+                    "big": whole["big"]!,
+                ]))
+        #expect(part.value(atPointer: "/commits/0/id") == .string("c1"))
+        #expect(try JSONParser.parse(Array(text.utf8), keeping: .everything) == whole)
+        #expect(try JSONParser.parse(Array(text.utf8), keeping: .nothing) == .object([:]))
+        #expect(try JSONParser.parse(Array("[1, {\"a\": 2}]".utf8), keeping: .nothing) == .array([.number("1"), .object(["a": .number("2")])]))
+    }
+
+    @Test func keepingAValueCoversWhatIsTouchedBelowIt() {
+        var first = JSONSelection.nothing
+        first.touch(["a", "b"])
+        first.keep(["a"])
+        var second = JSONSelection.nothing
+        second.keep(["a"])
+        second.touch(["a", "b"])
+        #expect(first == second)
+        #expect(first.members["a"]?.whole == true)
+        var root = JSONSelection.nothing
+        root.keep([String]())
+        #expect(root == .everything)
+    }
+}
