@@ -333,11 +333,24 @@ def write_lines(path, shape, count, secret, now, start=0):
 
 
 if __name__ == "__main__":
+    # One body per shape (decoded), the platform files they are posted to (platforms/), and index.json: each shape's
+    # platform, the headers its sender posts it with (signed with BENCH_SECRET at `now`) and its size. Benchmarks/HotPaths
+    # reads them.
     out = sys.argv[1] if len(sys.argv) > 1 else "."
-    os.makedirs(out, exist_ok=True)
-    for shape in SHAPES:
+    os.makedirs(os.path.join(out, "platforms"), exist_ok=True)
+    now = 1764979200
+    index = {}
+    for shape, (_, platform, _, _) in SHAPES.items():
         data = body(shape, 1)
         json.loads(data)
         with open(os.path.join(out, shape + ".json"), "wb") as f:
             f.write(data)
+        headers, _ = signed(shape, 1, "bench-secret-0123456789", now)
+        headers.pop("Content-Encoding", None)  # the file holds the body decoded, which the signature covers
+        index[shape] = {"platform": platform, "headers": headers, "bytes": len(data), "now": now}
         print(f"{shape:16} {len(data):6} bytes")
+    for name, text in PLATFORM_FILES.items():
+        with open(os.path.join(out, "platforms", name + ".yaml"), "w") as f:
+            f.write(text)
+    with open(os.path.join(out, "index.json"), "w") as f:
+        json.dump(index, f, indent=1)

@@ -21,6 +21,46 @@ let pluginDirectory = ProcessInfo.processInfo.environment["HOOKBAY_PLUGIN_DIR"]
     ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent(".build/release").path
 
+/// One body of the realistic corpus, with the platform it is posted to (loaded as `serve` loads it) and its headers.
+struct CorpusBody {
+    let shape: String
+    let body: [UInt8]
+    let platform: ServedPlatform
+    let headers: [String: String]
+    let now: Int64
+
+    func header(_ name: String) -> String? { headers.first { $0.key.lowercased() == name.lowercased() }?.value }
+}
+
+/// Benchmarks/corpus.py's bodies (GitHub push and pull_request, Stripe, Shopify, nested media, the push in the seed
+/// envelope), written to a temporary directory with their platform files, smallest first.
+let corpus: [CorpusBody] = {
+    let benchmarksDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbay-hotpaths-corpus-\(getpid())").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", benchmarksDirectory.appendingPathComponent("corpus.py").path, directory]
+    process.standardOutput = FileHandle.nullDevice
+    try! process.run()
+    process.waitUntilExit()
+    precondition(process.terminationStatus == 0, "Benchmarks/corpus.py failed")
+    let loaded = try! PlatformLoader(environment: ["BENCH_SECRET": "bench-secret-0123456789"], pluginDirectories: [pluginDirectory])
+        .load(directory: directory + "/platforms")
+    precondition(loaded.problems.isEmpty, "the corpus platforms do not load: \(loaded.problems)")
+    let index = try! JSONParser.parse(FileManager.default.contents(atPath: directory + "/index.json")!)
+    let bodies = index.objectValue!.compactMap { shape, entry -> CorpusBody? in
+        // The gzipped push is the push once decoded.
+        guard !shape.hasSuffix("-gzip"), case .string(let platform)? = entry["platform"], case .object(let headers)? = entry["headers"],
+            case .number(let now)? = entry["now"]
+        else { return nil }
+        return CorpusBody(
+            shape: shape, body: Array(FileManager.default.contents(atPath: "\(directory)/\(shape).json")!), platform: loaded.platforms[platform]!,
+            headers: headers.compactMapValues(\.stringValue), now: Int64(now)!)
+    }
+    try? FileManager.default.removeItem(atPath: directory)
+    return bodies.sorted { $0.body.count < $1.body.count }
+}()
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.instructions, .mallocCountTotal, .wallClock, .throughput],
                                            maxDuration: .seconds(2))
@@ -76,6 +116,47 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             try adapter.validate(event)
             blackHole(try adapter.process(event))
+        }
+    }
+
+    // Per body of the realistic corpus, each step of the receive path that reads the body, as its platform runs it.
+    for item in corpus {
+        let name = "\(item.shape) (\(item.body.count) B)"
+        let platform = item.platform
+        Benchmark("corpus \(name): signature (\(platform.config.signature.scheme))") { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(try platform.verifier.verify(header: item.header, body: item.body, now: item.now))
+            }
+        }
+        Benchmark("corpus \(name): strict parse, whole tree") { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(try JSONParser.parse(item.body))
+            }
+        }
+        if let selection = platform.receiveSelection {
+            Benchmark("corpus \(name): strict parse, receive selection") { benchmark in
+                for _ in benchmark.scaledIterations {
+                    blackHole(try JSONParser.parse(item.body, keeping: selection))
+                }
+            }
+        }
+        // What the receiver runs: the envelope parsed as the platform's selection keeps it, and the adapter's rules.
+        Benchmark("corpus \(name): envelope + adapter rules (\(platform.receiveSelection == nil ? "whole tree" : "selection"))") { benchmark in
+            for _ in benchmark.scaledIterations {
+                let envelope = try WebhookEnvelope(body: item.body, header: item.header, platform: platform.config, keeping: platform.receiveSelection)
+                let payloadJSON = platform.receiveSelection == nil ? CanonicalJSON.encode(envelope.payload) : nil
+                let event = AdapterEvent(
+                    platform: platform.id, eventType: envelope.eventType.rawValue, sourceEventType: envelope.sourceEventType,
+                    eventID: EventIdentity.eventID(platform: platform.id, envelope: envelope, payloadJSON: payloadJSON), receivedAt: 0,
+                    timestamp: envelope.timestamp, payload: envelope.payload)
+                try platform.adapter.validate(event, payloadJSON: payloadJSON)
+            }
+        }
+        Benchmark("corpus \(name): canonical JSON + SHA-256 of the payload") { benchmark in
+            let payload = try WebhookEnvelope(body: item.body, header: item.header, platform: platform.config).payload
+            for _ in benchmark.scaledIterations {
+                blackHole(EventIdentity.eventID(platform: platform.id, eventType: .contentUpdated, payload: payload))
+            }
         }
     }
 }

@@ -177,7 +177,15 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         case .gather:
             guard case .body(var chunk) = part else { return }
             if self.body == nil {
-                self.body = chunk
+                // A body read whole stays the read's slice; one that comes in parts is gathered into a buffer of its
+                // declared length (already counted in the receive budget), filled without growing and copying again.
+                if chunk.readableBytes >= self.reservedBytes {
+                    self.body = chunk
+                } else {
+                    var body = context.channel.allocator.buffer(capacity: self.reservedBytes)
+                    body.writeBuffer(&chunk)
+                    self.body = body
+                }
             } else {
                 self.body!.writeBuffer(&chunk)
             }
