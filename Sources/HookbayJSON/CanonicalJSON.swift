@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Serialises ``JSONValue``s canonically: object keys sorted by their UTF-8 bytes, no insignificant whitespace,
 /// strings escaped minimally, numbers as written. Two bodies that mean the same document give the same bytes.
 public enum CanonicalJSON {
@@ -33,27 +25,36 @@ public enum CanonicalJSON {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            let sorted = members.sorted { Self.precedes($0.key, $1.key) }
-            for (i, member) in sorted.enumerated() {
+            // Positions are sorted rather than the members themselves: moving and comparing (key, value) pairs
+            // retained and released the values at every comparison.
+            let entries = Array(members)
+            var order = Array(entries.indices)
+            entries.withUnsafeBufferPointer { entries in
+                order.sort { Self.precedes(entries[$0].key, entries[$1].key) }
+            }
+            for (i, position) in order.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                self.writeString(member.key, into: &out)
+                self.writeString(entries[position].key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                self.write(member.value, into: &out)
+                self.write(entries[position].value, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
     }
 
     /// Whether `a` sorts before `b` by their UTF-8 bytes (what canonical key order is; `String`'s `<` compares by
-    /// Unicode canonical equivalence instead). Native strings are compared in place with `memcmp`.
+    /// Unicode canonical equivalence instead). Native strings are compared in place: byte by byte, as keys mostly
+    /// differ within their first few bytes (a call to `memcmp` per comparison was a tenth of a push's CPU).
     @inline(__always)
     static func precedes(_ a: String, _ b: String) -> Bool {
         let inPlace = a.utf8.withContiguousStorageIfAvailable { x in
             b.utf8.withContiguousStorageIfAvailable { y -> Bool in
                 let common = min(x.count, y.count)
-                if common > 0, let xs = x.baseAddress, let ys = y.baseAddress {
-                    let order = memcmp(xs, ys, common)
-                    if order != 0 { return order < 0 }
+                var i = 0
+                while i < common {
+                    let (p, q) = (x[i], y[i])
+                    if p != q { return p < q }
+                    i += 1
                 }
                 return x.count < y.count
             }
