@@ -151,7 +151,7 @@ let package = Package(
         // The request path's parsers as fuzz targets, shared by the libFuzzer binary and the corpus tests.
         .target(
             name: "HookbayFuzzTargets",
-            dependencies: ["Hookbay", "HookbayJSON", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["Hookbay", "HookbayJSON", "HookbayPluginKit", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // libFuzzer binary (scripts/fuzz builds it with -sanitize=fuzzer,address -DHOOKBAY_FUZZ).
         .executableTarget(

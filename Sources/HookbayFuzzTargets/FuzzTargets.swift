@@ -1,6 +1,7 @@
 import Foundation
 import Hookbay
 import HookbayJSON
+import HookbayPluginKit
 import NIOCore
 
 /// The request path's parsers (and forwarding's, which read destinations' answers) as fuzz targets: each takes arbitrary bytes, must never crash, hang or leak, and checks
@@ -191,15 +192,49 @@ public enum FuzzTargets {
         }
     }
 
-    /// Envelope extraction, seed shape and mapped: refuses with a 400 or yields an event type the platform maps.
+    /// Declared rules for the mapped platform, so that its receive path builds only what they and the envelope read.
+    static let mappedSchema = PayloadSchema([
+        .init("title", .nonEmptyString, required: true), .init("repo.name", .string, dotted: true), .init("tags", .stringArray),
+        .init("owner", .object), .init("number", .id, required: true),
+    ])
+    static let mappedSelection = WebhookEnvelope.selection(for: platforms[4], schema: mappedSchema)
+
+    /// Envelope extraction, seed shape and mapped: refuses with a 400 or yields an event type the platform maps. On the
+    /// mapped platform, what the receive path builds of the body (its selection) reads as the whole body does: the same
+    /// refusal, or the same event type, id and timestamp and the same verdict of the declared rules.
     public static func envelope(_ bytes: [UInt8]) {
         guard let first = bytes.first else { return }
         let platform = first & 1 == 0 ? platforms[0] : platforms[4]
         let fields = parts(bytes.dropFirst(), 2)
         let eventHeader = String(decoding: fields[0], as: UTF8.self)
         let body = fields.count > 1 ? fields[1] : []
+        let header = { (name: String) in name == "X-Event" ? eventHeader : nil }
+        if platform.id == platforms[4].id, let selection = mappedSelection {
+            let whole = Result { () throws(WebhookError) in try WebhookEnvelope(body: body, header: header, platform: platform) }
+            let part = Result { () throws(WebhookError) in try WebhookEnvelope(body: body, header: header, platform: platform, keeping: selection) }
+            func verdict(_ payload: JSONValue) -> String? {
+                do throws(AdapterError) {
+                    try mappedSchema.check(payload)
+                    return nil
+                } catch {
+                    return error.message
+                }
+            }
+            switch (whole, part) {
+            case (.failure(let error), .failure(let again)):
+                precondition(error == again, "the selective parse refused otherwise: \(again), not \(error)")
+            case (.success(let envelope), .success(let built)):
+                precondition(
+                    built.sourceEventType == envelope.sourceEventType && built.deliveryID == envelope.deliveryID
+                        && built.timestamp == envelope.timestamp,
+                    "the selective parse read another envelope")
+                precondition(verdict(built.payload) == verdict(envelope.payload), "the selective parse judged the payload otherwise")
+            default:
+                fatalError("the selective parse and the whole parse disagree on whether the envelope is acceptable")
+            }
+        }
         do {
-            let envelope = try WebhookEnvelope(body: body, header: { $0 == "X-Event" ? eventHeader : nil }, platform: platform)
+            let envelope = try WebhookEnvelope(body: body, header: header, platform: platform)
             precondition(platform.eventTypes.keys.contains(envelope.sourceEventType), "an unmapped event type got through")
             // The replay window on the envelope's own timestamp, at the extremes of the clock: a refusal, never a trap.
             if let sent = EventTime.milliseconds(rfc3339: envelope.timestamp) {

@@ -14,6 +14,7 @@ import Testing
     }
 
     static let manyKeys = (0..<40).map { "\"k\($0)\": \($0)" }.joined(separator: ", ")
+    static let manyKeysAndKelvin = (0..<40).map { "\"x\($0)\": \($0)" }.joined(separator: ", ") + ", \"K\": 1"
 
     @Test(arguments: [
         "",
@@ -23,6 +24,9 @@ import Testing
         #"{"skip": {\#(manyKeys), "k17": 0}}"#,
         #"{"skip": {\#(manyKeys)}, "keep": {\#(manyKeys), "k3": 1}}"#,
         #"{"skip": {"a": 1, "\u0061": 2}}"#,
+        #"{"skip": {\#(manyKeys), "k\u0031\u0037": 0}}"#,
+        "{\"skip\": {\(manyKeysAndKelvin), \"\u{212A}\": 2}}",
+        "{\"keep\": {\"x\": 1, \(manyKeysAndKelvin), \"\u{212A}\": 2}}",
         "{\"skip\": {\"K\": 1, \"\u{212A}\": 2}}",
         "{\"skip\": {\"\u{e9}\": 1, \"e\u{301}\": 2}}",
         #"{"skip": {"\u00e9": 1, "é": 2, "x": 3}}"#,
@@ -62,10 +66,32 @@ import Testing
         var bytes = Array(#"{"skip": "a"#.utf8)
         bytes += [0xC3, 0x28]
         bytes += Array(#""}"#.utf8)
-        let whole = Result { try JSONParser.parse(bytes) }
-        let part = Result { try JSONParser.parse(bytes, keeping: .nothing) }
-        #expect(throws: JSONParseError.self) { try whole.get() }
-        #expect(throws: JSONParseError.self) { try part.get() }
+        let whole = Result { () throws(JSONParseError) in try JSONParser.parse(bytes) }
+        let part = Result { () throws(JSONParseError) in try JSONParser.parse(bytes, keeping: .nothing) }
+        guard case .failure(let error) = whole, case .failure(let again) = part else {
+            Issue.record("invalid UTF-8 was accepted")
+            return
+        }
+        #expect(error == again)
+    }
+
+    /// Objects of more than eight distinct keys (checked through the hash table, reused from one object to the next)
+    /// are accepted, and what is kept of them is the whole parse's.
+    @Test func acceptsLargeObjectsOfDistinctKeys() throws {
+        let objects = (0..<6).map { n in
+            "\"o\(n)\": {" + (0..<(9 + n * 7)).map { "\"key\($0)\": [\($0), \"\u{e9}\($0)\"]" }.joined(separator: ", ") + "}"
+        }
+        let text =
+            "{" + objects.joined(separator: ", ") + ", \"escaped\": {" + (0..<12).map { "\"k\\u00\(40 + $0)\": \($0)" }.joined(separator: ", ") + "}}"
+        let whole = try JSONParser.parse(Array(text.utf8))
+        var selection = JSONSelection.nothing
+        selection.keep(["o3"])
+        selection.touch(["o5", "key40"])
+        selection.keep(["escaped"])
+        let part = try JSONParser.parse(Array(text.utf8), keeping: selection)
+        #expect(
+            part == .object(["o3": whole["o3"]!, "o5": .object(["key40": whole.value(atKeys: ["o5", "key40"])!]), "escaped": whole["escaped"]!]))
+        #expect(try JSONParser.parse(Array(text.utf8), keeping: .nothing) == .object([:]))
     }
 
     @Test func keepsWhatItNamesAndOnlyThat() throws {

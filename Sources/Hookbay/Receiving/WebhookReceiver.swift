@@ -277,6 +277,7 @@ public struct WebhookReceiver: Sendable {
         // the platform's own id hashes it, and an adapter without declared rules is handed it in its event. In both
         // cases the whole payload was built: the platform's receive selection is `nil` then.
         let payloadJSON = envelope.deliveryID == nil || served.adapter.receiveSchema == nil ? CanonicalJSON.encode(envelope.payload) : nil
+        assert(served.receiveSelection == nil || payloadJSON == nil, "a payload built in part was read whole")
         let eventID = EventIdentity.eventID(platform: platform.id, envelope: envelope, payloadJSON: payloadJSON)
         let receivedAt = now
         do {
