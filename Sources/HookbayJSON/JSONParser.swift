@@ -30,6 +30,8 @@ public struct JSONParser {
     private var keys: [KeySpan] = []
     /// Scratch hash table for the duplicate check of a large object's keys (indices into ``keys``).
     private var slots: [Int] = []
+    /// Probes of the key table past which an object's keys are compared as strings instead.
+    private var maxProbes = 16
 
     /// Where a key is, quotes included; `plain` when it has no escape and only ASCII (its bytes are its text).
     private struct KeySpan {
@@ -54,8 +56,16 @@ public struct JSONParser {
         return try copy.withUnsafeBufferPointer { Self.parse(buffer: $0, keeping: selection) }.get()
     }
 
-    private static func parse(buffer: UnsafeBufferPointer<UInt8>, keeping selection: JSONSelection?) -> Result<JSONValue, JSONParseError> {
+    /// ``parse(_:keeping:)`` giving up on the key table after `maxProbes` probes (tests reach the fallback with 0).
+    static func parse(_ bytes: [UInt8], keeping selection: JSONSelection, maxProbes: Int) throws(JSONParseError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { Self.parse(buffer: $0, keeping: selection, maxProbes: maxProbes) }.get()
+    }
+
+    private static func parse(
+        buffer: UnsafeBufferPointer<UInt8>, keeping selection: JSONSelection?, maxProbes: Int = 16
+    ) -> Result<JSONValue, JSONParseError> {
         var parser = JSONParser(bytes: buffer)
+        parser.maxProbes = maxProbes
         do throws(JSONParseError) {
             parser.skipWhitespace()
             let value: JSONValue
@@ -214,7 +224,7 @@ public struct JSONParser {
             guard !self.atEnd, self.current == UInt8(ascii: ":") else { throw self.error("expected ':' after key") }
             self.index += 1
             self.skipWhitespace()
-            if let members = selection?.members, !members.isEmpty, case let name = self.text(of: key), let part = members[name] {
+            if let selection, !selection.members.isEmpty, let name = self.selectedName(key, in: selection), let part = selection.members[name] {
                 kept[name] = try self.parseSelected(depth: depth, part)
             } else {
                 try self.skipValue(depth: depth)
@@ -252,6 +262,18 @@ public struct JSONParser {
         return false
     }
 
+    /// The key's text when `selection` may name it: a plain key is first compared by its bytes with a few ASCII
+    /// names (no String, no hash), anything else is looked up as a String.
+    private func selectedName(_ key: KeySpan, in selection: JSONSelection) -> String? {
+        guard key.plain, let names = selection.asciiNames, let base = self.bytes.baseAddress else { return self.text(of: key) }
+        let count = key.end - key.start - 2
+        for name in names where name.count == count {
+            let same = name.withUnsafeBufferPointer { name in count == 0 || memcmp(name.baseAddress!, base + key.start + 1, count) == 0 }
+            if same { return self.text(of: key) }
+        }
+        return nil
+    }
+
     /// A key's text: its bytes when plain, else decoded again.
     private func text(of key: KeySpan) -> String {
         if key.plain { return String(decoding: UnsafeBufferPointer(rebasing: self.bytes[key.start + 1..<key.end - 1]), as: UTF8.self) }
@@ -272,18 +294,20 @@ public struct JSONParser {
         }
         // Escapes or non-ASCII text: equal strings may be different bytes ("\u0061" and "a", or "K" and the Kelvin
         // sign), so they are compared as strings.
-        guard self.keys[base...].allSatisfy(\.plain) else {
+        func compareAsStrings() throws(JSONParseError) {
             var seen = Set<String>(minimumCapacity: count)
             for key in self.keys[base...] where !seen.insert(self.text(of: key)).inserted { throw duplicate(key) }
-            return
         }
+        guard self.keys[base...].allSatisfy(\.plain) else { return try compareAsStrings() }
         if count <= 8 {
             for j in base + 1..<self.keys.count {
                 for i in base..<j where self.sameBytes(self.keys[i], self.keys[j]) { throw duplicate(self.keys[j]) }
             }
             return
         }
-        // Open addressing with the process's seeded hash: chosen keys cannot make it quadratic.
+        // Open addressing on a cheap hash with a per-process seed (`Hasher`'s SipHash per key was a tenth of a push's
+        // CPU). Keys chosen to collide cannot make it quadratic: past a few probes, the object is checked as strings,
+        // with `Hasher`.
         var size = 16
         while size < count * 2 { size <<= 1 }
         if self.slots.count < size {
@@ -294,15 +318,41 @@ public struct JSONParser {
         let mask = size - 1
         for j in base..<self.keys.count {
             let key = self.keys[j]
-            var hasher = Hasher()
-            hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: self.bytes[key.start..<key.end])))
-            var slot = hasher.finalize() & mask
+            var slot = self.hash(key) & mask
+            var probes = 0
             while self.slots[slot] >= 0 {
                 if self.sameBytes(self.keys[self.slots[slot]], key) { throw duplicate(key) }
+                probes += 1
+                if probes > self.maxProbes { return try compareAsStrings() }
                 slot = (slot + 1) & mask
             }
             self.slots[slot] = j
         }
+    }
+
+    /// This process's hash seed for keys.
+    private static let seed = UInt64.random(in: .min ... .max)
+
+    /// A key's bytes mixed eight at a time with the process's seed.
+    private func hash(_ key: KeySpan) -> Int {
+        guard let base = self.bytes.baseAddress else { return 0 }
+        let raw = UnsafeRawPointer(base + key.start)
+        let count = key.end - key.start
+        var h = Self.seed ^ (UInt64(count) &* 0x9E37_79B9_7F4A_7C15)
+        var i = 0
+        while i + 8 <= count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            i += 8
+        }
+        var tail: UInt64 = 0
+        while i < count {
+            tail = tail << 8 | UInt64(raw.load(fromByteOffset: i, as: UInt8.self))
+            i += 1
+        }
+        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        h ^= h >> 29
+        return Int(truncatingIfNeeded: h)
     }
 
     private func sameBytes(_ a: KeySpan, _ b: KeySpan) -> Bool {

@@ -13,7 +13,16 @@
 /// it would on the whole tree, and a partly selected object has the right kind; nothing else of the tree may be read.
 public struct JSONSelection: Sendable, Equatable {
     /// Members to keep, by key, each with what to keep of its value (not read when ``whole``).
-    public private(set) var members: [String: JSONSelection]
+    public private(set) var members: [String: JSONSelection] {
+        didSet {
+            // A few ASCII names are matched against a key's bytes, without a String or a hash per member.
+            let names = self.members.keys.map { Array($0.utf8) }
+            self.asciiNames = names.count <= 8 && names.allSatisfy { $0.allSatisfy { $0 < 0x80 } } ? names : nil
+        }
+    }
+    /// The UTF-8 of ``members``' keys when there are at most eight and all are ASCII (then a key equals one of them as a
+    /// `String` exactly when its bytes do, if it is plain ASCII too).
+    private(set) var asciiNames: [[UInt8]]?
     /// Whether the whole value is kept.
     public private(set) var whole: Bool
 
@@ -25,6 +34,7 @@ public struct JSONSelection: Sendable, Equatable {
     private init(members: [String: JSONSelection], whole: Bool) {
         self.members = members
         self.whole = whole
+        self.asciiNames = members.isEmpty ? [] : nil
     }
 
     /// Also keeps the whole value at the end of `keys`, member names from the root (an empty list keeps everything).

@@ -1,5 +1,6 @@
-import HookbayJSON
 import Testing
+
+@testable import HookbayJSON
 
 /// A selective parse (``JSONParser/parse(_:keeping:)``) refuses exactly what the whole parse refuses, with the same
 /// message at the same byte, and keeps what its selection names.
@@ -60,6 +61,9 @@ import Testing
         for selection in [JSONSelection.nothing, selection, .everything] {
             #expect(Self.error(text, selection) == whole, "\(text)")
         }
+        // Keys that collide in the table past a few probes are compared as strings: with no probe allowed, every
+        // collision takes that way.
+        if let whole { #expect(throws: whole) { try JSONParser.parse(Array(text.utf8), keeping: selection, maxProbes: 0) } }
     }
 
     @Test func invalidUTF8InASkippedStringIsRefused() {
@@ -92,6 +96,7 @@ import Testing
         #expect(
             part == .object(["o3": whole["o3"]!, "o5": .object(["key40": whole.value(atKeys: ["o5", "key40"])!]), "escaped": whole["escaped"]!]))
         #expect(try JSONParser.parse(Array(text.utf8), keeping: .nothing) == .object([:]))
+        #expect(try JSONParser.parse(Array(text.utf8), keeping: selection, maxProbes: 0) == part)
     }
 
     @Test func keepsWhatItNamesAndOnlyThat() throws {
@@ -122,6 +127,19 @@ import Testing
         #expect(try JSONParser.parse(Array(text.utf8), keeping: .everything) == whole)
         #expect(try JSONParser.parse(Array(text.utf8), keeping: .nothing) == .object([:]))
         #expect(try JSONParser.parse(Array("[1, {\"a\": 2}]".utf8), keeping: .nothing) == .array([.number("1"), .object(["a": .number("2")])]))
+    }
+
+    /// A name is matched as a dictionary of the whole tree would match it: by `String` equality, bytes aside.
+    @Test func namesMatchKeysAsStringsDo() throws {
+        var kelvin = JSONSelection.nothing
+        kelvin.keep(["\u{212A}"])
+        let plain = try JSONParser.parse(Array(#"{"K": 1, "x": 2}"#.utf8), keeping: kelvin)
+        #expect(plain["\u{212A}"] == .number("1") && plain["x"] == nil)
+        var letter = JSONSelection.nothing
+        letter.keep(["K"])
+        letter.keep(["y"])
+        let escaped = try JSONParser.parse(Array(#"{"\u212A": 1, "x": 2, "y": 3}"#.utf8), keeping: letter)
+        #expect(escaped["K"] == .number("1") && escaped["y"] == .number("3") && escaped["x"] == nil)
     }
 
     @Test func keepingAValueCoversWhatIsTouchedBelowIt() {
