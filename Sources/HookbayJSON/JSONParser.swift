@@ -132,27 +132,16 @@ public struct JSONParser {
     }
 
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= Self.maxDepth else { throw self.error("JSON nested deeper than \(Self.maxDepth) levels") }
-        self.index += 1
-        self.skipWhitespace()
-        if !self.atEnd, self.current == UInt8(ascii: "}") {
-            self.index += 1
-            return .object([:])
-        }
+        if try self.open(depth: depth, closing: UInt8(ascii: "}")) { return .object([:]) }
         // Members are gathered first and the dictionary built once at its final size: inserting into a growing
         // dictionary re-hashes every key at each doubling (a 7-member object would be hashed three times over).
         var members: [(key: String, offset: Int, value: JSONValue)] = []
         members.reserveCapacity(8)
         while true {
-            self.skipWhitespace()
-            guard !self.atEnd else { throw self.error("unterminated object") }
-            guard self.current == UInt8(ascii: "\"") else { throw self.error("expected a string key") }
+            try self.expectKey()
             let keyOffset = self.index
             let key = try self.parseString()
-            self.skipWhitespace()
-            guard !self.atEnd, self.current == UInt8(ascii: ":") else { throw self.error("expected ':' after key") }
-            self.index += 1
-            self.skipWhitespace()
+            try self.expectColon()
             members.append((key, keyOffset, try self.parseValue(depth: depth)))
             guard try self.separatorOrEnd(UInt8(ascii: "}"), in: "object") else { continue }
             var object = [String: JSONValue](minimumCapacity: members.count)
@@ -164,14 +153,8 @@ public struct JSONParser {
     }
 
     private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= Self.maxDepth else { throw self.error("JSON nested deeper than \(Self.maxDepth) levels") }
-        self.index += 1
+        if try self.open(depth: depth, closing: UInt8(ascii: "]")) { return .array([]) }
         var elements: [JSONValue] = []
-        self.skipWhitespace()
-        if !self.atEnd, self.current == UInt8(ascii: "]") {
-            self.index += 1
-            return .array(elements)
-        }
         while true {
             self.skipWhitespace()
             elements.append(try self.parseValue(depth: depth))
@@ -203,27 +186,16 @@ public struct JSONParser {
     /// An object with only the members `selection` names, each kept as it says; with no selection, nothing is kept
     /// (the object is only checked). Its keys are checked for duplicates as ``parseObject(depth:)`` does.
     private mutating func parseObjectPart(depth: Int, _ selection: JSONSelection?) throws(JSONParseError) -> JSONValue {
-        guard depth <= Self.maxDepth else { throw self.error("JSON nested deeper than \(Self.maxDepth) levels") }
-        self.index += 1
-        self.skipWhitespace()
-        if !self.atEnd, self.current == UInt8(ascii: "}") {
-            self.index += 1
-            return .object([:])
-        }
+        if try self.open(depth: depth, closing: UInt8(ascii: "}")) { return .object([:]) }
         let base = self.keys.count
         var kept: [String: JSONValue] = [:]
         while true {
-            self.skipWhitespace()
-            guard !self.atEnd else { throw self.error("unterminated object") }
-            guard self.current == UInt8(ascii: "\"") else { throw self.error("expected a string key") }
+            try self.expectKey()
             let start = self.index
             let plain = try self.skipString()
             let key = KeySpan(start: start, end: self.index, plain: plain)
             self.keys.append(key)
-            self.skipWhitespace()
-            guard !self.atEnd, self.current == UInt8(ascii: ":") else { throw self.error("expected ':' after key") }
-            self.index += 1
-            self.skipWhitespace()
+            try self.expectColon()
             if let selection, !selection.members.isEmpty, let name = self.selectedName(key, in: selection), let part = selection.members[name] {
                 kept[name] = try self.parseSelected(depth: depth, part)
             } else {
@@ -237,13 +209,7 @@ public struct JSONParser {
 
     /// Checks an array as ``parseArray(depth:)`` does, building nothing.
     private mutating func skipArray(depth: Int) throws(JSONParseError) {
-        guard depth <= Self.maxDepth else { throw self.error("JSON nested deeper than \(Self.maxDepth) levels") }
-        self.index += 1
-        self.skipWhitespace()
-        if !self.atEnd, self.current == UInt8(ascii: "]") {
-            self.index += 1
-            return
-        }
+        if try self.open(depth: depth, closing: UInt8(ascii: "]")) { return }
         while true {
             self.skipWhitespace()
             try self.skipValue(depth: depth)
@@ -359,6 +325,34 @@ public struct JSONParser {
         let count = a.end - a.start
         guard count == b.end - b.start, let base = self.bytes.baseAddress else { return false }
         return memcmp(base + a.start, base + b.start, count) == 0
+    }
+
+    /// At an object member's key: past the whitespace, at its opening quote.
+    @inline(__always)
+    private mutating func expectKey() throws(JSONParseError) {
+        self.skipWhitespace()
+        guard !self.atEnd else { throw self.error("unterminated object") }
+        guard self.current == UInt8(ascii: "\"") else { throw self.error("expected a string key") }
+    }
+
+    /// After an object member's key: past the `:` and the whitespace around it.
+    @inline(__always)
+    private mutating func expectColon() throws(JSONParseError) {
+        self.skipWhitespace()
+        guard !self.atEnd, self.current == UInt8(ascii: ":") else { throw self.error("expected ':' after key") }
+        self.index += 1
+        self.skipWhitespace()
+    }
+
+    /// Past an object's or array's opening bracket, nested `depth` deep: `true` when it closes at once with `close`.
+    @inline(__always)
+    private mutating func open(depth: Int, closing close: UInt8) throws(JSONParseError) -> Bool {
+        guard depth <= Self.maxDepth else { throw self.error("JSON nested deeper than \(Self.maxDepth) levels") }
+        self.index += 1
+        self.skipWhitespace()
+        guard !self.atEnd, self.current == close else { return false }
+        self.index += 1
+        return true
     }
 
     /// After an object's member or an array's element: `false` past a `,` (another follows), `true` past `end`.
