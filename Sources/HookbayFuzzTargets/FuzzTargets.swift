@@ -1,6 +1,6 @@
 import Foundation
 import Hookbay
-import HookbayJSON
+@_spi(Testing) import HookbayJSON
 import HookbayPluginKit
 import NIOCore
 
@@ -85,8 +85,18 @@ public enum FuzzTargets {
         switch (whole, Result { () throws(JSONParseError) in try JSONParser.parse(bytes, keeping: selection) }) {
         case (.failure(let error), .failure(let again)):
             precondition(error == again, "the selective parse refused otherwise: \(again), not \(error)")
+            // Keys that collide in the duplicate check's table take the string comparison: with no probe allowed,
+            // any collision does.
+            do {
+                _ = try JSONParser.parse(bytes, keeping: selection, maxProbes: 0)
+                fatalError("the selective parse without probes accepted a body the whole parse refuses")
+            } catch {
+                precondition(error == again, "the selective parse without probes refused otherwise: \(error), not \(again)")
+            }
             return
         case (.success(let value), .success(let part)):
+            precondition(
+                (try? JSONParser.parse(bytes, keeping: selection, maxProbes: 0)) == part, "the selective parse without probes kept another tree")
             for check in checks {
                 let full = value.value(atKeys: check.path)
                 let kept = part.value(atKeys: check.path)

@@ -57,7 +57,7 @@ public struct JSONParser {
     }
 
     /// ``parse(_:keeping:)`` giving up on the key table after `maxProbes` probes (tests reach the fallback with 0).
-    static func parse(_ bytes: [UInt8], keeping selection: JSONSelection, maxProbes: Int) throws(JSONParseError) -> JSONValue {
+    @_spi(Testing) public static func parse(_ bytes: [UInt8], keeping selection: JSONSelection, maxProbes: Int) throws(JSONParseError) -> JSONValue {
         try bytes.withUnsafeBufferPointer { Self.parse(buffer: $0, keeping: selection, maxProbes: maxProbes) }.get()
     }
 
@@ -316,8 +316,14 @@ public struct JSONParser {
             tail = tail << 8 | UInt64(raw.load(fromByteOffset: i, as: UInt8.self))
             i += 1
         }
-        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
-        h ^= h >> 29
+        // MurmurHash3's finalizer: every bit of the state reaches the low bits the table uses, so which keys share a
+        // slot depends on the seed.
+        h ^= tail
+        h ^= h >> 33
+        h &*= 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        h &*= 0xC4CE_B9FE_1A85_EC53
+        h ^= h >> 33
         return Int(truncatingIfNeeded: h)
     }
 

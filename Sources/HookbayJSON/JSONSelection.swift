@@ -16,7 +16,8 @@ public struct JSONSelection: Sendable, Equatable {
     public private(set) var members: [String: JSONSelection] {
         didSet {
             // A few ASCII names are matched against a key's bytes, without a String or a hash per member.
-            let names = self.members.keys.map { Array($0.utf8) }
+            // Sorted: a dictionary's order differs from one instance to another, and selections compare equal by them.
+            let names = self.members.keys.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
             self.asciiNames = names.count <= 8 && names.allSatisfy { $0.allSatisfy { $0 < 0x80 } } ? names : nil
         }
     }

@@ -1,6 +1,5 @@
+@_spi(Testing) import HookbayJSON
 import Testing
-
-@testable import HookbayJSON
 
 /// A selective parse (``JSONParser/parse(_:keeping:)``) refuses exactly what the whole parse refuses, with the same
 /// message at the same byte, and keeps what its selection names.
@@ -15,6 +14,8 @@ import Testing
     }
 
     static let manyKeys = (0..<40).map { "\"k\($0)\": \($0)" }.joined(separator: ", ")
+    /// Keys of one length that differ in their first byte only.
+    static let sameTail = (65..<95).map { "\"\(Character(Unicode.Scalar(UInt8($0))))abcd\": \($0)" }.joined(separator: ", ")
     static let manyKeysAndKelvin = (0..<40).map { "\"x\($0)\": \($0)" }.joined(separator: ", ") + ", \"K\": 1"
 
     @Test(arguments: [
@@ -26,6 +27,7 @@ import Testing
         #"{"skip": {\#(manyKeys)}, "keep": {\#(manyKeys), "k3": 1}}"#,
         #"{"skip": {"a": 1, "\u0061": 2}}"#,
         #"{"skip": {\#(manyKeys), "k\u0031\u0037": 0}}"#,
+        #"{"skip": {\#(sameTail), "Sabcd": 0}}"#,
         "{\"skip\": {\(manyKeysAndKelvin), \"\u{212A}\": 2}}",
         "{\"keep\": {\"x\": 1, \(manyKeysAndKelvin), \"\u{212A}\": 2}}",
         "{\"skip\": {\"K\": 1, \"\u{212A}\": 2}}",
@@ -140,6 +142,14 @@ import Testing
         letter.keep(["y"])
         let escaped = try JSONParser.parse(Array(#"{"\u212A": 1, "x": 2, "y": 3}"#.utf8), keeping: letter)
         #expect(escaped["K"] == .number("1") && escaped["y"] == .number("3") && escaped["x"] == nil)
+    }
+
+    @Test func selectionsOfTheSameMembersAreEqual() {
+        var a = JSONSelection.nothing
+        var b = JSONSelection.nothing
+        for name in ["x", "y", "z", "w"] { a.keep([name]) }
+        for name in ["w", "z", "y", "x"] { b.keep([name]) }
+        #expect(a == b)
     }
 
     @Test func keepingAValueCoversWhatIsTouchedBelowIt() {
