@@ -31,7 +31,9 @@ public struct JSONParser {
     /// Scratch hash table for the duplicate check of a large object's keys (indices into ``keys``).
     private var slots: [Int] = []
     /// Probes of the key table past which an object's keys are compared as strings instead.
-    private var maxProbes = 16
+    private var maxProbes = Self.maxProbes
+    /// ``maxProbes``' value but in tests.
+    static let maxProbes = 16
 
     /// Where a key is, quotes included; `plain` when it has no escape and only ASCII (its bytes are its text).
     private struct KeySpan {
@@ -62,7 +64,7 @@ public struct JSONParser {
     }
 
     private static func parse(
-        buffer: UnsafeBufferPointer<UInt8>, keeping selection: JSONSelection?, maxProbes: Int = 16
+        buffer: UnsafeBufferPointer<UInt8>, keeping selection: JSONSelection?, maxProbes: Int = Self.maxProbes
     ) -> Result<JSONValue, JSONParseError> {
         var parser = JSONParser(bytes: buffer)
         parser.maxProbes = maxProbes
