@@ -106,8 +106,17 @@ public enum FuzzTargets {
         default:
             fatalError("the selective parse and the whole parse disagree on whether the body is JSON")
         }
+        // The canonical form read from the bytes: whatever they hold, no read outside them (the sanitizer's part);
+        // for a document the parser accepts, the same bytes as from its tree, at the root and at each sampled path.
+        let fromBytes = CanonicalJSON.encode(valueAt: [], in: bytes)
         guard case .success(let value) = whole else { return }
         let canonical = CanonicalJSON.encode(value)
+        precondition(fromBytes == canonical, "the canonical form read from the bytes differs from the tree's")
+        for check in checks {
+            precondition(
+                CanonicalJSON.encode(valueAt: check.path, in: bytes) == value.value(atKeys: check.path).map(CanonicalJSON.encode),
+                "the canonical form read from the bytes differs from the tree's at \(check.path)")
+        }
         guard let again = try? JSONParser.parse(canonical) else {
             fatalError("canonical JSON does not parse: \(String(decoding: canonical, as: UTF8.self))")
         }
@@ -207,11 +216,15 @@ public enum FuzzTargets {
         .init("title", .nonEmptyString, required: true), .init("repo.name", .string, dotted: true), .init("tags", .stringArray),
         .init("owner", .object), .init("number", .id, required: true),
     ])
-    static let mappedSelection = WebhookEnvelope.selection(for: platforms[4], schema: mappedSchema)
+    static let selections = [
+        platforms[0].id: WebhookEnvelope.selection(for: platforms[0], schema: mappedSchema),
+        platforms[4].id: WebhookEnvelope.selection(for: platforms[4], schema: mappedSchema),
+    ]
 
-    /// Envelope extraction, seed shape and mapped: refuses with a 400 or yields an event type the platform maps. On the
-    /// mapped platform, what the receive path builds of the body (its selection) reads as the whole body does: the same
-    /// refusal, or the same event type, id and timestamp and the same verdict of the declared rules.
+    /// Envelope extraction, seed shape and mapped: refuses with a 400 or yields an event type the platform maps. What
+    /// the receive path builds of the body (its selection) reads as the whole body does: the same refusal, or the same
+    /// event type, id and timestamp and the same verdict of the declared rules; and the payload's canonical form read
+    /// from the bytes is the whole tree's.
     public static func envelope(_ bytes: [UInt8]) {
         guard let first = bytes.first else { return }
         let platform = first & 1 == 0 ? platforms[0] : platforms[4]
@@ -219,7 +232,7 @@ public enum FuzzTargets {
         let eventHeader = String(decoding: fields[0], as: UTF8.self)
         let body = fields.count > 1 ? fields[1] : []
         let header = { (name: String) in name == "X-Event" ? eventHeader : nil }
-        if platform.id == platforms[4].id, let selection = mappedSelection {
+        if let selection = selections[platform.id] {
             let whole = Result { () throws(WebhookError) in try WebhookEnvelope(body: body, header: header, platform: platform) }
             let part = Result { () throws(WebhookError) in try WebhookEnvelope(body: body, header: header, platform: platform, keeping: selection) }
             func verdict(_ payload: JSONValue) -> String? {
@@ -239,6 +252,10 @@ public enum FuzzTargets {
                         && built.timestamp == envelope.timestamp,
                     "the selective parse read another envelope")
                 precondition(verdict(built.payload) == verdict(envelope.payload), "the selective parse judged the payload otherwise")
+                precondition(
+                    CanonicalJSON.encode(valueAt: WebhookEnvelope.payloadTokens(for: platform) ?? [], in: body)
+                        == CanonicalJSON.encode(envelope.payload),
+                    "the payload's canonical form read from the bytes differs from the tree's")
             default:
                 fatalError("the selective parse and the whole parse disagree on whether the envelope is acceptable")
             }

@@ -48,19 +48,23 @@ public enum CanonicalJSON {
     @inline(__always)
     static func precedes(_ a: String, _ b: String) -> Bool {
         let inPlace = a.utf8.withContiguousStorageIfAvailable { x in
-            b.utf8.withContiguousStorageIfAvailable { y -> Bool in
-                let common = min(x.count, y.count)
-                var i = 0
-                while i < common {
-                    let (p, q) = (x[i], y[i])
-                    if p != q { return p < q }
-                    i += 1
-                }
-                return x.count < y.count
-            }
+            b.utf8.withContiguousStorageIfAvailable { y in Self.precedes(x, y) }
         }
         if let result = inPlace ?? nil { return result }
         return a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
+    /// Whether the bytes `x` sort before the bytes `y`.
+    @inline(__always)
+    static func precedes(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        let common = min(x.count, y.count)
+        var i = 0
+        while i < common {
+            let (p, q) = (x[i], y[i])
+            if p != q { return p < q }
+            i += 1
+        }
+        return x.count < y.count
     }
 
     /// Appends `s` as a JSON string literal, escaping only `"`, `\` and control characters.

@@ -86,6 +86,13 @@ public struct JSONParser {
         }
     }
 
+    /// The text of the string literal `literal` (quotes included) as the parser reads it; `nil` when it is not one.
+    static func decodeString(_ literal: UnsafeBufferPointer<UInt8>) -> String? {
+        var parser = JSONParser(bytes: literal)
+        guard !literal.isEmpty, literal[0] == UInt8(ascii: "\""), let text = try? parser.parseString(), parser.atEnd else { return nil }
+        return text
+    }
+
     private func error(_ message: String) -> JSONParseError {
         JSONParseError(message: message, offset: self.index)
     }

@@ -78,15 +78,19 @@ extension JSONValue {
                 guard let next = members[token] else { return nil }
                 current = next
             case .array(let elements):
-                guard let index = Int(token), index >= 0, index < elements.count,
-                    token == "0" || !token.hasPrefix("0")
-                else { return nil }
+                guard let index = Self.arrayIndex(token), index < elements.count else { return nil }
                 current = elements[index]
             default:
                 return nil
             }
         }
         return current
+    }
+
+    /// The array index a pointer's reference token names: digits without a leading zero; `nil` for anything else.
+    static func arrayIndex(_ token: String) -> Int? {
+        guard let index = Int(token), index >= 0, token == "0" || !token.hasPrefix("0") else { return nil }
+        return index
     }
 
     /// The reference tokens of an RFC 6901 pointer, unescaped (`~1` is `/`, `~0` is `~`); `nil` when malformed.

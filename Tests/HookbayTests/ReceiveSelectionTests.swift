@@ -5,8 +5,8 @@ import Testing
 @testable import Hookbay
 
 /// What the receive path builds of a body (``WebhookEnvelope/selection(for:schema:)``) answers every question the
-/// envelope and the adapter's declared rules ask as the whole body does; and nothing is left out when something reads
-/// the whole payload.
+/// envelope and the adapter's declared rules ask as the whole body does; and the whole payload, when something reads it,
+/// is read from the body's bytes as the whole tree has it.
 @Suite struct ReceiveSelectionTests {
     static let loader = PlatformFileParser(environment: ["SEL_SECRET": "selection-secret-0123456789"])
 
@@ -29,25 +29,39 @@ import Testing
         }
     }
 
-    @Test func nothingIsLeftOutWhenTheWholePayloadIsRead() throws {
-        // No delivery id: the event id hashes the canonical payload.
-        #expect(
-            WebhookEnvelope.selection(for: try Self.platform(#"{ event_type: { header: X-Event }, payload: { json: "" } }"#), schema: Self.schema)
-                == nil)
-        // No declared rules: the adapter is handed the payload.
-        let mapped = try Self.platform(#"{ event_type: { header: X-Event }, event_id: { header: X-Id }, payload: { json: "" } }"#)
-        #expect(WebhookEnvelope.selection(for: mapped, schema: nil) == nil)
-        #expect(WebhookEnvelope.selection(for: mapped, schema: Self.schema) != nil)
-        // The seed's envelope has no delivery id.
-        let seed = try Self.loader.parse(yaml: "platform: sel\nsecret_env: SEL_SECRET\n", file: "sel.yaml")
-        #expect(WebhookEnvelope.selection(for: seed, schema: Self.schema) == nil)
+    @Test func theWholePayloadIsReadFromTheBytes() throws {
+        // Whether the event id hashes the canonical payload (no delivery id, as in the seed's envelope) or the adapter
+        // is handed it (no declared rules), the tree holds only what is read, and the canonical payload comes from the
+        // body's bytes, as the whole tree's.
+        let platforms = [
+            try Self.platform(#"{ event_type: { header: X-Event }, payload: { json: "" } }"#),
+            try Self.platform(#"{ event_type: { header: X-Event }, event_id: { header: X-Id }, payload: { json: /data } }"#),
+            try Self.loader.parse(yaml: "platform: sel\nsecret_env: SEL_SECRET\nevent_types: { push: content_updated }\n", file: "sel.yaml"),
+        ]
+        let payload = #"{"title": "t", "repo": {"name": "r", "\u00e9": [1, {"b": 2, "a": 1}]}, "extra": {"z": 1, "y": [true, null]}}"#
+        let bodies = [
+            payload,
+            #"{"data": \#(payload), "other": 1}"#,
+            #"{"event_type": "push", "platform": "sel", "timestamp": "2025-12-06T00:00:00Z", "payload": \#(payload)}"#,
+        ]
+        let header = { (name: String) in ["X-Event": "push", "X-Id": "d-1"][name] }
+        for (platform, body) in zip(platforms, bodies) {
+            for schema in [Self.schema, nil] {
+                let selection = WebhookEnvelope.selection(for: platform, schema: schema)
+                let built = try WebhookEnvelope(body: Array(body.utf8), header: header, platform: platform, keeping: selection)
+                let whole = try WebhookEnvelope(body: Array(body.utf8), header: header, platform: platform)
+                #expect(built.payload["extra"] == nil && whole.payload["extra"] != nil, "what nothing reads is not built")
+                let tokens = try #require(WebhookEnvelope.payloadTokens(for: platform))
+                #expect(CanonicalJSON.encode(valueAt: tokens, in: Array(body.utf8)) == CanonicalJSON.encode(whole.payload))
+            }
+        }
     }
 
     @Test func theEnvelopeAndTheRulesReadTheSameFromWhatIsBuilt() throws {
         let platform = try Self.platform(
             "{ event_type: { json: /meta/type }, event_id: { json: /meta/ids/0 }, timestamp: { json: /meta/at }, payload: { json: /data/item } }",
             extra: "required_fields: [repo.id, flag]\n")
-        let selection = try #require(WebhookEnvelope.selection(for: platform, schema: Self.schema))
+        let selection = WebhookEnvelope.selection(for: platform, schema: Self.schema)
         let base = #"""
             {"meta": {"type": "push", "ids": ["d-1", 2], "at": "2025-12-06T00:00:00Z", "more": {"x": 1}},
              "data": {"item": {"title": "t", "repo": {"name": "r", "id": 5, "other": [1]}, "flag": false, "tags": ["a"],

@@ -7,21 +7,14 @@ import HookbayJSON
 /// Signature and timestamp are not part of it, so a platform re-sending the same content with a new timestamp, a new
 /// signature, other key order or other spacing is recognised as a duplicate.
 public enum EventIdentity {
-    /// The event id of a checked delivery: keyed on the platform's own delivery id when the envelope maps one,
-    /// else on the content.
-    /// - Parameter payloadJSON: the payload's canonical JSON, when the caller has it.
-    public static func eventID(platform: String, envelope: WebhookEnvelope, payloadJSON: [UInt8]? = nil) -> String {
-        if let deliveryID = envelope.deliveryID {
-            var bytes = Array(platform.utf8)
-            bytes.append(0x0A)
-            bytes.append(contentsOf: "delivery".utf8)
-            bytes.append(0x0A)
-            bytes.append(contentsOf: deliveryID.utf8)
-            return Hex.encode(SHA256.hash(data: bytes))
-        }
-        return eventID(
-            platform: platform, eventType: envelope.eventType,
-            payloadJSON: payloadJSON ?? CanonicalJSON.encode(envelope.payload))
+    /// The event id of a delivery whose envelope maps the platform's own delivery id: keyed on it, not on the content.
+    public static func eventID(platform: String, deliveryID: String) -> String {
+        var bytes = Array(platform.utf8)
+        bytes.append(0x0A)
+        bytes.append(contentsOf: "delivery".utf8)
+        bytes.append(0x0A)
+        bytes.append(contentsOf: deliveryID.utf8)
+        return Hex.encode(SHA256.hash(data: bytes))
     }
 
     /// The event id for `payload`.
@@ -30,7 +23,7 @@ public enum EventIdentity {
     }
 
     /// The event id for a payload given as its canonical JSON.
-    static func eventID(platform: String, eventType: CanonicalEventType, payloadJSON: [UInt8]) -> String {
+    public static func eventID(platform: String, eventType: CanonicalEventType, payloadJSON: [UInt8]) -> String {
         var hash = SHA256()
         var platform = platform
         var eventType = eventType.rawValue

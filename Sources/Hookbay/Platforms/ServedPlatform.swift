@@ -8,14 +8,17 @@ public final class ServedPlatform: Sendable {
     public let config: PlatformConfig
     public let verifier: SignatureVerifier
     public let adapter: AdapterInstance
-    /// What of a delivery's body the receive path builds (``WebhookEnvelope/selection(for:schema:)``); `nil`, all.
-    public let receiveSelection: JSONSelection?
+    /// What of a delivery's body the receive path builds (``WebhookEnvelope/selection(for:schema:)``).
+    public let receiveSelection: JSONSelection
+    /// Where the payload is in a delivery's body, as pointer tokens (``WebhookEnvelope/payloadTokens(for:)``).
+    public let payloadTokens: [String]?
 
     public init(config: PlatformConfig, adapter: AdapterInstance) {
         self.config = config
         self.verifier = SignatureVerifier(signature: config.signature, secrets: config.secrets)
         self.adapter = adapter
         self.receiveSelection = WebhookEnvelope.selection(for: config, schema: adapter.receiveSchema)
+        self.payloadTokens = WebhookEnvelope.payloadTokens(for: config)
     }
 
     public var id: String { config.id }

@@ -99,24 +99,35 @@ public struct WebhookEnvelope: Sendable, Equatable {
         self.eventType = eventType
     }
 
-    /// What of a body the envelope and `schema` read for `platform`, when that is less than the whole payload: the
-    /// mapping's pointers, and below the payload the required fields and the schema's fields. Each of them reads a
-    /// scalar, an array, or only an object's kind, so each is kept in part (``JSONSelection/touch(_:)``).
+    /// What of a body the receive path reads for `platform`, whose adapter declares `schema` (or none): the
+    /// envelope's fields or the mapping's pointers, and below the payload the required fields and the schema's fields.
+    /// Each of them reads a scalar, an array, or only an object's kind, so each is kept in part
+    /// (``JSONSelection/touch(_:)``).
     ///
-    /// `nil`, the whole body, when anything reads the whole payload: its canonical form is the event id of a platform
-    /// without a delivery id (the default envelope has none), and an adapter without declared rules is handed it.
-    public static func selection(for platform: PlatformConfig, schema: PayloadSchema?) -> JSONSelection? {
-        guard let mapping = platform.envelope, mapping.eventID != nil, let schema, let payload = JSONValue.pointerTokens(mapping.payload) else {
-            return nil
-        }
+    /// The whole payload is read too, as canonical JSON (the event id of a delivery without the platform's own id, and
+    /// what an adapter without declared rules is handed), but from the body's bytes, not from the tree
+    /// (``CanonicalJSON/encode(valueAt:in:)``).
+    public static func selection(for platform: PlatformConfig, schema: PayloadSchema?) -> JSONSelection {
         var selection = JSONSelection.nothing
-        for case .json(let pointer)? in [mapping.eventType, mapping.eventID, mapping.timestamp] {
-            if let tokens = JSONValue.pointerTokens(pointer) { selection.touch(tokens) }
+        if let mapping = platform.envelope {
+            for case .json(let pointer)? in [mapping.eventType, mapping.eventID, mapping.timestamp] {
+                if let tokens = JSONValue.pointerTokens(pointer) { selection.touch(tokens) }
+            }
+        } else {
+            for name in ["event_type", "platform", "timestamp"] { selection.touch([name]) }
         }
+        // A malformed pointer finds no payload: the envelope refuses every body.
+        guard let payload = self.payloadTokens(for: platform) else { return selection }
         selection.touch(payload)
         for path in platform.requiredFields { selection.touch(payload + JSONValue.pathKeys(path)) }
-        for field in schema.fields { selection.touch(payload + (field.dotted ? JSONValue.pathKeys(field.name) : [field.name])) }
+        for field in schema?.fields ?? [] { selection.touch(payload + (field.dotted ? JSONValue.pathKeys(field.name) : [field.name])) }
         return selection
+    }
+
+    /// The reference tokens of the payload's pointer for `platform` (`/payload` in the default envelope); `nil` when
+    /// the mapping's pointer is malformed.
+    public static func payloadTokens(for platform: PlatformConfig) -> [String]? {
+        JSONValue.pointerTokens(platform.envelope?.payload ?? "/payload")
     }
 
     /// A mapped part as text: a header's value, or a JSON string or number at a pointer.

@@ -274,11 +274,18 @@ public struct WebhookReceiver: Sendable {
             return .ignored(eventType: envelope.sourceEventType)
         }
         // The payload's canonical JSON, once, and only when something reads it: the event id of a delivery without
-        // the platform's own id hashes it, and an adapter without declared rules is handed it in its event. In both
-        // cases the whole payload was built: the platform's receive selection is `nil` then.
-        let payloadJSON = envelope.deliveryID == nil || served.adapter.receiveSchema == nil ? CanonicalJSON.encode(envelope.payload) : nil
-        assert(served.receiveSelection == nil || payloadJSON == nil, "a payload built in part was read whole")
-        let eventID = EventIdentity.eventID(platform: platform.id, envelope: envelope, payloadJSON: payloadJSON)
+        // the platform's own id hashes it, and an adapter without declared rules is handed it in its event. It is read
+        // from the body's bytes: the envelope's tree holds only what the platform's receive selection keeps.
+        let eventID: String
+        let payloadJSON: [UInt8]?
+        if let deliveryID = envelope.deliveryID {
+            eventID = EventIdentity.eventID(platform: platform.id, deliveryID: deliveryID)
+            payloadJSON = served.adapter.receiveSchema == nil ? try Self.canonicalPayload(of: document, served) : nil
+        } else {
+            let canonical = try Self.canonicalPayload(of: document, served)
+            eventID = EventIdentity.eventID(platform: platform.id, eventType: envelope.eventType, payloadJSON: canonical)
+            payloadJSON = canonical
+        }
         let receivedAt = now
         do {
             try served.adapter.validate(
@@ -306,5 +313,14 @@ public struct WebhookReceiver: Sendable {
         )
         event.sharedRateLimit = sharedRateLimit
         return .enqueue(event, ttlSeconds: platform.dedupTTLSeconds)
+    }
+
+    /// The canonical JSON of the payload in `document`, read from its bytes.
+    private static func canonicalPayload(of document: ByteBuffer, _ served: ServedPlatform) throws(WebhookError) -> [UInt8] {
+        // The parser accepted the body and the envelope found its payload: the tape reads the same document.
+        guard let tokens = served.payloadTokens, let json = CanonicalJSON.encode(valueAt: tokens, in: document.readableBytesView) else {
+            throw .invalidPayload("the payload could not be read")
+        }
+        return json
     }
 }
