@@ -77,6 +77,9 @@ public enum FuzzTargets {
     /// it selects as the whole parse has it.
     public static func json(_ bytes: [UInt8]) {
         let whole = Result { () throws(JSONParseError) in try JSONParser.parse(bytes) }
+        // The canonical form read from the bytes: whatever they hold, no read outside them (the sanitizer's part);
+        // for a document the parser accepts, the same bytes as from its tree (below).
+        let fromBytes = CanonicalJSON.encode(valueAt: [], in: bytes)
         var selection = JSONSelection.nothing
         var checks: [(path: [String], whole: Bool)] = []
         var budget = 24
@@ -106,16 +109,17 @@ public enum FuzzTargets {
         default:
             fatalError("the selective parse and the whole parse disagree on whether the body is JSON")
         }
-        // The canonical form read from the bytes: whatever they hold, no read outside them (the sanitizer's part);
-        // for a document the parser accepts, the same bytes as from its tree, at the root and at each sampled path.
-        let fromBytes = CanonicalJSON.encode(valueAt: [], in: bytes)
         guard case .success(let value) = whole else { return }
         let canonical = CanonicalJSON.encode(value)
         precondition(fromBytes == canonical, "the canonical form read from the bytes differs from the tree's")
+        // At each sampled path, and at the first and a past-the-end index below it, as a pointer walks the tree.
         for check in checks {
-            precondition(
-                CanonicalJSON.encode(valueAt: check.path, in: bytes) == value.value(atKeys: check.path).map(CanonicalJSON.encode),
-                "the canonical form read from the bytes differs from the tree's at \(check.path)")
+            for tokens in [check.path, check.path + ["0"], check.path + ["1"], check.path + ["01"]] {
+                let pointer = tokens.map { "/" + $0.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }.joined()
+                precondition(
+                    CanonicalJSON.encode(valueAt: tokens, in: bytes) == value.value(atPointer: pointer).map(CanonicalJSON.encode),
+                    "the canonical form read from the bytes differs from the tree's at \(pointer)")
+            }
         }
         guard let again = try? JSONParser.parse(canonical) else {
             fatalError("canonical JSON does not parse: \(String(decoding: canonical, as: UTF8.self))")
@@ -232,6 +236,7 @@ public enum FuzzTargets {
         let eventHeader = String(decoding: fields[0], as: UTF8.self)
         let body = fields.count > 1 ? fields[1] : []
         let header = { (name: String) in name == "X-Event" ? eventHeader : nil }
+        let payloadJSON = CanonicalJSON.encode(valueAt: WebhookEnvelope.payloadTokens(for: platform) ?? [], in: body)
         if let selection = selections[platform.id] {
             let whole = Result { () throws(WebhookError) in try WebhookEnvelope(body: body, header: header, platform: platform) }
             let part = Result { () throws(WebhookError) in try WebhookEnvelope(body: body, header: header, platform: platform, keeping: selection) }
@@ -253,9 +258,7 @@ public enum FuzzTargets {
                     "the selective parse read another envelope")
                 precondition(verdict(built.payload) == verdict(envelope.payload), "the selective parse judged the payload otherwise")
                 precondition(
-                    CanonicalJSON.encode(valueAt: WebhookEnvelope.payloadTokens(for: platform) ?? [], in: body)
-                        == CanonicalJSON.encode(envelope.payload),
-                    "the payload's canonical form read from the bytes differs from the tree's")
+                    payloadJSON == CanonicalJSON.encode(envelope.payload), "the payload's canonical form read from the bytes differs from the tree's")
             default:
                 fatalError("the selective parse and the whole parse disagree on whether the envelope is acceptable")
             }

@@ -55,7 +55,7 @@ struct JSONTape {
             case 0x20, 0x0A, 0x0D, 0x09, UInt8(ascii: ","), UInt8(ascii: ":"):
                 index += 1
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                guard open.count <= JSONParser.maxDepth else { return nil }
+                guard open.count < JSONParser.maxDepth else { return nil }
                 open.append(self.nodes.count)
                 self.append(start: index, end: index + 1, kind: byte == UInt8(ascii: "{") ? .object : .array)
                 index += 1

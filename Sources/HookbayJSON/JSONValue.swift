@@ -89,8 +89,11 @@ extension JSONValue {
 
     /// The array index a pointer's reference token names: digits without a leading zero; `nil` for anything else.
     static func arrayIndex(_ token: String) -> Int? {
-        guard let index = Int(token), index >= 0, token == "0" || !token.hasPrefix("0") else { return nil }
-        return index
+        let digits = token.utf8
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            token == "0" || digits.first != UInt8(ascii: "0")
+        else { return nil }
+        return digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
     }
 
     /// The reference tokens of an RFC 6901 pointer, unescaped (`~1` is `/`, `~0` is `~`); `nil` when malformed.

@@ -42,9 +42,15 @@ import Testing
         let tree = try JSONParser.parse(bytes)
         let pointers = [
             "", "/payload", "/payload/items", "/payload/items/0", "/payload/items/1/1", "/payload/a~1b", "/payload/a~1b/~0",
-            "/pay", "/K", "/K/k", "/list/2", "/list/3", "/list/-1", "/list/01", "/list/+1", "/missing", "/payload/items/x",
+            "/pay", "/K", "/K/k", "/list/2", "/list/3", "/list/-1", "/list/01", "/list/+1", "/list/-0", "/list/ 1", "/list/1 ", "/missing",
+            "/payload/items/x",
             "/list/0/deeper", "/\u{212A}",
         ]
+        // Array indices are digits without a leading zero (RFC 6901), nothing else.
+        for pointer in ["/list/+1", "/list/-0", "/list/01", "/list/ 1", "/list/-1", "/list/１"] {
+            #expect(tree.value(atPointer: pointer) == nil, "\(pointer)")
+        }
+        #expect(tree.value(atPointer: "/list/0") == .number("10"))
         for pointer in pointers {
             let tokens = try #require(JSONValue.pointerTokens(pointer))
             #expect(
@@ -59,8 +65,10 @@ import Testing
         ] {
             #expect(CanonicalJSON.encode(valueAt: [], in: Array(document.utf8)) == nil, "\(document)")
         }
-        let deep = String(repeating: "[", count: JSONParser.maxDepth + 2) + String(repeating: "]", count: JSONParser.maxDepth + 2)
+        // As deep as the parser accepts, no deeper.
+        let deep = String(repeating: "[", count: JSONParser.maxDepth + 1) + String(repeating: "]", count: JSONParser.maxDepth + 1)
         #expect(CanonicalJSON.encode(valueAt: [], in: Array(deep.utf8)) == nil)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(deep.utf8)) }
         let deepest = String(repeating: "[", count: JSONParser.maxDepth) + String(repeating: "]", count: JSONParser.maxDepth)
         #expect(CanonicalJSON.encode(valueAt: [], in: Array(deepest.utf8)) == Array(deepest.utf8))
     }

@@ -11,7 +11,8 @@ public struct WebhookEnvelope: Sendable, Equatable {
     public var eventType: CanonicalEventType
     /// The delivery's timestamp as sent (empty when the mapping names none).
     public var timestamp: String
-    /// The payload object.
+    /// The payload object: only the part a selection keeps when the envelope was read with one (as the receive path
+    /// reads it). Its canonical JSON is read from the body (``CanonicalJSON/encode(valueAt:in:)``), never from this.
     public var payload: JSONValue
     /// Where the payload is in the body.
     public var payloadPointer: String

@@ -273,19 +273,10 @@ public struct WebhookReceiver: Sendable {
             self.metrics.record(.ignored, platform: platform.id)
             return .ignored(eventType: envelope.sourceEventType)
         }
-        // The payload's canonical JSON, once, and only when something reads it: the event id of a delivery without
-        // the platform's own id hashes it, and an adapter without declared rules is handed it in its event. It is read
-        // from the body's bytes: the envelope's tree holds only what the platform's receive selection keeps.
-        let eventID: String
-        let payloadJSON: [UInt8]?
-        if let deliveryID = envelope.deliveryID {
-            eventID = EventIdentity.eventID(platform: platform.id, deliveryID: deliveryID)
-            payloadJSON = served.adapter.receiveSchema == nil ? try Self.canonicalPayload(of: document, served) : nil
-        } else {
-            let canonical = try Self.canonicalPayload(of: document, served)
-            eventID = EventIdentity.eventID(platform: platform.id, eventType: envelope.eventType, payloadJSON: canonical)
-            payloadJSON = canonical
-        }
+        let (eventID, payloadJSON) = try Self.identify(envelope, in: document.readableBytesView, served: served)
+        // The plugin's own `validate` is handed the payload's JSON: encoding the event's payload would read a tree built
+        // in part.
+        assert(served.adapter.receiveSchema != nil || payloadJSON != nil, "a payload built in part was read whole")
         let receivedAt = now
         do {
             try served.adapter.validate(
@@ -315,10 +306,27 @@ public struct WebhookReceiver: Sendable {
         return .enqueue(event, ttlSeconds: platform.dedupTTLSeconds)
     }
 
+    /// The event id of a checked delivery, and its payload's canonical JSON when something reads it: the event id of
+    /// a delivery without the platform's own id hashes it, and an adapter without declared rules is handed it in its
+    /// event. It is read from `document`'s bytes, once: the envelope's tree holds only what the platform's receive
+    /// selection keeps.
+    /// - Parameter document: the body `envelope` was read from (the form field's JSON for a form body), which the
+    ///   parser accepted.
+    public static func identify(
+        _ envelope: WebhookEnvelope, in document: some Collection<UInt8>, served: ServedPlatform
+    ) throws(WebhookError) -> (eventID: String, payloadJSON: [UInt8]?) {
+        if let deliveryID = envelope.deliveryID {
+            let payloadJSON = served.adapter.receiveSchema == nil ? try Self.canonicalPayload(of: document, served) : nil
+            return (EventIdentity.eventID(platform: served.id, deliveryID: deliveryID), payloadJSON)
+        }
+        let payloadJSON = try Self.canonicalPayload(of: document, served)
+        return (EventIdentity.eventID(platform: served.id, eventType: envelope.eventType, payloadJSON: payloadJSON), payloadJSON)
+    }
+
     /// The canonical JSON of the payload in `document`, read from its bytes.
-    private static func canonicalPayload(of document: ByteBuffer, _ served: ServedPlatform) throws(WebhookError) -> [UInt8] {
+    private static func canonicalPayload(of document: some Collection<UInt8>, _ served: ServedPlatform) throws(WebhookError) -> [UInt8] {
         // The parser accepted the body and the envelope found its payload: the tape reads the same document.
-        guard let tokens = served.payloadTokens, let json = CanonicalJSON.encode(valueAt: tokens, in: document.readableBytesView) else {
+        guard let tokens = served.payloadTokens, let json = CanonicalJSON.encode(valueAt: tokens, in: document) else {
             throw .invalidPayload("the payload could not be read")
         }
         return json
