@@ -99,14 +99,31 @@ extension JSONValue {
     /// The reference tokens of an RFC 6901 pointer, unescaped (`~1` is `/`, `~0` is `~`); `nil` when malformed.
     public static func pointerTokens(_ pointer: String) -> [String]? {
         if pointer.isEmpty { return [] }
-        guard pointer.hasPrefix("/") else { return nil }
-        return pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
-            $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+        // Split and unescaped by Unicode scalars: a token that starts with a combining mark is one `Character` with the
+        // `/` before it.
+        let scalars = pointer.unicodeScalars
+        guard scalars.first == "/" else { return nil }
+        return scalars.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map { token in
+            var text = String.UnicodeScalarView()
+            var tilde = false
+            for scalar in token {
+                if tilde {
+                    tilde = false
+                    if scalar == "0" || scalar == "1" {
+                        text.append(scalar == "0" ? "~" : "/")
+                        continue
+                    }
+                    text.append("~")
+                }
+                if scalar == "~" { tilde = true } else { text.append(scalar) }
+            }
+            if tilde { text.append("~") }
+            return String(text)
         }
     }
 
     /// Whether `pointer` is a syntactically valid JSON pointer.
     public static func isValidPointer(_ pointer: String) -> Bool {
-        pointer.isEmpty || pointer.hasPrefix("/")
+        pointer.isEmpty || pointer.unicodeScalars.first == "/"
     }
 }
