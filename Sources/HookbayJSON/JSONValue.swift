@@ -62,7 +62,8 @@ public enum JSONValue: Sendable, Equatable {
 
     /// The member names a dotted path (`"a.b.c"`) walks, in order.
     public static func pathKeys(_ path: String) -> [String] {
-        path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        // By Unicode scalars: a name that starts with a combining mark is one `Character` with the "." before it.
+        path.unicodeScalars.split(separator: ".", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
     }
 }
 

@@ -18,6 +18,13 @@ import Testing
         #expect(!JSONValue.isValidPointer("a"))
     }
 
+    @Test func dottedPathsAreSplitByScalars() throws {
+        #expect(JSONValue.pathKeys("a.b..c") == ["a", "b", "", "c"])
+        #expect(JSONValue.pathKeys("a.\u{301}b") == ["a", "\u{301}b"])
+        let document = try JSONParser.parse(Array(#"{"a": {"\u0301b": 1}}"#.utf8))
+        #expect(document.value(atPath: "a.\u{301}b") == .number("1"))
+    }
+
     @Test func arraysAreIndexedByDigitsOnly() throws {
         let document = try JSONParser.parse(Array(#"{"list": [10, 11, 12], "\u20d400": [1], "́": 2}"#.utf8))
         #expect(document.value(atPointer: "/list/0") == .number("10"))
