@@ -111,6 +111,25 @@ import Testing
         #expect(registry.platform("alpha") != nil)
     }
 
+    /// Rate-limit buckets are kept per platform served: a reload that removes a platform forgets its buckets, so they
+    /// grow with the platforms served, not with every platform ever configured.
+    @Test func reloadsForgetTheBucketsOfPlatformsGone() throws {
+        let dir = try Fixtures.configDirectory(["a.yaml": Fixtures.platformYAML(id: "alpha"), "b.yaml": Fixtures.platformYAML(id: "beta")])
+        let loader = PlatformLoader(environment: Fixtures.environment, pluginDirectories: PlatformLoader.searchDirectories(pluginDirectory: nil))
+        let registry = PlatformRegistry(platforms: try loader.load(directory: dir).platforms)
+        let limiter = RateLimiter()
+        let reloader = ConfigReloader(
+            directory: dir, loader: loader, registry: registry, served: { limiter.retain(platforms: $0) }, logger: Fixtures.logger)
+        for id in ["alpha", "beta"] {
+            _ = limiter.admit(platform: id, limit: PlatformConfig.RateLimit(perMinute: 60, burst: 5))
+            _ = limiter.admit(platform: id + "#handshake", limit: RateLimiter.handshakeLimit)
+        }
+        #expect(limiter.keys == ["alpha", "alpha#handshake", "beta", "beta#handshake"])
+        try FileManager.default.removeItem(atPath: dir + "/b.yaml")
+        #expect(reloader.reload(force: false).changed)
+        #expect(limiter.keys == ["alpha", "alpha#handshake"])
+    }
+
     /// Files are read only when regular and within their limit: a platform file or a secret file that is a link to
     /// an endless device is refused at once, not read for ever.
     @Test func endlessFilesAreRefusedNotRead() throws {

@@ -71,6 +71,11 @@ public final class RateLimiter: Sendable {
         max(1, Int(nanoseconds / 1_000_000_000 + (nanoseconds % 1_000_000_000 == 0 ? 0 : 1)))
     }
 
+    /// The platforms (and handshake buckets) with state here, for tests.
+    var keys: Set<String> {
+        self.buckets.withLock { Set($0.keys) }.union(self.sharedEmptyUntil.withLock { $0.keys })
+    }
+
     /// Forgets buckets of platforms no longer served (and their handshake buckets).
     public func retain(platforms: Set<String>) {
         self.buckets.withLock { buckets in

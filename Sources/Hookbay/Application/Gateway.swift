@@ -115,14 +115,15 @@ public struct Gateway: Sendable {
         let metrics = WebhookMetrics()
         metrics.recordPluginErrors(report.catalog.problems.count)
         self.platforms = PlatformRegistry(platforms: report.platforms, problems: report.problems)
+        let rateLimiter = RateLimiter()
         self.reloader = ConfigReloader(
             directory: configuration.configDirectory, loader: loader, registry: self.platforms,
-            interval: configuration.reloadInterval, metrics: metrics, logger: logger)
+            interval: configuration.reloadInterval, metrics: metrics, served: { rateLimiter.retain(platforms: $0) }, logger: logger)
         self.queue = queue
         self.metrics = metrics
         self.limits = ReceiveLimits(maxConnections: configuration.maxConnections, maxBufferedBytes: configuration.maxBufferedBytes)
         self.receiver = WebhookReceiver(
-            platforms: self.platforms, queue: queue, rateLimiter: RateLimiter(), metrics: self.metrics,
+            platforms: self.platforms, queue: queue, rateLimiter: rateLimiter, metrics: self.metrics,
             trustedProxies: configuration.trustedProxies, maxBodyBytes: configuration.maxBodyBytes, limits: self.limits)
         self.configProblems = report.problems
         self.plugins = report.catalog

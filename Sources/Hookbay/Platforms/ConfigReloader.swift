@@ -33,6 +33,9 @@ public final class ConfigReloader: Service, Sendable {
     public let registry: PlatformRegistry
     public let interval: Duration
     public let metrics: WebhookMetrics?
+    /// Told the platforms served after each reload that changed them: what is kept per platform elsewhere (rate-limit
+    /// buckets) is forgotten for platforms gone.
+    private let served: (@Sendable (Set<String>) -> Void)?
     private let logger: Logger
     private let state = Mutex(State())
     /// Serialises reloads (poll, signal and HTTP may ask at once); a reload is synchronous and short.
@@ -40,9 +43,10 @@ public final class ConfigReloader: Service, Sendable {
 
     public init(
         directory: String, loader: PlatformLoader, registry: PlatformRegistry, interval: Duration = .seconds(1),
-        metrics: WebhookMetrics? = nil, logger: Logger
+        metrics: WebhookMetrics? = nil, served: (@Sendable (Set<String>) -> Void)? = nil, logger: Logger
     ) {
         self.metrics = metrics
+        self.served = served
         self.directory = directory
         self.loader = loader
         self.registry = registry
@@ -160,6 +164,7 @@ public final class ConfigReloader: Service, Sendable {
         let before = Set(previous.keys)
         let after = Set(platforms.keys)
         self.registry.replace(with: platforms, problems: problems)
+        self.served?(after)
         let secretFiles = Self.secretFiles(of: Array(platforms.values))
         // Taken again with the secret files now named, so that the next poll compares like with like.
         let settled = (try? Self.fingerprint(of: self.directory, secretFiles: secretFiles)) ?? fingerprint
