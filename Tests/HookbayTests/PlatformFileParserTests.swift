@@ -98,6 +98,8 @@ import Testing
         ),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nrequired_fields: content_id", "required_fields", "must be a list"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nrequired_fields: [a..b]", "required_fields", "dotted path"),
+        // An empty name after a "." that a combining mark follows (one Character with it, two names to a look-up).
+        ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nrequired_fields: [\"a..\u{301}\"]", "required_fields", "dotted path"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nevent_types: { added: created }", "event_types.added", "not one of content_added"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nevent_types: {}", "event_types", "at least one"),
         ("platform: a\nsecret_env: \(Fixtures.secretEnv)\nadapter: Bad Name", "adapter", "not a valid adapter name"),

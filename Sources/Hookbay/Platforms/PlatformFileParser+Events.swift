@@ -1,3 +1,4 @@
+import HookbayJSON
 import Yams
 
 extension PlatformFileParser {
@@ -6,7 +7,7 @@ extension PlatformFileParser {
         if let node = fields["required_fields"], let items = reader.sequence(node, key: "required_fields") {
             config.requiredFields = items.compactMap { item in
                 guard let path = reader.string(item, key: "required_fields") else { return nil }
-                if path.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+                if JSONValue.pathKeys(path).contains(where: \.isEmpty) {
                     reader.add("required_fields", item, "'\(path)' is not a dotted path like content_id or metadata.rating")
                     return nil
                 }
