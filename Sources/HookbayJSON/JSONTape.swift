@@ -179,7 +179,11 @@ struct JSONTape {
         }
         return decoded.withUnsafeBufferPointer { decoded -> Bool in
             for key in escaped { self.members[key.member].key = UnsafeBufferPointer(rebasing: decoded[key.range]) }
-            self.members[base...].sort { CanonicalJSON.precedes($0.key, $1.key) }
+            // Sorted in place: sorting `members[base...]` copied the slice out and back, an allocation per object.
+            self.members.withUnsafeMutableBufferPointer { members in
+                var part = UnsafeMutableBufferPointer(rebasing: members[base...])
+                part.sort { CanonicalJSON.precedes($0.key, $1.key) }
+            }
             out.append(UInt8(ascii: "{"))
             for i in base..<self.members.count {
                 if i > base { out.append(UInt8(ascii: ",")) }
