@@ -252,10 +252,8 @@ public struct JSONParser {
     /// A key's text: its bytes when plain, else decoded again.
     private func text(of key: KeySpan) -> String {
         if key.plain { return String(decoding: UnsafeBufferPointer(rebasing: self.bytes[key.start + 1..<key.end - 1]), as: UTF8.self) }
-        var decoder = JSONParser(bytes: self.bytes)
-        decoder.index = key.start
         // It was decoded once already without error.
-        return (try? decoder.parseString()) ?? ""
+        return Self.decodeString(UnsafeBufferPointer(rebasing: self.bytes[key.start..<key.end])) ?? ""
     }
 
     /// Refuses the first key of the object whose keys start at `base` in ``keys`` that repeats an earlier one, as

@@ -125,6 +125,6 @@ extension JSONValue {
 
     /// Whether `pointer` is a syntactically valid JSON pointer.
     public static func isValidPointer(_ pointer: String) -> Bool {
-        pointer.isEmpty || pointer.unicodeScalars.first == "/"
+        self.pointerTokens(pointer) != nil
     }
 }

@@ -59,7 +59,7 @@ public struct WebhookEnvelope: Sendable, Equatable {
                 throw .invalidPayload("the payload at JSON pointer '\(mapping.payload)' must be an object, not \(payload.typeName)")
             }
             self.payload = payload
-            self.payloadPointer = mapping.payload
+            self.payloadPointer = Self.payloadPointer(for: platform)
         } else {
             func field(_ name: String) throws(WebhookError) -> JSONValue {
                 guard let value = fields[name] else { throw .invalidPayload("missing field '\(name)'") }
@@ -84,7 +84,7 @@ public struct WebhookEnvelope: Sendable, Equatable {
             sourceType = type
             self.timestamp = timestamp
             self.payload = payload
-            self.payloadPointer = "/payload"
+            self.payloadPointer = Self.payloadPointer(for: platform)
             self.deliveryID = nil
         }
         guard let eventType = platform.eventTypes[sourceType] else {
@@ -125,10 +125,14 @@ public struct WebhookEnvelope: Sendable, Equatable {
         return selection
     }
 
-    /// The reference tokens of the payload's pointer for `platform` (`/payload` in the default envelope); `nil` when
-    /// the mapping's pointer is malformed.
+    /// Where the payload is in `platform`'s bodies: the mapping's pointer, or `/payload` in the default envelope.
+    public static func payloadPointer(for platform: PlatformConfig) -> String {
+        platform.envelope?.payload ?? "/payload"
+    }
+
+    /// The reference tokens of ``payloadPointer(for:)``; `nil` when the mapping's pointer is malformed.
     public static func payloadTokens(for platform: PlatformConfig) -> [String]? {
-        JSONValue.pointerTokens(platform.envelope?.payload ?? "/payload")
+        JSONValue.pointerTokens(self.payloadPointer(for: platform))
     }
 
     /// A mapped part as text: a header's value, or a JSON string or number at a pointer.
