@@ -129,6 +129,7 @@ let package = Package(
                 .embedInCode("Queue/Scripts/dead_letter.lua"),
                 .embedInCode("Queue/Scripts/lease_due.lua"),
                 .embedInCode("Queue/Scripts/replay.lua"),
+                .embedInCode("Queue/Scripts/purge.lua"),
                 // The ops console's page (GET /console).
                 .embedInCode("Console/Assets/console.html"),
                 .embedInCode("Console/Assets/console.css"),

@@ -120,17 +120,16 @@ extension RedisClient {
         _ script: RedisScript, keys: [RedisArgument], args: [RedisArgument],
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<RESPValue> {
-        var command: [RedisArgument] = ["EVALSHA", .string(script.sha1), .integer(keys.count)]
-        command.reserveCapacity(3 + keys.count + args.count)
-        command.append(contentsOf: keys)
-        command.append(contentsOf: args)
-        let first = self.submit(command, on: eventLoop)
-        return first.flatMapError { [command] error in
+        self.submitScript(RedisScriptCall(script, keys: keys, args: args), on: eventLoop)
+    }
+
+    /// Runs `call`: its preceding commands and the script back to back on one connection, the script as `EVALSHA`,
+    /// and all of them again with `EVAL` when the server does not know it. Answers the script's reply.
+    public func submitScript(_ call: RedisScriptCall, on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
+        let first = self.submit(sequence: call.sequence(eval: false), on: eventLoop)
+        return first.flatMapError { error in
             guard RedisError(error).serverErrorCode == "NOSCRIPT" else { return first.eventLoop.makeFailedFuture(error) }
-            var eval = command
-            eval[0] = "EVAL"
-            eval[1] = .string(script.source)
-            return self.submit(eval, on: eventLoop)
+            return self.submit(sequence: call.sequence(eval: true), on: eventLoop)
         }
     }
 

@@ -7,7 +7,7 @@ extension RedisClient {
     /// a `WAIT` there.
     ///
     /// `WAIT` counts the acknowledgements of everything the connection wrote before it, so one `WAIT` after the scripts
-    /// covers them all; a call the server did not know (`NOSCRIPT`) is sent again as `EVAL`, followed by a second `WAIT`
+    /// (and the commands preceding each, ``RedisScriptCall/preceding``) covers them all; a call the server did not know (`NOSCRIPT`) is sent again as `EVAL`, followed by a second `WAIT`
     /// on the same connection. A connection lost on the way fails what it carried: it cannot be confirmed.
     ///
     /// Redis runs nothing else from a connection blocked in `WAIT`, so a caller keeps at most one of these outstanding
@@ -25,14 +25,16 @@ extension RedisClient {
         let milliseconds = Self.waitMilliseconds(timeout)
         let wait: [RedisArgument] = ["WAIT", .integer(replicas), .integer(milliseconds)]
         let waitTimeout = Duration.milliseconds(milliseconds) + connection.commandTimeout
-        @Sendable func round(_ commands: [[RedisArgument]]) -> EventLoopFuture<[Result<RESPValue, RedisError>]> {
-            let sent = commands.map { command in asking ? connection.submit(sequence: [["ASKING"], command])[1] : connection.submit(command) }
+        @Sendable func round(_ sequences: [[[RedisArgument]]]) -> EventLoopFuture<[Result<RESPValue, RedisError>]> {
+            let sent = sequences.map { commands in
+                connection.submit(sequence: asking ? commands.flatMap { [["ASKING"], $0] } : commands).last!
+            }
             let replies = sent + [connection.submit(wait, timeout: waitTimeout)]
             return EventLoopFuture.whenAllComplete(replies, on: eventLoop).map { results in
                 results.map { $0.mapError { RedisError($0) } }
             }
         }
-        return round(calls.map(\.evalsha)).flatMap { first in
+        return round(calls.map { $0.sequence(eval: false) }).flatMap { first in
             let missing = calls.indices.filter {
                 if case .failure(let error) = first[$0], error.serverErrorCode == "NOSCRIPT" { return true }
                 return false
@@ -40,7 +42,7 @@ extension RedisClient {
             guard !missing.isEmpty else {
                 return eventLoop.makeSucceededFuture(Self.confirmed(Array(first.dropLast()), by: first.last!, replicas, milliseconds))
             }
-            return round(missing.map { calls[$0].eval }).map { second in
+            return round(missing.map { calls[$0].sequence(eval: true) }).map { second in
                 var results = Array(first.dropLast())
                 for (index, result) in zip(missing, second) { results[index] = result }
                 return Self.confirmed(results, by: second.last!, replicas, milliseconds)

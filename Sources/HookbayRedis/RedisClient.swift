@@ -75,6 +75,17 @@ public final class RedisClient: Sendable, Service {
         }
     }
 
+    /// Sends `commands` back to back on one connection, with no other caller's command between them (on a cluster, to
+    /// the node serving the last command's slot, all of them again after a redirect), and answers the last one's
+    /// reply; the earlier ones' replies are dropped.
+    public func submit(sequence commands: [[RedisArgument]], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
+        precondition(!commands.isEmpty, "a sequence holds at least one command")
+        switch self.route {
+        case .server(let node): return node.withConnection(on: eventLoop) { $0.submit(sequence: commands).last! }
+        case .cluster(let cluster): return cluster.submit(sequence: commands, timeout: nil, on: eventLoop)
+        }
+    }
+
     /// Sends `args` to every primary (the one server, or each primary of the cluster) and answers their replies in
     /// the order of ``primaries()``: for commands about servers rather than keys (`PING`, `INFO`).
     public func sendToEveryPrimary(_ args: [RedisArgument], timeout: Duration? = nil) async throws(RedisError) -> [RESPValue] {

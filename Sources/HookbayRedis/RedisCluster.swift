@@ -71,28 +71,37 @@ final class RedisCluster: Sendable {
     /// Sends `args` to the node serving its first key's slot (any primary for a command without keys), following
     /// redirects; the future completes on the connection's event loop, or on `eventLoop`.
     func submit(_ args: [RedisArgument], timeout: Duration?, on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
-        let slot = RedisClusterSlot.of(command: args)
+        self.submit(sequence: [args], timeout: timeout, on: eventLoop)
+    }
+
+    /// Sends `commands` back to back to the node serving the last one's slot, all of them again after a redirect, and
+    /// answers the last one's reply (see ``RedisClient/submit(sequence:on:)``).
+    func submit(sequence commands: [[RedisArgument]], timeout: Duration?, on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
+        let slot = RedisClusterSlot.of(command: commands[commands.count - 1])
         return self.address(for: slot, on: eventLoop).flatMap { address in
-            self.attempt(args, slot: slot, at: address, asking: false, timeout: timeout, redirects: 0, on: eventLoop)
+            self.attempt(commands, slot: slot, at: address, asking: false, timeout: timeout, redirects: 0, on: eventLoop)
         }
     }
 
     private func attempt(
-        _ args: [RedisArgument], slot: Int?, at address: RedisNodeAddress, asking: Bool, timeout: Duration?, redirects: Int,
+        _ commands: [[RedisArgument]], slot: Int?, at address: RedisNodeAddress, asking: Bool, timeout: Duration?, redirects: Int,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<RESPValue> {
         let promise = eventLoop.makePromise(of: RESPValue.self)
         self.node(address).connectionFuture(on: eventLoop).whenComplete { connected in
             switch connected {
             case .success(let connection):
-                let sent = asking ? connection.submit(sequence: [["ASKING"], args], timeout: timeout)[1] : connection.submit(args, timeout: timeout)
+                let sent =
+                    commands.count == 1 && !asking
+                    ? connection.submit(commands[0], timeout: timeout)
+                    : connection.submit(sequence: asking ? commands.flatMap { [["ASKING"], $0] } : commands, timeout: timeout).last!
                 promise.completeWith(
                     sent.flatMapError { error in
-                        self.answered(RedisError(error), args, slot: slot, at: address, timeout: timeout, redirects: redirects, on: eventLoop)
+                        self.answered(RedisError(error), commands, slot: slot, at: address, timeout: timeout, redirects: redirects, on: eventLoop)
                     })
             case .failure(let error):
                 promise.completeWith(
-                    self.unsent(RedisError(error), args, slot: slot, at: address, timeout: timeout, redirects: redirects, on: eventLoop))
+                    self.unsent(RedisError(error), commands, slot: slot, at: address, timeout: timeout, redirects: redirects, on: eventLoop))
             }
         }
         return promise.futureResult
@@ -101,7 +110,7 @@ final class RedisCluster: Sendable {
     /// A sent command's failure: a redirect is followed and `TRYAGAIN` (a multi-key command during a slot's
     /// migration) tried again shortly, since neither ran; anything else may have run, and is the caller's.
     private func answered(
-        _ error: RedisError, _ args: [RedisArgument], slot: Int?, at address: RedisNodeAddress, timeout: Duration?, redirects: Int,
+        _ error: RedisError, _ commands: [[RedisArgument]], slot: Int?, at address: RedisNodeAddress, timeout: Duration?, redirects: Int,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<RESPValue> {
         if let redirect = RedisRedirect(error, answeredBy: address) {
@@ -111,13 +120,13 @@ final class RedisCluster: Sendable {
             }
             if !redirect.asking { self.topology.moved(redirect) }
             return self.attempt(
-                args, slot: slot, at: redirect.address, asking: redirect.asking, timeout: timeout, redirects: redirects + 1, on: eventLoop)
+                commands, slot: slot, at: redirect.address, asking: redirect.asking, timeout: timeout, redirects: redirects + 1, on: eventLoop)
         }
         if error.serverErrorCode == "TRYAGAIN", redirects < Self.maxRedirects {
             let pause = TimeAmount.milliseconds(20 << Int64(redirects))
             return eventLoop.scheduleTask(in: pause) {}.futureResult.flatMap {
                 self.address(for: slot, on: eventLoop).flatMap { owner in
-                    self.attempt(args, slot: slot, at: owner, asking: false, timeout: timeout, redirects: redirects + 1, on: eventLoop)
+                    self.attempt(commands, slot: slot, at: owner, asking: false, timeout: timeout, redirects: redirects + 1, on: eventLoop)
                 }
             }
         }
@@ -128,7 +137,7 @@ final class RedisCluster: Sendable {
     /// A command that was never sent (its node could not be reached): once the map is learned again, sent to the
     /// slot's owner if that is another node now (a failover promoted it), else failed.
     private func unsent(
-        _ error: RedisError, _ args: [RedisArgument], slot: Int?, at address: RedisNodeAddress, timeout: Duration?, redirects: Int,
+        _ error: RedisError, _ commands: [[RedisArgument]], slot: Int?, at address: RedisNodeAddress, timeout: Duration?, redirects: Int,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<RESPValue> {
         guard redirects < Self.maxRedirects else { return eventLoop.makeFailedFuture(error) }
@@ -136,7 +145,7 @@ final class RedisCluster: Sendable {
             guard let owner = self.lookUp(slot, in: self.map), owner != address else {
                 return eventLoop.makeFailedFuture(error)
             }
-            return self.attempt(args, slot: slot, at: owner, asking: false, timeout: timeout, redirects: redirects + 1, on: eventLoop)
+            return self.attempt(commands, slot: slot, at: owner, asking: false, timeout: timeout, redirects: redirects + 1, on: eventLoop)
         }
     }
 

@@ -60,6 +60,11 @@ public struct QueueKeys: Sendable, Equatable {
     /// `webhooks:ratelimit:{platform}`: the platform's shared token bucket (`rate_limit.scope: global`), a hash of
     /// `tokens` and `at` (Unix ms of the last take), gone once it would be full again.
     public var rateLimit: String { "webhooks:ratelimit:{\(owner)}" }
+    /// `webhooks:body:{platform}:<ref>`: the request body of the stream or dead-letter entry whose `envelope_ref` is
+    /// `ref`, written apart from the entry (see ``RedisWebhookQueue/enqueueScript``) and deleted with it.
+    public func body(ref: String) -> String { "\(self.bodyPrefix)\(ref)" }
+    /// What every body key of the platform starts with.
+    public var bodyPrefix: String { "webhooks:body:{\(owner)}:" }
     /// `webhook:hash:{platform}:<event_id>`: dedup marker holding the stream id, with the platform's TTL.
     public func dedup(eventID: String) -> String { "webhook:hash:{\(owner)}:\(eventID)" }
 }

@@ -3,8 +3,8 @@ import NIOCore
 
 /// The consumer side of the Redis queue: reads, claims, retries, completion and dead-lettering.
 extension RedisWebhookQueue {
-    /// KEYS: stream, processed counter, attempts, retry schedule, interrupted. ARGV: group, ids. Counts only what it
-    /// acknowledged.
+    /// KEYS: stream, processed counter, attempts, retry schedule, interrupted, the entries' body keys, then lanes. ARGV:
+    /// group, n, the n ids, each id's body key index (0: none), then the fan-out. Counts only what it acknowledged.
     static let completeScript = RedisScript(resource: PackageResources.complete_lua)
 
     /// KEYS: stream, dead-letter stream, attempts, retry schedule, interrupted. ARGV: group, id, then field/value pairs.
@@ -88,7 +88,7 @@ extension RedisWebhookQueue {
                 return RESPValue.null
             }
         }
-        return try Self.streams(reply, platforms: platforms)
+        return try await self.withBodies(Self.streams(reply, platforms: platforms))
     }
 
     public func claimIdle(platform: String, consumer: String, minIdle: Duration, count: Int) async throws(QueueError) -> [StreamEntry] {
@@ -117,7 +117,8 @@ extension RedisWebhookQueue {
             try await self.client.send(["ZMSCORE", .string(keys.retrySchedule)] + claimed.map { .string($0.id) })
         }
         let unscheduled = (scores.array ?? []).map { $0.string == nil }
-        return zip(claimed, unscheduled + Array(repeating: true, count: max(0, claimed.count - unscheduled.count))).filter(\.1).map(\.0)
+        return try await self.withBodies(
+            zip(claimed, unscheduled + Array(repeating: true, count: max(0, claimed.count - unscheduled.count))).filter(\.1).map(\.0))
     }
 
     public func claimDueRetries(platform: String, consumer: String, lease: Duration, count: Int) async throws(QueueError) -> [StreamEntry] {
@@ -136,7 +137,7 @@ extension RedisWebhookQueue {
                 ["XCLAIM", .string(keys.incoming), .string(QueueKeys.consumerGroup), .string(consumer), "0"]
                     + idList.map { .string($0) })
         }
-        let entries = try Self.entries(reply, platform: platform)
+        let entries = try await self.withBodies(Self.entries(reply, platform: platform))
         // Ids that were deleted meanwhile are no longer anyone's work.
         let found = Set(entries.map(\.id))
         for id in idList where !found.contains(id) {
@@ -150,18 +151,30 @@ extension RedisWebhookQueue {
     public func complete(_ entries: [StreamEntry], fanOut: [FanOut]) async throws(QueueError) {
         let deliveries = Dictionary(grouping: fanOut, by: \.source)
         for (platform, group) in Dictionary(grouping: entries, by: \.platform) {
-            let call = Self.completeCall(platform: platform, ids: group.map(\.id), fanOut: deliveries)
+            let call = Self.completeCall(platform: platform, entries: group.map { ($0.id, $0.string(StreamEntry.bodyRefField)) }, fanOut: deliveries)
             _ = try await Self.mapping { () async throws in
                 try await self.client.evalScript(Self.completeScript, keys: call.keys, args: call.args)
             }
         }
     }
 
-    /// The complete script's keys and arguments for `ids`, all of `platform`, with the deliveries of each (by its id).
-    static func completeCall(platform: String, ids: [String], fanOut: [String: [FanOut]]) -> (keys: [RedisArgument], args: [RedisArgument]) {
+    /// The complete script's keys and arguments for `entries` (id, body ref), all of `platform`, with the deliveries
+    /// of each (by its id).
+    static func completeCall(
+        platform: String, entries: [(id: String, bodyRef: String?)], fanOut: [String: [FanOut]]
+    ) -> (keys: [RedisArgument], args: [RedisArgument]) {
         let keys = QueueKeys(platform: platform)
+        let ids = entries.map(\.id)
         var keyArgs = keys.settling(keys.processedCounter)
         var args: [RedisArgument] = [.string(QueueKeys.consumerGroup), .integer(ids.count)] + ids.map { .string($0) }
+        for entry in entries {
+            if let ref = entry.bodyRef {
+                keyArgs.append(.string(keys.body(ref: ref)))
+                args.append(.integer(keyArgs.count))
+            } else {
+                args.append(.integer(0))
+            }
+        }
         var laneIndex: [String: Int] = [:]
         for (position, id) in ids.enumerated() {
             for delivery in fanOut[FanOut.source(platform: keys.owner, id: id)] ?? [] {
@@ -263,6 +276,26 @@ extension RedisWebhookQueue {
         return result
     }
 
+    /// `entries`, each whose body is written apart (``StreamEntry/bodyRefField``) with its `envelope` read from its key: one `MGET`
+    /// per platform. A body that is not there leaves the entry without `envelope`, which its reader reports.
+    func withBodies(_ entries: [StreamEntry]) async throws(QueueError) -> [StreamEntry] {
+        var result = entries
+        let byPlatform = Dictionary(grouping: result.indices.filter { result[$0].fields[StreamEntry.bodyRefField] != nil }) {
+            QueueKeys(platform: result[$0].platform).owner
+        }
+        for (platform, indices) in byPlatform {
+            let keys = QueueKeys(platform: platform)
+            let reply = try await Self.mapping { () async throws in
+                try await self.client.send(["MGET"] + indices.map { .string(keys.body(ref: result[$0].string(StreamEntry.bodyRefField) ?? "")) })
+            }
+            guard let bodies = reply.array, bodies.count == indices.count else { throw QueueError("MGET answered \(reply)") }
+            for (index, body) in zip(indices, bodies) {
+                if case .bulkString(let value) = body { result[index].fields["envelope"] = value }
+            }
+        }
+        return result
+    }
+
     /// Parses `[[id, [f, v, ...]], ...]`; an entry whose fields are nil (deleted while pending) is skipped.
     static func entries(_ reply: RESPValue, platform: String) throws(QueueError) -> [StreamEntry] {
         guard let items = reply.array else { return [] }
@@ -296,7 +329,7 @@ extension RedisWebhookQueue {
             ? ["XREVRANGE", .string(key), .string(after.map { "(\($0)" } ?? "+"), "-", "COUNT", .integer(count)]
             : ["XRANGE", .string(key), .string(after.map { "(\($0)" } ?? "-"), "+", "COUNT", .integer(count)]
         let reply = try await Self.mapping { () async throws in try await self.client.send(command) }
-        return try Self.entries(reply, platform: platform)
+        return try await self.withBodies(Self.entries(reply, platform: platform))
     }
 
     public func replayDeadLetters(platform: String, ids: [String]?) async throws(QueueError) -> (replayed: Int, missing: [String]) {
@@ -328,12 +361,21 @@ extension RedisWebhookQueue {
         return (replayed, missing)
     }
 
+    /// KEYS: dead-letter stream. ARGV: the platform's body key prefix, then ids. Deletes each entry and its body.
+    static let purgeScript = RedisScript(resource: PackageResources.purge_lua)
+
     public func purgeDeadLetters(platform: String, ids: [String]) async throws(QueueError) -> Int {
-        guard !ids.isEmpty else { return 0 }
-        let reply = try await Self.mapping { () async throws in
-            try await self.client.send(["XDEL", .string(QueueKeys(platform: platform).deadLetter)] + ids.map { .string($0) })
+        let keys = QueueKeys(platform: platform)
+        var purged = 0
+        for start in stride(from: 0, to: ids.count, by: 100) {
+            let reply = try await Self.mapping { () async throws in
+                try await self.client.evalScript(
+                    Self.purgeScript, keys: [.string(keys.deadLetter)],
+                    args: [.string(keys.bodyPrefix)] + ids[start..<min(start + 100, ids.count)].map { .string($0) })
+            }
+            purged += reply.int ?? 0
         }
-        return reply.int ?? 0
+        return purged
     }
 }
 

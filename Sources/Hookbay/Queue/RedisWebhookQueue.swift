@@ -9,10 +9,22 @@ import NIOCore
 /// On the event-loop receive path, the deliveries an event loop admits in one turn share one call per platform
 /// (``EnqueueBatcher``).
 public struct RedisWebhookQueue: WebhookQueue {
-    /// KEYS: the platform's stream, then one dedup key per event. ARGV: ttl seconds, then each event's values of
-    /// ``QueuedEvent/fields`` in their order (the field names are the script's own constants: Redis then reads and Lua
-    /// interns eight arguments per event, not sixteen). Returns a flag and an id per event: `1, <new entry id>`, or
-    /// `0, <the first copy's id>` for a duplicate (an event repeated within one call is a duplicate of its first copy).
+    /// KEYS: the platform's stream, its rate-limit bucket, then each event's dedup key and body key. ARGV: ttl seconds,
+    /// the bucket's size and refill, then each event's values of ``QueuedEvent/fields`` in their order (the body, or
+    /// its ref when it is kept apart) and the body's field, `envelope` or `envelope_ref` (the other field names are the
+    /// script's own constants: Redis then reads and Lua interns nine arguments per event, not sixteen). Returns a flag and a value per event: `1, <new entry id>`,
+    /// `0, <the first copy's id>` for a duplicate (an event repeated within one call is a duplicate of its first copy),
+    /// `2, <ms>` when the shared rate limit refused it, `3, 0` when its body was not found.
+    ///
+    /// **A body of ``inlineBodyLimit`` bytes or more is written apart from the entry**, by a `SET` with a short TTL
+    /// (``bodyStagingSeconds``) just before the script on the same connection (``RedisScriptCall/preceding``), at
+    /// `webhooks:body:{platform}:<ref>`. Lua copies and hashes every byte of every argument a script gets: a 7 KB body
+    /// passed through the script cost Redis more than the rest of the enqueue. A smaller one goes inline, in the
+    /// entry's `envelope`: there the second command would cost more than the hashing. The script keeps the body of an accepted event (`PERSIST`) and deletes any
+    /// other's; one it cannot find (the connection dropped between the two, or the `SET` was refused) is answered as
+    /// not stored. A `SET` whose script never ran leaves a body that expires on its own. The body then lives exactly
+    /// as long as its entry: a dead-letter entry and a replayed one carry the same `envelope_ref`; completion and a
+    /// purge delete it.
     ///
     /// Each event's entry is added first, then its dedup key set only if it does not exist (`SET NX GET`, which
     /// answers the first copy's id when it does): a new event costs Redis two commands instead of a `GET` before
@@ -29,6 +41,14 @@ public struct RedisWebhookQueue: WebhookQueue {
     /// whose read finds it missing (Redis restarted without persistence) creates it from id `0`, which hands it every
     /// entry added meanwhile.
     static let enqueueScript = RedisScript(resource: PackageResources.enqueue_lua)
+
+    /// How long a body written for the enqueue script lives unless the script keeps it: the script follows its `SET`
+    /// on the same connection at once, so this bounds only what a connection lost in between leaves behind.
+    static let bodyStagingSeconds = 300
+
+    /// Bodies of at least this many bytes are kept apart from their entry (see ``enqueueScript``). Measured on Redis
+    /// 7.0: Lua hashes ~1.5 ns per byte, and a `SET` costs ~1–2 µs more per event.
+    static let inlineBodyLimit = 1024
 
     /// When a delivery counts as accepted: once its enqueue reached this many replicas (`WAIT`), or at once.
     public struct Replication: Sendable, Equatable {
@@ -117,8 +137,7 @@ public struct RedisWebhookQueue: WebhookQueue {
     static func enqueue(_ events: [QueuedEvent], ttlSeconds: Int, client: RedisClient, on eventLoop: any EventLoop) -> EventLoopFuture<
         [EnqueueResult]
     > {
-        let call = Self.enqueueCall(events, ttlSeconds: ttlSeconds)
-        let reply = client.submitScript(call.script, keys: call.keys, args: call.args, on: eventLoop)
+        let reply = client.submitScript(Self.enqueueCall(events, ttlSeconds: ttlSeconds), on: eventLoop)
         let promise = reply.eventLoop.makePromise(of: [EnqueueResult].self)
         reply.whenComplete { result in
             switch result {
@@ -135,19 +154,26 @@ public struct RedisWebhookQueue: WebhookQueue {
         return promise.futureResult
     }
 
-    /// The enqueue script's call for `events`, all of one platform.
+    /// The enqueue script's call for `events`, all of one platform: each body's `SET` goes before it.
     static func enqueueCall(_ events: [QueuedEvent], ttlSeconds: Int) -> RedisScriptCall {
         let keys = QueueKeys(platform: events[0].platform)
         let limit = events[0].sharedRateLimit
         var keyArgs: [RedisArgument] = [.string(keys.incoming), .string(keys.rateLimit)]
         var args: [RedisArgument] = [.integer(ttlSeconds), .integer(limit?.burst ?? 0), .integer(limit?.perMinute ?? 0)]
-        keyArgs.reserveCapacity(2 + events.count)
-        args.reserveCapacity(3 + 8 * events.count)
+        var bodies: [[RedisArgument]] = []
+        keyArgs.reserveCapacity(2 + 2 * events.count)
+        args.reserveCapacity(3 + 9 * events.count)
+        bodies.reserveCapacity(events.count)
         for event in events {
             precondition(
                 event.platform == keys.platform && event.sharedRateLimit == limit, "one enqueue call holds one platform's events, under one limit")
+            let apart = event.envelope.readableBytes >= Self.inlineBodyLimit
+            let ref = apart ? Self.newBodyRef() : "inline"
+            let body = keys.body(ref: ref)
             keyArgs.append(.string(keys.dedup(eventID: event.eventID)))
-            // The values of `QueuedEvent.fields`, in its order, as the script names them.
+            keyArgs.append(.string(body))
+            if apart { bodies.append(["SET", .string(body), .bytes(event.envelope), "EX", .integer(Self.bodyStagingSeconds)]) }
+            // The values of `QueuedEvent.fields`, in its order, as the script names them, then the body's field.
             args.append(.string(event.eventID))
             args.append(.string(event.platform))
             args.append(.string(event.eventType.rawValue))
@@ -155,9 +181,25 @@ public struct RedisWebhookQueue: WebhookQueue {
             args.append(.integer(Int(event.receivedAtMilliseconds)))
             args.append(.string(event.payloadPointer))
             args.append(.string(event.timestamp))
-            args.append(.bytes(event.envelope))
+            if apart {
+                args.append(.string(ref))
+                args.append(.string(StreamEntry.bodyRefField))
+            } else {
+                args.append(.bytes(event.envelope))
+                args.append("envelope")
+            }
         }
-        return RedisScriptCall(Self.enqueueScript, keys: keyArgs, args: args)
+        return RedisScriptCall(Self.enqueueScript, keys: keyArgs, args: args, preceding: bodies)
+    }
+
+    /// A new body's ref: 128 random bits in hex, so that no two bodies ever share a key.
+    static func newBodyRef() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        let digits = String(high, radix: 16)
+        let lowDigits = String(low, radix: 16)
+        return String(repeating: "0", count: 16 - digits.utf8.count) + digits + String(repeating: "0", count: 16 - lowDigits.utf8.count) + lowDigits
     }
 
     /// The script's reply as one result per event.
@@ -171,6 +213,10 @@ public struct RedisWebhookQueue: WebhookQueue {
             case (1, let id?, _): results.append(.accepted(streamID: id))
             case (0, let id?, _): results.append(.duplicate(streamID: id))
             case (2, _, let wait?): results.append(.rateLimited(retryAfterMilliseconds: max(0, wait)))
+            case (3, _, _):
+                // Rare (a connection lost between a body's SET and the script): the call is answered as failed, and
+                // its events retried by their senders; any accepted meanwhile are then answered as duplicates.
+                throw QueueError("Redis did not store the body of event \(i + 1) of \(count) of the call (its SET was lost or refused)")
             default: throw QueueError("the enqueue script answered \(reply)")
             }
         }

@@ -14,6 +14,11 @@ public struct StreamEntry: Sendable, Equatable {
         self.fields = fields
     }
 
+    /// The field naming the key that holds an entry's body (``QueueKeys/body(ref:)``), for an entry written with its
+    /// body apart (Redis); its reader fills in `envelope` from that key, and the field stays with the entry wherever
+    /// it moves (dead letters, replay).
+    public static let bodyRefField = "envelope_ref"
+
     /// A field's value as text.
     public func string(_ field: String) -> String? { fields[field].map { String(buffer: $0) } }
 

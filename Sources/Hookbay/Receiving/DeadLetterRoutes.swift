@@ -81,7 +81,7 @@ public struct DeadLetterRoutes: Sendable {
     public static func json(_ entry: StreamEntry) -> JSONValue {
         var members: [String: JSONValue] = ["id": .string(entry.id)]
         // The envelope, and a forwarding delivery's body, are embedded as the JSON they are.
-        for (name, value) in entry.fields {
+        for (name, value) in entry.fields where name != StreamEntry.bodyRefField {
             if name == "envelope" || name == "body" {
                 members[name] = (try? JSONParser.parse(value.readableBytesView)) ?? .string(String(buffer: value))
             } else {

@@ -2,15 +2,18 @@
 -- an entry settled by another consumer after a takeover is neither counted nor fanned out again.
 -- A lane holding its destination's backlog limit already gets nothing more: the delivery goes to the lane's dead
 -- letters instead, saying so (replayable once the destination drains).
--- KEYS: 1 stream, 2 processed counter, 3 attempts, 4 retry schedule, 5 interrupted, 6.. destination lanes' streams and
--- their dead-letter streams.
--- ARGV: 1 group, 2 n, 3..2+n ids, then per delivery: the index of its entry (1..n), its lane's key index (6..), its
--- dead-letter stream's key index, the lane's backlog limit, the number m of field/value values, and those m values.
+-- An entry's body written apart (`envelope_ref`) is deleted with it, when this call deletes the entry: one that another
+-- consumer dead-lettered meanwhile keeps its body for its dead-letter entry.
+-- KEYS: 1 stream, 2 processed counter, 3 attempts, 4 retry schedule, 5 interrupted, then the entries' body keys, then
+-- destination lanes' streams and their dead-letter streams.
+-- ARGV: 1 group, 2 n, 3..2+n ids, 3+n..2+2n each id's body key (its index in KEYS, 0 for none), then per delivery: the
+-- index of its entry (1..n), its lane's key index, its dead-letter stream's key index, the lane's backlog limit, the
+-- number m of field/value values, and those m values.
 local n = tonumber(ARGV[2])
 local ids = {unpack(ARGV, 3, 2 + n)}
 local acked = 0
 local settled = {}
-if #KEYS == 5 then
+if #ARGV == 2 + 2 * n then
   acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
 else
   for i = 1, n do
@@ -19,7 +22,7 @@ else
       acked = acked + 1
     end
   end
-  local a = 3 + n
+  local a = 3 + 2 * n
   local now
   while a <= #ARGV do
     local m = tonumber(ARGV[a + 4])
@@ -44,7 +47,10 @@ else
     a = a + 5 + m
   end
 end
-redis.call('XDEL', KEYS[1], unpack(ids))
+for i = 1, n do
+  local body = tonumber(ARGV[2 + n + i])
+  if redis.call('XDEL', KEYS[1], ids[i]) == 1 and body > 0 then redis.call('DEL', KEYS[body]) end
+end
 redis.call('HDEL', KEYS[3], unpack(ids))
 redis.call('ZREM', KEYS[4], unpack(ids))
 redis.call('HDEL', KEYS[5], unpack(ids))

@@ -1,0 +1,203 @@
+import HookbayRedis
+import HookbayTestSupport
+import NIOCore
+import Testing
+
+@testable import Hookbay
+
+/// A request body of ``RedisWebhookQueue/inlineBodyLimit`` bytes or more, kept apart from its stream entry
+/// (`webhooks:body:{platform}:<ref>`), lives exactly as long as the entry: kept when accepted, never left behind by a
+/// duplicate, a refusal or a lost write, carried by dead-lettering and replay, deleted by completion and purge.
+@Suite(.enabled(if: TestRedis.enabled, "set REDIS_URL (bash scripts/test does) to run the Redis tests"))
+struct RedisBodyTests {
+    /// A JSON body of just over the inline limit, naming `label`.
+    static func large(_ label: String) -> String {
+        #"{"payload":{"content_id":"\#(label)","pad":""# + String(repeating: "x", count: RedisWebhookQueue.inlineBodyLimit) + #""}}"#
+    }
+
+    static func event(_ platform: String, id: String, body: String) -> QueuedEvent {
+        QueuedEvent(
+            eventID: id, platform: platform, eventType: .contentAdded, sourceEventType: "content_added",
+            receivedAtMilliseconds: WallClock.milliseconds(), envelope: ByteBuffer(string: body))
+    }
+
+    /// Every body key of `platform`, with its TTL.
+    static func bodies(_ redis: RedisClient, _ platform: String) async throws -> [String: Int] {
+        let reply = try await redis.send(["KEYS", .string(QueueKeys(platform: platform).bodyPrefix + "*")])
+        var found: [String: Int] = [:]
+        for key in (reply.array ?? []).compactMap(\.string) { found[key] = try await redis.ttl(key) }
+        return found
+    }
+
+    static func isDuplicate(_ result: EnqueueResult) -> Bool {
+        if case .duplicate = result { return true }
+        return false
+    }
+
+    static func isAccepted(_ result: EnqueueResult) -> Bool {
+        if case .accepted = result { return true }
+        return false
+    }
+
+    static func clean(_ redis: RedisClient, _ platform: String) async throws {
+        let keys = QueueKeys(platform: platform)
+        let bodies = try await Self.bodies(redis, platform).keys.map { RedisArgument.string($0) }
+        _ = try await redis.send(["DEL", .string(keys.incoming), .string(keys.deadLetter), .string(keys.rateLimit)] + bodies)
+    }
+
+    @Test func aBodyLivesAsLongAsItsEntry() async throws {
+        let platform = Fixtures.uniqueID()
+        let redis = try RedisReceiveTests.redis()
+        defer { redis.shutdown() }
+        let queue = RedisWebhookQueue(client: redis)
+        try await queue.prepare(platforms: [platform])
+        let body = Self.large("kept")
+
+        guard case .accepted = try await queue.enqueue(Self.event(platform, id: "a", body: body), ttlSeconds: 60) else {
+            Issue.record("not accepted")
+            return
+        }
+        // A duplicate, first in a call of its own, then twice in one call with a new event: one body per entry.
+        #expect(Self.isDuplicate(try await queue.enqueue(Self.event(platform, id: "a", body: body), ttlSeconds: 60)))
+        let pair = try await RedisWebhookQueue.enqueue(
+            [Self.event(platform, id: "b", body: Self.large("other")), Self.event(platform, id: "b", body: Self.large("other"))], ttlSeconds: 60,
+            client: redis,
+            on: redis.eventLoopGroup.any()
+        ).get()
+        #expect(pair.map(Self.isDuplicate) == [false, true])
+        var stored = try await Self.bodies(redis, platform)
+        #expect(stored.count == 2)
+        #expect(stored.values.allSatisfy { $0 == -1 })
+
+        // Read: the body is filled in; dead-lettered: the dead-letter entry carries the ref, not the body, and reads
+        // back whole; replayed and completed: gone.
+        let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
+        #expect(read.map { $0.string("envelope") } == [body, Self.large("other")])
+        try await queue.deadLetter(read[0], error: "failed", attempts: 1)
+        let dlqRaw = try await redis.send(["XRANGE", .string(QueueKeys(platform: platform).deadLetter), "-", "+"])
+        let dlqFields = try #require(dlqRaw.array?.first?.array?[1].array).compactMap(\.string)
+        #expect(!dlqFields.contains("envelope"))
+        #expect(dlqFields.contains(StreamEntry.bodyRefField))
+        let dead = try await queue.deadLetters(platform: platform, after: nil, count: 10)
+        #expect(dead.map { $0.string("envelope") } == [body])
+        #expect(DeadLetterRoutes.json(dead[0])[StreamEntry.bodyRefField] == nil)
+        #expect(try await queue.replayDeadLetters(platform: platform, ids: nil).replayed == 1)
+        let again = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
+        #expect(again.map { $0.string("envelope") } == [body])
+        try await queue.complete(again + [read[1]], fanOut: [])
+        stored = try await Self.bodies(redis, platform)
+        #expect(stored.isEmpty)
+        #expect(try await queue.stats(platform: platform).processed == 2)
+        try await Self.clean(redis, platform)
+    }
+
+    @Test func aPurgedDeadLetterTakesItsBodyWithIt() async throws {
+        let platform = Fixtures.uniqueID()
+        let redis = try RedisReceiveTests.redis()
+        defer { redis.shutdown() }
+        let queue = RedisWebhookQueue(client: redis)
+        try await queue.prepare(platforms: [platform])
+        _ = try await queue.enqueue(Self.event(platform, id: "p", body: Self.large("other")), ttlSeconds: 60)
+        let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
+        try await queue.deadLetter(read[0], error: "failed", attempts: 1)
+        #expect(try await Self.bodies(redis, platform).count == 1)
+        let dead = try await queue.deadLetters(platform: platform, after: nil, count: 10)
+        #expect(try await queue.purgeDeadLetters(platform: platform, ids: dead.map(\.id) + ["1-1"]) == 1)
+        #expect(try await Self.bodies(redis, platform).isEmpty)
+        try await Self.clean(redis, platform)
+    }
+
+    /// A completion by a consumer whose entry another one dead-lettered meanwhile (a takeover) leaves the dead-letter
+    /// entry its body.
+    @Test func aStaleCompletionLeavesADeadLetterItsBody() async throws {
+        let platform = Fixtures.uniqueID()
+        let redis = try RedisReceiveTests.redis()
+        defer { redis.shutdown() }
+        let queue = RedisWebhookQueue(client: redis)
+        try await queue.prepare(platforms: [platform])
+        _ = try await queue.enqueue(Self.event(platform, id: "t", body: Self.large("x")), ttlSeconds: 60)
+        let read = try await queue.read(platforms: [platform], consumer: "slow", count: 10, pending: false, block: .milliseconds(10))
+        let taken = try await queue.claimIdle(platform: platform, consumer: "other", minIdle: .zero, count: 10)
+        #expect(taken.map { $0.string("envelope") } == [Self.large("x")])
+        try await queue.deadLetter(taken[0], error: "failed", attempts: 1)
+        try await queue.complete(read, fanOut: [])
+        #expect(try await Self.bodies(redis, platform).count == 1)
+        #expect(try await queue.deadLetters(platform: platform, after: nil, count: 10).map { $0.string("envelope") } == [Self.large("x")])
+        try await Self.clean(redis, platform)
+    }
+
+    /// The shared rate limit's refusal writes nothing, its body included.
+    @Test func aRateLimitedEventLeavesNoBody() async throws {
+        let platform = Fixtures.uniqueID()
+        let redis = try RedisReceiveTests.redis()
+        defer { redis.shutdown() }
+        let queue = RedisWebhookQueue(client: redis)
+        var events = (0..<3).map { Self.event(platform, id: "r\($0)", body: Self.large("other")) }
+        for i in events.indices { events[i].sharedRateLimit = PlatformConfig.RateLimit(perMinute: 1, burst: 1) }
+        let results = try await RedisWebhookQueue.enqueue(events, ttlSeconds: 60, client: redis, on: redis.eventLoopGroup.any()).get()
+        #expect(results.filter(Self.isAccepted).count == 1)
+        #expect(try await Self.bodies(redis, platform).count == 1)
+        try await Self.clean(redis, platform)
+    }
+
+    /// A script that finds no body (its `SET` lost with the connection, or refused) accepts nothing and says so.
+    @Test func aLostBodyIsAnErrorNotAnEntry() async throws {
+        let platform = Fixtures.uniqueID()
+        let redis = try RedisReceiveTests.redis()
+        defer { redis.shutdown() }
+        var call = RedisWebhookQueue.enqueueCall([Self.event(platform, id: "l", body: Self.large("other"))], ttlSeconds: 60)
+        call.preceding = []
+        let reply = try await redis.submitScript(call, on: redis.eventLoopGroup.any()).get()
+        #expect(throws: QueueError.self) { try RedisWebhookQueue.enqueueResults(reply, count: 1) }
+        #expect(try await redis.xlen(QueueKeys(platform: platform).incoming) == 0)
+        #expect(try await redis.send(["EXISTS", .string(QueueKeys(platform: platform).dedup(eventID: "l"))]).int == 0)
+        // A body whose script never ran goes on its own.
+        let staged = RedisWebhookQueue.enqueueCall([Self.event(platform, id: "l", body: Self.large("other"))], ttlSeconds: 60).preceding[0]
+        _ = try await redis.send(staged)
+        let ttl = try #require(try await Self.bodies(redis, platform).values.first)
+        #expect((1...RedisWebhookQueue.bodyStagingSeconds).contains(ttl))
+        try await Self.clean(redis, platform)
+    }
+
+    /// A small body goes inline, in the entry's `envelope`, as before: no key of its own.
+    @Test func aSmallBodyGoesInline() async throws {
+        let platform = Fixtures.uniqueID()
+        let keys = QueueKeys(platform: platform)
+        let redis = try RedisReceiveTests.redis()
+        defer { redis.shutdown() }
+        let queue = RedisWebhookQueue(client: redis)
+        try await queue.prepare(platforms: [platform])
+        let small = #"{"payload":{}}"#
+        let limit = String(repeating: "y", count: RedisWebhookQueue.inlineBodyLimit - 1)
+        for (id, body) in [("s", small), ("edge", limit)] {
+            guard case .accepted = try await queue.enqueue(Self.event(platform, id: id, body: body), ttlSeconds: 60) else {
+                Issue.record("not accepted")
+                return
+            }
+        }
+        #expect(try await Self.bodies(redis, platform).isEmpty)
+        let raw = try await redis.send(["XRANGE", .string(keys.incoming), "-", "+"])
+        let names = (raw.array ?? []).map { entry in (entry.array?[1].array ?? []).compactMap(\.string) }
+        #expect(names.allSatisfy { $0.contains("envelope") && !$0.contains(StreamEntry.bodyRefField) })
+        let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
+        #expect(read.map { $0.string("envelope") } == [small, limit])
+        try await Self.clean(redis, platform)
+    }
+
+    /// An entry written before bodies were kept apart (the body inline, as `envelope`) is read and completed as before.
+    @Test func anEntryWithItsBodyInlineIsStillRead() async throws {
+        let platform = Fixtures.uniqueID()
+        let keys = QueueKeys(platform: platform)
+        let redis = try RedisReceiveTests.redis()
+        defer { redis.shutdown() }
+        let queue = RedisWebhookQueue(client: redis)
+        try await queue.prepare(platforms: [platform])
+        let fields = Self.event(platform, id: "old", body: #"{"payload":{}}"#).fields
+        _ = try await redis.send(["XADD", .string(keys.incoming), "*"] + fields.flatMap { [RedisArgument.string($0.0), .bytes($0.1)] })
+        let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
+        #expect(read.map { $0.string("envelope") } == [#"{"payload":{}}"#])
+        try await queue.complete(read, fanOut: [])
+        #expect(try await redis.xlen(keys.incoming) == 0)
+        try await Self.clean(redis, platform)
+    }
+}
