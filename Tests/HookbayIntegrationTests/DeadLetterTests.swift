@@ -22,16 +22,22 @@ enum DeadLetterScenarios {
         return (app, gateway, platform)
     }
 
-    /// Puts a valid event straight into the dead-letter stream, as a failed processing would.
+    /// Puts a valid event into the dead-letter stream as a failed processing would: enqueued, read, dead-lettered. Its
+    /// body is over ``RedisWebhookQueue/inlineBodyLimit``, so that on Redis it is kept apart from its entry.
     static func deadLetter(_ gateway: Gateway, platform: String, contentID: String) async throws {
-        let body = Fixtures.envelope(platform: platform, contentID: contentID)
+        let body = Fixtures.envelope(platform: platform, contentID: contentID, padding: RedisWebhookQueue.inlineBodyLimit)
         let event = QueuedEvent(
             eventID: Fixtures.uniqueID("e"), platform: platform, eventType: .contentAdded,
             sourceEventType: "content_added", receivedAtMilliseconds: WallClock.milliseconds(),
             envelope: ByteBuffer(string: body))
-        let entry = StreamEntry(
-            platform: platform, id: "1-\(Int.random(in: 1...1_000_000))",
-            fields: Dictionary(uniqueKeysWithValues: event.fields))
+        try await gateway.queue.prepare(platforms: [platform])
+        guard case .accepted = try await gateway.queue.enqueue(event, ttlSeconds: 60) else {
+            Issue.record("not accepted")
+            return
+        }
+        let read = try await gateway.queue.read(
+            platforms: [platform], consumer: "dead-letter-test", count: 1, pending: false, block: .milliseconds(10))
+        let entry = try #require(read.first)
         try await gateway.queue.deadLetter(entry, error: "invalid: downstream said no", attempts: 5)
     }
 

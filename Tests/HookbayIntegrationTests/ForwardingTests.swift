@@ -61,7 +61,10 @@ import Testing
     static func send(_ client: some TestClientProtocol, _ id: String, count: Int, tag: String = "c") async throws -> [String] {
         var ids: [String] = []
         for i in 0..<count {
-            let body = Fixtures.envelope(platform: id, eventType: i % 2 == 0 ? "content_added" : "content_updated", contentID: "\(tag)\(i)")
+            // Every third one large: on Redis its body is kept apart from its entry.
+            let body = Fixtures.envelope(
+                platform: id, eventType: i % 2 == 0 ? "content_added" : "content_updated", contentID: "\(tag)\(i)",
+                padding: i % 3 == 1 ? RedisWebhookQueue.inlineBodyLimit : 0)
             let response = try await client.execute(
                 uri: "/api/v1/webhooks/\(id)", method: .post, headers: Fixtures.signedHeaders(body), body: ByteBuffer(string: body))
             #expect(response.status == .accepted)

@@ -63,7 +63,7 @@ struct RedisBodyTests {
             [Self.event(platform, id: "b", body: Self.large("other")), Self.event(platform, id: "b", body: Self.large("other"))], ttlSeconds: 60,
             client: redis,
             on: redis.eventLoopGroup.any()
-        ).get()
+        ).get().map { try $0.get() }
         #expect(pair.map(Self.isDuplicate) == [false, true])
         var stored = try await Self.bodies(redis, platform)
         #expect(stored.count == 2)
@@ -126,6 +126,34 @@ struct RedisBodyTests {
         try await Self.clean(redis, platform)
     }
 
+    /// A late dead-letter of an entry another consumer took over and completed, or dead-lettered already, adds no dead
+    /// letter: it would name a body that is gone, or share one with another dead letter.
+    @Test func anEntrySettledElsewhereIsNotDeadLettered() async throws {
+        let platform = Fixtures.uniqueID()
+        let redis = try RedisReceiveTests.redis()
+        defer { redis.shutdown() }
+        let queue = RedisWebhookQueue(client: redis)
+        try await queue.prepare(platforms: [platform])
+        _ = try await queue.enqueue(Self.event(platform, id: "done", body: Self.large("done")), ttlSeconds: 60)
+        _ = try await queue.enqueue(Self.event(platform, id: "twice", body: Self.large("twice")), ttlSeconds: 60)
+        let slow = try await queue.read(platforms: [platform], consumer: "slow", count: 10, pending: false, block: .milliseconds(10))
+        let taken = try await queue.claimIdle(platform: platform, consumer: "other", minIdle: .zero, count: 10)
+        #expect(taken.count == 2)
+        try await queue.complete([taken[0]], fanOut: [])
+        try await queue.deadLetter(taken[1], error: "failed", attempts: 1)
+        for entry in slow { try await queue.deadLetter(entry, error: "failed late", attempts: 1) }
+        let dead = try await queue.deadLetters(platform: platform, after: nil, count: 10)
+        #expect(dead.map { $0.string("error") } == ["failed"])
+        #expect(dead.map { $0.string("envelope") } == [Self.large("twice")])
+        #expect(try await Self.bodies(redis, platform).count == 1)
+        // An id that is not whole (`<ms>` alone) neither purges nor replays anything.
+        let ms = String(dead[0].id.prefix { $0 != "-" })
+        #expect(try await queue.purgeDeadLetters(platform: platform, ids: [ms]) == 0)
+        #expect(try await queue.replayDeadLetters(platform: platform, ids: [ms]) == (0, [ms]))
+        #expect(try await queue.deadLetters(platform: platform, after: nil, count: 10).count == 1)
+        try await Self.clean(redis, platform)
+    }
+
     /// The shared rate limit's refusal writes nothing, its body included.
     @Test func aRateLimitedEventLeavesNoBody() async throws {
         let platform = Fixtures.uniqueID()
@@ -135,27 +163,32 @@ struct RedisBodyTests {
         var events = (0..<3).map { Self.event(platform, id: "r\($0)", body: Self.large("other")) }
         for i in events.indices { events[i].sharedRateLimit = PlatformConfig.RateLimit(perMinute: 1, burst: 1) }
         let results = try await RedisWebhookQueue.enqueue(events, ttlSeconds: 60, client: redis, on: redis.eventLoopGroup.any()).get()
+            .map { try $0.get() }
         #expect(results.filter(Self.isAccepted).count == 1)
         #expect(try await Self.bodies(redis, platform).count == 1)
         try await Self.clean(redis, platform)
     }
 
-    /// A script that finds no body (its `SET` lost with the connection, or refused) accepts nothing and says so.
-    @Test func aLostBodyIsAnErrorNotAnEntry() async throws {
+    /// A script that finds no body (its `SET` refused, or its key evicted) writes nothing for that event, and fails it
+    /// alone: the others of the call are answered as usual.
+    @Test func aLostBodyFailsItsEventAlone() async throws {
         let platform = Fixtures.uniqueID()
         let redis = try RedisReceiveTests.redis()
         defer { redis.shutdown() }
-        var call = RedisWebhookQueue.enqueueCall([Self.event(platform, id: "l", body: Self.large("other"))], ttlSeconds: 60)
-        call.preceding = []
+        var call = RedisWebhookQueue.enqueueCall(
+            [Self.event(platform, id: "lost", body: Self.large("lost")), Self.event(platform, id: "kept", body: Self.large("kept"))],
+            ttlSeconds: 60)
+        #expect(call.preceding.count == 2)
+        if case .integer(let ttl)? = call.preceding[0].last { #expect(ttl == RedisWebhookQueue.bodyStagingSeconds) } else { Issue.record("no TTL") }
+        call.preceding.removeFirst()
         let reply = try await redis.submitScript(call, on: redis.eventLoopGroup.any()).get()
-        #expect(throws: QueueError.self) { try RedisWebhookQueue.enqueueResults(reply, count: 1) }
-        #expect(try await redis.xlen(QueueKeys(platform: platform).incoming) == 0)
-        #expect(try await redis.send(["EXISTS", .string(QueueKeys(platform: platform).dedup(eventID: "l"))]).int == 0)
-        // A body whose script never ran goes on its own.
-        let staged = RedisWebhookQueue.enqueueCall([Self.event(platform, id: "l", body: Self.large("other"))], ttlSeconds: 60).preceding[0]
-        _ = try await redis.send(staged)
-        let ttl = try #require(try await Self.bodies(redis, platform).values.first)
-        #expect((1...RedisWebhookQueue.bodyStagingSeconds).contains(ttl))
+        #expect(reply.array?.first?.int == 3)
+        let results = try RedisWebhookQueue.enqueueResults(reply, count: 2)
+        #expect(throws: QueueError.self) { try results[0].get() }
+        #expect(Self.isAccepted(try results[1].get()))
+        #expect(try await redis.xlen(QueueKeys(platform: platform).incoming) == 1)
+        #expect(try await redis.send(["EXISTS", .string(QueueKeys(platform: platform).dedup(eventID: "lost"))]).int == 0)
+        #expect(try await Self.bodies(redis, platform).values.sorted() == [-1])
         try await Self.clean(redis, platform)
     }
 

@@ -152,7 +152,9 @@ struct RedisClusterTests {
                 for platform in platforms {
                     group.addTask {
                         for index in 0..<perPlatform {
-                            let body = Fixtures.envelope(platform: platform, contentID: "c\(index)")
+                            // Every other one large: its body is kept apart, on its platform's node.
+                            let body = Fixtures.envelope(
+                                platform: platform, contentID: "c\(index)", padding: index % 2 == 1 ? RedisWebhookQueue.inlineBodyLimit : 0)
                             let status = try await ReceiveClient.post(client, platform: platform, body: body).status
                             #expect(status == .accepted)
                         }
@@ -205,7 +207,9 @@ struct RedisClusterTests {
                 (0..<5).map { index in
                     QueuedEvent(
                         eventID: "\(prefix)-\(index)", platform: platform, eventType: .contentAdded, sourceEventType: "content_added",
-                        receivedAtMilliseconds: 1, envelope: ByteBuffer(string: Fixtures.envelope(platform: platform)))
+                        receivedAtMilliseconds: 1,
+                        envelope: ByteBuffer(
+                            string: Fixtures.envelope(platform: platform, padding: index % 2 == 1 ? RedisWebhookQueue.inlineBodyLimit : 0)))
                 }
             }
         }

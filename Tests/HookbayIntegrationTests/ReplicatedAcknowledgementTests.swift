@@ -130,7 +130,11 @@ struct ReplicatedAcknowledgementTests {
             (0..<20).map { index in
                 let event = QueuedEvent(
                     eventID: "\(prefix)-\(index)", platform: platform, eventType: .contentAdded, sourceEventType: "content_added",
-                    receivedAtMilliseconds: 1, envelope: ByteBuffer(string: Fixtures.envelope(platform: platform, contentID: "\(prefix)-\(index)")))
+                    receivedAtMilliseconds: 1,
+                    envelope: ByteBuffer(
+                        string: Fixtures.envelope(
+                            platform: platform, contentID: "\(prefix)-\(index)",
+                            padding: index % 2 == 1 ? RedisWebhookQueue.inlineBodyLimit : 0)))
                 return queue.enqueue(event, ttlSeconds: 60, on: loop)
             }
         }.get()

@@ -98,14 +98,16 @@ public enum Fixtures {
     }
 
     /// The seed's envelope as JSON text.
+    /// - Parameter padding: bytes of a `padding` member first (a large body, which Redis keeps apart from its entry).
     public static func envelope(
         platform: String, eventType: String = "content_added", contentID: String = "12345",
-        title: String = "New Movie", timestamp: String = "2025-12-06T00:00:00Z"
+        title: String = "New Movie", timestamp: String = "2025-12-06T00:00:00Z", padding: Int = 0
     ) -> String {
-        """
-        {"event_type":"\(eventType)","platform":"\(platform)","timestamp":"\(timestamp)",\
-        "payload":{"content_id":"\(contentID)","title":"\(title)"}}
-        """
+        let pad = padding > 0 ? #""padding":""# + String(repeating: "p", count: padding) + #"","# : ""
+        return """
+            {\(pad)"event_type":"\(eventType)","platform":"\(platform)","timestamp":"\(timestamp)",\
+            "payload":{"content_id":"\(contentID)","title":"\(title)"}}
+            """
     }
 
     /// `sha256=<hex>` of `body` under `secret`.

@@ -175,10 +175,10 @@ final class EnqueueBatcher: Sendable {
             }
     }
 
-    private static func complete(_ batch: [Pending], with result: Result<[EnqueueResult], any Error>) {
+    private static func complete(_ batch: [Pending], with result: Result<[Result<EnqueueResult, QueueError>], any Error>) {
         switch result {
         case .success(let results):
-            for (pending, result) in zip(batch, results) { pending.promise.succeed(result) }
+            for (pending, result) in zip(batch, results) { pending.promise.completeWith(result.mapError { $0 as any Error }) }
         case .failure(let error):
             let queueError = error as? QueueError ?? QueueError("\(error)")
             for pending in batch { pending.promise.fail(queueError) }

@@ -8,7 +8,7 @@ extension RedisWebhookQueue {
     static let completeScript = RedisScript(resource: PackageResources.complete_lua)
 
     /// KEYS: stream, dead-letter stream, attempts, retry schedule, interrupted. ARGV: group, id, then field/value pairs.
-    /// The dead-letter entry is written first: a crash in between can duplicate, never lose.
+    /// Dead-letters only an entry still in the stream (one settled elsewhere keeps no body of its own).
     static let deadLetterScript = RedisScript(resource: PackageResources.dead_letter_lua)
 
     /// KEYS: retry schedule. ARGV: now ms, lease-until ms, count. Leases the due ids and returns them.
@@ -321,6 +321,11 @@ extension RedisWebhookQueue {
     static let replayScript = RedisScript(resource: PackageResources.replay_lua)
 
     public func deadLetters(platform: String, after: String?, count: Int, newestFirst: Bool) async throws(QueueError) -> [StreamEntry] {
+        try await self.withBodies(self.deadLetterPage(platform: platform, after: after, count: count, newestFirst: newestFirst))
+    }
+
+    /// A page of dead-letter entries as stored: a body kept apart is not read.
+    private func deadLetterPage(platform: String, after: String?, count: Int, newestFirst: Bool = false) async throws(QueueError) -> [StreamEntry] {
         // Nothing is older than 0-0 (and Redis refuses the interval).
         if newestFirst && after == "0-0" { return [] }
         let key = QueueKeys(platform: platform).deadLetter
@@ -329,7 +334,7 @@ extension RedisWebhookQueue {
             ? ["XREVRANGE", .string(key), .string(after.map { "(\($0)" } ?? "+"), "-", "COUNT", .integer(count)]
             : ["XRANGE", .string(key), .string(after.map { "(\($0)" } ?? "-"), "+", "COUNT", .integer(count)]
         let reply = try await Self.mapping { () async throws in try await self.client.send(command) }
-        return try await self.withBodies(Self.entries(reply, platform: platform))
+        return try Self.entries(reply, platform: platform)
     }
 
     public func replayDeadLetters(platform: String, ids: [String]?) async throws(QueueError) -> (replayed: Int, missing: [String]) {
@@ -338,11 +343,14 @@ extension RedisWebhookQueue {
         var missing: [String] = []
         var batches: [[String]] = []
         if let ids {
-            batches = stride(from: 0, to: ids.count, by: 100).map { Array(ids[$0..<min($0 + 100, ids.count)]) }
+            // Whole ids only: Redis reads `<ms>` as a range of entries in one place and as `<ms>-0` in another.
+            missing = ids.filter { !StreamEntry.isValidID($0) }
+            let valid = ids.filter { StreamEntry.isValidID($0) }
+            batches = stride(from: 0, to: valid.count, by: 100).map { Array(valid[$0..<min($0 + 100, valid.count)]) }
         } else {
             var after: String?
             while true {
-                let page = try await self.deadLetters(platform: platform, after: after, count: 100)
+                let page = try await self.deadLetterPage(platform: platform, after: after, count: 100)
                 guard let last = page.last else { break }
                 batches.append(page.map(\.id))
                 after = last.id
@@ -361,17 +369,34 @@ extension RedisWebhookQueue {
         return (replayed, missing)
     }
 
-    /// KEYS: dead-letter stream. ARGV: the platform's body key prefix, then ids. Deletes each entry and its body.
+    /// KEYS: dead-letter stream, then the entries' body keys. ARGV: ids, then each one's body key index (0: none).
+    /// Deletes each entry, and its body with it.
     static let purgeScript = RedisScript(resource: PackageResources.purge_lua)
 
     public func purgeDeadLetters(platform: String, ids: [String]) async throws(QueueError) -> Int {
         let keys = QueueKeys(platform: platform)
+        // Whole ids only: Redis reads `<ms>` as a range of entries in one place and as `<ms>-0` in another.
+        let valid = ids.filter { StreamEntry.isValidID($0) }
         var purged = 0
-        for start in stride(from: 0, to: ids.count, by: 100) {
+        for start in stride(from: 0, to: valid.count, by: 100) {
+            let batch = valid[start..<min(start + 100, valid.count)]
+            // Each entry's body key, read first: an entry never changes, and the script deletes a body only with its
+            // entry, so a ref read here is still right then.
+            var keyArgs: [RedisArgument] = [.string(keys.deadLetter)]
+            var indices: [RedisArgument] = []
+            for id in batch {
+                let found = try await Self.mapping { () async throws in
+                    try await self.client.send(["XRANGE", .string(keys.deadLetter), .string(id), .string(id)])
+                }
+                if let ref = try Self.entries(found, platform: platform).first?.string(StreamEntry.bodyRefField) {
+                    keyArgs.append(.string(keys.body(ref: ref)))
+                    indices.append(.integer(keyArgs.count))
+                } else {
+                    indices.append(.integer(0))
+                }
+            }
             let reply = try await Self.mapping { () async throws in
-                try await self.client.evalScript(
-                    Self.purgeScript, keys: [.string(keys.deadLetter)],
-                    args: [.string(keys.bodyPrefix)] + ids[start..<min(start + 100, ids.count)].map { .string($0) })
+                try await self.client.evalScript(Self.purgeScript, keys: keyArgs, args: batch.map { .string($0) } + indices)
             }
             purged += reply.int ?? 0
         }

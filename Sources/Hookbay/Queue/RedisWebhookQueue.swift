@@ -119,7 +119,7 @@ public struct RedisWebhookQueue: WebhookQueue {
                 return try await self.batchers[Int.random(in: 0..<self.batchers.count)].enqueue(event, ttlSeconds: ttlSeconds).get()
             }
             return try await Self.enqueue([event], ttlSeconds: ttlSeconds, client: self.client, on: self.client.eventLoopGroup.any())
-                .get()[0]
+                .get()[0].get()
         }
     }
 
@@ -130,15 +130,15 @@ public struct RedisWebhookQueue: WebhookQueue {
         if self.replication.replicas > 0 {
             return self.batchers[Int.random(in: 0..<self.batchers.count)].enqueue(event, ttlSeconds: ttlSeconds).hop(to: eventLoop)
         }
-        return Self.enqueue([event], ttlSeconds: ttlSeconds, client: self.client, on: eventLoop).map { $0[0] }.hop(to: eventLoop)
+        return Self.enqueue([event], ttlSeconds: ttlSeconds, client: self.client, on: eventLoop).flatMapResult { $0[0] }.hop(to: eventLoop)
     }
 
-    /// One script call for `events`, all of one platform: their results in order, or a ``QueueError`` for them all.
+    /// One script call for `events`, all of one platform: each one's result in order, or a ``QueueError`` for them all.
     static func enqueue(_ events: [QueuedEvent], ttlSeconds: Int, client: RedisClient, on eventLoop: any EventLoop) -> EventLoopFuture<
-        [EnqueueResult]
+        [Result<EnqueueResult, QueueError>]
     > {
         let reply = client.submitScript(Self.enqueueCall(events, ttlSeconds: ttlSeconds), on: eventLoop)
-        let promise = reply.eventLoop.makePromise(of: [EnqueueResult].self)
+        let promise = reply.eventLoop.makePromise(of: [Result<EnqueueResult, QueueError>].self)
         reply.whenComplete { result in
             switch result {
             case .failure(let error):
@@ -202,21 +202,20 @@ public struct RedisWebhookQueue: WebhookQueue {
         return String(repeating: "0", count: 16 - digits.utf8.count) + digits + String(repeating: "0", count: 16 - lowDigits.utf8.count) + lowDigits
     }
 
-    /// The script's reply as one result per event.
-    static func enqueueResults(_ reply: RESPValue, count: Int) throws(QueueError) -> [EnqueueResult] {
+    /// The script's reply as one result per event: an event whose body was not found fails alone.
+    static func enqueueResults(_ reply: RESPValue, count: Int) throws(QueueError) -> [Result<EnqueueResult, QueueError>] {
         guard let flat = reply.array, flat.count == 2 * count else { throw QueueError("the enqueue script answered \(reply)") }
-        var results: [EnqueueResult] = []
+        var results: [Result<EnqueueResult, QueueError>] = []
         results.reserveCapacity(count)
         for i in 0..<count {
             let value = flat[2 * i + 1]
             switch (flat[2 * i].int, value.string, value.int) {
-            case (1, let id?, _): results.append(.accepted(streamID: id))
-            case (0, let id?, _): results.append(.duplicate(streamID: id))
-            case (2, _, let wait?): results.append(.rateLimited(retryAfterMilliseconds: max(0, wait)))
+            case (1, let id?, _): results.append(.success(.accepted(streamID: id)))
+            case (0, let id?, _): results.append(.success(.duplicate(streamID: id)))
+            case (2, _, let wait?): results.append(.success(.rateLimited(retryAfterMilliseconds: max(0, wait))))
             case (3, _, _):
-                // Rare (a connection lost between a body's SET and the script): the call is answered as failed, and
-                // its events retried by their senders; any accepted meanwhile are then answered as duplicates.
-                throw QueueError("Redis did not store the body of event \(i + 1) of \(count) of the call (its SET was lost or refused)")
+                // Its SET was refused (out of memory) or its key evicted: nothing was written for it.
+                results.append(.failure(QueueError("Redis did not keep the body of the event (refused or evicted: Redis is out of memory?)")))
             default: throw QueueError("the enqueue script answered \(reply)")
             }
         }

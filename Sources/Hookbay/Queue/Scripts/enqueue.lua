@@ -46,7 +46,7 @@ for e = 1, (#KEYS - 2) / 2 do
     out[#out + 1] = 2
     -- At most the time one token takes from empty.
     out[#out + 1] = math.min(math.ceil((1 - tokens) / perMs), math.ceil(1 / perMs))
-  elseif apart and redis.call('PERSIST', body) == 0 then
+  elseif apart and redis.call('EXISTS', body) == 0 then
     out[#out + 1] = 3
     out[#out + 1] = 0
   else
@@ -61,6 +61,8 @@ for e = 1, (#KEYS - 2) / 2 do
       out[#out + 1] = 0
       out[#out + 1] = first
     else
+      -- Kept last: a command failing above leaves the body to expire.
+      if apart then redis.call('PERSIST', body) end
       out[#out + 1] = 1
       out[#out + 1] = id
     end

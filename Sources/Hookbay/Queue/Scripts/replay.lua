@@ -3,7 +3,7 @@ local replayed = 0
 local result = {0}
 for i = 2, #ARGV do
   local found = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])
-  if #found == 0 then
+  if #found == 0 or found[1][1] ~= ARGV[i] then
     table.insert(result, ARGV[i])
   else
     local fields = {}
