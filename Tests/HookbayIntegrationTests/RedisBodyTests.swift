@@ -39,6 +39,18 @@ struct RedisBodyTests {
         return false
     }
 
+    /// Runs `body` with a new platform, a client, and a queue whose consumer group exists; the platform's keys are
+    /// deleted afterwards.
+    static func withQueue(_ body: (String, RedisClient, RedisWebhookQueue) async throws -> Void) async throws {
+        let platform = Fixtures.uniqueID()
+        let redis = try RedisReceiveTests.redis()
+        defer { redis.shutdown() }
+        let queue = RedisWebhookQueue(client: redis)
+        try await queue.prepare(platforms: [platform])
+        try await body(platform, redis, queue)
+        try await Self.clean(redis, platform)
+    }
+
     static func clean(_ redis: RedisClient, _ platform: String) async throws {
         let keys = QueueKeys(platform: platform)
         let bodies = try await Self.bodies(redis, platform).keys.map { RedisArgument.string($0) }
@@ -46,191 +58,166 @@ struct RedisBodyTests {
     }
 
     @Test func aBodyLivesAsLongAsItsEntry() async throws {
-        let platform = Fixtures.uniqueID()
-        let redis = try RedisReceiveTests.redis()
-        defer { redis.shutdown() }
-        let queue = RedisWebhookQueue(client: redis)
-        try await queue.prepare(platforms: [platform])
-        let body = Self.large("kept")
+        try await Self.withQueue { platform, redis, queue in
+            let body = Self.large("kept")
 
-        guard case .accepted = try await queue.enqueue(Self.event(platform, id: "a", body: body), ttlSeconds: 60) else {
-            Issue.record("not accepted")
-            return
+            guard case .accepted = try await queue.enqueue(Self.event(platform, id: "a", body: body), ttlSeconds: 60) else {
+                Issue.record("not accepted")
+                return
+            }
+            // A duplicate, first in a call of its own, then twice in one call with a new event: one body per entry.
+            #expect(Self.isDuplicate(try await queue.enqueue(Self.event(platform, id: "a", body: body), ttlSeconds: 60)))
+            let pair = try await RedisWebhookQueue.enqueue(
+                [Self.event(platform, id: "b", body: Self.large("other")), Self.event(platform, id: "b", body: Self.large("other"))], ttlSeconds: 60,
+                client: redis,
+                on: redis.eventLoopGroup.any()
+            ).get().map { try $0.get() }
+            #expect(pair.map(Self.isDuplicate) == [false, true])
+            var stored = try await Self.bodies(redis, platform)
+            #expect(stored.count == 2)
+            #expect(stored.values.allSatisfy { $0 == -1 })
+
+            // Read: the body is filled in; dead-lettered: the dead-letter entry carries the ref, not the body, and reads
+            // back whole; replayed and completed: gone.
+            let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
+            #expect(read.map { $0.string("envelope") } == [body, Self.large("other")])
+            try await queue.deadLetter(read[0], error: "failed", attempts: 1)
+            let dlqRaw = try await redis.send(["XRANGE", .string(QueueKeys(platform: platform).deadLetter), "-", "+"])
+            let dlqFields = try #require(dlqRaw.array?.first?.array?[1].array).compactMap(\.string)
+            #expect(!dlqFields.contains("envelope"))
+            #expect(dlqFields.contains(StreamEntry.bodyRefField))
+            let dead = try await queue.deadLetters(platform: platform, after: nil, count: 10)
+            #expect(dead.map { $0.string("envelope") } == [body])
+            #expect(DeadLetterRoutes.json(dead[0])[StreamEntry.bodyRefField] == nil)
+            #expect(try await queue.replayDeadLetters(platform: platform, ids: nil).replayed == 1)
+            let again = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
+            #expect(again.map { $0.string("envelope") } == [body])
+            try await queue.complete(again + [read[1]], fanOut: [])
+            stored = try await Self.bodies(redis, platform)
+            #expect(stored.isEmpty)
+            #expect(try await queue.stats(platform: platform).processed == 2)
         }
-        // A duplicate, first in a call of its own, then twice in one call with a new event: one body per entry.
-        #expect(Self.isDuplicate(try await queue.enqueue(Self.event(platform, id: "a", body: body), ttlSeconds: 60)))
-        let pair = try await RedisWebhookQueue.enqueue(
-            [Self.event(platform, id: "b", body: Self.large("other")), Self.event(platform, id: "b", body: Self.large("other"))], ttlSeconds: 60,
-            client: redis,
-            on: redis.eventLoopGroup.any()
-        ).get().map { try $0.get() }
-        #expect(pair.map(Self.isDuplicate) == [false, true])
-        var stored = try await Self.bodies(redis, platform)
-        #expect(stored.count == 2)
-        #expect(stored.values.allSatisfy { $0 == -1 })
-
-        // Read: the body is filled in; dead-lettered: the dead-letter entry carries the ref, not the body, and reads
-        // back whole; replayed and completed: gone.
-        let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
-        #expect(read.map { $0.string("envelope") } == [body, Self.large("other")])
-        try await queue.deadLetter(read[0], error: "failed", attempts: 1)
-        let dlqRaw = try await redis.send(["XRANGE", .string(QueueKeys(platform: platform).deadLetter), "-", "+"])
-        let dlqFields = try #require(dlqRaw.array?.first?.array?[1].array).compactMap(\.string)
-        #expect(!dlqFields.contains("envelope"))
-        #expect(dlqFields.contains(StreamEntry.bodyRefField))
-        let dead = try await queue.deadLetters(platform: platform, after: nil, count: 10)
-        #expect(dead.map { $0.string("envelope") } == [body])
-        #expect(DeadLetterRoutes.json(dead[0])[StreamEntry.bodyRefField] == nil)
-        #expect(try await queue.replayDeadLetters(platform: platform, ids: nil).replayed == 1)
-        let again = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
-        #expect(again.map { $0.string("envelope") } == [body])
-        try await queue.complete(again + [read[1]], fanOut: [])
-        stored = try await Self.bodies(redis, platform)
-        #expect(stored.isEmpty)
-        #expect(try await queue.stats(platform: platform).processed == 2)
-        try await Self.clean(redis, platform)
     }
 
     @Test func aPurgedDeadLetterTakesItsBodyWithIt() async throws {
-        let platform = Fixtures.uniqueID()
-        let redis = try RedisReceiveTests.redis()
-        defer { redis.shutdown() }
-        let queue = RedisWebhookQueue(client: redis)
-        try await queue.prepare(platforms: [platform])
-        _ = try await queue.enqueue(Self.event(platform, id: "p", body: Self.large("other")), ttlSeconds: 60)
-        let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
-        try await queue.deadLetter(read[0], error: "failed", attempts: 1)
-        #expect(try await Self.bodies(redis, platform).count == 1)
-        let dead = try await queue.deadLetters(platform: platform, after: nil, count: 10)
-        #expect(try await queue.purgeDeadLetters(platform: platform, ids: dead.map(\.id) + ["1-1"]) == 1)
-        #expect(try await Self.bodies(redis, platform).isEmpty)
-        try await Self.clean(redis, platform)
+        try await Self.withQueue { platform, redis, queue in
+            _ = try await queue.enqueue(Self.event(platform, id: "p", body: Self.large("other")), ttlSeconds: 60)
+            let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
+            try await queue.deadLetter(read[0], error: "failed", attempts: 1)
+            #expect(try await Self.bodies(redis, platform).count == 1)
+            let dead = try await queue.deadLetters(platform: platform, after: nil, count: 10)
+            #expect(try await queue.purgeDeadLetters(platform: platform, ids: dead.map(\.id) + ["1-1"]) == 1)
+            #expect(try await Self.bodies(redis, platform).isEmpty)
+        }
     }
 
     /// A completion by a consumer whose entry another one dead-lettered meanwhile (a takeover) leaves the dead-letter
     /// entry its body.
     @Test func aStaleCompletionLeavesADeadLetterItsBody() async throws {
-        let platform = Fixtures.uniqueID()
-        let redis = try RedisReceiveTests.redis()
-        defer { redis.shutdown() }
-        let queue = RedisWebhookQueue(client: redis)
-        try await queue.prepare(platforms: [platform])
-        _ = try await queue.enqueue(Self.event(platform, id: "t", body: Self.large("x")), ttlSeconds: 60)
-        let read = try await queue.read(platforms: [platform], consumer: "slow", count: 10, pending: false, block: .milliseconds(10))
-        let taken = try await queue.claimIdle(platform: platform, consumer: "other", minIdle: .zero, count: 10)
-        #expect(taken.map { $0.string("envelope") } == [Self.large("x")])
-        try await queue.deadLetter(taken[0], error: "failed", attempts: 1)
-        try await queue.complete(read, fanOut: [])
-        #expect(try await Self.bodies(redis, platform).count == 1)
-        #expect(try await queue.deadLetters(platform: platform, after: nil, count: 10).map { $0.string("envelope") } == [Self.large("x")])
-        try await Self.clean(redis, platform)
+        try await Self.withQueue { platform, redis, queue in
+            _ = try await queue.enqueue(Self.event(platform, id: "t", body: Self.large("x")), ttlSeconds: 60)
+            let read = try await queue.read(platforms: [platform], consumer: "slow", count: 10, pending: false, block: .milliseconds(10))
+            let taken = try await queue.claimIdle(platform: platform, consumer: "other", minIdle: .zero, count: 10)
+            #expect(taken.map { $0.string("envelope") } == [Self.large("x")])
+            try await queue.deadLetter(taken[0], error: "failed", attempts: 1)
+            try await queue.complete(read, fanOut: [])
+            #expect(try await Self.bodies(redis, platform).count == 1)
+            #expect(try await queue.deadLetters(platform: platform, after: nil, count: 10).map { $0.string("envelope") } == [Self.large("x")])
+        }
     }
 
     /// A late dead-letter of an entry another consumer took over and completed, or dead-lettered already, adds no dead
     /// letter: it would name a body that is gone, or share one with another dead letter.
     @Test func anEntrySettledElsewhereIsNotDeadLettered() async throws {
-        let platform = Fixtures.uniqueID()
-        let redis = try RedisReceiveTests.redis()
-        defer { redis.shutdown() }
-        let queue = RedisWebhookQueue(client: redis)
-        try await queue.prepare(platforms: [platform])
-        _ = try await queue.enqueue(Self.event(platform, id: "done", body: Self.large("done")), ttlSeconds: 60)
-        _ = try await queue.enqueue(Self.event(platform, id: "twice", body: Self.large("twice")), ttlSeconds: 60)
-        let slow = try await queue.read(platforms: [platform], consumer: "slow", count: 10, pending: false, block: .milliseconds(10))
-        let taken = try await queue.claimIdle(platform: platform, consumer: "other", minIdle: .zero, count: 10)
-        #expect(taken.count == 2)
-        try await queue.complete([taken[0]], fanOut: [])
-        try await queue.deadLetter(taken[1], error: "failed", attempts: 1)
-        for entry in slow { try await queue.deadLetter(entry, error: "failed late", attempts: 1) }
-        let dead = try await queue.deadLetters(platform: platform, after: nil, count: 10)
-        #expect(dead.map { $0.string("error") } == ["failed"])
-        #expect(dead.map { $0.string("envelope") } == [Self.large("twice")])
-        #expect(try await Self.bodies(redis, platform).count == 1)
-        // An id that is not whole (`<ms>` alone) neither purges nor replays anything.
-        let ms = String(dead[0].id.prefix { $0 != "-" })
-        #expect(try await queue.purgeDeadLetters(platform: platform, ids: [ms]) == 0)
-        #expect(try await queue.replayDeadLetters(platform: platform, ids: [ms]) == (0, [ms]))
-        #expect(try await queue.deadLetters(platform: platform, after: nil, count: 10).count == 1)
-        try await Self.clean(redis, platform)
+        try await Self.withQueue { platform, redis, queue in
+            _ = try await queue.enqueue(Self.event(platform, id: "done", body: Self.large("done")), ttlSeconds: 60)
+            _ = try await queue.enqueue(Self.event(platform, id: "twice", body: Self.large("twice")), ttlSeconds: 60)
+            let slow = try await queue.read(platforms: [platform], consumer: "slow", count: 10, pending: false, block: .milliseconds(10))
+            let taken = try await queue.claimIdle(platform: platform, consumer: "other", minIdle: .zero, count: 10)
+            #expect(taken.count == 2)
+            try await queue.complete([taken[0]], fanOut: [])
+            try await queue.deadLetter(taken[1], error: "failed", attempts: 1)
+            for entry in slow { try await queue.deadLetter(entry, error: "failed late", attempts: 1) }
+            let dead = try await queue.deadLetters(platform: platform, after: nil, count: 10)
+            #expect(dead.map { $0.string("error") } == ["failed"])
+            #expect(dead.map { $0.string("envelope") } == [Self.large("twice")])
+            #expect(try await Self.bodies(redis, platform).count == 1)
+            // An id that is not whole (`<ms>` alone) neither purges nor replays anything.
+            let ms = String(dead[0].id.prefix { $0 != "-" })
+            #expect(try await queue.purgeDeadLetters(platform: platform, ids: [ms]) == 0)
+            #expect(try await queue.replayDeadLetters(platform: platform, ids: [ms]) == (0, [ms]))
+            #expect(try await queue.deadLetters(platform: platform, after: nil, count: 10).count == 1)
+        }
     }
 
     /// The shared rate limit's refusal writes nothing, its body included.
     @Test func aRateLimitedEventLeavesNoBody() async throws {
-        let platform = Fixtures.uniqueID()
-        let redis = try RedisReceiveTests.redis()
-        defer { redis.shutdown() }
-        let queue = RedisWebhookQueue(client: redis)
-        var events = (0..<3).map { Self.event(platform, id: "r\($0)", body: Self.large("other")) }
-        for i in events.indices { events[i].sharedRateLimit = PlatformConfig.RateLimit(perMinute: 1, burst: 1) }
-        let results = try await RedisWebhookQueue.enqueue(events, ttlSeconds: 60, client: redis, on: redis.eventLoopGroup.any()).get()
-            .map { try $0.get() }
-        #expect(results.filter(Self.isAccepted).count == 1)
-        #expect(try await Self.bodies(redis, platform).count == 1)
-        try await Self.clean(redis, platform)
+        try await Self.withQueue { platform, redis, queue in
+            var events = (0..<3).map { Self.event(platform, id: "r\($0)", body: Self.large("other")) }
+            for i in events.indices { events[i].sharedRateLimit = PlatformConfig.RateLimit(perMinute: 1, burst: 1) }
+            let results = try await RedisWebhookQueue.enqueue(events, ttlSeconds: 60, client: redis, on: redis.eventLoopGroup.any()).get()
+                .map { try $0.get() }
+            #expect(results.filter(Self.isAccepted).count == 1)
+            #expect(try await Self.bodies(redis, platform).count == 1)
+        }
     }
 
     /// A script that finds no body (its `SET` refused, or its key evicted) writes nothing for that event, and fails it
     /// alone: the others of the call are answered as usual.
     @Test func aLostBodyFailsItsEventAlone() async throws {
-        let platform = Fixtures.uniqueID()
-        let redis = try RedisReceiveTests.redis()
-        defer { redis.shutdown() }
-        var call = RedisWebhookQueue.enqueueCall(
-            [Self.event(platform, id: "lost", body: Self.large("lost")), Self.event(platform, id: "kept", body: Self.large("kept"))],
-            ttlSeconds: 60)
-        #expect(call.preceding.count == 2)
-        if case .integer(let ttl)? = call.preceding[0].last { #expect(ttl == RedisWebhookQueue.bodyStagingSeconds) } else { Issue.record("no TTL") }
-        call.preceding.removeFirst()
-        let reply = try await redis.submitScript(call, on: redis.eventLoopGroup.any()).get()
-        #expect(reply.array?.first?.int == 3)
-        let results = try RedisWebhookQueue.enqueueResults(reply, count: 2)
-        #expect(throws: QueueError.self) { try results[0].get() }
-        #expect(Self.isAccepted(try results[1].get()))
-        #expect(try await redis.xlen(QueueKeys(platform: platform).incoming) == 1)
-        #expect(try await redis.send(["EXISTS", .string(QueueKeys(platform: platform).dedup(eventID: "lost"))]).int == 0)
-        #expect(try await Self.bodies(redis, platform).values.sorted() == [-1])
-        try await Self.clean(redis, platform)
+        try await Self.withQueue { platform, redis, queue in
+            var call = RedisWebhookQueue.enqueueCall(
+                [Self.event(platform, id: "lost", body: Self.large("lost")), Self.event(platform, id: "kept", body: Self.large("kept"))],
+                ttlSeconds: 60)
+            #expect(call.preceding.count == 2)
+            if case .integer(let ttl)? = call.preceding[0].last {
+                #expect(ttl == RedisWebhookQueue.bodyStagingSeconds)
+            } else {
+                Issue.record("no TTL")
+            }
+            call.preceding.removeFirst()
+            let reply = try await redis.submitScript(call, on: redis.eventLoopGroup.any()).get()
+            #expect(reply.array?.first?.int == 3)
+            let results = try RedisWebhookQueue.enqueueResults(reply, count: 2)
+            #expect(throws: QueueError.self) { try results[0].get() }
+            #expect(Self.isAccepted(try results[1].get()))
+            #expect(try await redis.xlen(QueueKeys(platform: platform).incoming) == 1)
+            #expect(try await redis.send(["EXISTS", .string(QueueKeys(platform: platform).dedup(eventID: "lost"))]).int == 0)
+            #expect(try await Self.bodies(redis, platform).values.sorted() == [-1])
+        }
     }
 
     /// A small body goes inline, in the entry's `envelope`, as before: no key of its own.
     @Test func aSmallBodyGoesInline() async throws {
-        let platform = Fixtures.uniqueID()
-        let keys = QueueKeys(platform: platform)
-        let redis = try RedisReceiveTests.redis()
-        defer { redis.shutdown() }
-        let queue = RedisWebhookQueue(client: redis)
-        try await queue.prepare(platforms: [platform])
-        let small = #"{"payload":{}}"#
-        let limit = String(repeating: "y", count: RedisWebhookQueue.inlineBodyLimit - 1)
-        for (id, body) in [("s", small), ("edge", limit)] {
-            guard case .accepted = try await queue.enqueue(Self.event(platform, id: id, body: body), ttlSeconds: 60) else {
-                Issue.record("not accepted")
-                return
+        try await Self.withQueue { platform, redis, queue in
+            let keys = QueueKeys(platform: platform)
+            let small = #"{"payload":{}}"#
+            let limit = String(repeating: "y", count: RedisWebhookQueue.inlineBodyLimit - 1)
+            for (id, body) in [("s", small), ("edge", limit)] {
+                guard case .accepted = try await queue.enqueue(Self.event(platform, id: id, body: body), ttlSeconds: 60) else {
+                    Issue.record("not accepted")
+                    return
+                }
             }
+            #expect(try await Self.bodies(redis, platform).isEmpty)
+            let raw = try await redis.send(["XRANGE", .string(keys.incoming), "-", "+"])
+            let names = (raw.array ?? []).map { entry in (entry.array?[1].array ?? []).compactMap(\.string) }
+            #expect(names.allSatisfy { $0.contains("envelope") && !$0.contains(StreamEntry.bodyRefField) })
+            let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
+            #expect(read.map { $0.string("envelope") } == [small, limit])
         }
-        #expect(try await Self.bodies(redis, platform).isEmpty)
-        let raw = try await redis.send(["XRANGE", .string(keys.incoming), "-", "+"])
-        let names = (raw.array ?? []).map { entry in (entry.array?[1].array ?? []).compactMap(\.string) }
-        #expect(names.allSatisfy { $0.contains("envelope") && !$0.contains(StreamEntry.bodyRefField) })
-        let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
-        #expect(read.map { $0.string("envelope") } == [small, limit])
-        try await Self.clean(redis, platform)
     }
 
     /// An entry written before bodies were kept apart (the body inline, as `envelope`) is read and completed as before.
     @Test func anEntryWithItsBodyInlineIsStillRead() async throws {
-        let platform = Fixtures.uniqueID()
-        let keys = QueueKeys(platform: platform)
-        let redis = try RedisReceiveTests.redis()
-        defer { redis.shutdown() }
-        let queue = RedisWebhookQueue(client: redis)
-        try await queue.prepare(platforms: [platform])
-        let fields = Self.event(platform, id: "old", body: #"{"payload":{}}"#).fields
-        _ = try await redis.send(["XADD", .string(keys.incoming), "*"] + fields.flatMap { [RedisArgument.string($0.0), .bytes($0.1)] })
-        let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
-        #expect(read.map { $0.string("envelope") } == [#"{"payload":{}}"#])
-        try await queue.complete(read, fanOut: [])
-        #expect(try await redis.xlen(keys.incoming) == 0)
-        try await Self.clean(redis, platform)
+        try await Self.withQueue { platform, redis, queue in
+            let keys = QueueKeys(platform: platform)
+            let fields = Self.event(platform, id: "old", body: #"{"payload":{}}"#).fields
+            _ = try await redis.send(["XADD", .string(keys.incoming), "*"] + fields.flatMap { [RedisArgument.string($0.0), .bytes($0.1)] })
+            let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
+            #expect(read.map { $0.string("envelope") } == [#"{"payload":{}}"#])
+            try await queue.complete(read, fanOut: [])
+            #expect(try await redis.xlen(keys.incoming) == 0)
+        }
     }
 }
