@@ -78,6 +78,7 @@ final class RedisCluster: Sendable {
     /// answers the last one's reply (see ``RedisClient/submit(sequence:on:)``).
     func submit(sequence commands: [[RedisArgument]], timeout: Duration?, on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
         let slot = RedisClusterSlot.of(command: commands[commands.count - 1])
+        assert(commands.allSatisfy { RedisClusterSlot.of(command: $0).map { $0 == slot } ?? true }, "a sequence's keys share one slot")
         return self.address(for: slot, on: eventLoop).flatMap { address in
             self.attempt(commands, slot: slot, at: address, asking: false, timeout: timeout, redirects: 0, on: eventLoop)
         }

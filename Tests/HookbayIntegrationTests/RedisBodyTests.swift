@@ -150,6 +150,21 @@ struct RedisBodyTests {
         }
     }
 
+    /// A script Redis does not know (first use, a restart, `SCRIPT FLUSH`) is sent again as `EVAL` with its bodies'
+    /// `SET`s before it: the event is accepted, its body kept.
+    @Test func aBodyIsSentAgainWithTheScript() async throws {
+        try await Self.withQueue { platform, redis, queue in
+            _ = try await redis.send(["SCRIPT", "FLUSH"])
+            guard case .accepted = try await queue.enqueue(Self.event(platform, id: "again", body: Self.large("again")), ttlSeconds: 60) else {
+                Issue.record("not accepted")
+                return
+            }
+            #expect(try await Self.bodies(redis, platform).values.sorted() == [-1])
+            let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
+            #expect(read.map { $0.string("envelope") } == [Self.large("again")])
+        }
+    }
+
     /// The shared rate limit's refusal writes nothing, its body included.
     @Test func aRateLimitedEventLeavesNoBody() async throws {
         try await Self.withQueue { platform, redis, queue in

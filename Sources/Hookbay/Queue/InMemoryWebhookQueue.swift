@@ -278,12 +278,9 @@ public final class InMemoryWebhookQueue: WebhookQueue {
         guard let id = StreamID(entry.id) else { return }
         let now = self.now()
         self.state.withLock { state in
-            // An entry no longer in the stream was settled by another consumer: not dead-lettered again.
-            if state.streams[entry.platform]?.entries[id] != nil {
-                _ = state.deadLetters[entry.platform, default: Stream()]
-                    .append(DeadLetter.fields(of: entry, error: error, attempts: attempts), nowMilliseconds: now)
-                state.streams[entry.platform]?.delete(id)
-            }
+            _ = state.deadLetters[entry.platform, default: Stream()]
+                .append(DeadLetter.fields(of: entry, error: error, attempts: attempts), nowMilliseconds: now)
+            state.streams[entry.platform]?.delete(id)
             state.attempts[entry.platform]?[id] = nil
             state.retries[entry.platform]?[id] = nil
             state.interrupted[entry.platform]?[id] = nil

@@ -8,7 +8,8 @@ extension RedisWebhookQueue {
     static let completeScript = RedisScript(resource: PackageResources.complete_lua)
 
     /// KEYS: stream, dead-letter stream, attempts, retry schedule, interrupted. ARGV: group, id, then field/value pairs.
-    /// Dead-letters only an entry still in the stream (one settled elsewhere keeps no body of its own).
+    /// An entry whose body is kept apart is dead-lettered only while it is still in the stream (one settled elsewhere
+    /// has no body of its own any more).
     static let deadLetterScript = RedisScript(resource: PackageResources.dead_letter_lua)
 
     /// KEYS: retry schedule. ARGV: now ms, lease-until ms, count. Leases the due ids and returns them.

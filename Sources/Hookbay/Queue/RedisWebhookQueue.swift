@@ -214,8 +214,10 @@ public struct RedisWebhookQueue: WebhookQueue {
             case (0, let id?, _): results.append(.success(.duplicate(streamID: id)))
             case (2, _, let wait?): results.append(.success(.rateLimited(retryAfterMilliseconds: max(0, wait))))
             case (3, _, _):
-                // Its SET was refused (out of memory) or its key evicted: nothing was written for it.
-                results.append(.failure(QueueError("Redis did not keep the body of the event (refused or evicted: Redis is out of memory?)")))
+                // Its SET was refused (out of memory, a read-only replica, a failing disk) or its key evicted: nothing was
+                // written for it.
+                results.append(
+                    .failure(QueueError("Redis did not keep the event's body: its SET was refused (out of memory? read-only?) or the key evicted")))
             default: throw QueueError("the enqueue script answered \(reply)")
             }
         }
