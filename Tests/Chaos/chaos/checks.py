@@ -169,6 +169,16 @@ def settle_and_check(check, ledger, redis, database, platform, drain_timeout=120
                                            f"acknowledged twice or not at all")
     check.expect(pending == 0 and stream == 0, f"left over: {pending} pending, {stream} entries in the stream")
     check.expect(not any(bookkeeping.values()), f"bookkeeping left over after settling: {bookkeeping}")
+    # Bodies kept apart from their entries (1 KiB or more): those kept for good are exactly the ones the entries left
+    # (dead letters; stream entries, when the drain did not finish) name. One still staged (its TTL running: the
+    # enqueue never ran, e.g. Redis or the gateway died in between) goes on its own.
+    prefix = f"webhooks:body:{{{platform}}}:"
+    kept = {key for key in (redis.command("KEYS", prefix + "*") or []) if redis.command("TTL", key) == -1}
+    entries = list(redis.stream_entries(k["dlq"]).values()) + list(redis.stream_entries(k["incoming"]).values())
+    named = {prefix + fields["envelope_ref"] for fields in entries if "envelope_ref" in fields}
+    check.facts["bodies_kept_apart"] = len(kept)
+    check.expect(kept <= named, f"{len(kept - named)} bodies left behind with no entry: {sorted(kept - named)[:3]}")
+    check.expect(named <= kept, f"{len(named - kept)} dead letters whose body is gone: {sorted(named - kept)[:3]}")
     strangers = contents - ledger.content_ids
     check.expect(not strangers, f"content that was never sent got in: {sorted(strangers)[:5]}")
     # Applied without a 2xx: only a delivery whose answer was lost, or refused with a 5xx that told the platform to

@@ -5,9 +5,13 @@ from .common import SECRET
 
 
 def envelope(platform, content_id):
-    return json.dumps({"event_type": "content_added", "platform": platform, "timestamp": "2025-12-06T00:00:00Z",
-                       "payload": {"content_id": content_id, "title": f"Title of {content_id}"}},
-                      separators=(",", ":")).encode()
+    """About 200 bytes; one in three is padded past 1 KiB, a body Redis keeps apart from its stream entry, so that
+    every fault also meets the two-command write (the body's SET, then the enqueue script)."""
+    document = {"event_type": "content_added", "platform": platform, "timestamp": "2025-12-06T00:00:00Z",
+                "payload": {"content_id": content_id, "title": f"Title of {content_id}"}}
+    if hashlib.sha256(content_id.encode()).digest()[0] % 3 == 0:
+        document = {"padding": "p" * 1100, **document}
+    return json.dumps(document, separators=(",", ":")).encode()
 
 
 def signature(body):
