@@ -7,8 +7,8 @@ extension RedisClient {
     /// a `WAIT` there.
     ///
     /// `WAIT` counts the acknowledgements of everything the connection wrote before it, so one `WAIT` after the scripts
-    /// (and the commands preceding each, ``RedisScriptCall/preceding``) covers them all; a call the server did not know (`NOSCRIPT`) is sent again as `EVAL`, followed by a second `WAIT`
-    /// on the same connection. A connection lost on the way fails what it carried: it cannot be confirmed.
+    /// (and the commands preceding each, ``RedisScriptCall/preceding``) covers them all; a call the server did not know
+    /// (`NOSCRIPT`) is sent again as `EVAL`, followed by a second `WAIT` on the same connection. A connection lost on the way fails what it carried: it cannot be confirmed.
     ///
     /// Redis runs nothing else from a connection blocked in `WAIT`, so a caller keeps at most one of these outstanding
     /// per client and gathers what arrives meanwhile into the next (``RedisClient`` does not queue them for it).
@@ -26,9 +26,7 @@ extension RedisClient {
         let wait: [RedisArgument] = ["WAIT", .integer(replicas), .integer(milliseconds)]
         let waitTimeout = Duration.milliseconds(milliseconds) + connection.commandTimeout
         @Sendable func round(_ sequences: [[[RedisArgument]]]) -> EventLoopFuture<[Result<RESPValue, RedisError>]> {
-            let sent = sequences.map { commands in
-                connection.submit(sequence: asking ? commands.flatMap { [["ASKING"], $0] } : commands).last!
-            }
+            let sent = sequences.map { connection.submit(last: $0, asking: asking) }
             let replies = sent + [connection.submit(wait, timeout: waitTimeout)]
             return EventLoopFuture.whenAllComplete(replies, on: eventLoop).map { results in
                 results.map { $0.mapError { RedisError($0) } }

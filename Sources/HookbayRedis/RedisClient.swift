@@ -81,7 +81,7 @@ public final class RedisClient: Sendable, Service {
     public func submit(sequence commands: [[RedisArgument]], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
         precondition(!commands.isEmpty, "a sequence holds at least one command")
         switch self.route {
-        case .server(let node): return node.withConnection(on: eventLoop) { $0.submit(sequence: commands).last! }
+        case .server(let node): return node.withConnection(on: eventLoop) { $0.submit(last: commands, asking: false) }
         case .cluster(let cluster): return cluster.submit(sequence: commands, timeout: nil, on: eventLoop)
         }
     }

@@ -92,10 +92,7 @@ final class RedisCluster: Sendable {
         self.node(address).connectionFuture(on: eventLoop).whenComplete { connected in
             switch connected {
             case .success(let connection):
-                let sent =
-                    commands.count == 1 && !asking
-                    ? connection.submit(commands[0], timeout: timeout)
-                    : connection.submit(sequence: asking ? commands.flatMap { [["ASKING"], $0] } : commands, timeout: timeout).last!
+                let sent = connection.submit(last: commands, asking: asking, timeout: timeout)
                 promise.completeWith(
                     sent.flatMapError { error in
                         self.answered(RedisError(error), commands, slot: slot, at: address, timeout: timeout, redirects: redirects, on: eventLoop)

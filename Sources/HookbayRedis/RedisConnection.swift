@@ -91,6 +91,13 @@ public struct RedisConnection: Sendable {
         return requests.map(\.promise.futureResult)
     }
 
+    /// ``submit(sequence:timeout:)``, each command preceded by `ASKING` when `asking` (a cluster node's `ASK` covers one
+    /// command); answers the last command's reply.
+    func submit(last commands: [[RedisArgument]], asking: Bool, timeout: Duration? = nil) -> EventLoopFuture<RESPValue> {
+        if commands.count == 1 && !asking { return self.submit(commands[0], timeout: timeout) }
+        return self.submit(sequence: asking ? commands.flatMap { [["ASKING"], $0] } : commands, timeout: timeout).last!
+    }
+
     /// Whether the connection is still open.
     public var isActive: Bool { self.channel.isActive }
 

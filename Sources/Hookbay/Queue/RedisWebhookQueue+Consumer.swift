@@ -381,15 +381,22 @@ extension RedisWebhookQueue {
         var purged = 0
         for start in stride(from: 0, to: valid.count, by: 100) {
             let batch = valid[start..<min(start + 100, valid.count)]
-            // Each entry's body key, read first: an entry never changes, and the script deletes a body only with its
-            // entry, so a ref read here is still right then.
+            // Each entry's body key, read first (the reads pipelined on the connection): an entry never changes, and
+            // the script deletes a body only with its entry, so a ref read here is still right then.
+            let found = try await Self.mapping { () async throws in
+                try await withThrowingTaskGroup(of: (Int, RESPValue).self) { group in
+                    for (index, id) in batch.enumerated() {
+                        group.addTask { (index, try await self.client.send(["XRANGE", .string(keys.deadLetter), .string(id), .string(id)])) }
+                    }
+                    var found = [RESPValue](repeating: .null, count: batch.count)
+                    for try await (index, reply) in group { found[index] = reply }
+                    return found
+                }
+            }
             var keyArgs: [RedisArgument] = [.string(keys.deadLetter)]
             var indices: [RedisArgument] = []
-            for id in batch {
-                let found = try await Self.mapping { () async throws in
-                    try await self.client.send(["XRANGE", .string(keys.deadLetter), .string(id), .string(id)])
-                }
-                if let ref = try Self.entries(found, platform: platform).first?.string(StreamEntry.bodyRefField) {
+            for reply in found {
+                if let ref = try Self.entries(reply, platform: platform).first?.string(StreamEntry.bodyRefField) {
                     keyArgs.append(.string(keys.body(ref: ref)))
                     indices.append(.integer(keyArgs.count))
                 } else {

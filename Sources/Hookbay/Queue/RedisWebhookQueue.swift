@@ -12,17 +12,19 @@ public struct RedisWebhookQueue: WebhookQueue {
     /// KEYS: the platform's stream, its rate-limit bucket, then each event's dedup key and body key. ARGV: ttl seconds,
     /// the bucket's size and refill, then each event's values of ``QueuedEvent/fields`` in their order (the body, or
     /// its ref when it is kept apart) and the body's field, `envelope` or `envelope_ref` (the other field names are the
-    /// script's own constants: Redis then reads and Lua interns nine arguments per event, not sixteen). Returns a flag and a value per event: `1, <new entry id>`,
-    /// `0, <the first copy's id>` for a duplicate (an event repeated within one call is a duplicate of its first copy),
-    /// `2, <ms>` when the shared rate limit refused it, `3, 0` when its body was not found.
+    /// script's own constants: Redis then reads and Lua interns nine arguments per event, not sixteen). Returns a flag
+    /// and a value per event: `1, <new entry id>`, `0, <the first copy's id>` for a duplicate (an event repeated within
+    /// one call is a duplicate of its first copy), `2, <ms>` when the shared rate limit refused it, `3, 0` when its body
+    /// was not found.
     ///
     /// **A body of ``inlineBodyLimit`` bytes or more is written apart from the entry**, by a `SET` with a short TTL
     /// (``bodyStagingSeconds``) just before the script on the same connection (``RedisScriptCall/preceding``), at
     /// `webhooks:body:{platform}:<ref>`. Lua copies and hashes every byte of every argument a script gets: a 7 KB body
     /// passed through the script cost Redis more than the rest of the enqueue. A smaller one goes inline, in the
-    /// entry's `envelope`: there the second command would cost more than the hashing. The script keeps the body of an accepted event (`PERSIST`) and deletes any
-    /// other's; one it cannot find (the connection dropped between the two, or the `SET` was refused) is answered as
-    /// not stored. A `SET` whose script never ran leaves a body that expires on its own. The body then lives exactly
+    /// entry's `envelope`: there the second command would cost more than the hashing. The script keeps the body of an
+    /// accepted event (`PERSIST`) and deletes any other's; one it cannot find (its `SET` refused, or the key evicted)
+    /// fails that event alone. A `SET` whose script never ran (the connection dropped after it) leaves a body that
+    /// expires on its own. The body then lives exactly
     /// as long as its entry: a dead-letter entry and a replayed one carry the same `envelope_ref`; completion and a
     /// purge delete it.
     ///
@@ -194,12 +196,7 @@ public struct RedisWebhookQueue: WebhookQueue {
 
     /// A new body's ref: 128 random bits in hex, so that no two bodies ever share a key.
     static func newBodyRef() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        let digits = String(high, radix: 16)
-        let lowDigits = String(low, radix: 16)
-        return String(repeating: "0", count: 16 - digits.utf8.count) + digits + String(repeating: "0", count: 16 - lowDigits.utf8.count) + lowDigits
+        Hex.encode((0..<16).map { _ in UInt8.random(in: .min ... .max) })
     }
 
     /// The script's reply as one result per event: an event whose body was not found fails alone.

@@ -5,8 +5,8 @@
 -- ARGV: 1 dedup TTL (s), 2 bucket size (0: no shared limit), 3 refill per minute, then 9 values per event: 7 entry
 -- fields, the body or its ref, and the field it goes in: `envelope` (inline) or `envelope_ref` (kept apart).
 -- Answers two values per event: 1, entry id (accepted; its body kept for as long as the entry needs it); 0, first
--- copy's id (duplicate); 2, ms until a token is back (rate-limited); 3, 0 (its body is not there: the SET did not run
--- or was refused). Only an accepted event leaves anything written: the body kept apart of any other is deleted.
+-- copy's id (duplicate); 2, ms until a token is back (rate-limited); 3, 0 (its body is not there: the SET was refused
+-- or the key evicted). Only an accepted event leaves anything written: the body kept apart of any other is deleted.
 -- With a shared limit a duplicate is answered as such without taking a token.
 local out = {}
 local burst = tonumber(ARGV[2])
