@@ -136,8 +136,8 @@ struct RedisBodyTests {
             let taken = try await queue.claimIdle(platform: platform, consumer: "other", minIdle: .zero, count: 10)
             #expect(taken.count == 2)
             try await queue.complete([taken[0]], fanOut: [])
-            try await queue.deadLetter(taken[1], error: "failed", attempts: 1)
-            for entry in slow { try await queue.deadLetter(entry, error: "failed late", attempts: 1) }
+            #expect(try await queue.deadLetter(taken[1], error: "failed", attempts: 1))
+            for entry in slow { #expect(try await !queue.deadLetter(entry, error: "failed late", attempts: 1)) }
             let dead = try await queue.deadLetters(platform: platform, after: nil, count: 10)
             #expect(dead.map { $0.string("error") } == ["failed"])
             #expect(dead.map { $0.string("envelope") } == [Self.large("twice")])
@@ -147,6 +147,28 @@ struct RedisBodyTests {
             #expect(try await queue.purgeDeadLetters(platform: platform, ids: [ms]) == 0)
             #expect(try await queue.replayDeadLetters(platform: platform, ids: [ms]) == (0, [ms]))
             #expect(try await queue.deadLetters(platform: platform, after: nil, count: 10).count == 1)
+        }
+    }
+
+    /// A worker that dead-letters an entry another worker took over and settled meanwhile says so: no dead letter,
+    /// none counted.
+    @Test func aWorkerSaysWhenAnEntryWasSettledElsewhere() async throws {
+        let (app, gateway, platform) = try ReceiveClient.processingApp(extra: "adapter: netflix", redisURL: try TestRedis.url(), workers: 0)
+        let body = Fixtures.envelope(platform: platform, contentID: "late", padding: RedisWebhookQueue.inlineBodyLimit)
+        try await app.test(.router) { client in
+            let response = try await ReceiveClient.post(client, platform: platform, body: body)
+            #expect(response.status == .accepted)
+            let queue = gateway.queue
+            let slow = try await queue.read(platforms: [platform], consumer: "slow", count: 10, pending: false, block: .zero)
+            let taken = try await queue.claimIdle(platform: platform, consumer: "other", minIdle: .zero, count: 10)
+            #expect(slow.count == 1 && taken.count == 1)
+            try await queue.complete(taken, fanOut: [])
+            let processor = EventProcessor(
+                platforms: gateway.platforms, queue: queue, store: gateway.store, metrics: gateway.metrics, logger: Fixtures.logger)
+            #expect(await processor.deadLetterInterrupted(slow[0], interruptions: 3) == .settledElsewhere)
+            let stats = try await queue.stats(platform: platform)
+            #expect(stats.deadLetter == 0)
+            #expect((gateway.metrics.snapshot().platforms[platform]?.failed ?? 0) == 0)
         }
     }
 

@@ -248,7 +248,7 @@ public struct ForwardWorker: Service, Sendable {
         logger[metadataKey: "stream_id"] = .string(entry.id)
         guard let webhookID = entry.string("webhook_id"), let body = entry.fields["body"] else {
             await Self.settle(logger: logger) { () async throws(QueueError) in
-                try await self.queue.deadLetter(entry, error: "malformed forwarding entry: no webhook_id or body", attempts: 1)
+                guard try await self.queue.deadLetter(entry, error: "malformed forwarding entry: no webhook_id or body", attempts: 1) else { return }
                 self.metrics.record(.deadLettered, platform: lane.platform, destination: destination.name, duration: nil)
             }
             return
@@ -292,7 +292,10 @@ public struct ForwardWorker: Service, Sendable {
                     ])
             case .deadLetter(let reason):
                 let error = Self.reason(reason, outcome.excerpt)
-                try await self.queue.deadLetter(entry, error: error, attempts: attempts)
+                guard try await self.queue.deadLetter(entry, error: error, attempts: attempts) else {
+                    logger.notice("not dead-lettered: another forwarder took this delivery over and settled it first")
+                    return
+                }
                 self.metrics.record(.deadLettered, platform: lane.platform, destination: destination.name, duration: elapsed)
                 logger.error(
                     "forwarding failed for good; dead-lettered", metadata: ["attempts": .stringConvertible(attempts), "error": .string(error)])

@@ -14,6 +14,9 @@ public struct EventProcessor: Sendable {
         case alreadyApplied
         case retryScheduled(attempt: Int, dueAtMilliseconds: Int64)
         case deadLettered(error: String)
+        /// Not dead-lettered: another consumer took the entry over (it stayed idle too long) and settled it first, so
+        /// its body kept apart is no longer its own. Nothing was written.
+        case settledElsewhere
         /// Left pending (no adapter for the platform now, or the queue failed); it will be claimed again.
         case leftPending(reason: String)
         /// Left pending because the content database cannot be reached or cannot work now; its attempts are not
@@ -210,7 +213,11 @@ public struct EventProcessor: Sendable {
     }
 
     private func deadLetter(_ entry: StreamEntry, error: String, attempts: Int, logger: Logger) async throws(QueueError) -> Outcome {
-        try await self.queue.deadLetter(entry, error: error, attempts: attempts)
+        guard try await self.queue.deadLetter(entry, error: error, attempts: attempts) else {
+            logger.notice(
+                "not dead-lettered: another consumer took this entry over and settled it first", metadata: ["error": .string(error)])
+            return .settledElsewhere
+        }
         self.metrics.recordDeadLettered(platform: entry.platform)
         logger.error("dead-lettered", metadata: ["error": .string(error), "attempts": .stringConvertible(attempts)])
         return .deadLettered(error: error)

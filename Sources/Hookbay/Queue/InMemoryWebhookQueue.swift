@@ -274,8 +274,9 @@ public final class InMemoryWebhookQueue: WebhookQueue {
         self.state.withLock { _ = $0.interrupted[entry.platform]?.removeValue(forKey: id) }
     }
 
-    public func deadLetter(_ entry: StreamEntry, error: String, attempts: Int) async throws(QueueError) {
-        guard let id = StreamID(entry.id) else { return }
+    @discardableResult
+    public func deadLetter(_ entry: StreamEntry, error: String, attempts: Int) async throws(QueueError) -> Bool {
+        guard let id = StreamID(entry.id) else { return false }
         let now = self.now()
         self.state.withLock { state in
             _ = state.deadLetters[entry.platform, default: Stream()]
@@ -285,6 +286,7 @@ public final class InMemoryWebhookQueue: WebhookQueue {
             state.retries[entry.platform]?[id] = nil
             state.interrupted[entry.platform]?[id] = nil
         }
+        return true
     }
 
     public func deadLetters(platform: String, after: String?, count: Int, newestFirst: Bool) async throws(QueueError) -> [StreamEntry] {

@@ -250,16 +250,20 @@ extension RedisWebhookQueue {
         }
     }
 
-    public func deadLetter(_ entry: StreamEntry, error: String, attempts: Int) async throws(QueueError) {
+    @discardableResult
+    public func deadLetter(_ entry: StreamEntry, error: String, attempts: Int) async throws(QueueError) -> Bool {
         let keys = QueueKeys(platform: entry.platform)
         var args: [RedisArgument] = [.string(QueueKeys.consumerGroup), .string(entry.id)]
         for (field, value) in DeadLetter.fields(of: entry, error: error, attempts: attempts) {
             args.append(.string(field))
             args.append(.bytes(value))
         }
-        _ = try await Self.mapping { () async throws in
+        let reply = try await Self.mapping { () async throws in
             try await self.client.evalScript(Self.deadLetterScript, keys: keys.settling(keys.deadLetter), args: args)
         }
+        // The script answers the dead letter's id, or false (a null reply) when it only forgot a settled entry.
+        if case .null = reply { return false }
+        return true
     }
 
     /// Parses an `XREADGROUP` reply: `[[stream, [[id, [f, v, ...]], ...]], ...]` (null when nothing arrived).

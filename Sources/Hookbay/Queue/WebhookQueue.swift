@@ -79,8 +79,9 @@ public protocol WebhookQueue: Sendable {
     func scheduleRetry(_ entry: StreamEntry, dueAtMilliseconds: Int64) async throws(QueueError)
     /// Atomically adds the entry to the dead-letter stream with its error, then acknowledges and deletes it; on Redis,
     /// an entry whose body is kept apart and that is no longer in the stream (another consumer took it over and settled
-    /// it) is only forgotten.
-    func deadLetter(_ entry: StreamEntry, error: String, attempts: Int) async throws(QueueError)
+    /// it) is only forgotten. Returns whether a dead-letter entry was written (false: only forgotten).
+    @discardableResult
+    func deadLetter(_ entry: StreamEntry, error: String, attempts: Int) async throws(QueueError) -> Bool
     /// How many times each entry was processed alone as a suspect without being settled (see
     /// ``beginSuspectDelivery(_:)``), in order. Settling an entry (completed, retry scheduled, dead-lettered) forgets it.
     func interruptions(_ entries: [StreamEntry]) async throws(QueueError) -> [Int]
