@@ -221,6 +221,12 @@ struct RedisBodyTests {
             #expect(try await redis.xlen(QueueKeys(platform: platform).incoming) == 1)
             #expect(try await redis.send(["EXISTS", .string(QueueKeys(platform: platform).dedup(eventID: "lost"))]).int == 0)
             #expect(try await Self.bodies(redis, platform).values.sorted() == [-1])
+            // A copy of an accepted event whose body is lost is still answered as a duplicate, not as a failure.
+            var again = RedisWebhookQueue.enqueueCall([Self.event(platform, id: "kept", body: Self.large("kept"))], ttlSeconds: 60)
+            again.preceding.removeAll()
+            let second = try RedisWebhookQueue.enqueueResults(try await redis.submitScript(again, on: redis.eventLoopGroup.any()).get(), count: 1)
+            #expect(Self.isDuplicate(try second[0].get()))
+            #expect(try await Self.bodies(redis, platform).values.sorted() == [-1])
         }
     }
 
