@@ -221,6 +221,17 @@ struct RedisBodyTests {
             #expect(try await redis.xlen(QueueKeys(platform: platform).incoming) == 1)
             #expect(try await redis.send(["EXISTS", .string(QueueKeys(platform: platform).dedup(eventID: "lost"))]).int == 0)
             #expect(try await Self.bodies(redis, platform).values.sorted() == [-1])
+            // Redis is asked why: it takes the probe, so the body had been evicted. The probe is gone in a second.
+            let explained = try await RedisWebhookQueue.explainingLostBodies(results, of: call, client: redis, on: redis.eventLoopGroup.any())?.get()
+            #expect(throws: QueueError.self) { try explained?[0].get() }
+            if case .failure(let error)? = explained?[0] { #expect(error.description.contains("evicted"), "\(error)") }
+            #expect(Self.isAccepted(try #require(explained?[1]).get()))
+            #expect(
+                RedisWebhookQueue.explainingLostBodies(
+                    [try results[1].get()].map { .success($0) }, of: call, client: redis, on: redis.eventLoopGroup.any()) == nil)
+            guard case .string(let probed) = call.keys[3] else { throw TestSetupError("the lost body's key is not a string") }
+            #expect(try await redis.ttl(probed) <= 1)
+            _ = try await redis.send(["DEL", .string(probed)])
             // A copy of an accepted event whose body is lost is still answered as a duplicate, not as a failure.
             var again = RedisWebhookQueue.enqueueCall([Self.event(platform, id: "kept", body: Self.large("kept"))], ttlSeconds: 60)
             again.preceding.removeAll()
@@ -228,6 +239,26 @@ struct RedisBodyTests {
             #expect(Self.isDuplicate(try second[0].get()))
             #expect(try await Self.bodies(redis, platform).values.sorted() == [-1])
         }
+    }
+
+    /// A body Redis refuses (out of memory) fails its event with Redis's own reason, not a guess.
+    @Test(.enabled(if: TestRedis.canSpawn, "needs redis-server installed")) func aRefusedBodySaysWhy() async throws {
+        let server = try await RedisServerProcess.started()
+        defer { server.stop() }
+        let redis = RedisClient(configuration: .init(port: server.port), logger: Fixtures.logger)
+        defer { redis.shutdown() }
+        let platform = Fixtures.uniqueID()
+        let queue = RedisWebhookQueue(client: redis)
+        try await queue.prepare(platforms: [platform])
+        _ = try await redis.send(["CONFIG", "SET", "maxmemory", "1"])
+        do {
+            _ = try await queue.enqueue(Self.event(platform, id: "oom", body: Self.large("oom")), ttlSeconds: 60)
+            Issue.record("accepted by a Redis out of memory")
+        } catch {
+            #expect(error.description.contains("Redis refused the event's body: OOM"), "\(error)")
+        }
+        _ = try await redis.send(["CONFIG", "SET", "maxmemory", "0"])
+        #expect(try await redis.xlen(QueueKeys(platform: platform).incoming) == 0)
     }
 
     /// A small body goes inline, in the entry's `envelope`, as before: no key of its own.

@@ -161,12 +161,17 @@ final class EnqueueBatcher: Sendable {
                 case .success(let each): results = each
                 case .failure(let error): results = batches.map { _ in .failure(RedisError(error)) }
                 }
-                for (batch, result) in zip(batches, results) {
-                    Self.complete(
-                        batch,
-                        with: result.mapError { $0 as any Error }.flatMap { reply in
-                            Result { try RedisWebhookQueue.enqueueResults(reply, count: batch.count) }
-                        })
+                for ((batch, call), result) in zip(zip(batches, calls), results) {
+                    let parsed = result.mapError { $0 as any Error }.flatMap { reply in
+                        Result { try RedisWebhookQueue.enqueueResults(reply, count: batch.count) }
+                    }
+                    if case .success(let each) = parsed,
+                        let explained = RedisWebhookQueue.explainingLostBodies(each, of: call, client: self.client, on: self.eventLoop)
+                    {
+                        explained.whenComplete { Self.complete(batch, with: $0.mapError { $0 as any Error }) }
+                    } else {
+                        Self.complete(batch, with: parsed)
+                    }
                 }
                 self.state.value.waiting.remove(lane)
                 if !self.state.value.scheduled, self.state.value.pending.contains(where: { !self.state.value.waiting.contains($0.lane) }) {

@@ -139,7 +139,8 @@ public struct RedisWebhookQueue: WebhookQueue {
     static func enqueue(_ events: [QueuedEvent], ttlSeconds: Int, client: RedisClient, on eventLoop: any EventLoop) -> EventLoopFuture<
         [Result<EnqueueResult, QueueError>]
     > {
-        let reply = client.submitScript(Self.enqueueCall(events, ttlSeconds: ttlSeconds), on: eventLoop)
+        let call = Self.enqueueCall(events, ttlSeconds: ttlSeconds)
+        let reply = client.submitScript(call, on: eventLoop)
         let promise = reply.eventLoop.makePromise(of: [Result<EnqueueResult, QueueError>].self)
         reply.whenComplete { result in
             switch result {
@@ -147,7 +148,12 @@ public struct RedisWebhookQueue: WebhookQueue {
                 promise.fail(QueueError("\(error)"))
             case .success(let reply):
                 do {
-                    promise.succeed(try Self.enqueueResults(reply, count: events.count))
+                    let results = try Self.enqueueResults(reply, count: events.count)
+                    if let explained = Self.explainingLostBodies(results, of: call, client: client, on: promise.futureResult.eventLoop) {
+                        promise.completeWith(explained)
+                    } else {
+                        promise.succeed(results)
+                    }
                 } catch {
                     promise.fail(error)
                 }
@@ -212,13 +218,41 @@ public struct RedisWebhookQueue: WebhookQueue {
             case (2, _, let wait?): results.append(.success(.rateLimited(retryAfterMilliseconds: max(0, wait))))
             case (3, _, _):
                 // Its SET was refused (out of memory, a read-only replica, a failing disk) or its key evicted: nothing was
-                // written for it.
-                results.append(
-                    .failure(QueueError("Redis did not keep the event's body: its SET was refused (out of memory? read-only?) or the key evicted")))
+                // written for it. ``explainingLostBodies(_:of:client:on:)`` asks Redis which.
+                results.append(.failure(QueueError(Self.lostBody)))
             default: throw QueueError("the enqueue script answered \(reply)")
             }
         }
         return results
+    }
+
+    /// The error of an event whose body the enqueue script did not find, until Redis says why.
+    static let lostBody = "Redis did not keep the event's body: its SET was refused (out of memory? read-only?) or the key evicted"
+
+    /// `results` with each lost body (``lostBody``) explained by Redis itself, or `nil` when none was lost (the common
+    /// case, answered at once). The `SET`'s own reply was dropped with the sequence's (only the script's is read), so it
+    /// is tried once more, empty and gone in a second: Redis answers why it refuses writes (out of memory, read-only),
+    /// or takes it, and then the body had been evicted. Only on this failure path; one command per call.
+    static func explainingLostBodies(
+        _ results: [Result<EnqueueResult, QueueError>], of call: RedisScriptCall, client: RedisClient, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<[Result<EnqueueResult, QueueError>]>? {
+        let lost = results.indices.filter { index in
+            if case .failure(let error) = results[index] { return error.description == Self.lostBody }
+            return false
+        }
+        // KEYS: the stream, the bucket, then each event's dedup key and body key.
+        guard let first = lost.first, 3 + 2 * first < call.keys.count else { return nil }
+        let probe: [RedisArgument] = ["SET", call.keys[3 + 2 * first], "", "EX", .integer(1), "NX"]
+        return client.submit(probe, on: eventLoop).hop(to: eventLoop).map { _ in
+            "Redis did not keep the event's body: its key was gone when the enqueue script ran (evicted: set maxmemory-policy noeviction)"
+        }.recover { error in
+            if case .server(let message) = RedisError(error) { return "Redis refused the event's body: \(message)" }
+            return Self.lostBody
+        }.map { why in
+            var explained = results
+            for index in lost { explained[index] = .failure(QueueError(why)) }
+            return explained
+        }
     }
 
     public func stats(platform: String) async throws(QueueError) -> PlatformQueueStats {
