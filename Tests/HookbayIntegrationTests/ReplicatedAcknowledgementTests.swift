@@ -61,6 +61,18 @@ struct ReplicatedAcknowledgementTests {
             // A 2xx means the replica has the entry.
             let onReplica = try await replicaClient.send(["XLEN", .string(keys.incoming)]).int
             #expect(onReplica == 62)
+            // A large body the primary refuses (out of memory) fails its delivery with Redis's own reason, after the WAIT.
+            _ = try await primaryClient.send(["CONFIG", "SET", "maxmemory", "1"])
+            let oom = QueuedEvent(
+                eventID: "oom", platform: platform, eventType: .contentAdded, sourceEventType: "content_added", receivedAtMilliseconds: 1,
+                envelope: ByteBuffer(string: Fixtures.envelope(platform: platform, contentID: "oom", padding: RedisWebhookQueue.inlineBodyLimit)))
+            do {
+                let answered = try await loop.submit { queue.enqueue(oom, ttlSeconds: 60, on: loop) }.get().get()
+                Issue.record("accepted by a primary out of memory: \(answered)")
+            } catch {
+                #expect("\(error)".contains("Redis refused the event's body: OOM"), "\(error)")
+            }
+            _ = try await primaryClient.send(["CONFIG", "SET", "maxmemory", "0"])
 
             // Without its replica the primary still takes the enqueue, but nothing confirms it: 503, and the sender's
             // retry is then a duplicate of what the primary holds.

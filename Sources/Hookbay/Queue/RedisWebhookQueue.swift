@@ -244,7 +244,8 @@ public struct RedisWebhookQueue: WebhookQueue {
         guard let first = lost.first, 3 + 2 * first < call.keys.count else { return nil }
         let probe: [RedisArgument] = ["SET", call.keys[3 + 2 * first], "", "EX", .integer(1), "NX"]
         return client.submit(probe, on: eventLoop).hop(to: eventLoop).map { _ in
-            "Redis did not keep the event's body: its key was gone when the enqueue script ran (evicted: set maxmemory-policy noeviction)"
+            "Redis did not keep the event's body: its key was gone when the enqueue script ran (evicted, or refused while Redis "
+                + "was out of memory and has freed some since; an evicting maxmemory-policy drops queued data: use noeviction)"
         }.recover { error in
             if case .server(let message) = RedisError(error) { return "Redis refused the event's body: \(message)" }
             return Self.lostBody

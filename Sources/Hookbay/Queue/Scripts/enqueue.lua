@@ -5,8 +5,8 @@
 -- ARGV: 1 dedup TTL (s), 2 bucket size (0: no shared limit), 3 refill per minute, then 9 values per event: 7 entry
 -- fields, the body or its ref, and the field it goes in: `envelope` (inline) or `envelope_ref` (kept apart).
 -- Answers two values per event: 1, entry id (accepted; its body kept for as long as the entry needs it); 0, first
--- copy's id (duplicate, even when its body is not there); 2, ms until a token is back (rate-limited); 3, 0 (its body
--- is not there: the SET was refused or the key evicted). Only an accepted event leaves anything written: the body kept apart of any other is deleted.
+-- copy's id (duplicate); 2, ms until a token is back (rate-limited); 3, 0 (its body is not there: the SET was refused
+-- or the key evicted). Only an accepted event leaves anything written: the body kept apart of any other is deleted.
 -- With a shared limit a duplicate is answered as such without taking a token.
 local out = {}
 local burst = tonumber(ARGV[2])
@@ -47,10 +47,8 @@ for e = 1, (#KEYS - 2) / 2 do
     -- At most the time one token takes from empty.
     out[#out + 1] = math.min(math.ceil((1 - tokens) / perMs), math.ceil(1 / perMs))
   elseif apart and redis.call('EXISTS', body) == 0 then
-    -- A duplicate is still answered as one (without a shared limit, its dedup key was not read above).
-    local first = burst == 0 and redis.call('GET', dedup)
-    out[#out + 1] = first and 0 or 3
-    out[#out + 1] = first or 0
+    out[#out + 1] = 3
+    out[#out + 1] = 0
   else
     if burst > 0 then tokens = tokens - 1 end
     local id = redis.call('XADD', KEYS[1], '*', 'event_id', ARGV[a + 1], 'platform', ARGV[a + 2], 'event_type', ARGV[a + 3],
