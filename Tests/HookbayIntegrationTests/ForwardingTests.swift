@@ -73,6 +73,13 @@ import Testing
         return ids
     }
 
+    /// On one Redis server, the bodies kept apart for good (no TTL) of `platform`, its lanes' included; `nil` on the
+    /// other backends.
+    static func keptBodies(_ gateway: Gateway, _ platform: String, _ backend: Backend) async throws -> Int? {
+        guard backend == .redis, let queue = gateway.queue as? RedisWebhookQueue else { return nil }
+        return try await RedisBodyTests.bodies(queue.client, platform).values.filter { $0 == -1 }.count
+    }
+
     static func webhookID(_ platform: String, _ destination: String, _ eventID: String) -> String {
         ForwardDelivery.webhookID(platform: platform, destination: destination, eventID: eventID)
     }
@@ -171,7 +178,8 @@ import Testing
         let (app, gateway) = try Self.app(
             id,
             destinations: Self.destination(
-                "sink", receiver.url(), extra: "circuit_breaker: { failures: 100 }", retry: "{ max_attempts: 3, base_delay_ms: 10, max_delay_ms: 20 }"
+                "sink", receiver.url(), extra: "circuit_breaker: { failures: 100 }\n    body: raw",
+                retry: "{ max_attempts: 3, base_delay_ms: 10, max_delay_ms: 20 }"
             ),
             redisURL: try backend.url())
         let lane = QueueKeys.lane(platform: id, destination: "sink")
@@ -181,6 +189,11 @@ import Testing
             #expect(receiver.requests.count == 9)
             let dead = try await gateway.queue.deadLetters(platform: lane, after: nil, count: 10)
             #expect(Set(dead.compactMap { $0.string("webhook_id") }) == Set(events.map { Self.webhookID(id, "sink", $0) }))
+            // The large one's delivery body is kept apart, with its dead letter; the events' own bodies went with them.
+            if let kept = try await Self.keptBodies(gateway, id, backend) {
+                #expect(kept == 1)
+                #expect(dead.filter { $0.fields[StreamEntry.bodyRefField] != nil }.count == 1)
+            }
             #expect(dead.allSatisfy { ($0.string("error") ?? "").contains("answered 500") && $0.string("attempts") == "3" })
             // The platform's own dead letters are untouched.
             #expect(try await gateway.queue.stats(platform: id).deadLetter == 0)
@@ -214,6 +227,11 @@ import Testing
             #expect(try ReceiveClient.json(replay)["replayed"] == .number("3"))
             #expect(try await eventually { try await gateway.queue.stats(platform: lane).processed == 3 })
             #expect(Set(receiver.requests.suffix(3).map(\.webhookID)) == Set(events.map { Self.webhookID(id, "sink", $0) }))
+            // Delivered: the body kept apart goes with its entry, and what was sent is what was kept.
+            if try await Self.keptBodies(gateway, id, backend) != nil {
+                #expect(try await eventually { try await Self.keptBodies(gateway, id, backend) == 0 })
+                #expect(receiver.requests.suffix(3).contains { $0.body.count >= RedisWebhookQueue.inlineBodyLimit })
+            }
         }
     }
 
@@ -297,7 +315,8 @@ import Testing
         await closed.stop()
         let id = Fixtures.uniqueID()
         let (app, gateway) = try Self.app(
-            id, destinations: Self.destination("full", url, extra: "max_backlog: 2", retry: "{ max_attempts: 100, base_delay_ms: 1000 }"),
+            id,
+            destinations: Self.destination("full", url, extra: "max_backlog: 2\n    body: raw", retry: "{ max_attempts: 100, base_delay_ms: 1000 }"),
             redisURL: try backend.url())
         let lane = QueueKeys.lane(platform: id, destination: "full")
         try await app.test(.live) { client in
@@ -309,6 +328,9 @@ import Testing
             let dead = try await gateway.queue.deadLetters(platform: lane, after: nil, count: 10)
             #expect(
                 dead.allSatisfy { ($0.string("error") ?? "").contains("backlog is full (2 deliveries waiting)") && $0.string("webhook_id") != nil })
+            #expect(dead.allSatisfy { $0.fields["body"] != nil })
+            // The two large events' delivery bodies are kept apart, wherever their deliveries went (lane or dead letters).
+            if let kept = try await Self.keptBodies(gateway, id, backend) { #expect(kept == 2) }
         }
     }
 

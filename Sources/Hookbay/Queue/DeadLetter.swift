@@ -5,11 +5,11 @@ public enum DeadLetter {
     /// The fields added to a dead-letter entry, removed again on replay.
     public static let addedFields: Set<String> = ["error", "attempts", "original_id", "failed_at"]
 
-    /// A dead-letter entry's original fields, for replay; without the `envelope` read from a body kept apart (the
-    /// entry carries its ``StreamEntry/bodyRefField`` instead).
+    /// A dead-letter entry's original fields, for replay; without the body read from a body kept apart (the entry
+    /// carries its ``StreamEntry/bodyRefField`` instead).
     public static func originalFields(of entry: StreamEntry) -> [(String, ByteBuffer)] {
-        let apart = entry.fields[StreamEntry.bodyRefField] != nil
-        return entry.fields.sorted { $0.key < $1.key }.filter { !addedFields.contains($0.key) && !(apart && $0.key == "envelope") }
+        let resolved = entry.fields[StreamEntry.bodyRefField] != nil ? entry.bodyField : nil
+        return entry.fields.sorted { $0.key < $1.key }.filter { !addedFields.contains($0.key) && $0.key != resolved }
     }
 
     /// `error`, `attempts`, `original_id` and `failed_at` (Unix ms) after the original fields (sorted by name).

@@ -154,16 +154,17 @@ extension RedisWebhookQueue {
         for (platform, group) in Dictionary(grouping: entries, by: \.platform) {
             let call = Self.completeCall(platform: platform, entries: group.map { ($0.id, $0.string(StreamEntry.bodyRefField)) }, fanOut: deliveries)
             _ = try await Self.mapping { () async throws in
-                try await self.client.evalScript(Self.completeScript, keys: call.keys, args: call.args)
+                try await self.client.submitScript(call, on: self.client.eventLoopGroup.any()).get()
             }
         }
     }
 
-    /// The complete script's keys and arguments for `entries` (id, body ref), all of `platform`, with the deliveries
-    /// of each (by its id).
+    /// The complete script's call for `entries` (id, body ref), all of `platform`, with the deliveries of each (by its
+    /// id). A delivery's `body` of ``inlineBodyLimit`` bytes or more is kept apart, as an incoming entry's is: its `SET`
+    /// goes before the script, and its entry names it in ``StreamEntry/bodyRefField``.
     static func completeCall(
         platform: String, entries: [(id: String, bodyRef: String?)], fanOut: [String: [FanOut]]
-    ) -> (keys: [RedisArgument], args: [RedisArgument]) {
+    ) -> RedisScriptCall {
         let keys = QueueKeys(platform: platform)
         let ids = entries.map(\.id)
         var keyArgs = keys.settling(keys.processedCounter)
@@ -177,6 +178,7 @@ extension RedisWebhookQueue {
             }
         }
         var laneIndex: [String: Int] = [:]
+        var bodies: [[RedisArgument]] = []
         for (position, id) in ids.enumerated() {
             for delivery in fanOut[FanOut.source(platform: keys.owner, id: id)] ?? [] {
                 let lane = QueueKeys(platform: delivery.lane)
@@ -189,16 +191,27 @@ extension RedisWebhookQueue {
                         laneIndex[delivery.lane] = keyArgs.count - 1
                         return keyArgs.count - 1
                     }()
+                var bodyIndex = 0
+                var fields = delivery.fields
+                if let at = fields.firstIndex(where: { $0.0 == "body" }), fields[at].1.readableBytes >= Self.inlineBodyLimit {
+                    let ref = Self.newBodyRef()
+                    let key = keys.body(ref: ref)
+                    bodies.append(["SET", .string(key), .bytes(fields[at].1), "EX", .integer(Self.bodyStagingSeconds)])
+                    keyArgs.append(.string(key))
+                    bodyIndex = keyArgs.count
+                    fields[at] = (StreamEntry.bodyRefField, ByteBuffer(string: ref))
+                }
                 args += [
-                    .integer(position + 1), .integer(index), .integer(index + 1), .integer(delivery.maxBacklog), .integer(delivery.fields.count * 2),
+                    .integer(position + 1), .integer(index), .integer(index + 1), .integer(delivery.maxBacklog), .integer(bodyIndex),
+                    .integer(fields.count * 2),
                 ]
-                for (field, value) in delivery.fields {
+                for (field, value) in fields {
                     args.append(.string(field))
                     args.append(.bytes(value))
                 }
             }
         }
-        return (keyArgs, args)
+        return RedisScriptCall(Self.completeScript, keys: keyArgs, args: args, preceding: bodies)
     }
 
     public func recordFailedAttempt(_ entry: StreamEntry) async throws(QueueError) -> Int {
@@ -281,8 +294,9 @@ extension RedisWebhookQueue {
         return result
     }
 
-    /// `entries`, each whose body is written apart (``StreamEntry/bodyRefField``) with its `envelope` read from its key: one `MGET`
-    /// per platform. A body that is not there leaves the entry without `envelope`, which its reader reports.
+    /// `entries`, each whose body is written apart (``StreamEntry/bodyRefField``) with its body (``StreamEntry/bodyField``)
+    /// read from its key: one `MGET` per platform. A body that is not there leaves the entry without it, which its reader
+    /// reports.
     func withBodies(_ entries: [StreamEntry]) async throws(QueueError) -> [StreamEntry] {
         var result = entries
         let byPlatform = Dictionary(grouping: result.indices.filter { result[$0].fields[StreamEntry.bodyRefField] != nil }) {
@@ -295,7 +309,7 @@ extension RedisWebhookQueue {
             }
             guard let bodies = reply.array, bodies.count == indices.count else { throw QueueError("MGET answered \(reply)") }
             for (index, body) in zip(indices, bodies) {
-                if case .bulkString(let value) = body { result[index].fields["envelope"] = value }
+                if case .bulkString(let value) = body { result[index].fields[result[index].bodyField] = value }
             }
         }
         return result

@@ -15,9 +15,13 @@ public struct StreamEntry: Sendable, Equatable {
     }
 
     /// The field naming the key that holds an entry's body (``QueueKeys/body(ref:)``), for an entry written with its
-    /// body apart (Redis); its reader fills in `envelope` from that key, and the field stays with the entry wherever
+    /// body apart (Redis); its reader fills in ``bodyField`` from that key, and the field stays with the entry wherever
     /// it moves (dead letters, replay).
     public static let bodyRefField = "envelope_ref"
+
+    /// The field holding the entry's body: `envelope` (the request body) in a platform's stream, `body` (what is sent)
+    /// in a forwarding destination's lane.
+    public var bodyField: String { QueueKeys(platform: self.platform).destination == nil ? "envelope" : "body" }
 
     /// A field's value as text.
     public func string(_ field: String) -> String? { fields[field].map { String(buffer: $0) } }

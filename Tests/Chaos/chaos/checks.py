@@ -170,11 +170,15 @@ def settle_and_check(check, ledger, redis, database, platform, drain_timeout=120
     check.expect(pending == 0 and stream == 0, f"left over: {pending} pending, {stream} entries in the stream")
     check.expect(not any(bookkeeping.values()), f"bookkeeping left over after settling: {bookkeeping}")
     # Bodies kept apart from their entries (1 KiB or more): those kept for good are exactly the ones the entries left
-    # (dead letters; stream entries, when the drain did not finish) name. One still staged (its TTL running: the
-    # enqueue never ran, e.g. Redis or the gateway died in between) goes on its own.
+    # (dead letters; stream entries, when the drain did not finish; forwarding deliveries still in a destination's
+    # lane or its dead letters) name. One still staged (its TTL running: the enqueue or the completion never ran, e.g.
+    # Redis or a process died in between) goes on its own.
     prefix = f"webhooks:body:{{{platform}}}:"
     kept = {key for key in (redis.command("KEYS", prefix + "*") or []) if redis.command("TTL", key) == -1}
-    entries = list(redis.stream_entries(k["dlq"]).values()) + list(redis.stream_entries(k["incoming"]).values())
+    streams = [k["dlq"], k["incoming"]]
+    for pattern in (f"webhooks:forward:{{{platform}}}:*", f"webhooks:forward-dlq:{{{platform}}}:*"):
+        streams += sorted(redis.command("KEYS", pattern) or [])
+    entries = [fields for key in streams for fields in redis.stream_entries(key).values()]
     named = {prefix + fields["envelope_ref"] for fields in entries if "envelope_ref" in fields}
     check.facts["bodies_kept_apart"] = len(kept)
     check.expect(kept <= named, f"{len(kept - named)} bodies left behind with no entry: {sorted(kept - named)[:3]}")

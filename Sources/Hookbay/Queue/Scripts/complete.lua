@@ -4,11 +4,15 @@
 -- letters instead, saying so (replayable once the destination drains).
 -- An entry's body written apart (`envelope_ref`) is deleted with it, when this call deletes the entry: one that another
 -- consumer dead-lettered meanwhile keeps its body for its dead-letter entry.
+-- A delivery's body of 1 KiB or more is kept apart too (`envelope_ref`): written just before this script, with a short
+-- TTL, by a plain SET (Lua would copy and hash every byte of it); kept (PERSIST) with the delivery's entry, deleted when
+-- the delivery is not added. A body missing (its SET refused, or evicted) fails the whole call before any write, so
+-- the entries stay pending and are processed again.
 -- KEYS: 1 stream, 2 processed counter, 3 attempts, 4 retry schedule, 5 interrupted, then the entries' body keys, then
--- destination lanes' streams and their dead-letter streams.
+-- destination lanes' streams and their dead-letter streams, and the deliveries' body keys.
 -- ARGV: 1 group, 2 n, 3..2+n ids, 3+n..2+2n each id's body key (its index in KEYS, 0 for none), then per delivery: the
--- index of its entry (1..n), its lane's key index, its dead-letter stream's key index, the lane's backlog limit, the
--- number m of field/value values, and those m values.
+-- index of its entry (1..n), its lane's key index, its dead-letter stream's key index, the lane's backlog limit, its
+-- body key's index (0: its body is among its fields), the number m of field/value values, and those m values.
 local n = tonumber(ARGV[2])
 local ids = {unpack(ARGV, 3, 2 + n)}
 local acked = 0
@@ -16,35 +20,48 @@ local settled = {}
 if #ARGV == 2 + 2 * n then
   acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
 else
+  local a = 3 + 2 * n
+  while a <= #ARGV do
+    local body = tonumber(ARGV[a + 4])
+    if body > 0 and redis.call('EXISTS', KEYS[body]) == 0 then
+      return redis.error_reply('a forwarding delivery\'s body is missing (' .. KEYS[body] ..
+        '): its SET was refused (out of memory? read-only?) or the key evicted; nothing was settled')
+    end
+    a = a + 6 + tonumber(ARGV[a + 5])
+  end
   for i = 1, n do
     if redis.call('XACK', KEYS[1], ARGV[1], ids[i]) == 1 then
       settled[i] = true
       acked = acked + 1
     end
   end
-  local a = 3 + 2 * n
+  a = 3 + 2 * n
   local now
   while a <= #ARGV do
-    local m = tonumber(ARGV[a + 4])
+    local body = tonumber(ARGV[a + 4])
+    local m = tonumber(ARGV[a + 5])
     if settled[tonumber(ARGV[a])] then
       local lane = KEYS[tonumber(ARGV[a + 1])]
       local waiting = redis.call('XLEN', lane)
       if waiting < tonumber(ARGV[a + 3]) then
-        redis.call('XADD', lane, '*', unpack(ARGV, a + 5, a + 4 + m))
+        redis.call('XADD', lane, '*', unpack(ARGV, a + 6, a + 5 + m))
       else
         if not now then
           local t = redis.call('TIME')
           now = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
         end
-        local fields = {unpack(ARGV, a + 5, a + 4 + m)}
+        local fields = {unpack(ARGV, a + 6, a + 5 + m)}
         for _, v in ipairs({'error', 'the destination\'s backlog is full (' .. waiting .. ' deliveries waiting): not queued',
             'attempts', '0', 'original_id', ids[tonumber(ARGV[a])], 'failed_at', now}) do
           fields[#fields + 1] = v
         end
         redis.call('XADD', KEYS[tonumber(ARGV[a + 2])], '*', unpack(fields))
       end
+      if body > 0 then redis.call('PERSIST', KEYS[body]) end
+    elseif body > 0 then
+      redis.call('DEL', KEYS[body])
     end
-    a = a + 5 + m
+    a = a + 6 + m
   end
 end
 for i = 1, n do

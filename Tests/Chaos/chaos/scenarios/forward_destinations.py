@@ -1,7 +1,8 @@
 """Scenario `forward-destinations`: the platform forwards every applied event to two destinations, one failing a third
 of its requests and one down for a while, while the forwarding worker is killed (kill -9) mid-run and replaced. The
 ledger per destination: every accepted event's delivery was answered 2xx by it or is in its dead letters, and its lane
-is drained."""
+is drained. `down` takes the raw request bodies, so a third of its deliveries (those padded past 1 KiB) have their body
+kept apart in Redis too."""
 import signal, time
 
 from ..checks import wait_until
@@ -19,6 +20,7 @@ DESTINATIONS = """destinations:
     timeout_ms: 2000
   - name: down
     url: {down}
+    body: raw
     retry: {{ max_attempts: 100, base_delay_ms: 50, max_delay_ms: 500 }}
     circuit_breaker: {{ failures: 5, cool_down_ms: 300 }}
     timeout_ms: 2000
