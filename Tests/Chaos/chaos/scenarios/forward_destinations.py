@@ -73,6 +73,15 @@ def run(hb, tmp):
                 stage.check.expect(not strangers, f"{name} got deliveries of events never accepted: {sorted(strangers)[:3]}")
                 stage.check.expect(not (receiver.delivered() & set(dead)), f"a delivery to {name} is both delivered and dead-lettered")
             stage.check.expect(stage.check.facts["down_dead_lettered"] == 0, "the destination that came back lost deliveries")
+            # Lanes drained: the bodies still kept for good are exactly those dead letters name (none left behind by a
+            # delivery sent, or by the killed forwarder's).
+            prefix = f"webhooks:body:{{{stage.platform}}}:"
+            kept = {key for key in (stage.redis.command("KEYS", prefix + "*") or []) if stage.redis.command("TTL", key) == -1}
+            dead_streams = [f"webhooks:dlq:{{{stage.platform}}}"] + [lane(stage.platform, name)[1] for name in ("flaky", "down")]
+            named = {prefix + fields["envelope_ref"] for key in dead_streams for fields in stage.redis.stream_entries(key).values()
+                     if "envelope_ref" in fields}
+            stage.check.facts["bodies_kept_after_forwarding"] = len(kept)
+            stage.check.expect(kept == named, f"after forwarding, {len(kept - named)} bodies left behind, {len(named - kept)} missing")
     finally:
         flaky.down()
         down.down()
