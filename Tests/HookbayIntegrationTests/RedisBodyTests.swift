@@ -259,6 +259,42 @@ struct RedisBodyTests {
         #expect(try await redis.xlen(QueueKeys(platform: platform).incoming) == 0)
     }
 
+    /// A forwarding delivery's large body is kept apart too, and read back as the lane entry's `body`; one Redis
+    /// refuses (out of memory) goes inline instead, so that completing is not held up by it.
+    @Test(.enabled(if: TestRedis.canSpawn, "needs redis-server installed")) func aDeliveryBodyIsKeptApartOrInlineWhenRefused() async throws {
+        let server = try await RedisServerProcess.started()
+        defer { server.stop() }
+        try await Self.withQueue(url: server.url) { platform, redis, queue in
+            let lane = QueueKeys.lane(platform: platform, destination: "d")
+            try await queue.prepare(platforms: [lane])
+            for id in ["kept", "refused"] {
+                _ = try await queue.enqueue(Self.event(platform, id: id, body: #"{"payload":{}}"#), ttlSeconds: 60)
+            }
+            let read = try await queue.read(platforms: [platform], consumer: "c", count: 10, pending: false, block: .milliseconds(10))
+            #expect(read.count == 2)
+            func fanOut(_ entry: StreamEntry, _ label: String) -> FanOut {
+                FanOut(
+                    sourceID: entry.id, lane: lane,
+                    fields: [("webhook_id", ByteBuffer(string: label)), ("body", ByteBuffer(string: Self.large(label)))])
+            }
+            try await queue.complete([read[0]], fanOut: [fanOut(read[0], "kept")])
+            _ = try await redis.send(["CONFIG", "SET", "maxmemory", "1"])
+            try await queue.complete([read[1]], fanOut: [fanOut(read[1], "refused")])
+            _ = try await redis.send(["CONFIG", "SET", "maxmemory", "0"])
+            #expect(try await queue.stats(platform: platform).processed == 2)
+            let raw = try await redis.send(["XRANGE", .string(QueueKeys(platform: lane).incoming), "-", "+"])
+            let names = (raw.array ?? []).map { entry in (entry.array?[1].array ?? []).compactMap(\.string) }
+            #expect(names.count == 2)
+            #expect(names.first?.contains(StreamEntry.bodyRefField) == true && names.first?.contains("body") == false)
+            #expect(names.last?.contains("body") == true && names.last?.contains(StreamEntry.bodyRefField) == false)
+            #expect(try await Self.bodies(redis, platform).values.filter { $0 == -1 }.count == 1)
+            let deliveries = try await queue.read(platforms: [lane], consumer: "f", count: 10, pending: false, block: .milliseconds(10))
+            #expect(deliveries.map { $0.string("body") } == [Self.large("kept"), Self.large("refused")])
+            try await queue.complete(deliveries, fanOut: [])
+            #expect(try await Self.bodies(redis, platform).values.filter { $0 == -1 }.isEmpty)
+        }
+    }
+
     /// A small body goes inline, in the entry's `envelope`, as before: no key of its own.
     @Test func aSmallBodyGoesInline() async throws {
         try await Self.withQueue { platform, redis, queue in

@@ -60,8 +60,9 @@ public struct QueueKeys: Sendable, Equatable {
     /// `webhooks:ratelimit:{platform}`: the platform's shared token bucket (`rate_limit.scope: global`), a hash of
     /// `tokens` and `at` (Unix ms of the last take), gone once it would be full again.
     public var rateLimit: String { "webhooks:ratelimit:{\(owner)}" }
-    /// `webhooks:body:{platform}:<ref>`: the request body of the stream or dead-letter entry whose `envelope_ref` is
-    /// `ref`, written apart from the entry (see ``RedisWebhookQueue/enqueueScript``) and deleted with it.
+    /// `webhooks:body:{platform}:<ref>`: the body of the entry whose `envelope_ref` is `ref`, written apart from it and
+    /// deleted with it: an event's request body (its stream or dead letters, see ``RedisWebhookQueue/enqueueScript``),
+    /// or a forwarding delivery's body (a lane or its dead letters, written before the complete script).
     public func body(ref: String) -> String { "\(self.bodyPrefix)\(ref)" }
     /// What every body key of the platform starts with.
     public var bodyPrefix: String { "webhooks:body:{\(owner)}:" }

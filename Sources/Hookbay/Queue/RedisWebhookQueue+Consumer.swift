@@ -3,8 +3,9 @@ import NIOCore
 
 /// The consumer side of the Redis queue: reads, claims, retries, completion and dead-lettering.
 extension RedisWebhookQueue {
-    /// KEYS: stream, processed counter, attempts, retry schedule, interrupted, the entries' body keys, then lanes. ARGV:
-    /// group, n, the n ids, each id's body key index (0: none), then the fan-out. Counts only what it acknowledged.
+    /// KEYS: stream, processed counter, attempts, retry schedule, interrupted, the entries' body keys, then the lanes'
+    /// keys and the deliveries' body keys. ARGV: group, n, the n ids, each id's body key index (0: none), then the
+    /// fan-out. Counts only what it acknowledged. See `Queue/Scripts/complete.lua`.
     static let completeScript = RedisScript(resource: PackageResources.complete_lua)
 
     /// KEYS: stream, dead-letter stream, attempts, retry schedule, interrupted. ARGV: group, id, then field/value pairs.
@@ -152,18 +153,26 @@ extension RedisWebhookQueue {
     public func complete(_ entries: [StreamEntry], fanOut: [FanOut]) async throws(QueueError) {
         let deliveries = Dictionary(grouping: fanOut, by: \.source)
         for (platform, group) in Dictionary(grouping: entries, by: \.platform) {
-            let call = Self.completeCall(platform: platform, entries: group.map { ($0.id, $0.string(StreamEntry.bodyRefField)) }, fanOut: deliveries)
+            let settled = group.map { ($0.id, $0.string(StreamEntry.bodyRefField)) }
             _ = try await Self.mapping { () async throws in
-                try await self.client.submitScript(call, on: self.client.eventLoopGroup.any()).get()
+                do {
+                    let call = Self.completeCall(platform: platform, entries: settled, fanOut: deliveries)
+                    return try await self.client.submitScript(call, on: self.client.eventLoopGroup.any()).get()
+                } catch let error where RedisError(error).serverErrorCode == "BODYMISSING" {
+                    // A delivery's body was refused (a full Redis) or evicted: sent inline instead, as the script's
+                    // argument, which Redis takes once the call has written (its acknowledgement) even when full.
+                    let call = Self.completeCall(platform: platform, entries: settled, fanOut: deliveries, keepingBodiesApart: false)
+                    return try await self.client.submitScript(call, on: self.client.eventLoopGroup.any()).get()
+                }
             }
         }
     }
 
     /// The complete script's call for `entries` (id, body ref), all of `platform`, with the deliveries of each (by its
-    /// id). A delivery's `body` of ``inlineBodyLimit`` bytes or more is kept apart, as an incoming entry's is: its `SET`
-    /// goes before the script, and its entry names it in ``StreamEntry/bodyRefField``.
+    /// id). With `keepingBodiesApart`, a delivery's `body` of ``inlineBodyLimit`` bytes or more is kept apart, as an
+    /// incoming entry's is: its `SET` goes before the script, and its entry names it in ``StreamEntry/bodyRefField``.
     static func completeCall(
-        platform: String, entries: [(id: String, bodyRef: String?)], fanOut: [String: [FanOut]]
+        platform: String, entries: [(id: String, bodyRef: String?)], fanOut: [String: [FanOut]], keepingBodiesApart: Bool = true
     ) -> RedisScriptCall {
         let keys = QueueKeys(platform: platform)
         let ids = entries.map(\.id)
@@ -193,7 +202,7 @@ extension RedisWebhookQueue {
                     }()
                 var bodyIndex = 0
                 var fields = delivery.fields
-                if let at = fields.firstIndex(where: { $0.0 == "body" }), fields[at].1.readableBytes >= Self.inlineBodyLimit {
+                if keepingBodiesApart, let at = fields.firstIndex(where: { $0.0 == "body" }), fields[at].1.readableBytes >= Self.inlineBodyLimit {
                     let ref = Self.newBodyRef()
                     let key = keys.body(ref: ref)
                     bodies.append(["SET", .string(key), .bytes(fields[at].1), "EX", .integer(Self.bodyStagingSeconds)])

@@ -6,10 +6,11 @@
 -- consumer dead-lettered meanwhile keeps its body for its dead-letter entry.
 -- A delivery's body of 1 KiB or more is kept apart too (`envelope_ref`): written just before this script, with a short
 -- TTL, by a plain SET (Lua would copy and hash every byte of it); kept (PERSIST) with the delivery's entry, deleted when
--- the delivery is not added. A body missing (its SET refused, or evicted) fails the whole call before any write, so
--- the entries stay pending and are processed again.
--- KEYS: 1 stream, 2 processed counter, 3 attempts, 4 retry schedule, 5 interrupted, then the entries' body keys, then
--- destination lanes' streams and their dead-letter streams, and the deliveries' body keys.
+-- the delivery is not added. A body missing (its SET refused by a full Redis, or evicted) fails the call with
+-- BODYMISSING before any write; the caller sends it again with every body among its delivery's fields.
+-- KEYS: 1 stream, 2 processed counter, 3 attempts, 4 retry schedule, 5 interrupted, then the entries' body keys, then,
+-- as the deliveries first name them, each lane's stream followed by its dead-letter stream, and each delivery's body
+-- key.
 -- ARGV: 1 group, 2 n, 3..2+n ids, 3+n..2+2n each id's body key (its index in KEYS, 0 for none), then per delivery: the
 -- index of its entry (1..n), its lane's key index, its dead-letter stream's key index, the lane's backlog limit, its
 -- body key's index (0: its body is among its fields), the number m of field/value values, and those m values.
@@ -24,7 +25,7 @@ else
   while a <= #ARGV do
     local body = tonumber(ARGV[a + 4])
     if body > 0 and redis.call('EXISTS', KEYS[body]) == 0 then
-      return redis.error_reply('a forwarding delivery\'s body is missing (' .. KEYS[body] ..
+      return redis.error_reply('BODYMISSING a forwarding delivery\'s body is missing (' .. KEYS[body] ..
         '): its SET was refused (out of memory? read-only?) or the key evicted; nothing was settled')
     end
     a = a + 6 + tonumber(ARGV[a + 5])
