@@ -295,6 +295,38 @@ struct RedisBodyTests {
         }
     }
 
+    /// A delivery's body kept apart lives as long as its lane entry: dead-lettered with it, shown as its `body`, purged
+    /// with it; a completion that loses a takeover adds no delivery and leaves no body behind.
+    @Test func aDeliveryBodyLivesAsLongAsItsLaneEntry() async throws {
+        try await Self.withQueue { platform, redis, queue in
+            let lane = QueueKeys.lane(platform: platform, destination: "d")
+            let laneKeys = QueueKeys(platform: lane)
+            try await queue.prepare(platforms: [lane])
+            _ = try await queue.enqueue(Self.event(platform, id: "e", body: #"{"payload":{}}"#), ttlSeconds: 60)
+            let slow = try await queue.read(platforms: [platform], consumer: "slow", count: 10, pending: false, block: .milliseconds(10))
+            let taken = try await queue.claimIdle(platform: platform, consumer: "other", minIdle: .zero, count: 10)
+            func fanOut(_ entry: StreamEntry, _ label: String) -> FanOut {
+                FanOut(
+                    sourceID: entry.id, lane: lane,
+                    fields: [("webhook_id", ByteBuffer(string: label)), ("body", ByteBuffer(string: Self.large(label)))])
+            }
+            try await queue.complete(taken, fanOut: [fanOut(taken[0], "winner")])
+            try await queue.complete(slow, fanOut: [fanOut(slow[0], "loser")])
+            #expect(try await redis.xlen(laneKeys.incoming) == 1)
+            #expect(try await Self.bodies(redis, platform).values.sorted() == [-1])
+            let delivery = try await queue.read(platforms: [lane], consumer: "f", count: 10, pending: false, block: .milliseconds(10))
+            #expect(delivery.map { $0.string("body") } == [Self.large("winner")])
+            #expect(try await queue.deadLetter(delivery[0], error: "answered 500", attempts: 3))
+            let dead = try await queue.deadLetters(platform: lane, after: nil, count: 10)
+            #expect(dead.map { $0.string("body") } == [Self.large("winner")])
+            #expect(DeadLetterRoutes.json(dead[0])["body"] != nil && DeadLetterRoutes.json(dead[0])[StreamEntry.bodyRefField] == nil)
+            #expect(try await Self.bodies(redis, platform).values.sorted() == [-1])
+            #expect(try await queue.purgeDeadLetters(platform: lane, ids: dead.map(\.id)) == 1)
+            #expect(try await Self.bodies(redis, platform).isEmpty)
+            _ = try await redis.send(["DEL", .string(laneKeys.incoming), .string(laneKeys.deadLetter)])
+        }
+    }
+
     /// A small body goes inline, in the entry's `envelope`, as before: no key of its own.
     @Test func aSmallBodyGoesInline() async throws {
         try await Self.withQueue { platform, redis, queue in
