@@ -248,10 +248,7 @@ public struct ForwardWorker: Service, Sendable {
         logger[metadataKey: "stream_id"] = .string(entry.id)
         guard let webhookID = entry.string("webhook_id"), let body = entry.fields["body"] else {
             // A body kept apart (1 KiB or more) that the queue did not find: refused by a full Redis, or evicted.
-            let missing = entry.fields["body"] == nil ? entry.string(StreamEntry.bodyRefField) : nil
-            let error =
-                missing.map { "its body (\(QueueKeys(platform: entry.platform).body(ref: $0))) is missing" }
-                ?? "malformed forwarding entry: no webhook_id or body"
+            let error = entry.missingBody ?? "malformed forwarding entry: no webhook_id or body"
             await Self.settle(logger: logger) { () async throws(QueueError) in
                 guard try await self.queue.deadLetter(entry, error: error, attempts: 1) else { return }
                 self.metrics.record(.deadLettered, platform: lane.platform, destination: destination.name, duration: nil)

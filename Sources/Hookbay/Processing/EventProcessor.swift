@@ -229,9 +229,7 @@ public struct EventProcessor: Sendable {
             let receivedText = entry.string("received_at"), let receivedAt = Int64(receivedText),
             let envelope = entry.fields["envelope"]
         else {
-            if entry.fields["envelope"] == nil, let ref = entry.string(StreamEntry.bodyRefField) {
-                throw .invalid("its body (\(QueueKeys(platform: entry.platform).body(ref: ref))) is missing")
-            }
+            if let missing = entry.missingBody { throw .invalid(missing) }
             throw .invalid("missing event_id, event_type, received_at or envelope")
         }
         let document: JSONValue

@@ -23,6 +23,13 @@ public struct StreamEntry: Sendable, Equatable {
     /// in a forwarding destination's lane.
     public var bodyField: String { QueueKeys(platform: self.platform).destination == nil ? "envelope" : "body" }
 
+    /// Why the entry has no body, when it was kept apart and its reader did not find it (refused by a full Redis, or
+    /// evicted): `its body (<key>) is missing`; `nil` otherwise.
+    public var missingBody: String? {
+        guard self.fields[self.bodyField] == nil, let ref = self.string(Self.bodyRefField) else { return nil }
+        return "its body (\(QueueKeys(platform: self.platform).body(ref: ref))) is missing"
+    }
+
     /// A field's value as text.
     public func string(_ field: String) -> String? { fields[field].map { String(buffer: $0) } }
 
